@@ -1,0 +1,144 @@
+"""The ``langgan`` command: the composition root. Each command reads the settings,
+opens the store and calls one function; errors are printed as sentences, not tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from crm_core.errors import LangganError
+from crm_core.settings import Settings
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="langgan", description="Chat-first CRM for shops that sell on WhatsApp and Telegram."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("run", help="the service: channels, web server and scheduler")
+    chat = commands.add_parser("chat", help="chat with the engine in this terminal")
+    chat.add_argument("--as", dest="as_who", metavar="PHONE_OR_NAME",
+                      help="who you are: a phone number, or any name (default: demo)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+
+    products = commands.add_parser("products", help="the catalog")
+    product_commands = products.add_subparsers(dest="products_command", required=True)
+    product_import = product_commands.add_parser(
+        "import", help="load products from a CSV file: name,price,colours,sizes"
+    )
+    source = product_import.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", type=Path, help="the CSV file")
+    source.add_argument("--sample", action="store_true", help="load the sample catalog")
+    product_commands.add_parser("list", help="show the catalog")
+    return parser  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+    try:
+        settings = Settings.load()
+        return asyncio.run(dispatch(args, settings))
+    except LangganError as exc:
+        errors.print(f"[red]langgan:[/] {exc}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from crm_core.store import migrate, open_store, redact
+
+    if args.command == "migrate":
+        async with open_store(settings.db_url, bring_up_to_date=False):
+            applied = await migrate(settings.db_url)
+        console.print(
+            f"Applied {', '.join(applied)}." if applied else "The store is up to date.",
+            f"({redact(settings.db_url)})",
+        )
+        return 0
+    if args.command == "run":
+        from bot.service import run
+
+        await run(settings)
+        return 0
+    async with open_store(settings.db_url, bring_up_to_date=_auto_migrate(settings)):
+        if args.command == "chat":
+            return await _chat(settings, args.as_who)
+        if args.command == "products" and args.products_command == "import":
+            return await _import_products(args.file, sample=args.sample)
+        if args.command == "products" and args.products_command == "list":
+            return await _list_products()
+    raise AssertionError(f"unhandled command {args}")
+
+
+def _auto_migrate(settings: Settings) -> bool:
+    # An embedded SQLite store is brought up to date by itself; a shared PostgreSQL is
+    # migrated on purpose with `langgan migrate`, once, not by every instance that starts.
+    return settings.db_url.startswith("sqlite")
+
+
+async def _chat(settings: Settings, as_who: str | None) -> int:
+    from bot.service import build_engine
+    from bot.terminal_chat import chat
+    from crm_core.models import Product
+
+    engine = build_engine(settings)
+    if not await Product.filter(active=True).exists():
+        console.print(
+            "[yellow]The catalog is empty.[/] Load the sample with "
+            "[bold]langgan products import --sample[/] (or your own CSV), then chat again.\n"
+        )
+    await chat(engine, as_who, input, lambda text: print(text, flush=True))
+    return 0
+
+
+async def _import_products(path: Path | None, *, sample: bool) -> int:
+    from crm_core.catalog_import import import_products
+
+    if sample:
+        with resources.as_file(resources.files("bot") / "samples" / "catalog.csv") as sample_path:
+            report = await import_products(sample_path, datetime.now(UTC))
+    else:
+        assert path is not None
+        report = await import_products(path, datetime.now(UTC))
+    console.print(f"Created {len(report.created)}, updated {len(report.updated)} products.")
+    for error in report.errors:
+        errors.print(f"[yellow]skipped[/] {error}", highlight=False)
+    return 1 if report.errors and not (report.created or report.updated) else 0
+
+
+async def _list_products() -> int:
+    from crm_core.models import Product
+    from crm_core.money import rupiah
+
+    products = await Product.all().order_by("name")
+    if not products:
+        console.print("The catalog is empty. Load one with: langgan products import FILE.csv")
+        return 0
+    table = Table("Name", "Price", "Colours", "Sizes", "Active")
+    for p in products:
+        table.add_row(
+            p.name, rupiah(p.price), ", ".join(p.colours or []) or "-",
+            ", ".join(p.sizes or []) or "-", "yes" if p.active else "no",
+        )  # fmt: skip
+    console.print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""One path for every incoming message, whatever the channel.
+
+``Engine.handle(inbound)`` runs in one database transaction: skip an update already
+handled, find or create the customer, log the message, advance the conversation, write
+what the customer decided, log the replies. It returns the replies for the adapter to
+send. Any instance can take any message: all state is in the store."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import unicodedata
+
+from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.transactions import in_transaction
+
+# Flow modules register their states on import.
+from bot.conversation import menu, onboarding, ordering, profile
+from bot.conversation.intents import Intent, recognise
+from bot.conversation.states import STATES
+from bot.conversation.turn import Turn
+from bot.inbound import Inbound, Reply
+from crm_core.catalog import Catalog, CatalogCache, match_order_text
+from crm_core.customers import create_for_identity, opt_in, opt_out
+from crm_core.message_log import inbound_message, outbound_message
+from crm_core.models import ChannelIdentity, Conversation, Customer, ProcessedUpdate
+from message_templates import Texts
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 1_000  # longer than any answer we ask for; the whole text is still logged
+ATTEMPTS = 3  # two first messages from one new customer at once: the loser retries
+
+
+class Duplicate(Exception):
+    """This update was handled before (a webhook retry, a re-polled update)."""
+
+
+class Engine:
+    def __init__(
+        self,
+        texts: Texts,
+        *,
+        default_language: str = "id",
+        catalog: CatalogCache | None = None,
+    ) -> None:
+        self.texts = texts
+        self.default_language = default_language
+        self.catalog = catalog or CatalogCache()
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        catalog = await self.catalog.get()
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with in_transaction():
+                    return await self._handle(inbound, catalog)
+            except Duplicate:
+                return []
+            except (IntegrityError, OperationalError) as exc:
+                # A race with another instance creating the same customer or
+                # conversation, or SQLite busy: the transaction rolled back whole.
+                if attempt == ATTEMPTS:
+                    log.error("gave up on %s update %s: %s", inbound.channel, inbound.external_id, exc)
+                    break
+            except Exception:
+                # Never a traceback to a customer: log it (ids only, no personal data),
+                # keep the message, and answer.
+                log.exception("failed on %s update %s", inbound.channel, inbound.external_id)
+                break
+        return await self._apologise(inbound)
+
+    async def _handle(self, inbound: Inbound, catalog: Catalog) -> list[Reply]:
+        now = inbound.received_at
+        try:
+            await ProcessedUpdate.create(channel=inbound.channel, key=inbound.external_id, at=now)
+        except IntegrityError:
+            raise Duplicate from None
+        customer = await self._customer(inbound)
+        conversation = await Conversation.filter(
+            customer_id=customer.id, channel=inbound.channel
+        ).first()
+        if conversation is None:
+            conversation = Conversation(
+                customer=customer, channel=inbound.channel, state="new", data={}, updated_at=now
+            )
+        await inbound_message(
+            customer.id, inbound.channel, inbound.text, now, kind=inbound.kind,
+            external_id=inbound.external_id, media_url=inbound.media_url,
+            media_type=inbound.media_type,
+        ).save()  # fmt: skip
+
+        turn = Turn(inbound, customer, conversation, catalog, self.texts, now, clean(inbound.text))
+        await self._dispatch(turn)
+
+        turn.customer.last_inbound_at = now
+        turn.customer.updated_at = now
+        await turn.customer.save()
+        turn.conversation.updated_at = now
+        await turn.conversation.save()
+        replies = []
+        for reply in turn.replies:
+            logged = outbound_message(turn.customer.id, inbound.channel, reply.text, now)
+            await logged.save()
+            replies.append(dataclasses.replace(reply, message_id=logged.id))
+        return replies
+
+    async def _customer(self, inbound: Inbound) -> Customer:
+        customer_id = await ChannelIdentity.filter(
+            channel=inbound.channel, address=inbound.sender
+        ).values_list("customer_id", flat=True)
+        if customer_id:
+            # Locked on PostgreSQL, so two messages from one customer at once queue up
+            # instead of overwriting each other's changes (SQLite runs one at a time).
+            locked = await Customer.filter(id=customer_id[0]).select_for_update().first()
+            assert locked is not None
+            return locked
+        return await create_for_identity(
+            inbound.channel,
+            inbound.sender,
+            inbound.received_at,
+            language=self.default_language,
+            display_name=inbound.display_name,
+            telegram_id=inbound.telegram_id,
+            phone=inbound.verified_phone,
+        )
+
+    async def _dispatch(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        current = STATES.get(turn.state) or STATES["idle"]
+        if inbound.kind == "contact":
+            await self._contact(turn)
+            return
+        if inbound.kind != "text":
+            turn.say("non_text", kind=inbound.kind)
+            await self._reprompt(turn)
+            return
+        if len(turn.text) > MAX_TEXT:
+            turn.say("too_long", max=MAX_TEXT)
+            await self._reprompt(turn)
+            return
+        intent = recognise(turn.text, in_flow=current.in_flow)
+        if intent is not None:
+            await self._intent(turn, intent)
+            return
+        if turn.state == "new" and match_order_text(turn.text, turn.catalog):
+            # Remember "kaos hitam L 2" from a first message, to pick up after consent.
+            turn.data["pending_text"] = turn.text
+        await current.answer(turn)
+
+    async def _intent(self, turn: Turn, intent: Intent) -> None:
+        c = turn.customer
+        channel = turn.inbound.channel
+        if intent is Intent.OPT_OUT:
+            if c.opted_out_at is None:
+                await opt_out(c, turn.text, channel, turn.now)
+            turn.say("opted_out")
+        elif intent is Intent.OPT_IN and c.opted_out_at is not None:
+            await opt_in(c, turn.text, channel, turn.now)
+            turn.say("opted_in")
+            await self._reprompt(turn)
+        elif intent in (Intent.LANG_ID, Intent.LANG_EN):
+            c.language = "id" if intent is Intent.LANG_ID else "en"
+            turn.say("language_set")
+            await self._reprompt(turn)
+        elif intent is Intent.HELP:
+            turn.say("help")
+            await self._reprompt(turn)
+        elif turn.state in ("new", "consent"):
+            await self._before_consent(turn, intent)
+        elif intent is Intent.MY_ORDERS:
+            await menu.show_orders(turn)
+            await self._reprompt(turn)
+        elif intent is Intent.ORDER:
+            await ordering.start(turn)
+        elif intent is Intent.UPDATE:
+            await profile.start(turn)
+        elif intent is Intent.CANCEL and STATES[turn.state].in_flow:
+            turn.reset()
+            turn.say("flow_cancelled")
+            await menu.show_menu(turn)
+        else:  # MENU, START, OPT_IN while opted in, CANCEL with nothing to cancel
+            await menu.show_menu(turn)
+
+    async def _before_consent(self, turn: Turn, intent: Intent) -> None:
+        """Nothing but the consent answer moves a first conversation on; their orders
+        (if this record has any from another channel) can still be read."""
+        if intent is Intent.MY_ORDERS:
+            await menu.show_orders(turn)
+        elif turn.state == "consent":
+            turn.say("consent_first")
+        await self._reprompt(turn)
+
+    async def _contact(self, turn: Turn) -> None:
+        phone = turn.inbound.verified_phone or turn.inbound.shared_phone
+        if phone is None:
+            turn.say("bad_phone")
+        elif turn.state in ("new", "consent"):
+            # Not kept before consent is answered.
+            turn.say("consent_first")
+        else:
+            await ordering.use_phone(turn, phone, verified=turn.inbound.verified_phone is not None)
+            if turn.state == "order_phone":
+                await ordering.advance(turn)
+                return
+            if turn.state == "update_value":
+                await menu.show_menu(turn)
+                return
+        await self._reprompt(turn)
+
+    async def _reprompt(self, turn: Turn) -> None:
+        state = STATES.get(turn.state) or STATES["idle"]
+        await state.prompt(turn)
+
+    async def _apologise(self, inbound: Inbound) -> list[Reply]:
+        language = self.default_language
+        try:
+            async with in_transaction():
+                customer_id = await ChannelIdentity.filter(
+                    channel=inbound.channel, address=inbound.sender
+                ).values_list("customer_id", flat=True)
+                if customer_id:
+                    language = (
+                        await Customer.filter(id=customer_id[0]).values_list("language", flat=True)
+                    )[0]
+                message = inbound_message(
+                    customer_id[0] if customer_id else None, inbound.channel, inbound.text,
+                    inbound.received_at, kind=inbound.kind, external_id=inbound.external_id,
+                )  # fmt: skip
+                await message.save()
+        except Exception:
+            log.exception("could not log %s update %s", inbound.channel, inbound.external_id)
+        return [Reply(self.texts.render("error", language))]
+
+
+def clean(text: str) -> str:
+    """The text without control characters (keeping line breaks), trimmed."""
+    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    return "".join(kept).strip()

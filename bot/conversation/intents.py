@@ -1,0 +1,78 @@
+"""Words that always work, in either language, whatever step the customer is on."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+
+
+class Intent(Enum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    START = "start"
+    MENU = "menu"
+    HELP = "help"
+    ORDER = "order"
+    MY_ORDERS = "my_orders"
+    UPDATE = "update"
+    CANCEL = "cancel"
+    LANG_ID = "lang_id"
+    LANG_EN = "lang_en"
+
+
+# Opt-out only when the whole message is the word ("stop, ukurannya salah" is a complaint).
+# Twilio's standard words are here too; CANCEL, END and QUIT are read as "cancel this
+# order" while an order is in progress, and as an opt-out otherwise.
+OPT_OUT_WORDS = {"stop", "berhenti", "stopall", "unsubscribe", "revoke", "optout", "opt out"}
+OPT_OUT_WHEN_IDLE = {"cancel", "end", "quit"}
+OPT_IN_WORDS = {"mulai", "start", "unstop", "langganan lagi"}
+
+WORDS: dict[Intent, set[str]] = {
+    Intent.START: {"/start"},
+    Intent.MENU: {"menu", "/menu", "menu utama", "main menu", "halo", "hai", "hi", "hello"},
+    Intent.HELP: {"bantuan", "help", "/help", "/bantuan", "?", "tolong"},
+    Intent.ORDER: {"pesan", "order", "/pesan", "/order", "beli", "buy", "mau pesan", "katalog",
+                   "catalog", "produk", "products"},
+    Intent.MY_ORDERS: {"pesanan saya", "my orders", "/pesanan", "/orders", "status pesanan",
+                       "cek pesanan", "riwayat"},
+    Intent.UPDATE: {"ubah data", "update profile", "/ubah", "/profile", "ubah profil",
+                    "update data", "edit profile", "profil", "profile"},
+    Intent.CANCEL: {"batal", "/batal", "/cancel", "batalkan", "cancel order"},
+    Intent.LANG_ID: {"bahasa indonesia", "indonesia", "indonesian", "/indonesia",
+                     "language indonesian", "language indonesia", "bahasa id"},
+    Intent.LANG_EN: {"bahasa english", "bahasa inggris", "english", "/english", "inggris",
+                     "language english", "bahasa en"},
+}  # fmt: skip
+
+_SPACES = re.compile(r"\s+")
+_EDGE_PUNCTUATION = ".!,;:~*_-"
+
+
+def normalize(text: str) -> str:
+    """Lower-case, single-spaced, without surrounding punctuation, for matching words."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _SPACES.sub(" ", folded).strip().strip(_EDGE_PUNCTUATION).strip()
+
+
+def recognise(text: str, *, in_flow: bool) -> Intent | None:
+    word = normalize(text)
+    if not word:
+        return None
+    if word in OPT_OUT_WORDS:
+        return Intent.OPT_OUT
+    if word in OPT_OUT_WHEN_IDLE:
+        return Intent.CANCEL if in_flow else Intent.OPT_OUT
+    if word in OPT_IN_WORDS:
+        return Intent.OPT_IN
+    for intent, words in WORDS.items():
+        if word in words:
+            return intent
+    return None
+
+
+YES = {"ya", "y", "yes", "iya", "iyaa", "boleh", "ok", "oke", "okay", "setuju", "mau", "yup",
+       "sip", "betul", "benar", "konfirmasi", "confirm", "lanjut", "ya, boleh", "yes, please"}
+NO = {"tidak", "no", "n", "ga", "gak", "nggak", "enggak", "tdk", "jangan", "tidak usah",
+      "no, thanks", "no thanks", "tidak boleh", "ndak"}  # fmt: skip
+SKIP = {"lewati", "skip", "lewat", "nanti", "later", "-"}

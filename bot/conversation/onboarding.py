@@ -1,0 +1,225 @@
+"""First contact: consent in plain words, then name and city, then (only with consent)
+how they found the shop. Later, once, the optional questions."""
+
+from __future__ import annotations
+
+import re
+
+from bot.conversation.intents import NO, SKIP, YES, normalize
+from bot.conversation.menu import show_menu
+from bot.conversation.states import STATES, State
+from bot.conversation.turn import Turn, pick
+from crm_core.customers import record_consent
+
+LEAD_SOURCES = ("instagram", "tiktok", "facebook", "whatsapp", "google", "teman", "lainnya")
+GENDERS = ("f", "m")
+AGE_BANDS = ("<18", "18-24", "25-34", "35-44", "45-54", "55+")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MAX_NAME = 80
+
+
+async def welcome(turn: Turn) -> None:
+    turn.go("consent")
+    await consent_prompt(turn)
+
+
+async def consent_prompt(turn: Turn) -> None:
+    turn.say("consent_ask", choices=turn.labels("btn_consent_yes", "btn_consent_no"))
+
+
+async def consent_answer(turn: Turn) -> None:
+    word = normalize(turn.text)
+    yes, no = turn.labels("btn_consent_yes", "btn_consent_no")
+    chosen = pick(turn.text, (yes, no))
+    if word in YES or chosen == yes or turn.is_label(turn.text, "btn_consent_yes"):
+        given = True
+    elif word in NO or chosen == no or turn.is_label(turn.text, "btn_consent_no"):
+        given = False
+    else:
+        turn.say("consent_unclear")
+        await consent_prompt(turn)
+        return
+    # The exact words the customer answered, in the language they read them in.
+    wording = turn.texts.render("consent_ask", turn.lang, customer=turn.customer)
+    await record_consent(
+        turn.customer, given, wording, turn.inbound.channel, turn.now, by="customer"
+    )
+    turn.say("consent_yes" if given else "consent_no")
+    await continue_profile(turn)
+
+
+async def continue_profile(turn: Turn) -> None:
+    """Ask the next missing thing the shop needs, or finish onboarding."""
+    c = turn.customer
+    if not c.name:
+        turn.go("ask_name")
+        await name_prompt(turn)
+    elif not c.city:
+        turn.go("ask_city")
+        await city_prompt(turn)
+    elif c.consent_marketing and not c.lead_source and c.optional_offered_at is None and (
+        turn.data.get("source_asked") is None
+    ):
+        turn.data["source_asked"] = True
+        turn.go("ask_source")
+        await source_prompt(turn)
+    else:
+        pending = turn.data.get("pending_text")
+        turn.reset()
+        if pending:
+            from bot.conversation.ordering import start_from_text
+
+            if await start_from_text(turn, pending):
+                return
+        turn.say("profile_done")
+        await show_menu(turn)
+
+
+async def name_prompt(turn: Turn) -> None:
+    suggestion = turn.customer.display_name
+    turn.say("ask_name", choices=(suggestion,) if suggestion else ())
+
+
+def clean_name(text: str) -> str | None:
+    name = " ".join(text.split())
+    if not 1 <= len(name) <= MAX_NAME or not any(ch.isalpha() for ch in name):
+        return None
+    if any(ch in "{}<>" for ch in name):
+        return None
+    return name
+
+
+async def name_answer(turn: Turn) -> None:
+    name = clean_name(turn.text)
+    if name is None:
+        turn.say("bad_name", max=MAX_NAME)
+        return
+    turn.customer.name = name
+    await continue_profile(turn)
+
+
+async def city_prompt(turn: Turn) -> None:
+    turn.say("ask_city")
+
+
+async def city_answer(turn: Turn) -> None:
+    city = clean_name(turn.text)
+    if city is None:
+        turn.say("bad_city")
+        return
+    turn.customer.city = city.title() if city.islower() else city
+    await continue_profile(turn)
+
+
+def source_labels(turn: Turn) -> tuple[str, ...]:
+    return turn.labels(*(f"source_{s}" for s in LEAD_SOURCES)) + (turn.label("btn_skip"),)
+
+
+async def source_prompt(turn: Turn) -> None:
+    turn.say("ask_source", choices=source_labels(turn))
+
+
+async def source_answer(turn: Turn) -> None:
+    options = source_labels(turn)
+    chosen = pick(turn.text, options)
+    if chosen is None and normalize(turn.text) not in SKIP:
+        # Whatever they wrote is how they found us, in their words.
+        turn.customer.lead_source = " ".join(turn.text.split())[:40] or None
+    elif chosen is not None and chosen != turn.label("btn_skip"):
+        turn.customer.lead_source = LEAD_SOURCES[options.index(chosen)]
+    await continue_profile(turn)
+
+
+# -- the optional questions, offered once after the first order, only with consent --
+
+
+async def offer_optional(turn: Turn) -> bool:
+    c = turn.customer
+    if not c.consent_marketing or c.optional_offered_at is not None:
+        return False
+    c.optional_offered_at = turn.now
+    turn.go("ask_gender")
+    turn.say("optional_intro")
+    await gender_prompt(turn)
+    return True
+
+
+def gender_labels(turn: Turn) -> tuple[str, ...]:
+    return turn.labels("gender_f", "gender_m", "btn_skip")
+
+
+async def gender_prompt(turn: Turn) -> None:
+    turn.say("ask_gender", choices=gender_labels(turn))
+
+
+async def gender_answer(turn: Turn) -> None:
+    options = gender_labels(turn)
+    chosen = pick(turn.text, options)
+    if chosen is None and normalize(turn.text) not in SKIP:
+        turn.say("choose_from_list")
+        await gender_prompt(turn)
+        return
+    if chosen in options[:2]:
+        turn.customer.gender = GENDERS[options.index(chosen)]
+    turn.go("ask_age")
+    await age_prompt(turn)
+
+
+async def age_prompt(turn: Turn) -> None:
+    turn.say("ask_age", choices=(*AGE_BANDS, turn.label("btn_skip")))
+
+
+async def age_answer(turn: Turn) -> None:
+    options = (*AGE_BANDS, turn.label("btn_skip"))
+    word = normalize(turn.text)
+    chosen = pick(turn.text, options)
+    if chosen is None and word.isdigit() and len(word) <= 3:
+        chosen = _band(int(word))  # "27": their age, not a list number
+    if chosen is None and normalize(turn.text) not in SKIP:
+        turn.say("choose_from_list")
+        await age_prompt(turn)
+        return
+    if chosen in AGE_BANDS:
+        turn.customer.age_band = chosen
+    turn.go("ask_email")
+    await email_prompt(turn)
+
+
+def _band(age: int) -> str | None:
+    if not 5 <= age <= 120:
+        return None
+    for band, upper in (("<18", 17), ("18-24", 24), ("25-34", 34), ("35-44", 44), ("45-54", 54)):
+        if age <= upper:
+            return band
+    return "55+"
+
+
+async def email_prompt(turn: Turn) -> None:
+    turn.say("ask_email", choices=(turn.label("btn_skip"),))
+
+
+async def email_answer(turn: Turn) -> None:
+    text = turn.text.strip()
+    if normalize(text) in SKIP or turn.is_label(text, "btn_skip"):
+        pass
+    elif EMAIL.match(text) and len(text) <= 254:
+        turn.customer.email = text.lower()
+    else:
+        turn.say("bad_email")
+        return
+    turn.say("optional_done")
+    await show_menu(turn)
+
+
+STATES.update(
+    {
+        "new": State(welcome, welcome, in_flow=False),
+        "consent": State(consent_prompt, consent_answer, in_flow=False),
+        "ask_name": State(name_prompt, name_answer, in_flow=False),
+        "ask_city": State(city_prompt, city_answer, in_flow=False),
+        "ask_source": State(source_prompt, source_answer, in_flow=False),
+        "ask_gender": State(gender_prompt, gender_answer, in_flow=False),
+        "ask_age": State(age_prompt, age_answer, in_flow=False),
+        "ask_email": State(email_prompt, email_answer, in_flow=False),
+    }
+)

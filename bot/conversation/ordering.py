@@ -1,0 +1,316 @@
+"""Ordering: product, colour, size, quantity, then delivery details, then confirmation.
+
+The order being built lives in the conversation's data, never in the orders table, so
+nothing is half-written: the order appears whole when the customer confirms it."""
+
+from __future__ import annotations
+
+from bot.conversation.intents import NO, YES, normalize
+from bot.conversation.menu import show_menu
+from bot.conversation.onboarding import clean_name, offer_optional
+from bot.conversation.states import STATES, State
+from bot.conversation.turn import Turn, pick
+from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, match_order_text, parse_quantity
+from crm_core.customers import attach_phone
+from crm_core.orders import Shipping, place_order
+from crm_core.phones import try_normalize_phone
+
+MAX_ADDRESS = 300
+
+
+def can_order(turn: Turn) -> bool:
+    if turn.customer.blacklisted:
+        turn.reset()
+        turn.say("blacklisted")
+        return False
+    return True
+
+
+async def start(turn: Turn) -> None:
+    if not can_order(turn):
+        return
+    if not turn.catalog.items:
+        turn.say("catalog_empty")
+        return
+    turn.go("order_product", line={})
+    await product_prompt(turn)
+
+
+async def start_from_text(turn: Turn, text: str) -> bool:
+    """Start an order from free text such as "kaos hitam L 2"; False if it is not one."""
+    line = match_order_text(text, turn.catalog)
+    if line is None:
+        return False
+    if not can_order(turn):
+        return True
+    turn.go("order_product", line=_store(line))
+    await advance(turn)
+    return True
+
+
+def _store(line: OrderLine) -> dict[str, object]:
+    return {"product": line.product.id, "colour": line.colour, "size": line.size,
+            "quantity": line.quantity}  # fmt: skip
+
+
+def current_line(turn: Turn) -> OrderLine | None:
+    raw = turn.data.get("line") or {}
+    product = turn.catalog.get(raw.get("product")) if raw.get("product") else None
+    if product is None:
+        return None
+    return OrderLine(product, raw.get("colour"), raw.get("size"), raw.get("quantity"))
+
+
+def _update(turn: Turn, **changes: object) -> None:
+    line = dict(turn.data.get("line") or {})
+    line.update(changes)
+    turn.data["line"] = line
+
+
+async def advance(turn: Turn) -> None:
+    """Ask for the first thing the order still lacks."""
+    line = current_line(turn)
+    if line is None:
+        # The product left the catalog while the customer was choosing.
+        turn.go("order_product", line={})
+        await product_prompt(turn)
+        return
+    c = turn.customer
+    if line.product.colours and line.colour is None:
+        turn.go("order_colour")
+    elif line.product.sizes and line.size is None:
+        turn.go("order_size")
+    elif line.quantity is None:
+        turn.go("order_quantity")
+    elif not c.name:
+        turn.go("order_name")
+    elif not c.city:
+        turn.go("order_city")
+    elif not c.address:
+        turn.go("order_address")
+    elif not (c.phone or turn.data.get("ship_phone")):
+        turn.go("order_phone")
+    else:
+        turn.go("order_confirm")
+    await STATES[turn.state].prompt(turn)
+
+
+# -- product, colour, size, quantity --
+
+
+def product_choices(turn: Turn) -> tuple[str, ...]:
+    return tuple(item.name for item in turn.catalog.items)
+
+
+async def product_prompt(turn: Turn) -> None:
+    turn.say("choose_product", products=turn.catalog.items, choices=product_choices(turn))
+
+
+async def product_answer(turn: Turn) -> None:
+    name = pick(turn.text, product_choices(turn))
+    if name is not None:
+        item = turn.catalog.by_name(name)
+        assert item is not None
+        turn.data["line"] = {"product": item.id}
+        await advance(turn)
+        return
+    line = match_order_text(turn.text, turn.catalog)
+    if line is not None:
+        turn.data["line"] = _store(line)
+        await advance(turn)
+        return
+    turn.say("unknown_product")
+    await product_prompt(turn)
+
+
+def _product(turn: Turn) -> CatalogItem:
+    line = current_line(turn)
+    assert line is not None
+    return line.product
+
+
+async def colour_prompt(turn: Turn) -> None:
+    product = _product(turn)
+    turn.say("choose_colour", product=product, choices=product.colours)
+
+
+async def colour_answer(turn: Turn) -> None:
+    product = _product(turn)
+    colour = pick(turn.text, product.colours)
+    if colour is None:
+        turn.say("unknown_option", options=product.colours)
+        await colour_prompt(turn)
+        return
+    _update(turn, colour=colour)
+    await advance(turn)
+
+
+async def size_prompt(turn: Turn) -> None:
+    product = _product(turn)
+    turn.say("choose_size", product=product, choices=product.sizes)
+
+
+async def size_answer(turn: Turn) -> None:
+    product = _product(turn)
+    size = pick(turn.text, product.sizes)
+    if size is None:
+        turn.say("unknown_option", options=product.sizes)
+        await size_prompt(turn)
+        return
+    _update(turn, size=size)
+    await advance(turn)
+
+
+async def quantity_prompt(turn: Turn) -> None:
+    turn.say("ask_quantity", product=_product(turn), choices=("1", "2", "3"))
+
+
+async def quantity_answer(turn: Turn) -> None:
+    quantity = parse_quantity(turn.text)
+    if quantity is None:
+        turn.say("bad_quantity", reason="not_number", max=MAX_QUANTITY)
+    elif quantity < 1:
+        turn.say("bad_quantity", reason="too_small", max=MAX_QUANTITY)
+    elif quantity > MAX_QUANTITY:
+        turn.say("bad_quantity", reason="too_large", max=MAX_QUANTITY)
+    else:
+        _update(turn, quantity=quantity)
+        await advance(turn)
+
+
+# -- who and where --
+
+
+async def name_prompt(turn: Turn) -> None:
+    suggestion = turn.customer.display_name
+    turn.say("ask_name", choices=(suggestion,) if suggestion else ())
+
+
+async def name_answer(turn: Turn) -> None:
+    name = clean_name(turn.text)
+    if name is None:
+        turn.say("bad_name", max=80)
+        return
+    turn.customer.name = name
+    await advance(turn)
+
+
+async def city_prompt(turn: Turn) -> None:
+    turn.say("ask_city")
+
+
+async def city_answer(turn: Turn) -> None:
+    city = clean_name(turn.text)
+    if city is None:
+        turn.say("bad_city")
+        return
+    turn.customer.city = city
+    await advance(turn)
+
+
+async def address_prompt(turn: Turn) -> None:
+    turn.say("ask_address")
+
+
+def clean_address(text: str) -> str | None:
+    address = " ".join(text.split())
+    if not 8 <= len(address) <= MAX_ADDRESS or not any(ch.isalpha() for ch in address):
+        return None
+    return address
+
+
+async def address_answer(turn: Turn) -> None:
+    address = clean_address(turn.text)
+    if address is None:
+        turn.say("bad_address", max=MAX_ADDRESS)
+        return
+    turn.customer.address = address
+    await advance(turn)
+
+
+async def phone_prompt(turn: Turn) -> None:
+    turn.say("ask_phone", ask_contact=True)
+
+
+async def phone_answer(turn: Turn) -> None:
+    phone = turn.inbound.verified_phone or try_normalize_phone(turn.text)
+    if phone is None:
+        turn.say("bad_phone")
+        return
+    await use_phone(turn, phone, verified=turn.inbound.verified_phone is not None)
+    await advance(turn)
+
+
+async def use_phone(turn: Turn, phone: str, *, verified: bool) -> None:
+    """Link the phone to the customer; one that belongs to another record and is not
+    vouched for by the channel is used for this delivery only, and nothing is said about
+    whose it is."""
+    result = await attach_phone(turn.customer, phone, turn.now, verified=verified)
+    if result.taken:
+        turn.data["ship_phone"] = phone
+        return
+    if result.customer is not turn.customer:
+        turn.customer = result.customer
+        turn.conversation.customer = result.customer  # type: ignore[assignment]
+    turn.say("phone_saved", phone=phone, merged=result.merged_from is not None)
+
+
+# -- confirmation --
+
+
+async def confirm_prompt(turn: Turn) -> None:
+    line = current_line(turn)
+    assert line is not None
+    turn.say(
+        "confirm_order",
+        line=line,
+        total=line.total,
+        phone=turn.customer.phone or turn.data.get("ship_phone"),
+        choices=turn.labels("btn_confirm", "btn_cancel"),
+    )
+
+
+async def confirm_answer(turn: Turn) -> None:
+    word = normalize(turn.text)
+    confirm, cancel = turn.labels("btn_confirm", "btn_cancel")
+    chosen = pick(turn.text, (confirm, cancel))
+    if word in NO or chosen == cancel or turn.is_label(turn.text, "btn_cancel"):
+        turn.reset()
+        turn.say("order_cancelled")
+        await show_menu(turn)
+        return
+    if not (word in YES or chosen == confirm or turn.is_label(turn.text, "btn_confirm")):
+        turn.say("confirm_unclear")
+        await confirm_prompt(turn)
+        return
+    if not can_order(turn):
+        return
+    line = current_line(turn)
+    if line is None or not line.complete:
+        await advance(turn)
+        return
+    c = turn.customer
+    shipping = Shipping(
+        name=c.name or "", address=c.address or "", city=c.city or "",
+        phone=c.phone or turn.data.get("ship_phone"),
+    )  # fmt: skip
+    order = await place_order(c, [line], shipping, turn.inbound.channel, turn.now)
+    turn.reset()
+    turn.say("order_placed", order=order, line=line)
+    if not await offer_optional(turn):
+        await show_menu(turn)
+
+
+STATES.update(
+    {
+        "order_product": State(product_prompt, product_answer),
+        "order_colour": State(colour_prompt, colour_answer),
+        "order_size": State(size_prompt, size_answer),
+        "order_quantity": State(quantity_prompt, quantity_answer),
+        "order_name": State(name_prompt, name_answer),
+        "order_city": State(city_prompt, city_answer),
+        "order_address": State(address_prompt, address_answer),
+        "order_phone": State(phone_prompt, phone_answer),
+        "order_confirm": State(confirm_prompt, confirm_answer),
+    }
+)

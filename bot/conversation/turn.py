@@ -1,0 +1,89 @@
+"""One incoming message being handled: who sent it, where they are, what we answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.conversation.intents import normalize
+from bot.inbound import Inbound, Reply
+from crm_core.catalog import Catalog, words
+from crm_core.models import Conversation, Customer
+from message_templates import Texts
+
+
+@dataclass
+class Turn:
+    inbound: Inbound
+    customer: Customer
+    conversation: Conversation
+    catalog: Catalog
+    texts: Texts
+    now: datetime
+    text: str  # the inbound text, cleaned of control characters
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.customer.language
+
+    @property
+    def state(self) -> str:
+        return self.conversation.state
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    def go(self, state: str, **data: Any) -> None:
+        """Move to ``state``; ``data`` replaces the flow's scratch data when given."""
+        self.conversation.state = state
+        if data:
+            self.conversation.data = data
+
+    def reset(self) -> None:
+        self.conversation.state = "idle"
+        self.conversation.data = {}
+
+    def say(
+        self,
+        template: str,
+        *,
+        choices: tuple[str, ...] | list[str] = (),
+        ask_contact: bool = False,
+        **context: Any,
+    ) -> None:
+        context.setdefault("customer", self.customer)
+        text = self.texts.render(template, self.lang, **context)
+        self.replies.append(Reply(text, tuple(choices), ask_contact))
+
+    def label(self, key: str) -> str:
+        return self.texts.label(key, self.lang)
+
+    def labels(self, *keys: str) -> tuple[str, ...]:
+        return tuple(self.label(k) for k in keys)
+
+    def is_label(self, text: str, key: str) -> bool:
+        return normalize(text) in {normalize(x) for x in self.texts.labels(key)}
+
+
+def pick(text: str, options: tuple[str, ...] | list[str]) -> str | None:
+    """The option a customer chose: by its number in the list (``2``), or its words."""
+    word = normalize(text)
+    if not word:
+        return None
+    if word.isdigit():
+        index = int(word[:6]) - 1
+        return options[index] if 0 <= index < len(options) else None
+    for option in options:
+        if normalize(option) == word:
+            return option
+    starts = [o for o in options if normalize(o).startswith(word)]
+    if len(starts) == 1:
+        return starts[0]
+    tokens = set(words(word))
+    inside = [o for o in options if words(o) and set(words(o)) <= tokens]
+    if len(inside) == 1:
+        return inside[0]
+    return None

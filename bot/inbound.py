@@ -1,0 +1,36 @@
+"""The channel-neutral shapes every adapter speaks: one ``Inbound`` in, ``Reply``s out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# What a message can be besides text; adapters map their channel's kinds onto these.
+KINDS = ("text", "contact", "photo", "sticker", "voice", "video", "location", "document", "other")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str  # telegram, whatsapp, terminal
+    sender: str  # the address on that channel: Telegram chat id, E.164 phone
+    text: str
+    external_id: str  # the channel's id for this update: the dedupe key
+    received_at: datetime
+    kind: str = "text"
+    display_name: str | None = None
+    telegram_id: int | None = None
+    # The sender's own phone, when the channel vouches for it (a WhatsApp sender, a
+    # Telegram contact whose user id is the sender's).
+    verified_phone: str | None = None
+    # A phone the sender shared or typed that the channel does not vouch for.
+    shared_phone: str | None = None
+    media_url: str | None = None
+    media_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[str, ...] = ()
+    ask_contact: bool = False  # offer a "share my number" button where the channel has one
+    message_id: int | None = None  # the row in the message log, for delivery status

@@ -1,0 +1,1 @@
+"""Langgan's business: customers, orders, the catalog and the rules, free of any channel."""

@@ -1,0 +1,176 @@
+"""The catalog: products as the engine sees them, a cache of them, and reading what a
+customer typed ("kaos hitam L 2") as an order line."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.functions import Count, Max
+
+from crm_core.models import Product
+
+MAX_QUANTITY = 100
+
+# Small numbers as people type them in chat, in both languages.
+NUMBER_WORDS = {
+    "satu": 1, "se": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6,
+    "tujuh": 7, "delapan": 8, "sembilan": 9, "sepuluh": 10,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    id: int
+    name: str
+    price: int
+    colours: tuple[str, ...]
+    sizes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    items: tuple[CatalogItem, ...] = ()
+
+    def get(self, product_id: int) -> CatalogItem | None:
+        return next((item for item in self.items if item.id == product_id), None)
+
+    def by_name(self, name: str) -> CatalogItem | None:
+        wanted = name.strip().casefold()
+        return next((i for i in self.items if i.name.casefold() == wanted), None)
+
+
+async def load_catalog() -> Catalog:
+    rows = await Product.filter(active=True).order_by("name")
+    return Catalog(
+        tuple(
+            CatalogItem(p.id, p.name, p.price, tuple(p.colours or ()), tuple(p.sizes or ()))
+            for p in rows
+        )
+    )
+
+
+@dataclass
+class CatalogCache:
+    """Keeps the active catalog in memory and reloads it when the store's copy changes.
+
+    Another process (``langgan products import``) may change the products, so the cache
+    asks the store for a cheap fingerprint (count and newest change) at most every
+    ``check_every`` seconds instead of reading the catalog on every message."""
+
+    check_every: float = 5.0
+    _catalog: Catalog = field(default_factory=Catalog)
+    _fingerprint: tuple[int, datetime | None] | None = None
+    _checked_at: float = float("-inf")
+
+    async def get(self) -> Catalog:
+        now = time.monotonic()
+        if now - self._checked_at >= self.check_every:
+            self._checked_at = now
+            row = (
+                await Product.all()
+                .annotate(n=Count("id"), newest=Max("updated_at"))
+                .first()
+                .values("n", "newest")
+            )
+            fingerprint = (row["n"], row["newest"]) if row else (0, None)
+            if fingerprint != self._fingerprint:
+                self._catalog = await load_catalog()
+                self._fingerprint = fingerprint
+        return self._catalog
+
+    def invalidate(self) -> None:
+        self._checked_at = float("-inf")
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """What a customer asked for; any of colour, size, quantity may still be missing."""
+
+    product: CatalogItem
+    colour: str | None = None
+    size: str | None = None
+    quantity: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        return (
+            (self.colour is not None or not self.product.colours)
+            and (self.size is not None or not self.product.sizes)
+            and self.quantity is not None
+        )
+
+    @property
+    def total(self) -> int:
+        return self.product.price * (self.quantity or 0)
+
+
+_WORD = re.compile(r"[\w-]+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def parse_quantity(text: str) -> int | None:
+    """A whole number as typed (``2``, ``dua``, ``2 pcs``); None when it is not one.
+    Range checks are the caller's, so it can say what was wrong."""
+    tokens = words(text)
+    if not tokens:
+        return None
+    first = tokens[0]
+    if text.strip().startswith("-") and first.isdigit():
+        return -int(first[:9])
+    if first.isdigit():
+        return int(first[:9])
+    return NUMBER_WORDS.get(first)
+
+
+def match_order_text(text: str, catalog: Catalog) -> OrderLine | None:
+    """Read "kaos hitam L 2" as an order line for the one product it best fits.
+
+    A product is a candidate when a word of its name is in the text; the words of its
+    name and its own colours and sizes found in the text score it, and a tie is no
+    answer (the customer picks from the list instead). A lone number is the quantity."""
+    tokens = words(text)
+    if not tokens or len(tokens) > 12:
+        return None
+    scored = []
+    for item in catalog.items:
+        name_words = words(item.name)
+        named = sum(1 for w in name_words if w in tokens)
+        if not named:
+            continue
+        options = (_pick(tokens, item.colours) is not None) + (
+            _pick(tokens, item.sizes) is not None
+        )
+        scored.append(((named + options, named - len(name_words)), item))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: s[0], reverse=True)
+    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+        return None
+    item = scored[0][1]
+    colour = _pick(tokens, item.colours)
+    size = _pick(tokens, item.sizes)
+    quantity = None
+    for token in tokens:
+        if token in words(item.name) or (size is not None and token == size.casefold()):
+            continue
+        if token.isdigit() or token in NUMBER_WORDS:
+            quantity = int(token[:9]) if token.isdigit() else NUMBER_WORDS[token]
+    if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
+        quantity = None
+    return OrderLine(item, colour, size, quantity)
+
+
+def _pick(tokens: list[str], options: tuple[str, ...]) -> str | None:
+    for option in options:
+        option_words = words(option)
+        if option_words and all(w in tokens for w in option_words):
+            return option
+    return None

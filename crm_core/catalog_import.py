@@ -1,0 +1,169 @@
+"""Loading the catalog from a spreadsheet saved as CSV: ``name,price,colours,sizes``,
+options separated by ``|``. Bad rows are reported by row number; good rows still load."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from tortoise.transactions import in_transaction
+
+from crm_core.errors import CatalogRowError, InputError
+from crm_core.models import Product
+
+MAX_FILE_BYTES = 5_000_000
+MAX_PRICE = 1_000_000_000  # a billion rupiah: past that it is a typo
+HEADERS = {
+    "name": {"name", "nama", "produk", "product", "nama produk"},
+    "price": {"price", "harga"},
+    "colours": {"colours", "colors", "colour", "color", "warna"},
+    "sizes": {"sizes", "size", "ukuran"},
+}
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    row: int
+    name: str
+    price: int
+    colours: list[str]
+    sizes: list[str]
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    errors: list[CatalogRowError] = field(default_factory=list)
+
+
+def read_text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without Excel's BOM), else Windows-1252, which is
+    what Excel on Windows writes when told "CSV"."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; split it")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def parse_price(text: str) -> int:
+    """``150000``, ``150.000``, ``Rp 150.000``, ``150,000`` -> 150000 (whole rupiah)."""
+    cleaned = re.sub(r"(?i)^\s*rp\.?\s*", "", text.strip())
+    cleaned = cleaned.replace(" ", "")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", cleaned):
+        cleaned = re.sub(r"[.,]", "", cleaned)
+    elif re.fullmatch(r"\d+[.,]00?", cleaned):
+        cleaned = re.split(r"[.,]", cleaned)[0]
+    if not cleaned.isdigit():
+        raise ValueError(f"price {text!r} is not a whole number of rupiah")
+    return int(cleaned)
+
+
+def parse_rows(text: str) -> tuple[list[ProductRow], list[CatalogRowError]]:
+    dialect = csv.excel
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")  # type: ignore[assignment]
+    except csv.Error:
+        pass
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = next(reader, None)
+    if header is None:
+        raise InputError("the file is empty; expected the columns name,price,colours,sizes")
+    columns = _columns(header)
+    rows: list[ProductRow] = []
+    errors: list[CatalogRowError] = []
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        try:
+            row = _row(number, cells, columns)
+        except CatalogRowError as exc:
+            errors.append(exc)
+            continue
+        key = row.name.casefold()
+        if key in seen:
+            errors.append(CatalogRowError(number, f"{row.name!r} is already on row {seen[key]}"))
+            continue
+        seen[key] = number
+        rows.append(row)
+    return rows, errors
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    found = {}
+    for index, title in enumerate(header):
+        key = " ".join(title.strip().casefold().split())
+        for column, names in HEADERS.items():
+            if key in names and column not in found:
+                found[column] = index
+    missing = [c for c in ("name", "price") if c not in found]
+    if missing:
+        raise InputError(
+            f"the header row has no {' or '.join(missing)} column; "
+            "expected the columns name,price,colours,sizes"
+        )
+    return found
+
+
+def _row(number: int, cells: list[str], columns: dict[str, int]) -> ProductRow:
+    def cell(column: str) -> str:
+        index = columns.get(column)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    name = " ".join(cell("name").split())
+    if not name:
+        raise CatalogRowError(number, "the name is empty")
+    if len(name) > 120:
+        raise CatalogRowError(number, "the name is longer than 120 characters")
+    price_text = cell("price")
+    if not price_text:
+        raise CatalogRowError(number, f"{name}: the price is empty")
+    try:
+        price = parse_price(price_text)
+    except ValueError as exc:
+        raise CatalogRowError(number, f"{name}: {exc}") from None
+    if not 0 < price <= MAX_PRICE:
+        raise CatalogRowError(number, f"{name}: the price must be between 1 and {MAX_PRICE}")
+    return ProductRow(number, name, price, _options(cell("colours")), _options(cell("sizes")))
+
+
+def _options(text: str) -> list[str]:
+    options: list[str] = []
+    for part in text.split("|"):
+        option = " ".join(part.split())[:40]
+        if option and option.casefold() not in {o.casefold() for o in options}:
+            options.append(option)
+    return options
+
+
+async def import_products(path: Path, now: datetime) -> ImportReport:
+    """Create new products and update existing ones (matched by name, ignoring case)."""
+    rows, errors = parse_rows(read_text(path))
+    report = ImportReport(errors=errors)
+    async with in_transaction():
+        existing = {p.name.casefold(): p for p in await Product.all()}
+        for row in rows:
+            product = existing.get(row.name.casefold())
+            if product is None:
+                await Product.create(
+                    name=row.name, price=row.price, colours=row.colours, sizes=row.sizes,
+                    active=True, updated_at=now,
+                )  # fmt: skip
+                report.created.append(row.name)
+            else:
+                product.name, product.price = row.name, row.price
+                product.colours, product.sizes = row.colours, row.sizes
+                product.active, product.updated_at = True, now
+                await product.save()
+                report.updated.append(row.name)
+    return report

@@ -1,0 +1,33 @@
+"""Every error Langgan raises on purpose.
+
+    LangganError
+    ├── SettingsError        a setting is missing or malformed; names the setting
+    ├── StoreError           the store cannot be opened or brought up to date
+    └── InputError           what a person typed or uploaded cannot be used; says why
+        └── CatalogRowError  one row of a catalog file, with its row number
+
+Each carries a message a person can act on; none is shown to a customer as a traceback.
+"""
+
+
+class LangganError(Exception):
+    """Base of every error Langgan raises on purpose."""
+
+
+class SettingsError(LangganError):
+    pass
+
+
+class StoreError(LangganError):
+    pass
+
+
+class InputError(LangganError):
+    pass
+
+
+class CatalogRowError(InputError):
+    def __init__(self, row: int, reason: str) -> None:
+        super().__init__(f"row {row}: {reason}")
+        self.row = row
+        self.reason = reason

@@ -1,0 +1,31 @@
+"""Everything Langgan keeps, as Tortoise models.
+
+Tortoise discovers models by reading this module's attributes, so each model module's
+classes are re-exported here; the app label is ``langgan`` (see ``crm_core.store``).
+"""
+
+from crm_core.models.catalog import Product
+from crm_core.models.customers import (
+    ChannelIdentity,
+    ConsentEvent,
+    Customer,
+    CustomerMerge,
+    Note,
+)
+from crm_core.models.messaging import Conversation, Message, ProcessedUpdate
+from crm_core.models.orders import Order, OrderItem, OrderStatusChange
+
+__all__ = [
+    "ChannelIdentity",
+    "ConsentEvent",
+    "Conversation",
+    "Customer",
+    "CustomerMerge",
+    "Message",
+    "Note",
+    "Order",
+    "OrderItem",
+    "OrderStatusChange",
+    "ProcessedUpdate",
+    "Product",
+]

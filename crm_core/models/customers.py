@@ -1,0 +1,122 @@
+"""The customer record and what hangs off it: identities, consent, notes, merges."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Customer(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=120, null=True)
+    # What the channel calls them (Telegram first name, WhatsApp profile name): offered
+    # as the name, never taken as it without the customer saying so.
+    display_name = fields.CharField(max_length=120, null=True)
+    phone = fields.CharField(max_length=20, null=True, unique=True)  # E.164
+    telegram_id = fields.BigIntField(null=True, unique=True)
+    email = fields.CharField(max_length=254, null=True)
+    address = fields.TextField(null=True)
+    city = fields.CharField(max_length=80, null=True, db_index=True)
+    gender = fields.CharField(max_length=1, null=True)  # "f" or "m"
+    age_band = fields.CharField(max_length=8, null=True)
+    education = fields.CharField(max_length=80, null=True)
+    occupation = fields.CharField(max_length=80, null=True)
+    lead_source = fields.CharField(max_length=40, null=True, db_index=True)
+    language = fields.CharField(max_length=2, default="id")
+
+    # Marketing consent: None until asked, then the answer, when, where and the words shown.
+    consent_marketing = fields.BooleanField(null=True)
+    consent_at = fields.DatetimeField(null=True)
+    consent_text = fields.TextField(null=True)
+    consent_channel = fields.CharField(max_length=16, null=True)
+    opted_out_at = fields.DatetimeField(null=True)
+    blacklisted = fields.BooleanField(default=False)
+    blacklist_reason = fields.TextField(null=True)
+    blacklisted_at = fields.DatetimeField(null=True)
+    # The optional questions (email, gender, age, source) are offered once, never again.
+    optional_offered_at = fields.DatetimeField(null=True)
+
+    # Running figures, kept current in the transaction that writes the order or message,
+    # so sweeps and segments read one indexed row instead of every order ever taken.
+    first_order_at = fields.DatetimeField(null=True)
+    last_order_at = fields.DatetimeField(null=True, db_index=True)
+    orders_count = fields.IntField(default=0)
+    total_spent = fields.BigIntField(default=0)  # whole rupiah
+    last_inbound_at = fields.DatetimeField(null=True)
+    last_contacted_at = fields.DatetimeField(null=True, db_index=True)
+    last_contacted_by = fields.CharField(max_length=80, null=True)
+
+    merged_into: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "customer"
+
+    def __str__(self) -> str:
+        return self.name or self.display_name or f"#{self.id}"
+
+
+class ChannelIdentity(Model):
+    """(channel, address) -> customer: one person, one record, however they reach us."""
+
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    address = fields.CharField(max_length=64)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="identities", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "channel_identity"
+        unique_together = (("channel", "address"),)
+
+
+class ConsentEvent(Model):
+    """Append-only: every consent given or withdrawn, with the exact wording shown."""
+
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="consent_events", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)  # marketing, opt_out, opt_in
+    given = fields.BooleanField()
+    wording = fields.TextField()
+    channel = fields.CharField(max_length=16)
+    recorded_by = fields.CharField(max_length=80)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "consent_event"
+
+
+class Note(Model):
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="notes", on_delete=fields.CASCADE
+    )
+    author = fields.CharField(max_length=80)
+    body = fields.TextField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "note"
+
+
+class CustomerMerge(Model):
+    """The record of two customer rows becoming one, and what moved."""
+
+    id = fields.IntField(primary_key=True)
+    kept: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="merges", on_delete=fields.CASCADE
+    )
+    merged_id = fields.IntField()
+    reason = fields.CharField(max_length=200)
+    moved = fields.JSONField()
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "customer_merge"

@@ -1,0 +1,63 @@
+"""The message log, each conversation's state, and the keys of updates already handled."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from crm_core.models.customers import Customer
+
+
+class Message(Model):
+    """Every message in and out, on every channel."""
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    channel = fields.CharField(max_length=16)
+    direction = fields.CharField(max_length=3)  # in, out
+    kind = fields.CharField(max_length=16, default="text")
+    body = fields.TextField()
+    external_id = fields.CharField(max_length=64, null=True)
+    media_url = fields.TextField(null=True)
+    media_type = fields.CharField(max_length=80, null=True)
+    status = fields.CharField(max_length=16)  # received, queued, sent, failed, ...
+    error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "message"
+        indexes = (("customer_id", "created_at"),)
+
+
+class Conversation(Model):
+    """Where a customer is in a flow on one channel. Lives here, not in memory, so any
+    instance can take the next message and a restart loses nothing."""
+
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="conversations", on_delete=fields.CASCADE
+    )
+    channel = fields.CharField(max_length=16)
+    state = fields.CharField(max_length=32, default="idle")
+    data = fields.JSONField(default=dict)
+    updated_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "conversation"
+        unique_together = (("customer_id", "channel"),)
+
+
+class ProcessedUpdate(Model):
+    """A channel's update key, inserted in the transaction that handles the update: a
+    retried webhook or a re-polled update hits the unique key and is skipped."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    key = fields.CharField(max_length=64)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "processed_update"
+        unique_together = (("channel", "key"),)

@@ -1,0 +1,65 @@
+"""Orders, their items (a snapshot of what was sold, at what price) and status history."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from crm_core.models.catalog import Product
+from crm_core.models.customers import Customer
+
+ORDER_STATUSES = ("baru", "dibayar", "dikirim", "selesai", "batal")
+
+
+class Order(Model):
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="orders", on_delete=fields.RESTRICT
+    )
+    status = fields.CharField(max_length=10, default="baru")
+    channel = fields.CharField(max_length=16)
+    total = fields.BigIntField()  # whole rupiah
+    # Where this order goes, as it was when ordered: a later change of address does not
+    # rewrite history.
+    ship_name = fields.CharField(max_length=120)
+    ship_phone = fields.CharField(max_length=20, null=True)
+    ship_address = fields.TextField()
+    ship_city = fields.CharField(max_length=80)
+    created_at = fields.DatetimeField(db_index=True)
+    updated_at = fields.DatetimeField()
+
+    items: fields.ReverseRelation[OrderItem]
+
+    class Meta:
+        table = "order"
+
+
+class OrderItem(Model):
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "langgan.Order", related_name="items", on_delete=fields.CASCADE
+    )
+    product: fields.ForeignKeyNullableRelation[Product] = fields.ForeignKeyField(
+        "langgan.Product", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    product_name = fields.CharField(max_length=120)
+    unit_price = fields.BigIntField()
+    quantity = fields.IntField()
+    colour = fields.CharField(max_length=40, null=True)
+    size = fields.CharField(max_length=20, null=True)
+
+    class Meta:
+        table = "order_item"
+
+
+class OrderStatusChange(Model):
+    id = fields.IntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "langgan.Order", related_name="status_changes", on_delete=fields.CASCADE
+    )
+    status = fields.CharField(max_length=10)
+    by = fields.CharField(max_length=80)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "order_status_change"

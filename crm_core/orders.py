@@ -1,0 +1,71 @@
+"""Placing orders and reading them back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_core.catalog import MAX_QUANTITY, OrderLine
+from crm_core.errors import InputError
+from crm_core.models import Customer, Order, OrderItem, OrderStatusChange
+
+
+@dataclass(frozen=True)
+class Shipping:
+    name: str
+    address: str
+    city: str
+    phone: str | None
+
+
+async def place_order(
+    customer: Customer,
+    lines: list[OrderLine],
+    shipping: Shipping,
+    channel: str,
+    now: datetime,
+    *,
+    by: str = "customer",
+) -> Order:
+    """Write the order, its items and its first status, and bring the customer's running
+    figures up to date. Call inside the caller's transaction: all of it or none of it."""
+    if not lines:
+        raise InputError("an order needs at least one item")
+    for line in lines:
+        if not line.complete or not 1 <= (line.quantity or 0) <= MAX_QUANTITY:
+            raise InputError(f"the line for {line.product.name} is not complete")
+    total = sum(line.total for line in lines)
+    order = await Order.create(
+        customer=customer, status="baru", channel=channel, total=total,
+        ship_name=shipping.name, ship_phone=shipping.phone, ship_address=shipping.address,
+        ship_city=shipping.city, created_at=now, updated_at=now,
+    )  # fmt: skip
+    await OrderItem.bulk_create(
+        [
+            OrderItem(
+                order=order,
+                product_id=line.product.id,
+                product_name=line.product.name,
+                unit_price=line.product.price,
+                quantity=line.quantity,
+                colour=line.colour,
+                size=line.size,
+            )  # fmt: skip
+            for line in lines
+        ]
+    )
+    await OrderStatusChange.create(order=order, status="baru", by=by, at=now)
+    customer.orders_count += 1
+    customer.total_spent += total
+    customer.first_order_at = customer.first_order_at or now
+    customer.last_order_at = now
+    return order
+
+
+async def recent_orders(customer_id: int, limit: int = 5) -> list[Order]:
+    return (
+        await Order.filter(customer_id=customer_id)
+        .order_by("-created_at", "-id")
+        .limit(limit)
+        .prefetch_related("items")
+    )

@@ -1,0 +1,105 @@
+"""Settings from the environment and a ``.env`` file in the working directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from crm_core.errors import SettingsError
+
+LANGUAGES = ("id", "en")
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = "sqlite://langgan.db"
+    timezone: str = "Asia/Jakarta"
+    locale: str = "id"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    public_url: str | None = None
+    templates_dir: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_driver: str = "aiogram"
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_mode: str = "polling"
+    telegram_webhook_secret: str | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = None
+    ) -> Settings:
+        """Read the settings; the process environment wins over ``.env``."""
+        env: dict[str, str] = {}
+        dotenv_path = env_file if env_file is not None else Path.cwd() / ".env"
+        if dotenv_path.is_file():
+            env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+        return cls.from_mapping(env)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        def get(name: str, default: str | None = None) -> str | None:
+            value = env.get(name, "").strip()
+            return value or default
+
+        port_text = get("LANGGAN_HTTP_PORT", "8080") or "8080"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"LANGGAN_HTTP_PORT must be a port number, not {port_text!r}")
+        settings = cls(
+            db_url=get("LANGGAN_DB_URL", cls.db_url) or cls.db_url,
+            timezone=get("LANGGAN_TIMEZONE", cls.timezone) or cls.timezone,
+            locale=(get("LANGGAN_LOCALE", cls.locale) or cls.locale).lower(),
+            http_host=get("LANGGAN_HTTP_HOST", cls.http_host) or cls.http_host,
+            http_port=int(port_text),
+            public_url=get("LANGGAN_PUBLIC_URL"),
+            templates_dir=get("LANGGAN_TEMPLATES_DIR"),
+            telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
+            telegram_driver=(get("TELEGRAM_DRIVER", "aiogram") or "aiogram").lower(),
+            telegram_api_url=(get("TELEGRAM_API_URL", cls.telegram_api_url) or "").rstrip("/"),
+            telegram_mode=(get("TELEGRAM_MODE", "polling") or "polling").lower(),
+            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"LANGGAN_TIMEZONE {self.timezone!r} is not a time zone; try Asia/Jakarta"
+            ) from None
+        if self.locale not in LANGUAGES:
+            raise SettingsError(f"LANGGAN_LOCALE must be 'id' or 'en', not {self.locale!r}")
+        if self.telegram_driver not in ("aiogram", "ptb"):
+            raise SettingsError(
+                f"TELEGRAM_DRIVER must be 'aiogram' or 'ptb', not {self.telegram_driver!r}"
+            )
+        if self.telegram_mode not in ("polling", "webhook"):
+            raise SettingsError(
+                f"TELEGRAM_MODE must be 'polling' or 'webhook', not {self.telegram_mode!r}"
+            )
+        if self.telegram_enabled and self.telegram_mode == "webhook":
+            if not self.telegram_webhook_secret:
+                raise SettingsError(
+                    "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET: without it anyone "
+                    "could post fake updates to /webhooks/telegram"
+                )
+            if not self.public_url:
+                raise SettingsError(
+                    "TELEGRAM_MODE=webhook needs LANGGAN_PUBLIC_URL, the address Telegram calls"
+                )
