@@ -71,8 +71,10 @@ class CatalogCache:
         now = time.monotonic()
         if now - self._checked_at >= self.check_every:
             self._checked_at = now
+            # Active products' count and newest change: an edit, a new product, and a
+            # product switched off or deleted all change it.
             row = (
-                await Product.all()
+                await Product.filter(active=True)
                 .annotate(n=Count("id"), newest=Max("updated_at"))
                 .first()
                 .values("n", "newest")
@@ -119,14 +121,13 @@ def words(text: str) -> list[str]:
 def parse_quantity(text: str) -> int | None:
     """A whole number as typed (``2``, ``dua``, ``2 pcs``); None when it is not one.
     Range checks are the caller's, so it can say what was wrong."""
+    number = re.match(r"\s*([-+]?\d{1,9})(?!\d)", text)
+    if number:
+        return int(number.group(1))
     tokens = words(text)
     if not tokens:
         return None
     first = tokens[0]
-    if text.strip().startswith("-") and first.isdigit():
-        return -int(first[:9])
-    if first.isdigit():
-        return int(first[:9])
     return NUMBER_WORDS.get(first)
 
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 from crm_core.errors import StoreError
@@ -21,14 +21,22 @@ APP = "langgan"
 DEFAULT_DB_URL = "sqlite://langgan.db"
 
 
+def connection_name(db_url: str) -> str:
+    # Tortoise caches each model's SQL by connection name, not by dialect: naming the
+    # connection after its backend keeps SQLite's SQL away from PostgreSQL when one
+    # process opens both (the test suite, the benchmark).
+    return "postgres" if db_url.startswith(("postgres", "asyncpg", "psycopg")) else "sqlite"
+
+
 def tortoise_config(db_url: str) -> dict[str, Any]:
+    name = connection_name(db_url)
     return {
-        "connections": {"default": db_url},
+        "connections": {name: db_url},
         "apps": {
             APP: {
                 "models": ["crm_core.models"],
                 "migrations": "crm_core.migrations",
-                "default_connection": "default",
+                "default_connection": name,
             }
         },
         "use_tz": True,
@@ -57,17 +65,17 @@ async def migrate(db_url: str) -> list[str]:
 @contextlib.asynccontextmanager
 async def open_store(db_url: str, *, bring_up_to_date: bool = True) -> AsyncIterator[None]:
     """Connect, optionally migrate, and close on the way out."""
-    try:
-        await Tortoise.init(config=tortoise_config(db_url))
-        if bring_up_to_date:
-            with contextlib.redirect_stdout(io.StringIO()):
-                await migrate(db_url)
-    except OSError as exc:
-        raise StoreError(f"cannot reach the store at {redact(db_url)}: {exc}") from exc
-    try:
+    # A context of its own: models bind to this store's dialect and connections, and
+    # nothing leaks into the next store opened in the same process (tests, benchmarks).
+    async with TortoiseContext() as context:
+        try:
+            await context.init(config=tortoise_config(db_url))
+            if bring_up_to_date:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    await migrate(db_url)
+        except OSError as exc:
+            raise StoreError(f"cannot reach the store at {redact(db_url)}: {exc}") from exc
         yield
-    finally:
-        await Tortoise.close_connections()
 
 
 def redact(db_url: str) -> str:

@@ -1,0 +1,177 @@
+"""Shared fixtures: a migrated store on SQLite and, when LANGGAN_TEST_POSTGRES_URL is
+set, on PostgreSQL too; the engine; a customer chatting with it on a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from tortoise import Tortoise
+
+from bot.conversation import Engine
+from bot.inbound import Inbound, Reply
+from crm_core.catalog import CatalogCache
+from crm_core.models import Product
+from crm_core.store import open_store
+from message_templates import Texts
+
+POSTGRES_URL = os.environ.get("LANGGAN_TEST_POSTGRES_URL")
+NO_POSTGRES = "LANGGAN_TEST_POSTGRES_URL is not set: the PostgreSQL store tests are skipped"
+START = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta, a Monday
+
+
+def run_aside(coroutine_function, *args):  # type: ignore[no-untyped-def]
+    """Run a coroutine to completion on its own loop in a thread: session fixtures are
+    first requested from inside a test's running loop, where asyncio.run is refused."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine_function(*args)).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("store") / "template.db"
+
+    async def build() -> None:
+        async with open_store(f"sqlite://{path}"):
+            pass
+
+    run_aside(build)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test session, migrated once, dropped at the end."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    name = f"langgan_test_{uuid.uuid4().hex[:10]}"
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    url = f"{base}/{name}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def migrate() -> None:
+        async with open_store(url):
+            pass
+
+    run_aside(admin, f'CREATE DATABASE "{name}"')
+    try:
+        run_aside(migrate)
+        yield url
+    finally:
+        run_aside(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _truncate_all() -> None:
+    conn = Tortoise.get_connection("postgres")
+    tables = ", ".join(
+        f'"{model._meta.db_table}"' for model in Tortoise.apps["langgan"].values()
+    )
+    await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The same test on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "langgan.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        async with open_store(f"sqlite://{path}", bring_up_to_date=False):
+            yield "sqlite"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        async with open_store(url, bring_up_to_date=False):
+            await _truncate_all()
+            yield "postgres"
+
+
+@pytest.fixture
+async def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    path = tmp_path / "langgan.db"
+    shutil.copy(request.getfixturevalue("sqlite_template"), path)
+    async with open_store(f"sqlite://{path}", bring_up_to_date=False):
+        yield "sqlite"
+
+
+async def add_sample_catalog() -> None:
+    for name, price, colours, sizes in (
+        ("Kaos Polos", 75_000, ["Hitam", "Putih", "Navy"], ["S", "M", "L", "XL"]),
+        ("Kemeja Batik", 150_000, ["Coklat", "Biru"], ["M", "L", "XL"]),
+        ("Hijab Voal", 45_000, ["Mocca", "Hitam"], []),
+        ("Tote Bag Kanvas", 35_000, [], []),
+    ):
+        await Product.create(name=name, price=price, colours=colours, sizes=sizes, updated_at=START)
+
+
+@pytest.fixture
+def texts() -> Texts:
+    return Texts()
+
+
+@pytest.fixture
+async def engine(store: str, texts: Texts) -> Engine:
+    await add_sample_catalog()
+    return Engine(texts, catalog=CatalogCache(check_every=0))
+
+
+class Chat:
+    """One person typing to the engine on one channel, one second apart."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, engine: Engine, channel: str = "telegram", sender: str = "1001", **who: object):
+        self.engine = engine
+        self.channel = channel
+        self.sender = sender
+        self.who = who
+        self.now = START
+        self.replies: list[Reply] = []
+
+    async def send(self, text: str = "", **extra: object) -> list[Reply]:
+        self.now += timedelta(seconds=1)
+        fields = {**self.who, **extra}
+        external_id = str(fields.pop("external_id", f"u{next(self._ids)}"))
+        inbound = Inbound(
+            channel=self.channel, sender=self.sender, text=text, external_id=external_id,
+            received_at=self.now, **fields,  # type: ignore[arg-type]
+        )  # fmt: skip
+        self.replies = await self.engine.handle(inbound)
+        return self.replies
+
+    @property
+    def text(self) -> str:
+        """Everything the customer just received, as one string."""
+        return "\n".join(r.text for r in self.replies)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self.replies[-1].choices if self.replies else ()
+
+    async def onboard(self, *, consent: str = "ya", name: str = "Budi Santoso",
+                      city: str = "Bandung") -> None:
+        await self.send("halo")
+        await self.send(consent)
+        await self.send(name)
+        await self.send(city)
+        if consent == "ya":
+            await self.send("lewati")  # how did you find us?
+
+
+@pytest.fixture
+def chat(engine: Engine) -> Chat:
+    return Chat(engine, display_name="Budi", telegram_id=1001)

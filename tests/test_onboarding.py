@@ -1,0 +1,93 @@
+"""First contact: consent before anything but the chat id and first name is kept."""
+
+from crm_core.models import ConsentEvent, Customer, Message
+from tests.conftest import Chat
+
+
+async def test_first_message_asks_consent_and_keeps_only_chat_id_and_first_name(chat: Chat):
+    await chat.send("halo")
+    assert "promo" in chat.text and chat.choices == ("Ya, boleh", "Tidak")
+    customer = await Customer.get()
+    assert (customer.display_name, customer.telegram_id) == ("Budi", 1001)
+    assert customer.name is None and customer.city is None and customer.phone is None
+    assert customer.consent_marketing is None
+
+
+async def test_yes_records_consent_with_the_exact_wording_then_asks_name_and_city(chat: Chat):
+    await chat.send("halo")
+    asked = chat.replies[0].text
+    await chat.send("Ya, boleh")
+    assert "Siapa nama Anda?" in chat.text
+    assert chat.choices == ("Budi",)  # the Telegram first name, offered not forced
+    await chat.send("Budi Santoso")
+    assert "kota" in chat.text
+    await chat.send("bandung")
+    assert "Dari mana Anda tahu" in chat.text
+    await chat.send("2")  # TikTok, by its number in the list
+    assert "Data Anda sudah tersimpan" in chat.text
+    customer = await Customer.get()
+    assert customer.consent_marketing is True
+    assert customer.consent_text == asked and customer.consent_channel == "telegram"
+    assert (customer.name, customer.city, customer.lead_source) == ("Budi Santoso", "Bandung", "tiktok")
+    event = await ConsentEvent.get()
+    assert (event.kind, event.given, event.recorded_by) == ("marketing", True, "customer")
+    assert event.wording == asked
+
+
+async def test_no_still_lets_them_order_and_never_asks_optional_questions(chat: Chat):
+    await chat.onboard(consent="tidak")
+    assert "tidak akan mengirim promo" in "\n".join(
+        m.body for m in await Message.filter(direction="out")
+    )
+    await chat.send("tote bag kanvas 1")
+    await chat.send("Jl. Asia Afrika No. 8, Sumur Bandung")
+    await chat.send("0812-3456-7890")
+    await chat.send("ya")
+    assert "Pesanan #1" in chat.text
+    assert "Jenis kelamin" not in chat.text  # no optional questions without consent
+    customer = await Customer.get()
+    assert customer.consent_marketing is False and customer.orders_count == 1
+
+
+async def test_unclear_consent_answer_asks_again_and_keeps_nothing(chat: Chat):
+    await chat.send("halo")
+    await chat.send("hmm apa ini")
+    assert "Ya* atau *Tidak" in chat.text
+    assert (await Customer.get()).consent_marketing is None
+
+
+async def test_other_words_before_consent_get_an_answer_but_do_not_skip_it(chat: Chat):
+    await chat.send("halo")
+    for word in ("menu", "pesan", "ubah data"):
+        await chat.send(word)
+        assert "izin" in chat.text and chat.choices == ("Ya, boleh", "Tidak")
+    await chat.send("bantuan")
+    assert "pesanan saya" in chat.text
+
+
+async def test_an_order_in_the_first_message_is_picked_up_after_onboarding(chat: Chat):
+    await chat.send("kaos hitam L 2")
+    assert "promo" in chat.text  # consent first
+    await chat.send("ya")
+    await chat.send("Budi")
+    await chat.send("Bandung")
+    await chat.send("lewati")
+    assert "Ke alamat mana" in chat.text  # straight back to the order
+
+
+async def test_optional_questions_are_offered_once_after_the_first_order(chat: Chat):
+    await chat.onboard()
+    await chat.send("tote bag 1")
+    await chat.send("Jl. Braga No. 5, Bandung Wetan")
+    await chat.send("081234567890")
+    await chat.send("ya")
+    assert "Jenis kelamin" in chat.text
+    await chat.send("Perempuan")
+    await chat.send("27")
+    await chat.send("budi@contoh.com")
+    customer = await Customer.get()
+    assert (customer.gender, customer.age_band, customer.email) == ("f", "25-34", "budi@contoh.com")
+    await chat.send("tote bag 1")
+    await chat.send("ya")
+    assert "Jenis kelamin" not in chat.text
+    assert (await Customer.get()).orders_count == 2
