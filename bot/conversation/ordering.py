@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.conversation.intents import NO, YES, normalize
 from bot.conversation.menu import show_menu
 from bot.conversation.onboarding import clean_name, offer_optional
-from bot.conversation.states import STATES, State
+from bot.conversation.states import STATES, Handler, State
 from bot.conversation.turn import Turn, pick
 from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, match_order_text, parse_quantity
 from crm_core.customers import attach_phone
@@ -73,6 +73,7 @@ async def advance(turn: Turn) -> None:
     if line is None:
         # The product left the catalog while the customer was choosing.
         turn.go("order_product", line={})
+        turn.say("product_gone")
         await product_prompt(turn)
         return
     c = turn.customer
@@ -123,19 +124,35 @@ async def product_answer(turn: Turn) -> None:
     await product_prompt(turn)
 
 
-def _product(turn: Turn) -> CatalogItem:
+def _product(turn: Turn) -> CatalogItem | None:
     line = current_line(turn)
-    assert line is not None
-    return line.product
+    return line.product if line else None
 
 
+def needs_product(step: Handler) -> Handler:
+    """Steps after the product is chosen go back to the product list when it has left
+    the catalog in the meantime."""
+
+    async def guarded(turn: Turn) -> None:
+        if _product(turn) is None:
+            await advance(turn)
+        else:
+            await step(turn)
+
+    return guarded
+
+
+@needs_product
 async def colour_prompt(turn: Turn) -> None:
     product = _product(turn)
+    assert product is not None
     turn.say("choose_colour", product=product, choices=product.colours)
 
 
+@needs_product
 async def colour_answer(turn: Turn) -> None:
     product = _product(turn)
+    assert product is not None
     colour = pick(turn.text, product.colours)
     if colour is None:
         turn.say("unknown_option", options=product.colours)
@@ -145,13 +162,17 @@ async def colour_answer(turn: Turn) -> None:
     await advance(turn)
 
 
+@needs_product
 async def size_prompt(turn: Turn) -> None:
     product = _product(turn)
+    assert product is not None
     turn.say("choose_size", product=product, choices=product.sizes)
 
 
+@needs_product
 async def size_answer(turn: Turn) -> None:
     product = _product(turn)
+    assert product is not None
     size = pick(turn.text, product.sizes)
     if size is None:
         turn.say("unknown_option", options=product.sizes)
@@ -161,10 +182,12 @@ async def size_answer(turn: Turn) -> None:
     await advance(turn)
 
 
+@needs_product
 async def quantity_prompt(turn: Turn) -> None:
     turn.say("ask_quantity", product=_product(turn), choices=("1", "2", "3"))
 
 
+@needs_product
 async def quantity_answer(turn: Turn) -> None:
     quantity = parse_quantity(turn.text)
     if quantity is None:
@@ -258,6 +281,7 @@ async def use_phone(turn: Turn, phone: str, *, verified: bool) -> None:
 # -- confirmation --
 
 
+@needs_product
 async def confirm_prompt(turn: Turn) -> None:
     line = current_line(turn)
     assert line is not None
