@@ -32,5 +32,6 @@ class Inbound:
 class Reply:
     text: str
     choices: tuple[str, ...] = ()
-    ask_contact: bool = False  # offer a "share my number" button where the channel has one
+    # The label of a "share my number" button, where the channel has one.
+    contact_button: str | None = None
     message_id: int | None = None  # the row in the message log, for delivery status

@@ -19,7 +19,7 @@ def render(reply: Reply) -> str:
     if reply.choices:
         lines.append("")
         lines.extend(f"  {i}. {choice}" for i, choice in enumerate(reply.choices, start=1))
-    if reply.ask_contact:
+    if reply.contact_button:
         lines.append("  (type your phone number)")
     return "\n".join(lines)
 

@@ -56,7 +56,8 @@ class Turn:
     ) -> None:
         context.setdefault("customer", self.customer)
         text = self.texts.render(template, self.lang, **context)
-        self.replies.append(Reply(text, tuple(choices), ask_contact))
+        contact = self.label("btn_share_contact") if ask_contact else None
+        self.replies.append(Reply(text, tuple(choices), contact))
 
     def label(self, key: str) -> str:
         return self.texts.label(key, self.lang)

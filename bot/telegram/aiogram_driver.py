@@ -1,0 +1,92 @@
+"""The aiogram driver: a ``Router`` a shop can mount in its own aiogram bot, and a
+runner for polling and webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.types import (
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+
+from bot.conversation import Engine
+from bot.inbound import Reply
+from bot.telegram.common import RetryLater, deliver, inbound_from_message, to_html
+
+
+def keyboard(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    rows = [[KeyboardButton(text=choice)] for choice in reply.choices]
+    if reply.contact_button:
+        rows.insert(0, [KeyboardButton(text=reply.contact_button, request_contact=True)])
+    if not rows:
+        return ReplyKeyboardRemove()
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def build_router(engine: Engine, **deliver_options: Any) -> Router:
+    """Langgan's handlers as an aiogram ``Router``: include it in any ``Dispatcher``."""
+    router = Router(name="langgan")
+
+    @router.message()
+    async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
+        inbound = inbound_from_message(message, event_update.update_id)
+        if inbound is None:
+            return
+        replies = await engine.handle(inbound)
+
+        async def send_one(reply: Reply) -> str | None:
+            try:
+                sent = await bot.send_message(
+                    chat_id=message.chat.id,
+                    text=to_html(reply.text),
+                    parse_mode="HTML",
+                    reply_markup=keyboard(reply),
+                )
+            except TelegramRetryAfter as exc:
+                raise RetryLater(float(exc.retry_after)) from exc
+            return str(sent.message_id)
+
+        await deliver(replies, send_one, **deliver_options)
+
+    return router
+
+
+class AiogramDriver:
+    name = "aiogram"
+
+    def __init__(self, engine: Engine, token: str, api_url: str, **deliver_options: Any) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+        self.bot = Bot(token, session=session)
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(build_router(engine, **deliver_options))
+        self._polling: asyncio.Task[None] | None = None
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Handle one update from the webhook, to the end (replies sent)."""
+        await self.dispatcher.feed_raw_update(self.bot, update)
+
+    async def start_polling(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
+            )
+        )
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=["message"])
+
+    async def close(self) -> None:
+        if self._polling is not None:
+            await self.dispatcher.stop_polling()
+            await asyncio.gather(self._polling, return_exceptions=True)
+        await self.bot.session.close()

@@ -1,0 +1,108 @@
+"""The python-telegram-bot driver: handlers a shop can add to its own ``Application``,
+and a runner for polling and webhooks (webhooks arrive through Langgan's own web server,
+which checks the secret in constant time)."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import RetryAfter
+from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes, MessageHandler, filters
+
+from bot.conversation import Engine
+from bot.inbound import Reply
+from bot.telegram.common import RetryLater, deliver, inbound_from_message, to_html
+
+
+def keyboard(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    rows = [[KeyboardButton(choice)] for choice in reply.choices]
+    if reply.contact_button:
+        rows.insert(0, [KeyboardButton(reply.contact_button, request_contact=True)])
+    if not rows:
+        return ReplyKeyboardRemove()
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB 22 warns that retry_after will become a timedelta; accept either.
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def build_handlers(engine: Engine, **deliver_options: Any) -> list[BaseHandler[Any, Any, Any]]:
+    """Langgan's handlers for python-telegram-bot: add them to any ``Application``."""
+
+    async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is None:
+            return
+        inbound = inbound_from_message(message, update.update_id)
+        if inbound is None:
+            return
+        replies = await engine.handle(inbound)
+
+        async def send_one(reply: Reply) -> str | None:
+            try:
+                sent = await context.bot.send_message(
+                    chat_id=message.chat.id,
+                    text=to_html(reply.text),
+                    parse_mode="HTML",
+                    reply_markup=keyboard(reply),
+                )
+            except RetryAfter as exc:
+                raise RetryLater(_seconds(exc)) from exc
+            return str(sent.message_id)
+
+        await deliver(replies, send_one, **deliver_options)
+
+    return [MessageHandler(filters.UpdateType.MESSAGE, on_message)]
+
+
+class PtbDriver:
+    name = "ptb"
+
+    def __init__(self, engine: Engine, token: str, api_url: str, **deliver_options: Any) -> None:
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{api_url}/bot")
+            .base_file_url(f"{api_url}/file/bot")
+            .build()
+        )
+        for handler in build_handlers(engine, **deliver_options):
+            self.application.add_handler(handler)
+        self._started = False
+        self._polling = False
+
+    async def _start(self) -> None:
+        if not self._started:
+            await self.application.initialize()
+            await self.application.start()
+            self._started = True
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Handle one update from the webhook, to the end (replies sent)."""
+        await self._start()
+        await self.application.process_update(Update.de_json(update, self.application.bot))
+
+    async def start_polling(self) -> None:
+        await self._start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(timeout=10, allowed_updates=["message"])
+        self._polling = True
+
+    async def set_webhook(self, url: str, secret: str) -> None:
+        await self._start()
+        await self.application.bot.set_webhook(url, secret_token=secret, allowed_updates=["message"])
+
+    async def close(self) -> None:
+        if self._polling and self.application.updater is not None:
+            await self.application.updater.stop()
+        if self._started:
+            await self.application.stop()
+            await self.application.shutdown()

@@ -1,0 +1,77 @@
+"""The web server: Telegram's webhook and the health check. One aiohttp application
+for every channel, so one port and one TLS front serve them all."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Any, Protocol
+
+from aiohttp import web
+from tortoise.connection import connections
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000  # bytes; Telegram's updates are a few kilobytes
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class TelegramDriver(Protocol):
+    name: str
+
+    async def feed(self, update: dict[str, Any]) -> None: ...
+
+
+CHANNELS = web.AppKey("channels", dict)
+TELEGRAM = web.AppKey("telegram", object)
+TELEGRAM_SECRET = web.AppKey("telegram_secret", str)
+
+
+def build_app(
+    *,
+    telegram: TelegramDriver | None = None,
+    telegram_secret: str | None = None,
+    channels: dict[str, dict[str, Any]] | None = None,
+) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+    app[CHANNELS] = channels or {}
+    app.router.add_get("/healthz", healthz)
+    if telegram is not None:
+        if not telegram_secret:
+            raise ValueError("a Telegram webhook needs a secret")
+        app[TELEGRAM] = telegram
+        app[TELEGRAM_SECRET] = telegram_secret
+        app.router.add_post("/webhooks/telegram", telegram_webhook)
+    return app
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    given = request.headers.get(SECRET_HEADER, "")
+    # Constant time, so the secret cannot be guessed a character at a time.
+    if not secrets.compare_digest(given.encode(), request.app[TELEGRAM_SECRET].encode()):
+        return web.json_response({"error": "wrong or missing secret token"}, status=401)
+    try:
+        update = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return web.json_response({"error": "the body is not JSON"}, status=400)
+    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+        return web.json_response({"error": "not a Telegram update"}, status=400)
+    try:
+        await request.app[TELEGRAM].feed(update)  # type: ignore[attr-defined]
+    except Exception:
+        # Telegram retries a failed delivery; the update's id makes the retry harmless.
+        log.exception("telegram update %s failed", update.get("update_id"))
+        return web.json_response({"error": "could not handle the update"}, status=500)
+    return web.json_response({"ok": True})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    store = "ok"
+    try:
+        connection = next(iter(connections.all()))
+        await connection.execute_query("SELECT 1")
+    except Exception as exc:
+        store = f"error: {type(exc).__name__}"
+    body = {"store": store, "channels": request.app[CHANNELS]}
+    return web.json_response(body, status=200 if store == "ok" else 503)

@@ -1,0 +1,150 @@
+"""A fake Telegram Bot API on 127.0.0.1: the real aiogram and python-telegram-bot
+clients talk HTTP to it, and tests read what the customer was sent.
+
+It answers ``POST /bot{token}/{method}`` with Telegram's envelope, understands both
+libraries' encodings (aiogram posts multipart forms, python-telegram-bot urlencoded
+forms with nested objects as JSON strings), serves queued updates to ``getUpdates``, and
+can answer the next calls to a method with an error such as 429 ``retry_after``."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:TEST-token"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Toko", "username": "toko_bot"}
+
+
+@dataclass
+class Sent:
+    chat_id: int
+    text: str
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+
+    @property
+    def buttons(self) -> list[str]:
+        rows = (self.reply_markup or {}).get("keyboard") or []
+        return [b["text"] if isinstance(b, dict) else b for row in rows for b in row]
+
+    @property
+    def contact_buttons(self) -> list[str]:
+        rows = (self.reply_markup or {}).get("keyboard") or []
+        return [b["text"] for row in rows for b in row if isinstance(b, dict) and b.get("request_contact")]
+
+
+@dataclass
+class FakeTelegram:
+    sent: list[Sent] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    failures: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    url: str = ""
+    _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
+    _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    _runner: web.AppRunner | None = None
+
+    async def start(self) -> FakeTelegram:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail_next(self, method: str, status: int, *, times: int = 1, **parameters: Any) -> None:
+        body: dict[str, Any] = {"ok": False, "error_code": status}
+        if status == 429:
+            body["description"] = f"Too Many Requests: retry after {parameters.get('retry_after')}"
+            body["parameters"] = parameters
+        else:
+            body["description"] = parameters.get("description", "Bad Request")
+        self.failures.setdefault(method, []).extend([(status, body)] * times)
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        self.updates.append(update)
+        self._new_update.set()
+
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        self.calls.append(method)
+        params = await _params(request)
+        pending = self.failures.get(method)
+        if pending:
+            status, body = pending.pop(0)
+            return web.json_response(body, status=status)
+        handler = getattr(self, f"_{method.lower()}", None)
+        result = await handler(params) if handler else True
+        return web.json_response({"ok": True, "result": result})
+
+    async def _getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return BOT_USER
+
+    async def _sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        chat_id = int(params["chat_id"])
+        self.sent.append(Sent(chat_id, params["text"], params.get("parse_mode"), markup))
+        return {
+            "message_id": next(self._message_ids),
+            "date": 1_790_000_000,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+            "text": params["text"],
+        }
+
+    async def _getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates:
+            self._new_update.clear()
+            timeout = min(float(params.get("timeout") or 0), 0.2)
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+            except TimeoutError:
+                return []
+        return list(self.updates)
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        return dict(await request.json())
+    form = await request.post()
+    return {k: v if isinstance(v, str) else v.file.read().decode() for k, v in form.items()}  # type: ignore[union-attr]
+
+
+_update_ids = itertools.count(10_000)
+
+
+def message_update(user_id: int, text: str | None = None, *, first_name: str = "Budi",
+                   update_id: int | None = None, **fields: Any) -> dict[str, Any]:
+    """A private-chat message update as Telegram sends it."""
+    uid = update_id if update_id is not None else next(_update_ids)
+    message: dict[str, Any] = {
+        "message_id": uid,
+        "date": 1_790_000_000 + uid,
+        "chat": {"id": user_id, "type": "private", "first_name": first_name},
+        "from": {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "id"},
+        **fields,
+    }
+    if text is not None:
+        message["text"] = text
+    return {"update_id": uid, "message": message}

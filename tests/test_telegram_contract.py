@@ -1,0 +1,169 @@
+"""The same contract for both Telegram drivers: the real aiogram and python-telegram-bot
+code, talking HTTP to a fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.conversation import Engine
+from bot.telegram.aiogram_driver import AiogramDriver
+from bot.telegram.ptb_driver import PtbDriver
+from crm_core.catalog import CatalogCache
+from crm_core.models import Customer, CustomerMerge, Message, Order
+from message_templates import Texts
+from tests.conftest import START, add_sample_catalog
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
+
+BUDI = 5001
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    fake = await FakeTelegram().start()
+    yield fake
+    await fake.stop()
+
+
+class Sleeps(list[float]):
+    """A stand-in for asyncio.sleep that remembers how long it was asked to wait."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+async def driver(
+    request: pytest.FixtureRequest, sqlite_store: str, fake_telegram: FakeTelegram, sleeps: Sleeps
+) -> AsyncIterator[Any]:
+    await add_sample_catalog()
+    engine = Engine(Texts(), catalog=CatalogCache(check_every=0))
+    cls = AiogramDriver if request.param == "aiogram" else PtbDriver
+    drv = cls(engine, TOKEN, fake_telegram.url, sleep=sleeps)
+    yield drv
+    await drv.close()
+
+
+async def say(driver: Any, text: str, user: int = BUDI, **fields: Any) -> None:
+    await driver.feed(message_update(user, text, **fields))
+
+
+async def test_a_whole_order_over_telegram(driver: Any, fake_telegram: FakeTelegram):
+    for text in ("/start", "Ya, boleh", "Budi", "Bandung", "Lewati", "Pesan", "Kaos Polos",
+                 "Hitam", "L", "2", "Jl. Merdeka No. 10, Sumur Bandung"):  # fmt: skip
+        await say(driver, text)
+    share = fake_telegram.to(BUDI)[-1]
+    assert share.contact_buttons == ["📱 Bagikan nomor saya"]
+    await say(driver, "", contact={"phone_number": "6281234567890", "first_name": "Budi", "user_id": BUDI})
+    confirm = fake_telegram.to(BUDI)[-1]
+    assert "Total: <b>Rp150.000</b>" in confirm.text and confirm.parse_mode == "HTML"
+    assert confirm.buttons == ["Ya, pesan", "Batal"]
+    await say(driver, "Ya, pesan")
+    assert any("Pesanan #1 sudah kami terima" in s.text for s in fake_telegram.to(BUDI)[-3:])
+
+    order = await Order.get().prefetch_related("items", "customer")
+    assert (order.total, order.customer.telegram_id, order.customer.phone) == (
+        150_000, BUDI, "+6281234567890",
+    )
+    # Every reply is logged and marked sent with Telegram's message id.
+    outgoing = await Message.filter(direction="out").order_by("id")
+    assert len(outgoing) == len(fake_telegram.to(BUDI))
+    assert {m.status for m in outgoing} == {"sent"}
+    assert [m.external_id for m in outgoing] == [str(i) for i in range(1, len(outgoing) + 1)]
+
+
+async def test_choices_are_a_reply_keyboard(driver: Any, fake_telegram: FakeTelegram):
+    await say(driver, "/start")
+    first = fake_telegram.to(BUDI)[0]
+    assert first.buttons == ["Ya, boleh", "Tidak"]
+    assert first.reply_markup is not None and first.reply_markup["one_time_keyboard"] is True
+
+
+async def test_a_repeated_update_id_is_handled_once(driver: Any, fake_telegram: FakeTelegram):
+    update = message_update(BUDI, "/start")
+    await driver.feed(update)
+    await driver.feed(update)
+    assert len(fake_telegram.to(BUDI)) == 1
+    assert await Message.filter(direction="in").count() == 1
+
+
+async def test_flood_control_waits_retry_after_then_delivers_once(
+    driver: Any, fake_telegram: FakeTelegram, sleeps: Sleeps
+):
+    fake_telegram.fail_next("sendMessage", 429, retry_after=3)
+    await say(driver, "/start")
+    assert sleeps == [3.0]
+    assert len(fake_telegram.to(BUDI)) == 1
+    assert (await Message.get(direction="out")).status == "sent"
+
+
+async def test_a_refused_send_is_recorded_on_the_message(driver: Any, fake_telegram: FakeTelegram):
+    fake_telegram.fail_next("sendMessage", 403, description="Forbidden: bot was blocked by the user")
+    await say(driver, "/start")
+    logged = await Message.get(direction="out")
+    assert logged.status == "failed" and "blocked" in (logged.error or "")
+
+
+async def test_stickers_photos_and_locations_get_a_polite_answer(driver: Any, fake_telegram: FakeTelegram):
+    await say(driver, None, sticker={"file_id": "s1", "file_unique_id": "u1", "type": "regular",
+                                     "width": 512, "height": 512, "is_animated": False,
+                                     "is_video": False})  # fmt: skip
+    await say(driver, None, location={"latitude": -6.9, "longitude": 107.6})
+    texts = [s.text for s in fake_telegram.to(BUDI)]
+    assert any("stiker" in t for t in texts) and any("lokasi" in t for t in texts)
+    kinds = await Message.filter(direction="in").order_by("id").values_list("kind", flat=True)
+    assert kinds == ["sticker", "location"]
+
+
+async def test_someone_elses_contact_card_does_not_open_their_record(driver: Any, fake_telegram: FakeTelegram):
+    await Customer.create(name="Siti", phone="+6281299998888", created_at=START, updated_at=START)
+    for text in ("/start", "Ya", "Budi", "Bandung", "Lewati", "tote bag 1", "Jl. Merdeka No. 10, Sumur"):
+        await say(driver, text)
+    await say(driver, "", contact={"phone_number": "+6281299998888", "first_name": "Siti", "user_id": 999})
+    assert await CustomerMerge.all().count() == 0
+    siti = await Customer.get(name="Siti")
+    assert siti.telegram_id is None
+    assert "Siti" not in fake_telegram.to(BUDI)[-1].text
+
+
+async def test_sharing_your_own_number_joins_your_earlier_record(driver: Any, fake_telegram: FakeTelegram):
+    earlier = await Customer.create(name="Budi S", phone="+6281234567890", city="Bandung",
+                                    created_at=START, updated_at=START)  # fmt: skip
+    for text in ("/start", "Ya", "Budi", "Bandung", "Lewati", "tote bag 1", "Jl. Merdeka No. 10, Sumur"):
+        await say(driver, text)
+    await say(driver, "", contact={"phone_number": "+62 812-3456-7890", "first_name": "Budi", "user_id": BUDI})
+    assert any("sudah kami gabungkan" in s.text for s in fake_telegram.to(BUDI)[-2:])
+    kept = await Customer.get(id=earlier.id)
+    assert (kept.telegram_id, kept.phone) == (BUDI, "+6281234567890")
+    merge = await CustomerMerge.get()
+    assert merge.kept_id == earlier.id and merge.moved["messages"] > 0
+    assert await Message.filter(customer_id=earlier.id, direction="in").count() == 8
+
+
+async def test_group_chats_are_ignored(driver: Any, fake_telegram: FakeTelegram):
+    update = message_update(BUDI, "halo")
+    update["message"]["chat"] = {"id": -100, "type": "group", "title": "Arisan"}
+    await driver.feed(update)
+    assert fake_telegram.sent == [] and await Message.all().count() == 0
+
+
+async def test_polling_picks_up_updates_once(driver: Any, fake_telegram: FakeTelegram):
+    fake_telegram.queue_update(message_update(BUDI, "/start"))
+    fake_telegram.queue_update(message_update(BUDI, "Ya"))
+    await driver.start_polling()
+    for _ in range(100):
+        if len(fake_telegram.to(BUDI)) >= 3:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # a few more polls: nothing is handled twice
+    texts = [s.text for s in fake_telegram.to(BUDI)]
+    assert len(texts) == 3 and "Siapa nama Anda?" in texts[-1]
+    assert await Message.filter(direction="in").count() == 2
