@@ -9,6 +9,7 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
+from crm_core.message_log import storable
 from crm_core.models import (
     ChannelIdentity,
     ConsentEvent,
@@ -49,7 +50,7 @@ async def create_for_identity(
     customer = await Customer.filter(phone=phone).first() if phone else None
     if customer is None:
         customer = await Customer.create(
-            display_name=(display_name or "")[:120] or None,
+            display_name=storable(display_name or "")[:120] or None,
             telegram_id=telegram_id,
             phone=phone,
             language=language,

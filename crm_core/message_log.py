@@ -9,6 +9,12 @@ from crm_core.models import Message
 MAX_BODY = 10_000
 
 
+def storable(text: str) -> str:
+    """The text as the store can keep it: PostgreSQL text cannot hold NUL characters,
+    and nothing a person means is in them."""
+    return text.replace("\x00", "")[:MAX_BODY]
+
+
 def inbound_message(
     customer_id: int | None,
     channel: str,
@@ -22,7 +28,7 @@ def inbound_message(
 ) -> Message:
     return Message(
         customer_id=customer_id, channel=channel, direction="in", kind=kind,
-        body=body[:MAX_BODY], external_id=external_id, media_url=media_url,
+        body=storable(body), external_id=external_id, media_url=media_url,
         media_type=media_type, status="received", created_at=now,
     )  # fmt: skip
 
