@@ -1,0 +1,155 @@
+"""The ``langgan`` command as a newcomer uses it, and ``langgan run`` end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.service import run
+from crm_core.settings import Settings
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
+
+NEWCOMER_CHAT = "\n".join([
+    "halo", "ya", "Siti", "Surabaya", "lewati", "kaos hitam L 2", "Jl. Darmo No. 12, Wonokromo",
+    "0812-3456-7890", "1", "/quit",
+]) + "\n"  # fmt: skip
+
+
+def langgan(cwd: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, input=stdin, capture_output=True,
+        text=True, timeout=120, env=environment,
+    )  # fmt: skip
+
+
+def test_a_newcomer_orders_in_langgan_chat(tmp_path: Path):
+    loaded = langgan(tmp_path, "products", "import", "--sample")
+    assert loaded.returncode == 0, loaded.stderr
+    assert "Created 5" in loaded.stdout
+    chat = langgan(tmp_path, "chat", stdin=NEWCOMER_CHAT)
+    assert chat.returncode == 0, chat.stderr
+    assert "Total: *Rp150.000*" in chat.stdout
+    assert "Pesanan #1 sudah kami terima" in chat.stdout
+    assert (tmp_path / "langgan.db").exists()
+    listing = langgan(tmp_path, "products", "list")
+    assert "Kaos Polos" in listing.stdout and "Rp75.000" in listing.stdout
+
+
+def test_chat_on_an_empty_catalog_says_how_to_load_one(tmp_path: Path):
+    chat = langgan(tmp_path, "chat", stdin="/quit\n")
+    assert "langgan products import --sample" in chat.stdout
+
+
+def test_migrate_then_migrate_again(tmp_path: Path):
+    first = langgan(tmp_path, "migrate")
+    assert first.returncode == 0 and "Applied 0001_initial" in first.stdout
+    again = langgan(tmp_path, "migrate")
+    assert "up to date" in again.stdout
+
+
+def test_errors_are_sentences_not_tracebacks(tmp_path: Path):
+    bad = langgan(tmp_path, "products", "import", "nope.csv")
+    assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
+    bad_setting = langgan(tmp_path, "chat", env={"TELEGRAM_DRIVER": "pyrogram"})
+    assert bad_setting.returncode == 2 and "TELEGRAM_DRIVER" in bad_setting.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def fake_telegram():
+    fake = await FakeTelegram().start()
+    yield fake
+    await fake.stop()
+
+
+async def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.parametrize("driver", ["aiogram", "ptb"])
+async def test_langgan_run_polls_telegram_and_serves_health(tmp_path: Path, fake_telegram: FakeTelegram, driver: str):
+    port = free_port()
+    settings = Settings.from_mapping({
+        "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port),
+        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake_telegram.url, "TELEGRAM_DRIVER": driver,
+    })  # fmt: skip
+    stop = asyncio.Event()
+    service = asyncio.create_task(run(settings, stop))
+    try:
+        fake_telegram.queue_update(message_update(7, "/start"))
+        await wait_for(lambda: len(fake_telegram.to(7)) == 1)
+        assert "promo" in fake_telegram.to(7)[0].text
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200
+            assert await response.json() == {
+                "store": "ok", "channels": {"telegram": {"enabled": True, "driver": driver, "mode": "polling"}},
+            }
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, 15)
+
+
+async def test_langgan_run_in_webhook_mode_registers_the_webhook(tmp_path: Path, fake_telegram: FakeTelegram):
+    port = free_port()
+    settings = Settings.from_mapping({
+        "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port),
+        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake_telegram.url, "TELEGRAM_MODE": "webhook",
+        "TELEGRAM_WEBHOOK_SECRET": "secret-1234567890", "LANGGAN_PUBLIC_URL": "https://toko.example",
+    })  # fmt: skip
+    stop = asyncio.Event()
+    service = asyncio.create_task(run(settings, stop))
+    try:
+        await wait_for(lambda: "setWebhook" in fake_telegram.calls)
+        url = f"http://127.0.0.1:{port}/webhooks/telegram"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=message_update(8, "/start"),
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "secret-1234567890"}) as r:
+                assert r.status == 200
+            async with http.post(url, json=message_update(8, "ya")) as r:
+                assert r.status == 401
+        assert len(fake_telegram.to(8)) == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, 15)
+
+
+async def test_langgan_run_with_no_channel_still_serves_health(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    port = free_port()
+    settings = Settings.from_mapping(
+        {"LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port)}
+    )
+    stop = asyncio.Event()
+    service = asyncio.create_task(run(settings, stop))
+    body = None
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        body = await response.json()
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+        assert body == {"store": "ok", "channels": {"telegram": {"enabled": False}}}
+        assert "no channel is configured" in caplog.text
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, 15)

@@ -1,0 +1,83 @@
+"""Every text renders in both languages; a shop's own folder overrides any of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from crm_core.catalog import CatalogItem, OrderLine
+from message_templates import LANGUAGES, TemplateProblem, Texts
+
+KAOS = CatalogItem(1, "Kaos Polos", 75_000, ("Hitam", "Putih"), ("S", "M"))
+ITEM = SimpleNamespace(quantity=2, product_name="Kaos Polos", colour="Hitam", size="M")
+ORDER = SimpleNamespace(id=12, total=150_000, status="dikirim",
+                        created_at=datetime(2026, 11, 1, 20, 0, tzinfo=UTC), items=[ITEM])  # fmt: skip
+CUSTOMER = SimpleNamespace(name="Budi", display_name="Budi", city="Bandung",
+                           address="Jl. Merdeka 10", phone="+6281234567890")  # fmt: skip
+CONTEXT = {
+    "customer": CUSTOMER, "orders": [ORDER], "order": ORDER, "products": [KAOS], "product": KAOS,
+    "line": OrderLine(KAOS, "Hitam", "M", 2), "total": 150_000, "phone": "+6281234567890",
+    "options": ["S", "M"], "reason": "too_large", "max": 100, "kind": "photo", "merged": True,
+    "field": "city", "field_label": "Kota", "value": "Cimahi",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_template_renders_in_both_languages(lang: str):
+    texts = Texts()
+    names = texts.names(lang)
+    assert names == texts.names("id") and len(names) > 40
+    for name in names:
+        rendered = texts.render(name, lang, **CONTEXT)
+        assert rendered.strip(), name
+        assert "{{" not in rendered and "{%" not in rendered, name
+
+
+def test_money_and_dates_are_written_the_local_way():
+    texts = Texts()
+    listing = texts.render("orders_list", "id", **CONTEXT)
+    # 20:00 UTC on 1 November is 03:00 on 2 November in Jakarta.
+    assert "#12 · 2 Nov 2026 · Dikirim · Rp150.000" in listing
+    assert "Shipped" in texts.render("orders_list", "en", **CONTEXT)
+
+
+def test_a_missing_variable_is_an_error_not_a_blank(tmp_path: Path):
+    with pytest.raises(TemplateProblem, match="order_placed"):
+        Texts().render("order_placed", "id", customer=CUSTOMER)
+
+
+def test_the_shops_folder_overrides_a_text_and_a_label(tmp_path: Path):
+    (tmp_path / "id").mkdir()
+    (tmp_path / "id" / "menu.j2").write_text("Selamat datang di Toko Ani, {{ customer.name }}!")
+    (tmp_path / "id" / "labels.toml").write_text('btn_order = "Belanja"\n')
+    texts = Texts(tmp_path)
+    assert texts.render("menu", "id", customer=CUSTOMER) == "Selamat datang di Toko Ani, Budi!"
+    assert texts.label("btn_order", "id") == "Belanja"
+    assert texts.label("btn_help", "id") == "Bantuan"  # the rest stay built-in
+    assert texts.render("menu", "en", customer=CUSTOMER).startswith("Budi, how")
+
+
+def test_a_broken_shop_template_is_found_at_start_up(tmp_path: Path):
+    (tmp_path / "id").mkdir()
+    (tmp_path / "id" / "help.j2").write_text("{% if %}")
+    (tmp_path / "id" / "menu.j2").write_text("x" * 30_000)
+    problems = Texts(tmp_path).check()
+    assert any("help.j2" in p for p in problems) and any("menu.j2" in p and "larger" in p for p in problems)
+
+
+def test_a_missing_shop_folder_is_named(tmp_path: Path):
+    with pytest.raises(TemplateProblem, match="not a folder"):
+        Texts(tmp_path / "nope")
+
+
+def test_the_sandbox_refuses_escapes_and_caps_length(tmp_path: Path):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "help.j2").write_text("{{ customer.__class__.__mro__ }}")
+    (tmp_path / "en" / "menu.j2").write_text("{{ 'a' * 100000 }}")
+    texts = Texts(tmp_path)
+    with pytest.raises(TemplateProblem):
+        texts.render("help", "en", customer=CUSTOMER)
+    assert len(texts.render("menu", "en", customer=CUSTOMER)) <= 4_000
