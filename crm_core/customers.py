@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from tortoise.exceptions import IntegrityError
+from typing import Any
 
 from crm_core.message_log import storable
 from crm_core.models import (
-    ChannelIdentity,
     ConsentEvent,
     Conversation,
     Customer,
@@ -24,16 +22,19 @@ from crm_core.models import (
 PROFILE_FIELDS = ("name", "address", "city", "phone", "email", "gender", "age_band", "lead_source")
 
 
-async def find_by_identity(channel: str, address: str) -> Customer | None:
-    identity = (
-        await ChannelIdentity.filter(channel=channel, address=address)
+async def find_conversation(channel: str, address: str) -> Conversation | None:
+    """The chat and its customer in one query. On PostgreSQL the chat's row is locked to
+    the end of the transaction, so two messages from one chat at once queue up instead
+    of overwriting each other's state (SQLite runs one transaction at a time anyway)."""
+    return (
+        await Conversation.filter(channel=channel, address=address)
         .select_related("customer")
+        .select_for_update(of=("conversation",), no_key=True)
         .first()
     )
-    return identity.customer if identity else None
 
 
-async def create_for_identity(
+async def start_conversation(
     channel: str,
     address: str,
     now: datetime,
@@ -42,12 +43,14 @@ async def create_for_identity(
     display_name: str | None = None,
     telegram_id: int | None = None,
     phone: str | None = None,
-) -> Customer:
-    """A new record for someone we have never seen on any channel.
-
-    When their phone already belongs to a record (a WhatsApp customer is their phone),
-    that record gains this identity instead of a new one being made."""
-    customer = await Customer.filter(phone=phone).first() if phone else None
+) -> Conversation:
+    """A chat we have never seen. Its customer is the record that already has this phone
+    (a WhatsApp customer is their phone) or Telegram id, else a new record."""
+    customer = None
+    if phone:
+        customer = await Customer.filter(phone=phone).first()
+    if customer is None and telegram_id is not None:
+        customer = await Customer.filter(telegram_id=telegram_id).first()
     if customer is None:
         customer = await Customer.create(
             display_name=storable(display_name or "")[:120] or None,
@@ -57,10 +60,32 @@ async def create_for_identity(
             created_at=now,
             updated_at=now,
         )
-    await ChannelIdentity.create(
-        channel=channel, address=address, customer=customer, created_at=now
-    )
-    return customer
+    conversation = await Conversation.create(
+        channel=channel, address=address, customer=customer, state="new", data={},
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    conversation.customer = customer
+    return conversation
+
+
+# Kept current by atomic increments where orders are written (``place_order``), never
+# by saving a customer object read earlier, which could hold stale figures.
+RUNNING_FIGURES = frozenset({"orders_count", "total_spent", "first_order_at", "last_order_at"})
+
+
+def snapshot(customer: Customer) -> dict[str, Any]:
+    return {name: getattr(customer, name) for name in customer._meta.db_fields}
+
+
+async def save_changes(customer: Customer, before: dict[str, Any]) -> None:
+    """Write only the fields that changed since ``before``: a short UPDATE, and no
+    overwriting of what another chat of the same person changed meanwhile."""
+    changed = [
+        name for name, value in before.items()
+        if name not in RUNNING_FIGURES and name != "id" and getattr(customer, name) != value
+    ]  # fmt: skip
+    if changed:
+        await customer.save(update_fields=changed)
 
 
 @dataclass(frozen=True)
@@ -95,25 +120,18 @@ async def attach_phone(
 
 
 async def merge_customers(keep: Customer, fold: Customer, now: datetime, *, reason: str) -> None:
-    """Fold ``fold`` into ``keep``: orders, messages, notes, identities, consent history
-    and conversations move; profile gaps in ``keep`` are filled from ``fold``; running
-    figures are added up; the merge is recorded. ``fold`` stays as an empty row that
+    """Fold ``fold`` into ``keep``: orders, messages, notes, chats and consent history
+    move; gaps in ``keep``'s profile are filled from ``fold``; running figures are added up; the merge is recorded. ``fold`` stays as an empty row that
     points at ``keep``, so anything still holding its id can find the person."""
     moved = {
         "orders": await Order.filter(customer_id=fold.id).update(customer_id=keep.id),
         "messages": await Message.filter(customer_id=fold.id).update(customer_id=keep.id),
         "notes": await Note.filter(customer_id=fold.id).update(customer_id=keep.id),
-        "identities": await ChannelIdentity.filter(customer_id=fold.id).update(customer_id=keep.id),
+        "chats": await Conversation.filter(customer_id=fold.id).update(customer_id=keep.id),
         "consent_events": await ConsentEvent.filter(customer_id=fold.id).update(
             customer_id=keep.id
         ),
     }
-    # One conversation per customer and channel: the folded record's live conversation
-    # wins on its channel (it is the one the person is typing in right now).
-    fold_channels = await Conversation.filter(customer_id=fold.id).values_list("channel", flat=True)
-    if fold_channels:
-        await Conversation.filter(customer_id=keep.id, channel__in=list(fold_channels)).delete()
-        await Conversation.filter(customer_id=fold.id).update(customer_id=keep.id)
 
     unique_moves = {}
     for attr in ("phone", "telegram_id"):
@@ -200,16 +218,3 @@ async def opt_in(customer: Customer, wording: str, channel: str, now: datetime) 
         customer=customer, kind="opt_in", given=True, wording=wording, channel=channel,
         recorded_by="customer", at=now,
     )  # fmt: skip
-
-
-__all__ = [
-    "IntegrityError",
-    "PhoneResult",
-    "attach_phone",
-    "create_for_identity",
-    "find_by_identity",
-    "merge_customers",
-    "opt_in",
-    "opt_out",
-    "record_consent",
-]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.expressions import F
+from tortoise.functions import Coalesce
+
 from crm_core.catalog import MAX_QUANTITY, OrderLine
 from crm_core.errors import InputError
 from crm_core.models import Customer, Order, OrderItem, OrderStatusChange
@@ -55,6 +58,14 @@ async def place_order(
         ]
     )
     await OrderStatusChange.create(order=order, status="baru", by=by, at=now)
+    # Increments in the store, not absolute values from this object: two chats of one
+    # person ordering at the same moment both count.
+    await Customer.filter(id=customer.id).update(
+        orders_count=F("orders_count") + 1,
+        total_spent=F("total_spent") + total,
+        first_order_at=Coalesce(F("first_order_at"), now),
+        last_order_at=now,
+    )
     customer.orders_count += 1
     customer.total_spent += total
     customer.first_order_at = customer.first_order_at or now

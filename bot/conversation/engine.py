@@ -21,9 +21,16 @@ from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply
 from crm_core.catalog import Catalog, CatalogCache, match_order_text
-from crm_core.customers import create_for_identity, opt_in, opt_out
+from crm_core.customers import (
+    find_conversation,
+    opt_in,
+    opt_out,
+    save_changes,
+    snapshot,
+    start_conversation,
+)
 from crm_core.message_log import inbound_message, outbound_message
-from crm_core.models import ChannelIdentity, Conversation, Customer, ProcessedUpdate
+from crm_core.models import Conversation, Customer, ProcessedUpdate
 from message_templates import Texts
 
 log = logging.getLogger(__name__)
@@ -75,14 +82,8 @@ class Engine:
             await ProcessedUpdate.create(channel=inbound.channel, key=inbound.external_id, at=now)
         except IntegrityError:
             raise Duplicate from None
-        customer = await self._customer(inbound)
-        conversation = await Conversation.filter(
-            customer_id=customer.id, channel=inbound.channel
-        ).first()
-        if conversation is None:
-            conversation = Conversation(
-                customer=customer, channel=inbound.channel, state="new", data={}, updated_at=now
-            )
+        conversation = await self._conversation(inbound)
+        customer = conversation.customer
         await inbound_message(
             customer.id, inbound.channel, inbound.text, now, kind=inbound.kind,
             external_id=inbound.external_id, media_url=inbound.media_url,
@@ -90,13 +91,14 @@ class Engine:
         ).save()  # fmt: skip
 
         turn = Turn(inbound, customer, conversation, catalog, self.texts, now, clean(inbound.text))
+        turn.customer_before = snapshot(customer)
         await self._dispatch(turn)
 
         turn.customer.last_inbound_at = now
         turn.customer.updated_at = now
-        await turn.customer.save()
+        await save_changes(turn.customer, turn.customer_before)
         turn.conversation.updated_at = now
-        await turn.conversation.save()
+        await turn.conversation.save(update_fields=["customer_id", "state", "data", "updated_at"])
         replies = []
         for reply in turn.replies:
             logged = outbound_message(turn.customer.id, inbound.channel, reply.text, now)
@@ -104,17 +106,11 @@ class Engine:
             replies.append(dataclasses.replace(reply, message_id=logged.id))
         return replies
 
-    async def _customer(self, inbound: Inbound) -> Customer:
-        customer_id = await ChannelIdentity.filter(
-            channel=inbound.channel, address=inbound.sender
-        ).values_list("customer_id", flat=True)
-        if customer_id:
-            # Locked on PostgreSQL, so two messages from one customer at once queue up
-            # instead of overwriting each other's changes (SQLite runs one at a time).
-            locked = await Customer.filter(id=customer_id[0]).select_for_update().first()
-            assert locked is not None
-            return locked
-        return await create_for_identity(
+    async def _conversation(self, inbound: Inbound) -> Conversation:
+        found = await find_conversation(inbound.channel, inbound.sender)
+        if found is not None:
+            return found
+        return await start_conversation(
             inbound.channel,
             inbound.sender,
             inbound.received_at,
@@ -215,7 +211,7 @@ class Engine:
         language = self.default_language
         try:
             async with in_transaction():
-                customer_id = await ChannelIdentity.filter(
+                customer_id = await Conversation.filter(
                     channel=inbound.channel, address=inbound.sender
                 ).values_list("customer_id", flat=True)
                 if customer_id:

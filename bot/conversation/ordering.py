@@ -11,7 +11,7 @@ from bot.conversation.onboarding import clean_name, offer_optional
 from bot.conversation.states import STATES, Handler, State
 from bot.conversation.turn import Turn, pick
 from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, match_order_text, parse_quantity
-from crm_core.customers import attach_phone
+from crm_core.customers import attach_phone, snapshot
 from crm_core.orders import Shipping, place_order
 from crm_core.phones import try_normalize_phone
 
@@ -273,8 +273,10 @@ async def use_phone(turn: Turn, phone: str, *, verified: bool) -> None:
         turn.data["ship_phone"] = phone
         return
     if result.customer is not turn.customer:
+        # Merged into an older record: carry on as that record (already saved whole).
         turn.customer = result.customer
-        turn.conversation.customer = result.customer  # type: ignore[assignment]
+        turn.customer_before = snapshot(result.customer)
+        turn.conversation.customer = result.customer
     turn.say("phone_saved", phone=phone, merged=result.merged_from is not None)
 
 

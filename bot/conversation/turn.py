@@ -23,6 +23,8 @@ class Turn:
     now: datetime
     text: str  # the inbound text, cleaned of control characters
     replies: list[Reply] = field(default_factory=list)
+    # The customer as read, to write back only what this message changed.
+    customer_before: dict[str, Any] = field(default_factory=dict)
 
     @property
     def lang(self) -> str:

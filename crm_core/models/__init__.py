@@ -6,7 +6,6 @@ classes are re-exported here; the app label is ``langgan`` (see ``crm_core.store
 
 from crm_core.models.catalog import Product
 from crm_core.models.customers import (
-    ChannelIdentity,
     ConsentEvent,
     Customer,
     CustomerMerge,
@@ -16,7 +15,6 @@ from crm_core.models.messaging import Conversation, Message, ProcessedUpdate
 from crm_core.models.orders import Order, OrderItem, OrderStatusChange
 
 __all__ = [
-    "ChannelIdentity",
     "ConsentEvent",
     "Conversation",
     "Customer",

@@ -1,4 +1,4 @@
-"""The customer record and what hangs off it: identities, consent, notes, merges."""
+"""The customer record and what hangs off it: consent, notes, merges."""
 
 from __future__ import annotations
 
@@ -57,22 +57,6 @@ class Customer(Model):
 
     def __str__(self) -> str:
         return self.name or self.display_name or f"#{self.id}"
-
-
-class ChannelIdentity(Model):
-    """(channel, address) -> customer: one person, one record, however they reach us."""
-
-    id = fields.IntField(primary_key=True)
-    channel = fields.CharField(max_length=16)
-    address = fields.CharField(max_length=64)
-    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
-        "langgan.Customer", related_name="identities", on_delete=fields.CASCADE
-    )
-    created_at = fields.DatetimeField()
-
-    class Meta:
-        table = "channel_identity"
-        unique_together = (("channel", "address"),)
 
 
 class ConsentEvent(Model):

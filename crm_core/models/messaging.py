@@ -32,21 +32,28 @@ class Message(Model):
 
 
 class Conversation(Model):
-    """Where a customer is in a flow on one channel. Lives here, not in memory, so any
-    instance can take the next message and a restart loses nothing."""
+    """One chat: a (channel, address) pair, the customer behind it, and where that chat
+    is in a flow.
+
+    It is also the channel identity: the unique (channel, address) is what makes one
+    person one record however they reach us, and a merge moves the chat to the record
+    kept. State lives here, not in memory, so any instance can take the next message
+    and a restart loses nothing; reading a message's chat and customer is one query."""
 
     id = fields.IntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    address = fields.CharField(max_length=64)  # Telegram chat id, E.164 phone, ...
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name="conversations", on_delete=fields.CASCADE
     )
-    channel = fields.CharField(max_length=16)
-    state = fields.CharField(max_length=32, default="idle")
+    state = fields.CharField(max_length=32, default="new")
     data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(db_index=True)
 
     class Meta:
         table = "conversation"
-        unique_together = (("customer_id", "channel"),)
+        unique_together = (("channel", "address"),)
 
 
 class ProcessedUpdate(Model):
