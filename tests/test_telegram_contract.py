@@ -77,7 +77,7 @@ async def test_a_whole_order_over_telegram(driver: Any, fake_telegram: FakeTeleg
     outgoing = await Message.filter(direction="out").order_by("id")
     assert len(outgoing) == len(fake_telegram.to(BUDI))
     assert {m.status for m in outgoing} == {"sent"}
-    assert [m.external_id for m in outgoing] == [str(i) for i in range(1, len(outgoing) + 1)]
+    assert [m.external_id for m in outgoing] == [f"{BUDI}:{i}" for i in range(1, len(outgoing) + 1)]
 
 
 async def test_choices_are_a_reply_keyboard(driver: Any, fake_telegram: FakeTelegram):
@@ -167,3 +167,11 @@ async def test_polling_picks_up_updates_once(driver: Any, fake_telegram: FakeTel
     texts = [s.text for s in fake_telegram.to(BUDI)]
     assert len(texts) == 3 and "Siapa nama Anda?" in texts[-1]
     assert await Message.filter(direction="in").count() == 2
+
+
+async def test_two_customers_replies_are_both_recorded_as_sent(driver: Any, fake_telegram: FakeTelegram):
+    """Telegram's message ids repeat across chats; each chat's first reply is id 1."""
+    await say(driver, "/start", user=BUDI)
+    await say(driver, "/start", user=BUDI + 1)
+    assert len(fake_telegram.sent) == 2
+    assert await Message.filter(direction="out", status="sent").count() == 2

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web import SECRET_HEADER, build_app
-from crm_core.models import Conversation, Customer, Message, ProcessedUpdate
+from crm_core.models import Conversation, Customer, Message
 from tests.fakes.telegram_api import FakeTelegram, message_update
 from tests.test_telegram_contract import BUDI, driver, fake_telegram, sleeps  # noqa: F401
 
@@ -46,7 +46,7 @@ async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_processed(
 ):
     assert await post(client, message_update(BUDI, "/start"), secret) == 401
     assert fake_telegram.sent == []
-    assert await Message.all().count() == 0 and await ProcessedUpdate.all().count() == 0
+    assert await Message.all().count() == 0 and await Customer.all().count() == 0
 
 
 @pytest.mark.parametrize("body", [b"", b"not json", b"[1,2]", b'{"message": {}}', b'{"update_id": "7"}'])

@@ -1,7 +1,7 @@
 """One path for every incoming message, whatever the channel.
 
-``Engine.handle(inbound)`` runs in one database transaction: skip an update already
-handled, find or create the customer, log the message, advance the conversation, write
+``Engine.handle(inbound)`` runs in one database transaction: find or create the chat and
+its customer, log the message (skipping an update already handled), advance the conversation, write
 what the customer decided, log the replies. It returns the replies for the adapter to
 send. Any instance can take any message: all state is in the store."""
 
@@ -30,7 +30,7 @@ from crm_core.customers import (
     start_conversation,
 )
 from crm_core.message_log import inbound_message, outbound_message
-from crm_core.models import Conversation, Customer, ProcessedUpdate
+from crm_core.models import Conversation, Customer
 from message_templates import Texts
 
 log = logging.getLogger(__name__)
@@ -78,17 +78,19 @@ class Engine:
 
     async def _handle(self, inbound: Inbound, catalog: Catalog) -> list[Reply]:
         now = inbound.received_at
-        try:
-            await ProcessedUpdate.create(channel=inbound.channel, key=inbound.external_id, at=now)
-        except IntegrityError:
-            raise Duplicate from None
         conversation = await self._conversation(inbound)
         customer = conversation.customer
-        await inbound_message(
+        logged = inbound_message(
             customer.id, inbound.channel, inbound.text, now, kind=inbound.kind,
             external_id=inbound.external_id, media_url=inbound.media_url,
             media_type=inbound.media_type,
-        ).save()  # fmt: skip
+        )  # fmt: skip
+        try:
+            # The log's unique (channel, direction, external_id) is the processed-update
+            # key: a retried webhook or re-polled update stops here, and rolls back.
+            await logged.save()
+        except IntegrityError:
+            raise Duplicate from None
 
         turn = Turn(inbound, customer, conversation, catalog, self.texts, now, clean(inbound.text))
         turn.customer_before = snapshot(customer)

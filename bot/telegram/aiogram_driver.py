@@ -20,7 +20,7 @@ from aiogram.types import (
 
 from bot.conversation import Engine
 from bot.inbound import Reply
-from bot.telegram.common import RetryLater, deliver, inbound_from_message, to_html
+from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
 
 
 def keyboard(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
@@ -53,7 +53,7 @@ def build_router(engine: Engine, **deliver_options: Any) -> Router:
                 )
             except TelegramRetryAfter as exc:
                 raise RetryLater(float(exc.retry_after)) from exc
-            return str(sent.message_id)
+            return provider_id(message.chat.id, sent.message_id)
 
         await deliver(replies, send_one, **deliver_options)
 

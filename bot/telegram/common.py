@@ -74,6 +74,11 @@ def inbound_from_message(message: Any, update_id: int, now: datetime | None = No
     )
 
 
+def provider_id(chat_id: int, message_id: int) -> str:
+    """Telegram numbers messages per chat, so the chat is part of a sent message's id."""
+    return f"{chat_id}:{message_id}"
+
+
 _BOLD = re.compile(r"\*([^*\n]{1,200})\*")
 
 

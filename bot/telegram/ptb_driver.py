@@ -14,7 +14,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTy
 
 from bot.conversation import Engine
 from bot.inbound import Reply
-from bot.telegram.common import RetryLater, deliver, inbound_from_message, to_html
+from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
 
 
 def keyboard(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
@@ -56,7 +56,7 @@ def build_handlers(engine: Engine, **deliver_options: Any) -> list[BaseHandler[A
                 )
             except RetryAfter as exc:
                 raise RetryLater(_seconds(exc)) from exc
-            return str(sent.message_id)
+            return provider_id(message.chat.id, sent.message_id)
 
         await deliver(replies, send_one, **deliver_options)
 

@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
                 ('error', fields.TextField(null=True, unique=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'message', 'app': 'langgan', 'indexes': [Index(fields=['customer_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'Every message in and out, on every channel.'},
+            options={'table': 'message', 'app': 'langgan', 'unique_together': (('channel', 'direction', 'external_id'),), 'indexes': [Index(fields=['customer_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'Every message in and out, on every channel.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -152,17 +152,6 @@ class Migration(migrations.Migration):
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'order_status_change', 'app': 'langgan', 'pk_attr': 'id'},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
-            name='ProcessedUpdate',
-            fields=[
-                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('channel', fields.CharField(max_length=16)),
-                ('key', fields.CharField(max_length=64)),
-                ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-            ],
-            options={'table': 'processed_update', 'app': 'langgan', 'unique_together': (('channel', 'key'),), 'pk_attr': 'id', 'table_description': "A channel's update key, inserted in the transaction that handles the update: a"},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -11,7 +11,7 @@ from crm_core.models.customers import (
     CustomerMerge,
     Note,
 )
-from crm_core.models.messaging import Conversation, Message, ProcessedUpdate
+from crm_core.models.messaging import Conversation, Message
 from crm_core.models.orders import Order, OrderItem, OrderStatusChange
 
 __all__ = [
@@ -24,6 +24,5 @@ __all__ = [
     "Order",
     "OrderItem",
     "OrderStatusChange",
-    "ProcessedUpdate",
     "Product",
 ]

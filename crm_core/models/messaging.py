@@ -1,4 +1,4 @@
-"""The message log, each conversation's state, and the keys of updates already handled."""
+"""The message log and each chat's conversation state."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from crm_core.models.customers import Customer
 
 
 class Message(Model):
-    """Every message in and out, on every channel."""
+    """Every message in and out, on every channel.
+
+    ``external_id`` is the channel's id: for incoming messages the update's id (Telegram
+    update_id, Twilio MessageSid), unique per channel, which makes this log the record of
+    updates already handled; for outgoing ones the id the provider gave the sent message."""
 
     id = fields.BigIntField(primary_key=True)
     customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
@@ -29,6 +33,7 @@ class Message(Model):
     class Meta:
         table = "message"
         indexes = (("customer_id", "created_at"),)
+        unique_together = (("channel", "direction", "external_id"),)
 
 
 class Conversation(Model):
@@ -54,17 +59,3 @@ class Conversation(Model):
     class Meta:
         table = "conversation"
         unique_together = (("channel", "address"),)
-
-
-class ProcessedUpdate(Model):
-    """A channel's update key, inserted in the transaction that handles the update: a
-    retried webhook or a re-polled update hits the unique key and is skipped."""
-
-    id = fields.BigIntField(primary_key=True)
-    channel = fields.CharField(max_length=16)
-    key = fields.CharField(max_length=64)
-    at = fields.DatetimeField()
-
-    class Meta:
-        table = "processed_update"
-        unique_together = (("channel", "key"),)

@@ -45,7 +45,8 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     url: str = ""
-    _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
+    # Telegram numbers messages per chat, not globally.
+    _message_ids: dict[int, itertools.count] = field(default_factory=dict)  # type: ignore[type-arg]
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
 
@@ -104,7 +105,7 @@ class FakeTelegram:
         chat_id = int(params["chat_id"])
         self.sent.append(Sent(chat_id, params["text"], params.get("parse_mode"), markup))
         return {
-            "message_id": next(self._message_ids),
+            "message_id": next(self._message_ids.setdefault(chat_id, itertools.count(1))),
             "date": 1_790_000_000,
             "chat": {"id": chat_id, "type": "private"},
             "from": BOT_USER,
