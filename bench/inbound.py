@@ -30,16 +30,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiosqlite  # noqa: E402
-import asyncpg  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+import aiosqlite
+import asyncpg
+from rich.console import Console
+from rich.table import Table
 
-from bot.conversation import Engine  # noqa: E402
-from bot.inbound import Inbound, Reply  # noqa: E402
-from crm_core.catalog_import import import_products  # noqa: E402
-from crm_core.store import open_store  # noqa: E402
-from message_templates import Texts  # noqa: E402
+from bot.conversation import Engine
+from bot.inbound import Inbound, Reply
+from crm_core.catalog_import import import_products
+from crm_core.store import open_store
+from message_templates import Texts
 
 SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "samples" / "catalog.csv"
 START = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
@@ -48,11 +48,29 @@ START = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 def script(i: int) -> list[str]:
     """One customer's conversation: onboarding, two orders, a look at their orders."""
     return [
-        "halo", "ya", f"Pelanggan {i}", "Bandung", "lewati",
-        "kaos hitam L 2", f"Jl. Merdeka No. {i}, Sumur Bandung", f"0812{10_000_000 + i}", "ya",
-        "lewati", "lewati", "lewati",
-        "pesanan saya", "menu", "pesan", "Kemeja Batik", "Biru", "XL", "1", "ya", "pesanan saya", "menu",
-    ]  # fmt: skip
+        "halo",
+        "ya",
+        f"Pelanggan {i}",
+        "Bandung",
+        "lewati",
+        "kaos hitam L 2",
+        f"Jl. Merdeka No. {i}, Sumur Bandung",
+        f"0812{10_000_000 + i}",
+        "ya",
+        "lewati",
+        "lewati",
+        "lewati",
+        "pesanan saya",
+        "menu",
+        "pesan",
+        "Kemeja Batik",
+        "Biru",
+        "XL",
+        "1",
+        "ya",
+        "pesanan saya",
+        "menu",
+    ]
 
 
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
@@ -76,7 +94,9 @@ class Result:
         return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
 
 
-async def drive(handle: Handle, customers: int, concurrency: int, channel: str) -> tuple[float, list[float]]:
+async def drive(
+    handle: Handle, customers: int, concurrency: int, channel: str
+) -> tuple[float, list[float]]:
     """Customers in parallel (``concurrency`` at a time), each one's messages in order."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(customers):
@@ -90,8 +110,15 @@ async def drive(handle: Handle, customers: int, concurrency: int, channel: str) 
             now = START
             for text in script(i):
                 now += timedelta(seconds=2)
-                inbound = Inbound(channel, f"{channel}-{i}", text, f"u{next(ids)}", now,
-                                  display_name="Pelanggan", telegram_id=None)  # fmt: skip
+                inbound = Inbound(
+                    channel,
+                    f"{channel}-{i}",
+                    text,
+                    f"u{next(ids)}",
+                    now,
+                    display_name="Pelanggan",
+                    telegram_id=None,
+                )
                 began = time.perf_counter()
                 await handle(inbound)
                 latencies.append(time.perf_counter() - began)
@@ -135,7 +162,9 @@ async def raw_sqlite(path: Path, customers: int, concurrency: int) -> list[Resul
     async def handle(inbound: Inbound) -> list[Reply]:
         async with lock:
             await db.execute("BEGIN")
-            await db.execute("INSERT INTO b_update VALUES (?, ?)", (inbound.channel, inbound.external_id))
+            await db.execute(
+                "INSERT INTO b_update VALUES (?, ?)", (inbound.channel, inbound.external_id)
+            )
             cursor = await db.execute(
                 "SELECT customer_id FROM b_identity WHERE channel=? AND address=?",
                 (inbound.channel, inbound.sender),
@@ -143,22 +172,29 @@ async def raw_sqlite(path: Path, customers: int, concurrency: int) -> list[Resul
             row = await cursor.fetchone()
             if row is None:
                 customer_id = abs(hash(inbound.sender)) % 10**9
-                await db.execute("INSERT INTO b_identity VALUES (?, ?, ?)",
-                                 (inbound.channel, inbound.sender, customer_id))  # fmt: skip
+                await db.execute(
+                    "INSERT INTO b_identity VALUES (?, ?, ?)",
+                    (inbound.channel, inbound.sender, customer_id),
+                )
             else:
                 customer_id = row[0]
             at = inbound.received_at.isoformat()
-            await db.execute("INSERT INTO b_message (customer_id, body, at) VALUES (?, ?, ?)",
-                             (customer_id, inbound.text, at))  # fmt: skip
-            await db.execute("INSERT OR REPLACE INTO b_conversation VALUES (?, ?, ?)",
-                             (customer_id, "idle", at))  # fmt: skip
+            await db.execute(
+                "INSERT INTO b_message (customer_id, body, at) VALUES (?, ?, ?)",
+                (customer_id, inbound.text, at),
+            )
+            await db.execute(
+                "INSERT OR REPLACE INTO b_conversation VALUES (?, ?, ?)", (customer_id, "idle", at)
+            )
             await db.commit()
         return []
 
     results = []
     for level, channel in ((1, "one"), (concurrency, "many")):
         seconds, latencies = await drive(handle, customers, level, channel)
-        results.append(Result("SQLite file", "raw SQL (aiosqlite)", level, len(latencies), seconds, latencies))
+        results.append(
+            Result("SQLite file", "raw SQL (aiosqlite)", level, len(latencies), seconds, latencies)
+        )
     await db.close()
     return results
 
@@ -178,33 +214,50 @@ async def raw_postgres(url: str, customers: int, concurrency: int) -> list[Resul
 
     async def handle(inbound: Inbound) -> list[Reply]:
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("INSERT INTO b_update VALUES ($1, $2)", inbound.channel, inbound.external_id)
+            await conn.execute(
+                "INSERT INTO b_update VALUES ($1, $2)", inbound.channel, inbound.external_id
+            )
             customer_id = await conn.fetchval(
                 "SELECT customer_id FROM b_identity WHERE channel=$1 AND address=$2",
-                inbound.channel, inbound.sender,
-            )  # fmt: skip
+                inbound.channel,
+                inbound.sender,
+            )
             if customer_id is None:
                 customer_id = abs(hash(inbound.sender)) % 10**9
-                await conn.execute("INSERT INTO b_identity VALUES ($1, $2, $3)",
-                                   inbound.channel, inbound.sender, customer_id)  # fmt: skip
-            await conn.execute("INSERT INTO b_message (customer_id, body, at) VALUES ($1, $2, $3)",
-                               customer_id, inbound.text, inbound.received_at)  # fmt: skip
+                await conn.execute(
+                    "INSERT INTO b_identity VALUES ($1, $2, $3)",
+                    inbound.channel,
+                    inbound.sender,
+                    customer_id,
+                )
+            await conn.execute(
+                "INSERT INTO b_message (customer_id, body, at) VALUES ($1, $2, $3)",
+                customer_id,
+                inbound.text,
+                inbound.received_at,
+            )
             await conn.execute(
                 "INSERT INTO b_conversation VALUES ($1, $2, $3) ON CONFLICT (customer_id) "
                 "DO UPDATE SET state = EXCLUDED.state, at = EXCLUDED.at",
-                customer_id, "idle", inbound.received_at,
-            )  # fmt: skip
+                customer_id,
+                "idle",
+                inbound.received_at,
+            )
         return []
 
     results = []
     for level, channel in ((1, "one"), (concurrency, "many")):
         seconds, latencies = await drive(handle, customers, level, channel)
-        results.append(Result("PostgreSQL", "raw SQL (asyncpg)", level, len(latencies), seconds, latencies))
+        results.append(
+            Result("PostgreSQL", "raw SQL (asyncpg)", level, len(latencies), seconds, latencies)
+        )
     await pool.close()
     return results
 
 
-async def with_postgres_database(admin_url: str, body: Callable[[str], Awaitable[list[Result]]]) -> list[Result]:
+async def with_postgres_database(
+    admin_url: str, body: Callable[[str], Awaitable[list[Result]]]
+) -> list[Result]:
     name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
     base = admin_url.rpartition("/")[0]
     admin = await asyncpg.connect(admin_url)
@@ -220,7 +273,9 @@ async def main(args: argparse.Namespace) -> None:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "langgan.db"
-        results += await engine_run(f"sqlite://{store}", "SQLite file", args.customers, args.concurrency)
+        results += await engine_run(
+            f"sqlite://{store}", "SQLite file", args.customers, args.concurrency
+        )
         results += await raw_sqlite(Path(folder) / "raw.db", args.customers, args.concurrency)
     if args.postgres:
 
@@ -233,21 +288,32 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:
-    title = (f"Inbound messages: {args.customers} customers x {len(script(0))} messages each, "
-             f"one at a time and {args.concurrency} customers at a time")  # fmt: skip
+    title = (
+        f"Inbound messages: {args.customers} customers x {len(script(0))} messages each, "
+        f"one at a time and {args.concurrency} customers at a time"
+    )
     table = Table(title=title)
     for column in ("store", "path", "at a time", "msg/s", "p50 ms", "p99 ms", "x raw SQL time"):
         table.add_column(column, justify="left" if column in ("store", "path") else "right")
     raw = {(r.backend, r.concurrency): r.rate for r in results if r.path.startswith("raw SQL")}
     for r in results:
         ratio = raw[(r.backend, r.concurrency)] / r.rate
-        table.add_row(r.backend, r.path, str(r.concurrency), f"{r.rate:,.0f}",
-                      f"{r.percentile(0.5):.2f}", f"{r.percentile(0.99):.2f}", f"{ratio:.2f}")  # fmt: skip
+        table.add_row(
+            r.backend,
+            r.path,
+            str(r.concurrency),
+            f"{r.rate:,.0f}",
+            f"{r.percentile(0.5):.2f}",
+            f"{r.percentile(0.99):.2f}",
+            f"{ratio:.2f}",
+        )
     Console(width=120).print(table)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--postgres", default=os.environ.get("LANGGAN_TEST_POSTGRES_URL"))

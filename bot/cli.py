@@ -30,8 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="the service: channels, web server and scheduler")
     chat = commands.add_parser("chat", help="chat with the engine in this terminal")
-    chat.add_argument("--as", dest="as_who", metavar="PHONE_OR_NAME",
-                      help="who you are: a phone number, or any name (default: demo)")
+    chat.add_argument(
+        "--as",
+        dest="as_who",
+        metavar="PHONE_OR_NAME",
+        help="who you are: a phone number, or any name (default: demo)",
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
 
     products = commands.add_parser("products", help="the catalog")
@@ -43,12 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("file", nargs="?", type=Path, help="the CSV file")
     source.add_argument("--sample", action="store_true", help="load the sample catalog")
     product_commands.add_parser("list", help="show the catalog")
-    return parser  # fmt: skip
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("tortoise").setLevel(logging.WARNING)
     try:
         settings = Settings.load()
@@ -133,9 +139,12 @@ async def _list_products() -> int:
     table = Table("Name", "Price", "Colours", "Sizes", "Active")
     for p in products:
         table.add_row(
-            p.name, rupiah(p.price), ", ".join(p.colours or []) or "-",
-            ", ".join(p.sizes or []) or "-", "yes" if p.active else "no",
-        )  # fmt: skip
+            p.name,
+            rupiah(p.price),
+            ", ".join(p.colours or []) or "-",
+            ", ".join(p.sizes or []) or "-",
+            "yes" if p.active else "no",
+        )
     console.print(table)
     return 0
 

@@ -55,8 +55,12 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await runner.setup()
         site = web.TCPSite(runner, settings.http_host, settings.http_port)
         await site.start()
-        log.info("store %s; web server on http://%s:%s", redact(settings.db_url),
-                 settings.http_host, settings.http_port)  # fmt: skip
+        log.info(
+            "store %s; web server on http://%s:%s",
+            redact(settings.db_url),
+            settings.http_host,
+            settings.http_port,
+        )
         try:
             if telegram is None:
                 log.warning(

@@ -156,9 +156,13 @@ async def import_products(path: Path, now: datetime) -> ImportReport:
             product = existing.get(row.name.casefold())
             if product is None:
                 await Product.create(
-                    name=row.name, price=row.price, colours=row.colours, sizes=row.sizes,
-                    active=True, updated_at=now,
-                )  # fmt: skip
+                    name=row.name,
+                    price=row.price,
+                    colours=row.colours,
+                    sizes=row.sizes,
+                    active=True,
+                    updated_at=now,
+                )
                 report.created.append(row.name)
             else:
                 product.name, product.price = row.name, row.price

@@ -61,9 +61,14 @@ async def start_conversation(
             updated_at=now,
         )
     conversation = await Conversation.create(
-        channel=channel, address=address, customer=customer, state="new", data={},
-        created_at=now, updated_at=now,
-    )  # fmt: skip
+        channel=channel,
+        address=address,
+        customer=customer,
+        state="new",
+        data={},
+        created_at=now,
+        updated_at=now,
+    )
     conversation.customer = customer
     return conversation
 
@@ -81,9 +86,10 @@ async def save_changes(customer: Customer, before: dict[str, Any]) -> None:
     """Write only the fields that changed since ``before``: a short UPDATE, and no
     overwriting of what another chat of the same person changed meanwhile."""
     changed = [
-        name for name, value in before.items()
+        name
+        for name, value in before.items()
         if name not in RUNNING_FIGURES and name != "id" and getattr(customer, name) != value
-    ]  # fmt: skip
+    ]
     if changed:
         await customer.save(update_fields=changed)
 
@@ -121,7 +127,8 @@ async def attach_phone(
 
 async def merge_customers(keep: Customer, fold: Customer, now: datetime, *, reason: str) -> None:
     """Fold ``fold`` into ``keep``: orders, messages, notes, chats and consent history
-    move; gaps in ``keep``'s profile are filled from ``fold``; running figures are added up; the merge is recorded. ``fold`` stays as an empty row that
+    move; gaps in ``keep``'s profile are filled from ``fold``; running figures are added
+    up; the merge is recorded. ``fold`` stays as an empty row that
     points at ``keep``, so anything still holding its id can find the person."""
     moved = {
         "orders": await Order.filter(customer_id=fold.id).update(customer_id=keep.id),
@@ -138,9 +145,17 @@ async def merge_customers(keep: Customer, fold: Customer, now: datetime, *, reas
         if getattr(keep, attr) is None and getattr(fold, attr) is not None:
             unique_moves[attr] = getattr(fold, attr)
     for attr in (
-        "name", "display_name", "email", "address", "city", "gender", "age_band",
-        "education", "occupation", "lead_source",
-    ):  # fmt: skip
+        "name",
+        "display_name",
+        "email",
+        "address",
+        "city",
+        "gender",
+        "age_band",
+        "education",
+        "occupation",
+        "lead_source",
+    ):
         if not getattr(keep, attr) and getattr(fold, attr):
             setattr(keep, attr, getattr(fold, attr))
     _merge_consent(keep, fold)
@@ -162,9 +177,13 @@ async def merge_customers(keep: Customer, fold: Customer, now: datetime, *, reas
 
     # Clear the unique columns on the folded row first, or the copy would collide.
     await Customer.filter(id=fold.id).update(
-        phone=None, telegram_id=None, merged_into_id=keep.id, orders_count=0, total_spent=0,
+        phone=None,
+        telegram_id=None,
+        merged_into_id=keep.id,
+        orders_count=0,
+        total_spent=0,
         updated_at=now,
-    )  # fmt: skip
+    )
     for attr, value in unique_moves.items():
         setattr(keep, attr, value)
     keep.updated_at = now
@@ -199,22 +218,37 @@ async def record_consent(
     customer.consent_text = wording
     customer.consent_channel = channel
     await ConsentEvent.create(
-        customer=customer, kind="marketing", given=given, wording=wording, channel=channel,
-        recorded_by=by, at=now,
-    )  # fmt: skip
+        customer=customer,
+        kind="marketing",
+        given=given,
+        wording=wording,
+        channel=channel,
+        recorded_by=by,
+        at=now,
+    )
 
 
 async def opt_out(customer: Customer, wording: str, channel: str, now: datetime) -> None:
     customer.opted_out_at = now
     await ConsentEvent.create(
-        customer=customer, kind="opt_out", given=False, wording=wording, channel=channel,
-        recorded_by="customer", at=now,
-    )  # fmt: skip
+        customer=customer,
+        kind="opt_out",
+        given=False,
+        wording=wording,
+        channel=channel,
+        recorded_by="customer",
+        at=now,
+    )
 
 
 async def opt_in(customer: Customer, wording: str, channel: str, now: datetime) -> None:
     customer.opted_out_at = None
     await ConsentEvent.create(
-        customer=customer, kind="opt_in", given=True, wording=wording, channel=channel,
-        recorded_by="customer", at=now,
-    )  # fmt: skip
+        customer=customer,
+        kind="opt_in",
+        given=True,
+        wording=wording,
+        channel=channel,
+        recorded_by="customer",
+        at=now,
+    )

@@ -27,17 +27,29 @@ def inbound_message(
     media_type: str | None = None,
 ) -> Message:
     return Message(
-        customer_id=customer_id, channel=channel, direction="in", kind=kind,
-        body=storable(body), external_id=external_id, media_url=media_url,
-        media_type=media_type, status="received", created_at=now,
-    )  # fmt: skip
+        customer_id=customer_id,
+        channel=channel,
+        direction="in",
+        kind=kind,
+        body=storable(body),
+        external_id=external_id,
+        media_url=media_url,
+        media_type=media_type,
+        status="received",
+        created_at=now,
+    )
 
 
 def outbound_message(customer_id: int, channel: str, body: str, now: datetime) -> Message:
     return Message(
-        customer_id=customer_id, channel=channel, direction="out", kind="text", body=body,
-        status="queued", created_at=now,
-    )  # fmt: skip
+        customer_id=customer_id,
+        channel=channel,
+        direction="out",
+        kind="text",
+        body=body,
+        status="queued",
+        created_at=now,
+    )
 
 
 async def mark_sent(message_id: int, provider_id: str | None) -> None:

@@ -39,10 +39,17 @@ async def place_order(
             raise InputError(f"the line for {line.product.name} is not complete")
     total = sum(line.total for line in lines)
     order = await Order.create(
-        customer=customer, status="baru", channel=channel, total=total,
-        ship_name=shipping.name, ship_phone=shipping.phone, ship_address=shipping.address,
-        ship_city=shipping.city, created_at=now, updated_at=now,
-    )  # fmt: skip
+        customer=customer,
+        status="baru",
+        channel=channel,
+        total=total,
+        ship_name=shipping.name,
+        ship_phone=shipping.phone,
+        ship_address=shipping.address,
+        ship_city=shipping.city,
+        created_at=now,
+        updated_at=now,
+    )
     await OrderItem.bulk_create(
         [
             OrderItem(
@@ -53,7 +60,7 @@ async def place_order(
                 quantity=line.quantity,
                 colour=line.colour,
                 size=line.size,
-            )  # fmt: skip
+            )
             for line in lines
         ]
     )

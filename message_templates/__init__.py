@@ -9,10 +9,9 @@ language's ``labels.toml``.
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -93,7 +92,9 @@ class Texts:
     @pass_context
     def _local_time(self, context: Any, moment: datetime, pattern: str = "d MMM yyyy HH:mm") -> str:
         """A stored (UTC) time in the shop's time zone, in the reader's language."""
-        return format_datetime(moment.astimezone(self.tz), pattern, locale=context.get("lang", "id"))
+        return format_datetime(
+            moment.astimezone(self.tz), pattern, locale=context.get("lang", "id")
+        )
 
     def label(self, key: str, lang: str) -> str:
         table = self._labels.get(lang) or self._labels["id"]

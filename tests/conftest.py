@@ -8,10 +8,11 @@ import itertools
 import os
 import shutil
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -19,10 +20,13 @@ from tortoise import Tortoise
 
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
+from bot.telegram.aiogram_driver import AiogramDriver
+from bot.telegram.ptb_driver import PtbDriver
 from crm_core.catalog import CatalogCache
 from crm_core.models import Product
 from crm_core.store import open_store
 from message_templates import Texts
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 POSTGRES_URL = os.environ.get("LANGGAN_TEST_POSTGRES_URL")
 NO_POSTGRES = "LANGGAN_TEST_POSTGRES_URL is not set: the PostgreSQL store tests are skipped"
@@ -79,9 +83,7 @@ def postgres_url() -> Iterator[str]:
 
 async def _truncate_all() -> None:
     conn = Tortoise.get_connection("postgres")
-    tables = ", ".join(
-        f'"{model._meta.db_table}"' for model in Tortoise.apps["langgan"].values()
-    )
+    tables = ", ".join(f'"{model._meta.db_table}"' for model in Tortoise.apps["langgan"].values())
     await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
@@ -134,7 +136,9 @@ class Chat:
 
     _ids = itertools.count(1)
 
-    def __init__(self, engine: Engine, channel: str = "telegram", sender: str = "1001", **who: object):
+    def __init__(
+        self, engine: Engine, channel: str = "telegram", sender: str = "1001", **who: object
+    ):
         self.engine = engine
         self.channel = channel
         self.sender = sender
@@ -147,9 +151,13 @@ class Chat:
         fields = {**self.who, **extra}
         external_id = str(fields.pop("external_id", f"u{next(self._ids)}"))
         inbound = Inbound(
-            channel=self.channel, sender=self.sender, text=text, external_id=external_id,
-            received_at=self.now, **fields,  # type: ignore[arg-type]
-        )  # fmt: skip
+            channel=self.channel,
+            sender=self.sender,
+            text=text,
+            external_id=external_id,
+            received_at=self.now,
+            **fields,  # type: ignore[arg-type]
+        )
         self.replies = await self.engine.handle(inbound)
         return self.replies
 
@@ -162,8 +170,9 @@ class Chat:
     def choices(self) -> tuple[str, ...]:
         return self.replies[-1].choices if self.replies else ()
 
-    async def onboard(self, *, consent: str = "ya", name: str = "Budi Santoso",
-                      city: str = "Bandung") -> None:
+    async def onboard(
+        self, *, consent: str = "ya", name: str = "Budi Santoso", city: str = "Bandung"
+    ) -> None:
         await self.send("halo")
         await self.send(consent)
         await self.send(name)
@@ -175,3 +184,34 @@ class Chat:
 @pytest.fixture
 def chat(engine: Engine) -> Chat:
     return Chat(engine, display_name="Budi", telegram_id=1001)
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    fake = await FakeTelegram().start()
+    yield fake
+    await fake.stop()
+
+
+class Sleeps(list[float]):
+    """A stand-in for asyncio.sleep that remembers how long it was asked to wait."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+async def driver(
+    request: pytest.FixtureRequest, sqlite_store: str, fake_telegram: FakeTelegram, sleeps: Sleeps
+) -> AsyncIterator[Any]:
+    await add_sample_catalog()
+    engine = Engine(Texts(), catalog=CatalogCache(check_every=0))
+    cls = AiogramDriver if request.param == "aiogram" else PtbDriver
+    drv = cls(engine, TOKEN, fake_telegram.url, sleep=sleeps)
+    yield drv
+    await drv.close()

@@ -64,7 +64,9 @@ async def test_a_name_that_is_not_a_name_is_refused_politely(chat: Chat):
 
 
 @pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "location", "document", "other"])
-async def test_non_text_mid_order_is_acknowledged_and_the_question_asked_again(chat: Chat, kind: str):
+async def test_non_text_mid_order_is_acknowledged_and_the_question_asked_again(
+    chat: Chat, kind: str
+):
     await chat.onboard()
     await chat.send("pesan")
     await chat.send("kaos polos")
@@ -76,9 +78,15 @@ async def test_non_text_mid_order_is_acknowledged_and_the_question_asked_again(c
 
 @pytest.mark.parametrize(
     ("typed", "state_after"),
-    [("ubah data", "update_field"), ("pesanan saya", "order_colour"), ("menu", "idle"),
-     ("batal", "idle"), ("bahasa english", "order_colour"), ("bantuan", "order_colour"),
-     ("STOP", "order_colour")],
+    [
+        ("ubah data", "update_field"),
+        ("pesanan saya", "order_colour"),
+        ("menu", "idle"),
+        ("batal", "idle"),
+        ("bahasa english", "order_colour"),
+        ("bantuan", "order_colour"),
+        ("STOP", "order_colour"),
+    ],
 )
 async def test_typing_into_another_flow_mid_order(chat: Chat, typed: str, state_after: str):
     await chat.onboard()
@@ -143,7 +151,7 @@ async def test_language_switch_changes_every_later_answer(chat: Chat):
 
 async def test_update_profile_changes_address_phone_city_and_name(chat: Chat):
     await chat.onboard()
-    for field, value, stored in (
+    for field, value, _stored in (
         ("Alamat", "Jl. Riau No. 20, Bandung Wetan", "Jl. Riau No. 20, Bandung Wetan"),
         ("Nomor HP", "0813 1111 2222", "+6281311112222"),
         ("Kota", "Cimahi", "Cimahi"),
@@ -155,14 +163,19 @@ async def test_update_profile_changes_address_phone_city_and_name(chat: Chat):
         assert "sudah" in chat.text
     c = await Customer.get()
     assert (c.address, c.phone, c.city, c.name) == (
-        "Jl. Riau No. 20, Bandung Wetan", "+6281311112222", "Cimahi", "Budi S.",
+        "Jl. Riau No. 20, Bandung Wetan",
+        "+6281311112222",
+        "Cimahi",
+        "Budi S.",
     )
 
 
 async def test_a_typed_number_of_another_customer_is_used_for_delivery_only(chat: Chat):
     from tests.conftest import START
 
-    siti = await Customer.create(name="Siti", phone="+6281299998888", created_at=START, updated_at=START)
+    siti = await Customer.create(
+        name="Siti", phone="+6281299998888", created_at=START, updated_at=START
+    )
     await chat.onboard()
     await chat.send("tote bag 1")
     await chat.send("Jl. Merdeka No. 10, Sumur Bandung")

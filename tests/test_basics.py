@@ -15,8 +15,13 @@ from crm_core.store import tortoise_config
 
 @pytest.mark.parametrize(
     "typed",
-    ["0812-3456-7890", "+62 812 3456 7890", "62812-3456-7890", "whatsapp:+6281234567890",
-     "(0812) 3456 7890"],
+    [
+        "0812-3456-7890",
+        "+62 812 3456 7890",
+        "62812-3456-7890",
+        "whatsapp:+6281234567890",
+        "(0812) 3456 7890",
+    ],
 )
 def test_phones_are_stored_e164(typed: str):
     assert normalize_phone(typed) == "+6281234567890"
@@ -29,25 +34,43 @@ def test_what_is_not_a_phone_is_refused(typed: str):
 
 
 def test_rupiah_as_shoppers_write_it():
-    assert [rupiah(x) for x in (150_000, 1_250_000, 0, 500)] == ["Rp150.000", "Rp1.250.000", "Rp0", "Rp500"]
+    assert [rupiah(x) for x in (150_000, 1_250_000, 0, 500)] == [
+        "Rp150.000",
+        "Rp1.250.000",
+        "Rp0",
+        "Rp500",
+    ]
 
 
 def test_settings_defaults():
     s = Settings.from_mapping({})
     assert (s.db_url, s.timezone, s.locale, s.http_port, s.telegram_driver, s.telegram_mode) == (
-        "sqlite://langgan.db", "Asia/Jakarta", "id", 8080, "aiogram", "polling",
+        "sqlite://langgan.db",
+        "Asia/Jakarta",
+        "id",
+        8080,
+        "aiogram",
+        "polling",
     )
     assert not s.telegram_enabled
 
 
 @pytest.mark.parametrize(
     ("env", "names"),
-    [({"TELEGRAM_BOT_TOKEN": "t", "TELEGRAM_MODE": "webhook", "LANGGAN_PUBLIC_URL": "https://x"},
-      "TELEGRAM_WEBHOOK_SECRET"),
-     ({"TELEGRAM_DRIVER": "pyrogram"}, "TELEGRAM_DRIVER"),
-     ({"LANGGAN_TIMEZONE": "Mars/Olympus"}, "LANGGAN_TIMEZONE"),
-     ({"LANGGAN_LOCALE": "fr"}, "LANGGAN_LOCALE"),
-     ({"LANGGAN_HTTP_PORT": "eighty"}, "LANGGAN_HTTP_PORT")],
+    [
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": "t",
+                "TELEGRAM_MODE": "webhook",
+                "LANGGAN_PUBLIC_URL": "https://x",
+            },
+            "TELEGRAM_WEBHOOK_SECRET",
+        ),
+        ({"TELEGRAM_DRIVER": "pyrogram"}, "TELEGRAM_DRIVER"),
+        ({"LANGGAN_TIMEZONE": "Mars/Olympus"}, "LANGGAN_TIMEZONE"),
+        ({"LANGGAN_LOCALE": "fr"}, "LANGGAN_LOCALE"),
+        ({"LANGGAN_HTTP_PORT": "eighty"}, "LANGGAN_HTTP_PORT"),
+    ],
 )
 def test_bad_settings_name_the_setting(env: dict[str, str], names: str):
     with pytest.raises(SettingsError, match=names):

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -16,19 +17,41 @@ from bot.service import run
 from crm_core.settings import Settings
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
 
-NEWCOMER_CHAT = "\n".join([
-    "halo", "ya", "Siti", "Surabaya", "lewati", "kaos hitam L 2", "Jl. Darmo No. 12, Wonokromo",
-    "0812-3456-7890", "1", "/quit",
-]) + "\n"  # fmt: skip
+NEWCOMER_CHAT = (
+    "\n".join(
+        [
+            "halo",
+            "ya",
+            "Siti",
+            "Surabaya",
+            "lewati",
+            "kaos hitam L 2",
+            "Jl. Darmo No. 12, Wonokromo",
+            "0812-3456-7890",
+            "1",
+            "/quit",
+        ]
+    )
+    + "\n"
+)
 
 
-def langgan(cwd: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))}
+def langgan(
+    cwd: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))
+    }
     environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], cwd=cwd, input=stdin, capture_output=True,
-        text=True, timeout=120, env=environment,
-    )  # fmt: skip
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+    )
 
 
 def test_a_newcomer_orders_in_langgan_chat(tmp_path: Path):
@@ -69,15 +92,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-async def fake_telegram():
-    fake = await FakeTelegram().start()
-    yield fake
-    await fake.stop()
-
-
-async def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.05)):
+async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
         if condition():
             return
         await asyncio.sleep(0.05)
@@ -85,43 +101,65 @@ async def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no
 
 
 @pytest.mark.parametrize("driver", ["aiogram", "ptb"])
-async def test_langgan_run_polls_telegram_and_serves_health(tmp_path: Path, fake_telegram: FakeTelegram, driver: str):
+async def test_langgan_run_polls_telegram_and_serves_health(
+    tmp_path: Path, fake_telegram: FakeTelegram, driver: str
+):
     port = free_port()
-    settings = Settings.from_mapping({
-        "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port),
-        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake_telegram.url, "TELEGRAM_DRIVER": driver,
-    })  # fmt: skip
+    settings = Settings.from_mapping(
+        {
+            "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}",
+            "LANGGAN_HTTP_PORT": str(port),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": fake_telegram.url,
+            "TELEGRAM_DRIVER": driver,
+        }
+    )
     stop = asyncio.Event()
     service = asyncio.create_task(run(settings, stop))
     try:
         fake_telegram.queue_update(message_update(7, "/start"))
         await wait_for(lambda: len(fake_telegram.to(7)) == 1)
         assert "promo" in fake_telegram.to(7)[0].text
-        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as response:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/healthz") as response,
+        ):
             assert response.status == 200
             assert await response.json() == {
-                "store": "ok", "channels": {"telegram": {"enabled": True, "driver": driver, "mode": "polling"}},
+                "store": "ok",
+                "channels": {"telegram": {"enabled": True, "driver": driver, "mode": "polling"}},
             }
     finally:
         stop.set()
         await asyncio.wait_for(service, 15)
 
 
-async def test_langgan_run_in_webhook_mode_registers_the_webhook(tmp_path: Path, fake_telegram: FakeTelegram):
+async def test_langgan_run_in_webhook_mode_registers_the_webhook(
+    tmp_path: Path, fake_telegram: FakeTelegram
+):
     port = free_port()
-    settings = Settings.from_mapping({
-        "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port),
-        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake_telegram.url, "TELEGRAM_MODE": "webhook",
-        "TELEGRAM_WEBHOOK_SECRET": "secret-1234567890", "LANGGAN_PUBLIC_URL": "https://toko.example",
-    })  # fmt: skip
+    settings = Settings.from_mapping(
+        {
+            "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}",
+            "LANGGAN_HTTP_PORT": str(port),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": fake_telegram.url,
+            "TELEGRAM_MODE": "webhook",
+            "TELEGRAM_WEBHOOK_SECRET": "secret-1234567890",
+            "LANGGAN_PUBLIC_URL": "https://toko.example",
+        }
+    )
     stop = asyncio.Event()
     service = asyncio.create_task(run(settings, stop))
     try:
         await wait_for(lambda: "setWebhook" in fake_telegram.calls)
         url = f"http://127.0.0.1:{port}/webhooks/telegram"
         async with aiohttp.ClientSession() as http:
-            async with http.post(url, json=message_update(8, "/start"),
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": "secret-1234567890"}) as r:
+            async with http.post(
+                url,
+                json=message_update(8, "/start"),
+                headers={"X-Telegram-Bot-Api-Secret-Token": "secret-1234567890"},
+            ) as r:
                 assert r.status == 200
             async with http.post(url, json=message_update(8, "ya")) as r:
                 assert r.status == 401
@@ -131,7 +169,9 @@ async def test_langgan_run_in_webhook_mode_registers_the_webhook(tmp_path: Path,
         await asyncio.wait_for(service, 15)
 
 
-async def test_langgan_run_with_no_channel_still_serves_health(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+async def test_langgan_run_with_no_channel_still_serves_health(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
     port = free_port()
     settings = Settings.from_mapping(
         {"LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port)}

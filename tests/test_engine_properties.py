@@ -20,13 +20,54 @@ from message_templates import Texts
 from tests.conftest import Chat, add_sample_catalog
 
 WORDS = [
-    "halo", "/start", "ya", "Ya, boleh", "tidak", "Budi", "Bandung", "lewati", "menu", "bantuan",
-    "pesan", "pesanan saya", "ubah data", "batal", "cancel", "STOP", "MULAI", "bahasa english",
-    "bahasa indonesia", "kaos hitam L 2", "kemeja batik biru XL 1", "tote bag 3", "hijab voal",
-    "1", "2", "3", "4", "9", "0", "-5", "dua", "1000000", "Hitam", "XL", "Ya, pesan", "Batal",
-    "Jl. Merdeka No. 10, Sumur Bandung", "0812-3456-7890", "081299998888", "Nama", "Alamat",
-    "Nomor HP", "Kota", "{{ 7*7 }}", "'; drop table customer; --", "😀", "",
-]  # fmt: skip
+    "halo",
+    "/start",
+    "ya",
+    "Ya, boleh",
+    "tidak",
+    "Budi",
+    "Bandung",
+    "lewati",
+    "menu",
+    "bantuan",
+    "pesan",
+    "pesanan saya",
+    "ubah data",
+    "batal",
+    "cancel",
+    "STOP",
+    "MULAI",
+    "bahasa english",
+    "bahasa indonesia",
+    "kaos hitam L 2",
+    "kemeja batik biru XL 1",
+    "tote bag 3",
+    "hijab voal",
+    "1",
+    "2",
+    "3",
+    "4",
+    "9",
+    "0",
+    "-5",
+    "dua",
+    "1000000",
+    "Hitam",
+    "XL",
+    "Ya, pesan",
+    "Batal",
+    "Jl. Merdeka No. 10, Sumur Bandung",
+    "0812-3456-7890",
+    "081299998888",
+    "Nama",
+    "Alamat",
+    "Nomor HP",
+    "Kota",
+    "{{ 7*7 }}",
+    "'; drop table customer; --",
+    "😀",
+    "",
+]
 
 message = st.one_of(
     st.sampled_from(WORDS).map(lambda w: ("text", w)),
@@ -71,10 +112,23 @@ async def check_invariants() -> None:
     assert await OrderItem.filter(order_id__isnull=True).count() == 0
 
 
-A_WHOLE_ORDER = [("text", w) for w in (
-    "halo", "ya", "Budi", "Bandung", "lewati", "kaos hitam L 2",
-    "Jl. Merdeka No. 10, Sumur Bandung", "0812-3456-7890", "ya", "menu", "tote bag 3", "ya",
-)]  # fmt: skip
+A_WHOLE_ORDER = [
+    ("text", w)
+    for w in (
+        "halo",
+        "ya",
+        "Budi",
+        "Bandung",
+        "lewati",
+        "kaos hitam L 2",
+        "Jl. Merdeka No. 10, Sumur Bandung",
+        "0812-3456-7890",
+        "ya",
+        "menu",
+        "tote bag 3",
+        "ya",
+    )
+]
 
 
 @example(messages=A_WHOLE_ORDER)

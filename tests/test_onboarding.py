@@ -28,7 +28,11 @@ async def test_yes_records_consent_with_the_exact_wording_then_asks_name_and_cit
     customer = await Customer.get()
     assert customer.consent_marketing is True
     assert customer.consent_text == asked and customer.consent_channel == "telegram"
-    assert (customer.name, customer.city, customer.lead_source) == ("Budi Santoso", "Bandung", "tiktok")
+    assert (customer.name, customer.city, customer.lead_source) == (
+        "Budi Santoso",
+        "Bandung",
+        "tiktok",
+    )
     event = await ConsentEvent.get()
     assert (event.kind, event.given, event.recorded_by) == ("marketing", True, "customer")
     assert event.wording == asked

@@ -20,11 +20,17 @@ async def test_free_text_order_goes_straight_to_confirmation_and_lands_whole(cha
     order = await Order.get().prefetch_related("items")
     assert (order.status, order.total, order.channel) == ("baru", 150_000, "telegram")
     assert (order.ship_name, order.ship_city, order.ship_phone) == (
-        "Budi Santoso", "Bandung", "+6281234567890",
+        "Budi Santoso",
+        "Bandung",
+        "+6281234567890",
     )
     [item] = order.items
     assert (item.product_name, item.colour, item.size, item.quantity, item.unit_price) == (
-        "Kaos Polos", "Hitam", "L", 2, 75_000,
+        "Kaos Polos",
+        "Hitam",
+        "L",
+        2,
+        75_000,
     )
     assert [s.status for s in await OrderStatusChange.all()] == ["baru"]
     customer = await Customer.get()
@@ -51,15 +57,27 @@ async def test_buttons_and_numbers_walk_through_product_colour_size_quantity(cha
     assert "Rp300.000" in chat.text
     await chat.send("1")  # "Ya, pesan" by its number
     item = await OrderItem.get()
-    assert (item.product_name, item.colour, item.size, item.quantity) == ("Kemeja Batik", "Biru", "XL", 2)
+    assert (item.product_name, item.colour, item.size, item.quantity) == (
+        "Kemeja Batik",
+        "Biru",
+        "XL",
+        2,
+    )
 
 
 @pytest.mark.parametrize(
     ("typed", "answer"),
-    [("-5", "minimal 1"), ("0", "minimal 1"), ("1000000", "Maksimal 100"), ("banyak", "dengan angka"),
-     ("", "dengan angka")],
+    [
+        ("-5", "minimal 1"),
+        ("0", "minimal 1"),
+        ("1000000", "Maksimal 100"),
+        ("banyak", "dengan angka"),
+        ("", "dengan angka"),
+    ],
 )
-async def test_bad_quantities_get_a_clear_answer_and_the_order_waits(chat: Chat, typed: str, answer: str):
+async def test_bad_quantities_get_a_clear_answer_and_the_order_waits(
+    chat: Chat, typed: str, answer: str
+):
     await chat.onboard()
     await chat.send("pesan")
     await chat.send("tote bag kanvas")

@@ -4,52 +4,13 @@ code, talking HTTP to a fake Bot API on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
-from bot.conversation import Engine
-from bot.telegram.aiogram_driver import AiogramDriver
-from bot.telegram.ptb_driver import PtbDriver
-from crm_core.catalog import CatalogCache
 from crm_core.models import Customer, CustomerMerge, Message, Order
-from message_templates import Texts
-from tests.conftest import START, add_sample_catalog
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
+from tests.conftest import START, Sleeps
+from tests.fakes.telegram_api import FakeTelegram, message_update
 
 BUDI = 5001
-
-
-@pytest.fixture
-async def fake_telegram() -> AsyncIterator[FakeTelegram]:
-    fake = await FakeTelegram().start()
-    yield fake
-    await fake.stop()
-
-
-class Sleeps(list[float]):
-    """A stand-in for asyncio.sleep that remembers how long it was asked to wait."""
-
-    async def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture(params=["aiogram", "ptb"])
-async def driver(
-    request: pytest.FixtureRequest, sqlite_store: str, fake_telegram: FakeTelegram, sleeps: Sleeps
-) -> AsyncIterator[Any]:
-    await add_sample_catalog()
-    engine = Engine(Texts(), catalog=CatalogCache(check_every=0))
-    cls = AiogramDriver if request.param == "aiogram" else PtbDriver
-    drv = cls(engine, TOKEN, fake_telegram.url, sleep=sleeps)
-    yield drv
-    await drv.close()
 
 
 async def say(driver: Any, text: str, user: int = BUDI, **fields: Any) -> None:
@@ -57,12 +18,25 @@ async def say(driver: Any, text: str, user: int = BUDI, **fields: Any) -> None:
 
 
 async def test_a_whole_order_over_telegram(driver: Any, fake_telegram: FakeTelegram):
-    for text in ("/start", "Ya, boleh", "Budi", "Bandung", "Lewati", "Pesan", "Kaos Polos",
-                 "Hitam", "L", "2", "Jl. Merdeka No. 10, Sumur Bandung"):  # fmt: skip
+    for text in (
+        "/start",
+        "Ya, boleh",
+        "Budi",
+        "Bandung",
+        "Lewati",
+        "Pesan",
+        "Kaos Polos",
+        "Hitam",
+        "L",
+        "2",
+        "Jl. Merdeka No. 10, Sumur Bandung",
+    ):
         await say(driver, text)
     share = fake_telegram.to(BUDI)[-1]
     assert share.contact_buttons == ["📱 Bagikan nomor saya"]
-    await say(driver, "", contact={"phone_number": "6281234567890", "first_name": "Budi", "user_id": BUDI})
+    await say(
+        driver, "", contact={"phone_number": "6281234567890", "first_name": "Budi", "user_id": BUDI}
+    )
     confirm = fake_telegram.to(BUDI)[-1]
     assert "Total: <b>Rp150.000</b>" in confirm.text and confirm.parse_mode == "HTML"
     assert confirm.buttons == ["Ya, pesan", "Batal"]
@@ -71,7 +45,9 @@ async def test_a_whole_order_over_telegram(driver: Any, fake_telegram: FakeTeleg
 
     order = await Order.get().prefetch_related("items", "customer")
     assert (order.total, order.customer.telegram_id, order.customer.phone) == (
-        150_000, BUDI, "+6281234567890",
+        150_000,
+        BUDI,
+        "+6281234567890",
     )
     # Every reply is logged and marked sent with Telegram's message id.
     outgoing = await Message.filter(direction="out").order_by("id")
@@ -106,16 +82,30 @@ async def test_flood_control_waits_retry_after_then_delivers_once(
 
 
 async def test_a_refused_send_is_recorded_on_the_message(driver: Any, fake_telegram: FakeTelegram):
-    fake_telegram.fail_next("sendMessage", 403, description="Forbidden: bot was blocked by the user")
+    fake_telegram.fail_next(
+        "sendMessage", 403, description="Forbidden: bot was blocked by the user"
+    )
     await say(driver, "/start")
     logged = await Message.get(direction="out")
     assert logged.status == "failed" and "blocked" in (logged.error or "")
 
 
-async def test_stickers_photos_and_locations_get_a_polite_answer(driver: Any, fake_telegram: FakeTelegram):
-    await say(driver, None, sticker={"file_id": "s1", "file_unique_id": "u1", "type": "regular",
-                                     "width": 512, "height": 512, "is_animated": False,
-                                     "is_video": False})  # fmt: skip
+async def test_stickers_photos_and_locations_get_a_polite_answer(
+    driver: Any, fake_telegram: FakeTelegram
+):
+    await say(
+        driver,
+        None,
+        sticker={
+            "file_id": "s1",
+            "file_unique_id": "u1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        },
+    )
     await say(driver, None, location={"latitude": -6.9, "longitude": 107.6})
     texts = [s.text for s in fake_telegram.to(BUDI)]
     assert any("stiker" in t for t in texts) and any("lokasi" in t for t in texts)
@@ -123,23 +113,50 @@ async def test_stickers_photos_and_locations_get_a_polite_answer(driver: Any, fa
     assert kinds == ["sticker", "location"]
 
 
-async def test_someone_elses_contact_card_does_not_open_their_record(driver: Any, fake_telegram: FakeTelegram):
+async def test_someone_elses_contact_card_does_not_open_their_record(
+    driver: Any, fake_telegram: FakeTelegram
+):
     await Customer.create(name="Siti", phone="+6281299998888", created_at=START, updated_at=START)
-    for text in ("/start", "Ya", "Budi", "Bandung", "Lewati", "tote bag 1", "Jl. Merdeka No. 10, Sumur"):
+    for text in (
+        "/start",
+        "Ya",
+        "Budi",
+        "Bandung",
+        "Lewati",
+        "tote bag 1",
+        "Jl. Merdeka No. 10, Sumur",
+    ):
         await say(driver, text)
-    await say(driver, "", contact={"phone_number": "+6281299998888", "first_name": "Siti", "user_id": 999})
+    await say(
+        driver, "", contact={"phone_number": "+6281299998888", "first_name": "Siti", "user_id": 999}
+    )
     assert await CustomerMerge.all().count() == 0
     siti = await Customer.get(name="Siti")
     assert siti.telegram_id is None
     assert "Siti" not in fake_telegram.to(BUDI)[-1].text
 
 
-async def test_sharing_your_own_number_joins_your_earlier_record(driver: Any, fake_telegram: FakeTelegram):
-    earlier = await Customer.create(name="Budi S", phone="+6281234567890", city="Bandung",
-                                    created_at=START, updated_at=START)  # fmt: skip
-    for text in ("/start", "Ya", "Budi", "Bandung", "Lewati", "tote bag 1", "Jl. Merdeka No. 10, Sumur"):
+async def test_sharing_your_own_number_joins_your_earlier_record(
+    driver: Any, fake_telegram: FakeTelegram
+):
+    earlier = await Customer.create(
+        name="Budi S", phone="+6281234567890", city="Bandung", created_at=START, updated_at=START
+    )
+    for text in (
+        "/start",
+        "Ya",
+        "Budi",
+        "Bandung",
+        "Lewati",
+        "tote bag 1",
+        "Jl. Merdeka No. 10, Sumur",
+    ):
         await say(driver, text)
-    await say(driver, "", contact={"phone_number": "+62 812-3456-7890", "first_name": "Budi", "user_id": BUDI})
+    await say(
+        driver,
+        "",
+        contact={"phone_number": "+62 812-3456-7890", "first_name": "Budi", "user_id": BUDI},
+    )
     assert any("sudah kami gabungkan" in s.text for s in fake_telegram.to(BUDI)[-2:])
     kept = await Customer.get(id=earlier.id)
     assert (kept.telegram_id, kept.phone) == (BUDI, "+6281234567890")
@@ -169,7 +186,9 @@ async def test_polling_picks_up_updates_once(driver: Any, fake_telegram: FakeTel
     assert await Message.filter(direction="in").count() == 2
 
 
-async def test_two_customers_replies_are_both_recorded_as_sent(driver: Any, fake_telegram: FakeTelegram):
+async def test_two_customers_replies_are_both_recorded_as_sent(
+    driver: Any, fake_telegram: FakeTelegram
+):
     """Telegram's message ids repeat across chats; each chat's first reply is id 1."""
     await say(driver, "/start", user=BUDI)
     await say(driver, "/start", user=BUDI + 1)

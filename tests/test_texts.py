@@ -13,16 +13,38 @@ from message_templates import LANGUAGES, TemplateProblem, Texts
 
 KAOS = CatalogItem(1, "Kaos Polos", 75_000, ("Hitam", "Putih"), ("S", "M"))
 ITEM = SimpleNamespace(quantity=2, product_name="Kaos Polos", colour="Hitam", size="M")
-ORDER = SimpleNamespace(id=12, total=150_000, status="dikirim",
-                        created_at=datetime(2026, 11, 1, 20, 0, tzinfo=UTC), items=[ITEM])  # fmt: skip
-CUSTOMER = SimpleNamespace(name="Budi", display_name="Budi", city="Bandung",
-                           address="Jl. Merdeka 10", phone="+6281234567890")  # fmt: skip
+ORDER = SimpleNamespace(
+    id=12,
+    total=150_000,
+    status="dikirim",
+    created_at=datetime(2026, 11, 1, 20, 0, tzinfo=UTC),
+    items=[ITEM],
+)
+CUSTOMER = SimpleNamespace(
+    name="Budi",
+    display_name="Budi",
+    city="Bandung",
+    address="Jl. Merdeka 10",
+    phone="+6281234567890",
+)
 CONTEXT = {
-    "customer": CUSTOMER, "orders": [ORDER], "order": ORDER, "products": [KAOS], "product": KAOS,
-    "line": OrderLine(KAOS, "Hitam", "M", 2), "total": 150_000, "phone": "+6281234567890",
-    "options": ["S", "M"], "reason": "too_large", "max": 100, "kind": "photo", "merged": True,
-    "field": "city", "field_label": "Kota", "value": "Cimahi",
-}  # fmt: skip
+    "customer": CUSTOMER,
+    "orders": [ORDER],
+    "order": ORDER,
+    "products": [KAOS],
+    "product": KAOS,
+    "line": OrderLine(KAOS, "Hitam", "M", 2),
+    "total": 150_000,
+    "phone": "+6281234567890",
+    "options": ["S", "M"],
+    "reason": "too_large",
+    "max": 100,
+    "kind": "photo",
+    "merged": True,
+    "field": "city",
+    "field_label": "Kota",
+    "value": "Cimahi",
+}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -65,7 +87,9 @@ def test_a_broken_shop_template_is_found_at_start_up(tmp_path: Path):
     (tmp_path / "id" / "help.j2").write_text("{% if %}")
     (tmp_path / "id" / "menu.j2").write_text("x" * 30_000)
     problems = Texts(tmp_path).check()
-    assert any("help.j2" in p for p in problems) and any("menu.j2" in p and "larger" in p for p in problems)
+    assert any("help.j2" in p for p in problems) and any(
+        "menu.j2" in p and "larger" in p for p in problems
+    )
 
 
 def test_a_missing_shop_folder_is_named(tmp_path: Path):

@@ -15,7 +15,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 # Flow modules register their states on import.
-from bot.conversation import menu, onboarding, ordering, profile
+from bot.conversation import menu, ordering, profile
 from bot.conversation.intents import Intent, recognise
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
@@ -30,7 +30,7 @@ from crm_core.customers import (
     start_conversation,
 )
 from crm_core.message_log import inbound_message, outbound_message
-from crm_core.models import Conversation, Customer
+from crm_core.models import Conversation
 from message_templates import Texts
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,9 @@ class Engine:
                 # A race with another instance creating the same customer or
                 # conversation, or SQLite busy: the transaction rolled back whole.
                 if attempt == ATTEMPTS:
-                    log.error("gave up on %s update %s: %s", inbound.channel, inbound.external_id, exc)
+                    log.error(
+                        "gave up on %s update %s: %s", inbound.channel, inbound.external_id, exc
+                    )
                     break
             except Exception:
                 # Never a traceback to a customer: log it (ids only, no personal data),
@@ -81,10 +83,15 @@ class Engine:
         conversation = await self._conversation(inbound)
         customer = conversation.customer
         logged = inbound_message(
-            customer.id, inbound.channel, inbound.text, now, kind=inbound.kind,
-            external_id=inbound.external_id, media_url=inbound.media_url,
+            customer.id,
+            inbound.channel,
+            inbound.text,
+            now,
+            kind=inbound.kind,
+            external_id=inbound.external_id,
+            media_url=inbound.media_url,
             media_type=inbound.media_type,
-        )  # fmt: skip
+        )
         try:
             # The log's unique (channel, direction, external_id) is the processed-update
             # key: a retried webhook or re-polled update stops here, and rolls back.
@@ -213,17 +220,21 @@ class Engine:
         language = self.default_language
         try:
             async with in_transaction():
-                customer_id = await Conversation.filter(
-                    channel=inbound.channel, address=inbound.sender
-                ).values_list("customer_id", flat=True)
-                if customer_id:
-                    language = (
-                        await Customer.filter(id=customer_id[0]).values_list("language", flat=True)
-                    )[0]
+                chat = (
+                    await Conversation.filter(channel=inbound.channel, address=inbound.sender)
+                    .select_related("customer")
+                    .first()
+                )
+                if chat is not None:
+                    language = chat.customer.language
                 message = inbound_message(
-                    customer_id[0] if customer_id else None, inbound.channel, inbound.text,
-                    inbound.received_at, kind=inbound.kind, external_id=inbound.external_id,
-                )  # fmt: skip
+                    chat.customer.id if chat else None,
+                    inbound.channel,
+                    inbound.text,
+                    inbound.received_at,
+                    kind=inbound.kind,
+                    external_id=inbound.external_id,
+                )
                 await message.save()
         except Exception:
             log.exception("could not log %s update %s", inbound.channel, inbound.external_id)

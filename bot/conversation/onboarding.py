@@ -57,8 +57,11 @@ async def continue_profile(turn: Turn) -> None:
     elif not c.city:
         turn.go("ask_city")
         await city_prompt(turn)
-    elif c.consent_marketing and not c.lead_source and c.optional_offered_at is None and (
-        turn.data.get("source_asked") is None
+    elif (
+        c.consent_marketing
+        and not c.lead_source
+        and c.optional_offered_at is None
+        and (turn.data.get("source_asked") is None)
     ):
         turn.data["source_asked"] = True
         turn.go("ask_source")
@@ -112,7 +115,7 @@ async def city_answer(turn: Turn) -> None:
 
 
 def source_labels(turn: Turn) -> tuple[str, ...]:
-    return turn.labels(*(f"source_{s}" for s in LEAD_SOURCES)) + (turn.label("btn_skip"),)
+    return (*turn.labels(*(f"source_{s}" for s in LEAD_SOURCES)), turn.label("btn_skip"))
 
 
 async def source_prompt(turn: Turn) -> None:

@@ -49,13 +49,18 @@ async def start_from_text(turn: Turn, text: str) -> bool:
 
 
 def _store(line: OrderLine) -> dict[str, object]:
-    return {"product": line.product.id, "colour": line.colour, "size": line.size,
-            "quantity": line.quantity}  # fmt: skip
+    return {
+        "product": line.product.id,
+        "colour": line.colour,
+        "size": line.size,
+        "quantity": line.quantity,
+    }
 
 
 def current_line(turn: Turn) -> OrderLine | None:
     raw = turn.data.get("line") or {}
-    product = turn.catalog.get(raw.get("product")) if raw.get("product") else None
+    product_id = raw.get("product")
+    product = turn.catalog.get(product_id) if isinstance(product_id, int) else None
     if product is None:
         return None
     return OrderLine(product, raw.get("colour"), raw.get("size"), raw.get("quantity"))
@@ -317,9 +322,11 @@ async def confirm_answer(turn: Turn) -> None:
         return
     c = turn.customer
     shipping = Shipping(
-        name=c.name or "", address=c.address or "", city=c.city or "",
+        name=c.name or "",
+        address=c.address or "",
+        city=c.city or "",
         phone=c.phone or turn.data.get("ship_phone"),
-    )  # fmt: skip
+    )
     order = await place_order(c, [line], shipping, turn.inbound.channel, turn.now)
     turn.reset()
     turn.say("order_placed", order=order, line=line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.conversation.menu import show_menu
 from bot.conversation.onboarding import clean_name
-from bot.conversation.ordering import clean_address, use_phone, MAX_ADDRESS
+from bot.conversation.ordering import MAX_ADDRESS, clean_address, use_phone
 from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn, pick
 from crm_core.phones import try_normalize_phone

@@ -27,13 +27,22 @@ ATTEMPTS = 4
 
 # Telegram field -> our kind, in the order they are checked.
 _KINDS = (
-    ("photo", "photo"), ("sticker", "sticker"), ("voice", "voice"), ("audio", "voice"),
-    ("video_note", "video"), ("video", "video"), ("animation", "video"),
-    ("location", "location"), ("venue", "location"), ("document", "document"),
-)  # fmt: skip
+    ("photo", "photo"),
+    ("sticker", "sticker"),
+    ("voice", "voice"),
+    ("audio", "voice"),
+    ("video_note", "video"),
+    ("video", "video"),
+    ("animation", "video"),
+    ("location", "location"),
+    ("venue", "location"),
+    ("document", "document"),
+)
 
 
-def inbound_from_message(message: Any, update_id: int, now: datetime | None = None) -> Inbound | None:
+def inbound_from_message(
+    message: Any, update_id: int, now: datetime | None = None
+) -> Inbound | None:
     """The ``Inbound`` for a private-chat message, or None for what the shop's bot
     does not take (group chats, channel posts, service messages without a sender)."""
     user = getattr(message, "from_user", None)

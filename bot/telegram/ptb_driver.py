@@ -10,7 +10,14 @@ from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import RetryAfter
-from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.conversation import Engine
 from bot.inbound import Reply
@@ -98,7 +105,9 @@ class PtbDriver:
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self._start()
-        await self.application.bot.set_webhook(url, secret_token=secret, allowed_updates=["message"])
+        await self.application.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=["message"]
+        )
 
     async def close(self) -> None:
         if self._polling and self.application.updater is not None:

@@ -99,7 +99,7 @@ class CustomerMerge(Model):
     )
     merged_id = fields.IntField()
     reason = fields.CharField(max_length=200)
-    moved = fields.JSONField()
+    moved: fields.Field[dict[str, int]] = fields.JSONField()
     at = fields.DatetimeField()
 
     class Meta:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -52,7 +54,7 @@ class Conversation(Model):
         "langgan.Customer", related_name="conversations", on_delete=fields.CASCADE
     )
     state = fields.CharField(max_length=32, default="new")
-    data = fields.JSONField(default=dict)
+    data: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(db_index=True)
 

@@ -35,7 +35,12 @@ class Sent:
     @property
     def contact_buttons(self) -> list[str]:
         rows = (self.reply_markup or {}).get("keyboard") or []
-        return [b["text"] for row in rows for b in row if isinstance(b, dict) and b.get("request_contact")]
+        return [
+            b["text"]
+            for row in rows
+            for b in row
+            if isinstance(b, dict) and b.get("request_contact")
+        ]
 
 
 @dataclass
@@ -83,7 +88,9 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"]
         self.calls.append(method)
         params = await _params(request)
@@ -135,8 +142,14 @@ async def _params(request: web.Request) -> dict[str, Any]:
 _update_ids = itertools.count(10_000)
 
 
-def message_update(user_id: int, text: str | None = None, *, first_name: str = "Budi",
-                   update_id: int | None = None, **fields: Any) -> dict[str, Any]:
+def message_update(
+    user_id: int,
+    text: str | None = None,
+    *,
+    first_name: str = "Budi",
+    update_id: int | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
     """A private-chat message update as Telegram sends it."""
     uid = update_id if update_id is not None else next(_update_ids)
     message: dict[str, Any] = {
