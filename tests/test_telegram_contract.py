@@ -194,3 +194,65 @@ async def test_two_customers_replies_are_both_recorded_as_sent(
     await say(driver, "/start", user=BUDI + 1)
     assert len(fake_telegram.sent) == 2
     assert await Message.filter(direction="out", status="sent").count() == 2
+
+
+async def test_the_handlers_mount_inside_a_bot_the_shop_already_runs(
+    sqlite_store: str, fake_telegram: FakeTelegram
+):
+    """A shop's own command keeps working; everything else reaches Langgan."""
+    from aiogram import Bot, Dispatcher, Router
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.filters import Command
+    from aiogram.types import Message as AiogramMessage
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, CommandHandler
+
+    from bot.conversation import Engine
+    from bot.telegram.aiogram_driver import build_router
+    from bot.telegram.ptb_driver import build_handlers
+    from message_templates import Texts
+    from tests.fakes.telegram_api import TOKEN
+
+    engine = Engine(Texts())
+
+    # aiogram: the shop's router first, Langgan's after it.
+    shop = Router()
+
+    @shop.message(Command("jam"))
+    async def opening_hours(message: AiogramMessage) -> None:
+        await message.answer("Buka 09.00-17.00")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_routers(shop, build_router(engine))
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake_telegram.url)))
+    await dispatcher.feed_raw_update(bot, message_update(BUDI, "/jam"))
+    await dispatcher.feed_raw_update(bot, message_update(BUDI, "/start"))
+    await bot.session.close()
+
+    # python-telegram-bot: Langgan's handlers after the shop's, in the same group (the
+    # first handler of a group that matches takes the update).
+    async def ptb_hours(update: Update, context: object) -> None:
+        assert update.message is not None
+        await update.message.reply_text("Buka 09.00-17.00")
+
+    application = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(f"{fake_telegram.url}/bot")
+        .base_file_url(f"{fake_telegram.url}/file/bot")
+        .build()
+    )
+    application.add_handler(CommandHandler("jam", ptb_hours))
+    application.add_handlers(build_handlers(engine))
+    async with application:
+        await application.process_update(
+            Update.de_json(message_update(BUDI + 1, "/jam"), application.bot)
+        )
+        await application.process_update(
+            Update.de_json(message_update(BUDI + 1, "/start"), application.bot)
+        )
+
+    for user in (BUDI, BUDI + 1):
+        texts = [s.text for s in fake_telegram.to(user)]
+        assert texts[0] == "Buka 09.00-17.00" and "promo" in texts[1]
