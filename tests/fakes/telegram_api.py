@@ -161,4 +161,8 @@ def message_update(
     }
     if text is not None:
         message["text"] = text
+        if text.startswith("/"):
+            # Telegram marks a command with an entity; python-telegram-bot relies on it.
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
     return {"update_id": uid, "message": message}
