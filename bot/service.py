@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import logs
 from bot.conversation import Engine
 from crm_core.settings import Settings
 from crm_core.store import open_store, redact
@@ -45,6 +46,7 @@ def channel_states(settings: Settings) -> dict[str, dict[str, Any]]:
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """``langgan run``: every configured channel and the web server, until stopped."""
+    logs.quiet()
     engine = build_engine(settings)
     stop = stop or _stop_on_signals()
     async with open_store(settings.db_url, bring_up_to_date=settings.db_url.startswith("sqlite")):

@@ -207,7 +207,7 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture(params=["aiogram", "ptb"])
 async def driver(
-    request: pytest.FixtureRequest, sqlite_store: str, fake_telegram: FakeTelegram, sleeps: Sleeps
+    request: pytest.FixtureRequest, store: str, fake_telegram: FakeTelegram, sleeps: Sleeps
 ) -> AsyncIterator[Any]:
     await add_sample_catalog()
     engine = Engine(Texts(), catalog=CatalogCache(check_every=0))

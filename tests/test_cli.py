@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import subprocess
@@ -102,8 +103,9 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None
 
 @pytest.mark.parametrize("driver", ["aiogram", "ptb"])
 async def test_langgan_run_polls_telegram_and_serves_health(
-    tmp_path: Path, fake_telegram: FakeTelegram, driver: str
+    tmp_path: Path, fake_telegram: FakeTelegram, driver: str, caplog: pytest.LogCaptureFixture
 ):
+    caplog.set_level(logging.DEBUG)
     port = free_port()
     settings = Settings.from_mapping(
         {
@@ -132,6 +134,7 @@ async def test_langgan_run_polls_telegram_and_serves_health(
     finally:
         stop.set()
         await asyncio.wait_for(service, 15)
+    assert "polling" in caplog.text and TOKEN not in caplog.text  # the token is never logged
 
 
 async def test_langgan_run_in_webhook_mode_registers_the_webhook(

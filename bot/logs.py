@@ -1,0 +1,30 @@
+"""Logging for the running service: what an operator needs, and no secrets.
+
+python-telegram-bot sends its requests through httpx, which logs every request's URL at
+INFO; a Telegram URL holds the bot token (``/bot<token>/getUpdates``), so httpx and
+httpcore speak only at WARNING, and the loggers that print the URL at DEBUG are held at
+INFO even when an operator turns debugging on."""
+
+from __future__ import annotations
+
+import logging
+
+QUIET = {
+    "tortoise": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    # python-telegram-bot logs its API URLs, token included, at DEBUG.
+    "telegram.ext.ExtBot": logging.INFO,
+    "telegram.Bot": logging.INFO,
+}
+
+
+def configure(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet()
+
+
+def quiet() -> None:
+    for name, level in QUIET.items():
+        logging.getLogger(name).setLevel(level)
