@@ -179,8 +179,8 @@ def match_order_text(text: str, catalog: Catalog) -> OrderLine | None:
     for token in tokens:
         if token in words(item.name) or (size is not None and token == size.casefold()):
             continue
-        if token.isdigit() or token in NUMBER_WORDS:
-            quantity = int(token[:9]) if token.isdigit() else NUMBER_WORDS[token]
+        if token.isdecimal() or token in NUMBER_WORDS:
+            quantity = int(token[:9]) if token.isdecimal() else NUMBER_WORDS[token]
     if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
         quantity = None
     return OrderLine(item, colour, size, quantity)

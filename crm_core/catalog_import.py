@@ -63,7 +63,7 @@ def parse_price(text: str) -> int:
         cleaned = re.sub(r"[.,]", "", cleaned)
     elif re.fullmatch(r"\d+[.,]00?", cleaned):
         cleaned = re.split(r"[.,]", cleaned)[0]
-    if not cleaned.isdigit():
+    if not cleaned.isdecimal():
         raise ValueError(f"price {text!r} is not a whole number of rupiah")
     return int(cleaned)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tortoise.functions import Count, Max, Min, Sum
+
 from crm_core.message_log import storable
 from crm_core.models import (
     ConsentEvent,
@@ -19,8 +21,6 @@ from crm_core.models import (
     Note,
     Order,
 )
-
-PROFILE_FIELDS = ("name", "address", "city", "phone", "email", "gender", "age_band", "lead_source")
 
 
 async def find_conversation(channel: str, address: str) -> Conversation | None:
@@ -80,11 +80,17 @@ async def start_conversation(
     telegram_id: int | None = None,
     phone: str | None = None,
 ) -> Conversation:
-    """A chat we have never seen. Its customer is the record that already has this phone
-    (a WhatsApp customer is their phone) or Telegram id, else a new record."""
+    """A chat we have never seen.
+
+    ``phone`` is given only when the chat's address is the phone and the channel vouches
+    for it (a WhatsApp sender): then the record whose phone was proven the same way is
+    this person's. A record that merely had the number typed into it loses the number
+    to its proven owner instead of being opened by them."""
     customer = None
     if phone:
-        customer = await Customer.filter(phone=phone).first()
+        customer = await Customer.filter(phone=phone, phone_verified=True).first()
+        if customer is None:
+            await Customer.filter(phone=phone).update(phone=None, updated_at=now)
     if customer is None and telegram_id is not None:
         customer = await Customer.filter(telegram_id=telegram_id).first()
     if customer is None:
@@ -92,6 +98,7 @@ async def start_conversation(
             display_name=storable(display_name or "")[:120] or None,
             telegram_id=telegram_id,
             phone=phone,
+            phone_verified=phone is not None,
             language=language,
             created_at=now,
             updated_at=now,
@@ -140,32 +147,62 @@ class PhoneResult:
 async def attach_phone(
     customer: Customer, phone: str, now: datetime, *, verified: bool
 ) -> PhoneResult:
-    """Give ``customer`` this phone.
+    """Give ``customer``, the person in the chat right now, this phone.
 
-    When another record already has it and the phone is ``verified`` (a contact the
-    channel vouches is the sender's own), the two records merge into the older one.
-    An unverified phone that belongs to someone else is never linked: typing another
-    person's number must not open their history."""
+    ``verified`` means the channel vouches the phone is theirs (a Telegram contact shared
+    by its owner, a WhatsApp sender). A number only typed is linked only when nobody else
+    has it: typing another person's number never opens their history. A proven number
+    that another record only had typed into it moves to its proven owner; a number proven
+    on both records means one person, and the records merge."""
     if customer.phone == phone:
+        if verified and not customer.phone_verified:
+            customer.phone_verified = True
+            await customer.save(update_fields=["phone_verified"])
         return PhoneResult(customer)
     owner = await Customer.filter(phone=phone).exclude(id=customer.id).first()
-    if owner is None:
-        customer.phone = phone
-        customer.updated_at = now
-        await customer.save(update_fields=["phone", "updated_at"])
-        return PhoneResult(customer)
-    if not verified:
+    if owner is not None and not verified:
         return PhoneResult(customer, taken=True)
+    if owner is not None and not owner.phone_verified:
+        await Customer.filter(id=owner.id).update(phone=None, updated_at=now)
+        owner = None
+    if owner is None:
+        customer.phone, customer.phone_verified = phone, verified
+        customer.updated_at = now
+        await customer.save(update_fields=["phone", "phone_verified", "updated_at"])
+        return PhoneResult(customer)
     keep, fold = (owner, customer) if owner.id < customer.id else (customer, owner)
-    await merge_customers(keep, fold, now, reason=f"same phone {phone}")
+    await merge_customers(
+        keep, fold, now, reason=f"same phone {phone}", current=customer, proven_phone=phone
+    )
     return PhoneResult(keep, merged_from=fold.id)
 
 
-async def merge_customers(keep: Customer, fold: Customer, now: datetime, *, reason: str) -> None:
-    """Fold ``fold`` into ``keep``: orders, messages, notes, chats and consent history
-    move; gaps in ``keep``'s profile are filled from ``fold``; running figures are added
-    up; the merge is recorded. ``fold`` stays as an empty row that
-    points at ``keep``, so anything still holding its id can find the person."""
+PROFILE = (
+    "name", "display_name", "email", "address", "city", "gender", "age_band", "education",
+    "occupation", "lead_source", "language",
+)  # fmt: skip
+
+
+async def merge_customers(
+    keep: Customer,
+    fold: Customer,
+    now: datetime,
+    *,
+    reason: str,
+    current: Customer,
+    proven_phone: str | None = None,
+) -> None:
+    """Fold ``fold`` into ``keep`` (the older record, whose id others may already hold).
+
+    Orders, messages, notes, chats and consent history move. The profile is the one of
+    ``current``, the record of the chat the person is typing in, with its gaps filled from
+    the other: what they entered a moment ago wins over what was there before. A
+    ``proven_phone`` (the reason for the merge) is the person's phone, verified. Running
+    figures are recounted from the orders, so an order written meanwhile by the other
+    record's chat still counts. The merge is recorded, and ``fold`` stays as an empty row
+    pointing at ``keep``."""
+    # Both rows locked, lower id first so two merges cannot deadlock (PostgreSQL).
+    await Customer.filter(id__in=[keep.id, fold.id]).order_by("id").select_for_update()
     moved = {
         "orders": await Order.filter(customer_id=fold.id).update(customer_id=keep.id),
         "messages": await Message.filter(customer_id=fold.id).update(customer_id=keep.id),
@@ -175,56 +212,58 @@ async def merge_customers(keep: Customer, fold: Customer, now: datetime, *, reas
             customer_id=keep.id
         ),
     }
-
-    unique_moves = {}
-    for attr in ("phone", "telegram_id"):
-        if getattr(keep, attr) is None and getattr(fold, attr) is not None:
-            unique_moves[attr] = getattr(fold, attr)
-    for attr in (
-        "name",
-        "display_name",
-        "email",
-        "address",
-        "city",
-        "gender",
-        "age_band",
-        "education",
-        "occupation",
-        "lead_source",
-    ):
-        if not getattr(keep, attr) and getattr(fold, attr):
-            setattr(keep, attr, getattr(fold, attr))
+    other = fold if current is keep else keep
+    for attr in PROFILE:
+        setattr(keep, attr, getattr(current, attr) or getattr(other, attr))
+    phone: str | None
+    if proven_phone is not None:
+        phone, phone_verified = proven_phone, True
+    elif current.phone is not None:
+        phone, phone_verified = current.phone, current.phone_verified
+    else:
+        phone, phone_verified = other.phone, other.phone_verified
+    telegram_id = keep.telegram_id or fold.telegram_id
     _merge_consent(keep, fold)
-    keep.orders_count += fold.orders_count
-    keep.total_spent += fold.total_spent
-    keep.first_order_at = _earliest(keep.first_order_at, fold.first_order_at)
-    keep.last_order_at = _latest(keep.last_order_at, fold.last_order_at)
     keep.last_inbound_at = _latest(keep.last_inbound_at, fold.last_inbound_at)
     if fold.last_contacted_at and (
         keep.last_contacted_at is None or fold.last_contacted_at > keep.last_contacted_at
     ):
-        keep.last_contacted_at, keep.last_contacted_by = (
-            fold.last_contacted_at,
-            fold.last_contacted_by,
-        )
+        keep.last_contacted_at = fold.last_contacted_at
+        keep.last_contacted_by = fold.last_contacted_by
     keep.blacklisted = keep.blacklisted or fold.blacklisted
     keep.blacklist_reason = keep.blacklist_reason or fold.blacklist_reason
     keep.blacklisted_at = keep.blacklisted_at or fold.blacklisted_at
+    keep.optional_offered_at = keep.optional_offered_at or fold.optional_offered_at
 
-    # Clear the unique columns on the folded row first, or the copy would collide.
+    # The folded row keeps nothing personal; its unique columns are cleared first, or
+    # giving them to ``keep`` would collide.
     await Customer.filter(id=fold.id).update(
-        phone=None,
-        telegram_id=None,
-        merged_into_id=keep.id,
-        orders_count=0,
-        total_spent=0,
-        updated_at=now,
-    )
-    for attr, value in unique_moves.items():
-        setattr(keep, attr, value)
+        merged_into_id=keep.id, updated_at=now, phone=None, telegram_id=None,
+        phone_verified=False, consent_marketing=None, consent_at=None, consent_text=None,
+        consent_channel=None, opted_out_at=None, last_order_at=None, first_order_at=None,
+        orders_count=0, total_spent=0, **dict.fromkeys(PROFILE[:-1]),
+    )  # fmt: skip
+    keep.phone, keep.phone_verified, keep.telegram_id = phone, phone_verified, telegram_id
+    await recount_orders(keep)
     keep.updated_at = now
     await keep.save()
     await CustomerMerge.create(kept=keep, merged_id=fold.id, reason=reason, moved=moved, at=now)
+
+
+async def recount_orders(customer: Customer) -> None:
+    """Set the running figures from the customer's orders."""
+    figures = (
+        await Order.filter(customer_id=customer.id)
+        .annotate(
+            n=Count("id"), spent=Sum("total"), first=Min("created_at"), last=Max("created_at")
+        )
+        .first()
+        .values("n", "spent", "first", "last")
+    )
+    customer.orders_count = (figures or {}).get("n") or 0
+    customer.total_spent = int((figures or {}).get("spent") or 0)
+    customer.first_order_at = (figures or {}).get("first")
+    customer.last_order_at = (figures or {}).get("last")
 
 
 def _merge_consent(keep: Customer, fold: Customer) -> None:
@@ -236,10 +275,6 @@ def _merge_consent(keep: Customer, fold: Customer) -> None:
         keep.consent_text = fold.consent_text
         keep.consent_channel = fold.consent_channel
     keep.opted_out_at = _latest(keep.opted_out_at, fold.opted_out_at)
-
-
-def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
-    return min((x for x in (a, b) if x is not None), default=None)
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

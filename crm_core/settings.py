@@ -57,7 +57,7 @@ class Settings:
             return value or default
 
         port_text = get("LANGGAN_HTTP_PORT", "8080") or "8080"
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"LANGGAN_HTTP_PORT must be a port number, not {port_text!r}")
         settings = cls(
             db_url=get("LANGGAN_DB_URL", cls.db_url) or cls.db_url,

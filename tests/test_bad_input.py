@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.conversation.states import STATES
-from crm_core.models import Conversation, Customer, Message, Order, Product
+from crm_core.models import Conversation, Customer, Message, Order, OrderItem, Product
 from tests.conftest import Chat
 
 ODD_TEXTS = [
@@ -213,3 +213,86 @@ async def test_two_first_messages_from_a_new_customer_at_once(engine):
     assert all(results)
     assert await Customer.all().count() == 1
     assert await Message.filter(direction="in").count() == 2
+
+
+@pytest.mark.parametrize("answer", ["ya ga boleh lah", "iya tapi jangan kirim promo", "hmm"])
+async def test_a_mixed_consent_answer_is_asked_again_not_guessed(chat: Chat, answer: str):
+    await chat.send("halo")
+    await chat.send(answer)
+    assert "Ya* atau *Tidak" in chat.text
+    assert (await Customer.get()).consent_marketing is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "consent"), [("iya boleh", True), ("2", False), ("ok ya", True)]
+)
+async def test_plain_consent_answers(chat: Chat, answer: str, consent: bool):
+    await chat.send("halo")
+    await chat.send(answer)
+    assert (await Customer.get()).consent_marketing is consent
+
+
+async def test_a_no_inside_a_yes_does_not_place_the_order(chat: Chat):
+    await chat.onboard()
+    await chat.send("tote bag 1")
+    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
+    await chat.send("081234567890")
+    await chat.send("ya ampun, jangan pesan dulu")
+    assert "Ketik *Ya* untuk konfirmasi" in chat.text
+    assert await Order.all().count() == 0
+
+
+@pytest.mark.parametrize("text", ["kaos ①", "፪", "²", "٣"])
+async def test_unusual_digits_get_an_answer_not_an_apology(chat: Chat, text: str):
+    await chat.onboard()
+    await chat.send(text)
+    assert chat.replies and "gangguan" not in chat.text
+    await chat.send("pesan")
+    await chat.send(text)
+    assert chat.replies and "gangguan" not in chat.text
+
+
+async def test_a_price_change_before_yes_is_shown_first(chat: Chat):
+    await chat.onboard()
+    await chat.send("tote bag 2")
+    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
+    await chat.send("081234567890")
+    assert "Rp70.000" in chat.text
+    await Product.filter(name="Tote Bag Kanvas").update(price=40_000, updated_at=chat.now)
+    await chat.send("ya")
+    assert "berubah menjadi Rp40.000" in chat.text and "Rp80.000" in chat.text
+    assert await Order.all().count() == 0
+    await chat.send("ya")
+    assert (await Order.get()).total == 80_000
+
+
+async def test_a_long_size_from_the_catalog_can_be_ordered(chat: Chat):
+    size = "All size (LD 110 cm, PB 140)"
+    await Product.create(
+        name="Gamis Rayon", price=120_000, colours=[], sizes=[size], updated_at=chat.now
+    )
+    await chat.onboard()
+    await chat.send("gamis rayon")
+    await chat.send("1")
+    await chat.send("1")
+    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
+    await chat.send("081234567890")
+    await chat.send("ya")
+    assert (await OrderItem.get()).size == size
+
+
+async def test_the_same_confirmation_sent_three_times_at_once_orders_once(chat: Chat, engine):
+    """Without the per-chat lock, PostgreSQL ran all three and wrote three orders."""
+    await chat.onboard()
+    await chat.send("tote bag 1")
+    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
+    await chat.send("081234567890")
+    copies = [Chat(engine, display_name="Budi", telegram_id=1001) for _ in range(3)]
+    for copy in copies:
+        copy.now = chat.now
+    # Open enough pooled connections first, so the three really overlap.
+    await asyncio.gather(*(Customer.filter(id=i).exists() for i in range(6)))
+    await asyncio.gather(*(copy.send("ya") for copy in copies))
+    assert await Order.all().count() == 1
+    customer = await Customer.get()
+    assert (customer.orders_count, customer.total_spent) == (1, 35_000)

@@ -139,18 +139,21 @@ async def test_someone_elses_contact_card_does_not_open_their_record(
 async def test_sharing_your_own_number_joins_your_earlier_record(
     driver: Any, fake_telegram: FakeTelegram
 ):
+    """The record that already had the number, proven (a WhatsApp chat, the shop's own
+    list), is the same person: one record, one history, and the freshest details."""
     earlier = await Customer.create(
-        name="Budi S", phone="+6281234567890", city="Bandung", created_at=START, updated_at=START
-    )
-    for text in (
-        "/start",
-        "Ya",
-        "Budi",
-        "Bandung",
-        "Lewati",
-        "tote bag 1",
-        "Jl. Merdeka No. 10, Sumur",
-    ):
+        name="Budi S", phone="+6281234567890", phone_verified=True, city="Bandung",
+        address="Jl. Lama No. 1, Bandung", email="budi@contoh.com", created_at=START,
+        updated_at=START,
+    )  # fmt: skip
+    old_order = await Order.create(
+        customer=earlier, channel="whatsapp", total=45_000, ship_name="Budi S",
+        ship_address="Jl. Lama No. 1, Bandung", ship_city="Bandung", created_at=START,
+        updated_at=START,
+    )  # fmt: skip
+    await Customer.filter(id=earlier.id).update(orders_count=1, total_spent=45_000)
+    for text in ("/start", "Ya", "Budi", "Surabaya", "Lewati", "tote bag 1",
+                 "Jl. Baru No. 99, Surabaya"):  # fmt: skip
         await say(driver, text)
     await say(
         driver,
@@ -158,11 +161,54 @@ async def test_sharing_your_own_number_joins_your_earlier_record(
         contact={"phone_number": "+62 812-3456-7890", "first_name": "Budi", "user_id": BUDI},
     )
     assert any("sudah kami gabungkan" in s.text for s in fake_telegram.to(BUDI)[-2:])
+    confirm = fake_telegram.to(BUDI)[-1].text
+    assert "Jl. Baru No. 99, Surabaya" in confirm and "Jl. Lama" not in confirm
+    await say(driver, "ya")
+
     kept = await Customer.get(id=earlier.id)
-    assert (kept.telegram_id, kept.phone) == (BUDI, "+6281234567890")
+    assert (kept.telegram_id, kept.phone, kept.phone_verified) == (BUDI, "+6281234567890", True)
+    assert (kept.name, kept.city, kept.address, kept.email) == (
+        "Budi", "Surabaya", "Jl. Baru No. 99, Surabaya", "budi@contoh.com",
+    )  # fmt: skip
+    assert (kept.orders_count, kept.total_spent) == (2, 45_000 + 35_000)
+    assert await Order.filter(customer_id=earlier.id).count() == 2
+    assert (await Order.get(id=old_order.id)).ship_address == "Jl. Lama No. 1, Bandung"
     merge = await CustomerMerge.get()
     assert merge.kept_id == earlier.id and merge.moved["messages"] > 0
-    assert await Message.filter(customer_id=earlier.id, direction="in").count() == 8
+    folded = await Customer.get(id=merge.merged_id)
+    assert folded.merged_into_id == earlier.id  # type: ignore[attr-defined]
+    assert (folded.name, folded.phone, folded.telegram_id, folded.address) == (None,) * 4
+
+
+async def test_a_number_someone_only_typed_is_not_a_key_to_their_orders(
+    driver: Any, fake_telegram: FakeTelegram
+):
+    """Ani typed Budi's number by mistake; when Budi proves it is his, he gets the number
+    and nothing of Ani's."""
+    ani = BUDI + 50
+    for text in ("/start", "Ya", "Ani", "Bandung", "Lewati", "tote bag 2",
+                 "Jl. Melati No. 5, Bandung", "0812-3456-7890", "ya"):  # fmt: skip
+        await say(driver, text, user=ani)
+    ani_record = await Customer.get(telegram_id=ani)
+    assert (ani_record.phone, ani_record.phone_verified) == ("+6281234567890", False)
+
+    own = {"phone_number": "6281234567890", "first_name": "Budi", "user_id": BUDI}
+    await say(driver, "", contact=own)  # before consent: not kept
+    assert await Customer.filter(phone_verified=True).count() == 0
+    for text in ("Ya", "Budi", "Surabaya", "Lewati", "pesanan saya"):
+        await say(driver, text)
+    assert "belum punya pesanan" in fake_telegram.to(BUDI)[-2].text
+    await say(driver, "ubah data")
+    await say(driver, "Nomor HP")
+    await say(driver, "", contact=own)
+    await say(driver, "pesanan saya")
+    seen = "\n".join(s.text for s in fake_telegram.to(BUDI))
+    assert "Ani" not in seen and "Melati" not in seen and "Rp70.000" not in seen
+    budi = await Customer.get(telegram_id=BUDI)
+    assert (budi.phone, budi.phone_verified, budi.orders_count) == ("+6281234567890", True, 0)
+    ani_record = await Customer.get(telegram_id=ani)
+    assert ani_record.phone is None and ani_record.orders_count == 1
+    assert await CustomerMerge.all().count() == 0
 
 
 async def test_group_chats_are_ignored(driver: Any, fake_telegram: FakeTelegram):

@@ -126,7 +126,9 @@ class Engine:
             language=self.default_language,
             display_name=inbound.display_name,
             telegram_id=inbound.telegram_id,
-            phone=inbound.verified_phone,
+            # Only a phone that is the chat's own address (WhatsApp) is kept before
+            # consent; a contact shared in a first message waits for the answer.
+            phone=inbound.verified_phone if inbound.verified_phone == inbound.sender else None,
         )
 
     async def _dispatch(self, turn: Turn) -> None:

@@ -150,4 +150,31 @@ NO = {
     "tidak boleh",
     "ndak",
 }
+# Single words that make a sentence a "no", or at least not a clear "yes".
+NEGATIONS = {
+    "tidak",
+    "tak",
+    "ga",
+    "gak",
+    "nggak",
+    "enggak",
+    "engga",
+    "tdk",
+    "jangan",
+    "bukan",
+    "belum",
+    "batal",
+    "no",
+    "not",
+    "dont",
+    "don't",
+    "never",
+    "ndak",
+    "gk",
+    "cancel",
+}
+# Words a plain "yes" is made of: "iya boleh", "ok ya", "yes please".
+YES_WORDS = {"ya", "iya", "iyaa", "y", "yes", "boleh", "ok", "oke", "okay", "setuju", "mau", "sip",
+             "betul", "benar", "lanjut", "confirm", "konfirmasi", "please", "dong", "deh", "yup",
+             "pesan", "order", "sure", "kak", "min"}  # fmt: skip
 SKIP = {"lewati", "skip", "lewat", "nanti", "later", "-"}

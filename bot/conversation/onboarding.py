@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation.intents import NO, SKIP, YES, normalize
+from bot.conversation.intents import SKIP, normalize
 from bot.conversation.menu import show_menu
 from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn, pick
@@ -28,14 +28,8 @@ async def consent_prompt(turn: Turn) -> None:
 
 
 async def consent_answer(turn: Turn) -> None:
-    word = normalize(turn.text)
-    yes, no = turn.labels("btn_consent_yes", "btn_consent_no")
-    chosen = pick(turn.text, (yes, no))
-    if word in YES or chosen == yes or turn.is_label(turn.text, "btn_consent_yes"):
-        given = True
-    elif word in NO or chosen == no or turn.is_label(turn.text, "btn_consent_no"):
-        given = False
-    else:
+    given = turn.yes_or_no("btn_consent_yes", "btn_consent_no")
+    if given is None:
         turn.say("consent_unclear")
         await consent_prompt(turn)
         return
@@ -176,7 +170,7 @@ async def age_answer(turn: Turn) -> None:
     options = (*AGE_BANDS, turn.label("btn_skip"))
     word = normalize(turn.text)
     chosen = pick(turn.text, options)
-    if chosen is None and word.isdigit() and len(word) <= 3:
+    if chosen is None and word.isdecimal() and len(word) <= 3:
         chosen = _band(int(word))  # "27": their age, not a list number
     if chosen is None and normalize(turn.text) not in SKIP:
         turn.say("choose_from_list")

@@ -5,7 +5,6 @@ nothing is half-written: the order appears whole when the customer confirms it."
 
 from __future__ import annotations
 
-from bot.conversation.intents import NO, YES, normalize
 from bot.conversation.menu import show_menu
 from bot.conversation.onboarding import clean_name, offer_optional
 from bot.conversation.states import STATES, Handler, State
@@ -292,6 +291,9 @@ async def use_phone(turn: Turn, phone: str, *, verified: bool) -> None:
 async def confirm_prompt(turn: Turn) -> None:
     line = current_line(turn)
     assert line is not None
+    # The customer agrees to this price: if the shop changes it before they answer,
+    # they see the new one before anything is ordered.
+    turn.data["shown_price"] = line.product.price
     turn.say(
         "confirm_order",
         line=line,
@@ -302,15 +304,13 @@ async def confirm_prompt(turn: Turn) -> None:
 
 
 async def confirm_answer(turn: Turn) -> None:
-    word = normalize(turn.text)
-    confirm, cancel = turn.labels("btn_confirm", "btn_cancel")
-    chosen = pick(turn.text, (confirm, cancel))
-    if word in NO or chosen == cancel or turn.is_label(turn.text, "btn_cancel"):
+    answer = turn.yes_or_no("btn_confirm", "btn_cancel")
+    if answer is False:
         turn.reset()
         turn.say("order_cancelled")
         await show_menu(turn)
         return
-    if not (word in YES or chosen == confirm or turn.is_label(turn.text, "btn_confirm")):
+    if answer is None:
         turn.say("confirm_unclear")
         await confirm_prompt(turn)
         return
@@ -319,6 +319,10 @@ async def confirm_answer(turn: Turn) -> None:
     line = current_line(turn)
     if line is None or not line.complete:
         await advance(turn)
+        return
+    if line.product.price != turn.data.get("shown_price"):
+        turn.say("price_changed", product=line.product)
+        await confirm_prompt(turn)
         return
     c = turn.customer
     shipping = Shipping(

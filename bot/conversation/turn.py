@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.conversation.intents import normalize
+from bot.conversation.intents import NEGATIONS, NO, YES, YES_WORDS, normalize
 from bot.inbound import Inbound, Reply
 from crm_core.catalog import Catalog, words
 from crm_core.models import Conversation, Customer
@@ -70,18 +70,39 @@ class Turn:
     def is_label(self, text: str, key: str) -> bool:
         return normalize(text) in {normalize(x) for x in self.texts.labels(key)}
 
+    def yes_or_no(self, yes_key: str, no_key: str) -> bool | None:
+        """The answer to a yes-or-no question whose buttons are ``yes_key``, ``no_key``;
+        None when it is neither, or both ("ya ga boleh lah"): ask again, never guess."""
+        word = normalize(self.text)
+        yes, no = self.labels(yes_key, no_key)
+        chosen = pick(self.text, (yes, no), loose=False)
+        if chosen == no or word in NO or self.is_label(self.text, no_key):
+            return False
+        tokens = words(word)
+        if any(token in NEGATIONS for token in tokens):
+            return None
+        if chosen == yes or word in YES or self.is_label(self.text, yes_key):
+            return True
+        if tokens and all(token in YES_WORDS for token in tokens):
+            return True  # "iya boleh", "ok ya"
+        return None
 
-def pick(text: str, options: tuple[str, ...] | list[str]) -> str | None:
-    """The option a customer chose: by its number in the list (``2``), or its words."""
+
+def pick(text: str, options: tuple[str, ...] | list[str], *, loose: bool = True) -> str | None:
+    """The option a customer chose: by its number in the list (``2``), or its words.
+    ``loose`` also accepts a unique prefix, or a sentence holding all of one option's
+    words ("mau kemeja batik"); a yes-or-no question never reads that loosely."""
     word = normalize(text)
     if not word:
         return None
-    if word.isdigit():
+    if word.isdecimal():
         index = int(word[:6]) - 1
         return options[index] if 0 <= index < len(options) else None
     for option in options:
         if normalize(option) == word:
             return option
+    if not loose:
+        return None
     starts = [o for o in options if normalize(o).startswith(word)]
     if len(starts) == 1:
         return starts[0]

@@ -13,6 +13,10 @@ class Customer(Model):
     # as the name, never taken as it without the customer saying so.
     display_name = fields.CharField(max_length=120, null=True)
     phone = fields.CharField(max_length=20, null=True, unique=True)  # E.164
+    # Whether someone vouches for the phone being this person's: the channel (a WhatsApp
+    # sender, a Telegram contact shared by its owner) or the shop (an agent, an import).
+    # A number a customer merely typed is not, and never joins or opens another record.
+    phone_verified = fields.BooleanField(default=False)
     telegram_id = fields.BigIntField(null=True, unique=True)
     email = fields.CharField(max_length=254, null=True)
     address = fields.TextField(null=True)

@@ -45,8 +45,8 @@ class OrderItem(Model):
     product_name = fields.CharField(max_length=120)
     unit_price = fields.BigIntField()
     quantity = fields.IntField()
-    colour = fields.CharField(max_length=40, null=True)
-    size = fields.CharField(max_length=20, null=True)
+    colour = fields.CharField(max_length=40, null=True)  # as long as a catalog option
+    size = fields.CharField(max_length=40, null=True)
 
     class Meta:
         table = "order_item"
