@@ -77,8 +77,14 @@ class AiogramDriver:
     async def start_polling(self) -> None:
         await self.bot.delete_webhook(drop_pending_updates=False)
         self._polling = asyncio.create_task(
+            # One update after another, in Telegram's order: aiogram's default of a task
+            # per update could answer a chat's second message before its first.
             self.dispatcher.start_polling(
-                self.bot, handle_signals=False, close_bot_session=False, polling_timeout=10
+                self.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                polling_timeout=10,
+                handle_as_tasks=False,
             )
         )
 
