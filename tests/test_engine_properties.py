@@ -138,3 +138,74 @@ def test_any_message_sequence_is_answered_and_leaves_the_store_consistent(
     sqlite_template: Path, messages: list[tuple[str, str]]
 ) -> None:
     asyncio.run(run_conversation(sqlite_template, messages))
+
+
+# Two people on Telegram. Ani sometimes types, or forwards a card of, the number that
+# is Budi's; only Budi ever proves it. Whatever happens, neither sees the other's details.
+ANI, BUDI = 41, 42
+PHONE = "+6281234567890"
+PERSONAL = {
+    ANI: ["Ani", "Jl. Melati No. 5, Bandung", "0812-3456-7890"],
+    BUDI: ["Budi", "Jl. Kenanga No. 7, Surabaya", "0812-3456-7890"],
+}
+SECRETS = {ANI: ("Melati", "Ani"), BUDI: ("Kenanga", "Budi")}
+COMMON = ["halo", "ya", "Bandung", "lewati", "tote bag 2", "ya", "pesanan saya", "ubah data",
+          "Nomor HP", "Alamat", "Nama", "menu", "STOP", "MULAI", "batal"]  # fmt: skip
+
+step = st.tuples(
+    st.sampled_from([ANI, BUDI]),
+    st.one_of(
+        st.sampled_from(COMMON).map(lambda w: ("text", w)),
+        st.sampled_from([0, 1, 2]).map(lambda i: ("mine", str(i))),
+        st.just(("contact", "")),
+    ),
+)
+
+
+async def run_two_people(template: Path, steps: list[tuple[int, tuple[str, str]]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "langgan.db"
+        shutil.copy(template, path)
+        async with open_store(f"sqlite://{path}", bring_up_to_date=False):
+            await add_sample_catalog()
+            engine = Engine(Texts(), catalog=CatalogCache(check_every=0))
+            chats = {
+                who: Chat(engine, sender=str(who), display_name="Pelanggan", telegram_id=who)
+                for who in (ANI, BUDI)
+            }
+            for who, (kind, text) in steps:
+                chat = chats[who]
+                if kind == "mine":
+                    await chat.send(PERSONAL[who][int(text)])
+                elif kind == "contact" and who == BUDI:
+                    await chat.send("", kind="contact", verified_phone=PHONE)
+                elif kind == "contact":
+                    await chat.send("", kind="contact", shared_phone=PHONE)
+                else:
+                    await chat.send(text)
+                other = ANI if who == BUDI else BUDI
+                for secret in SECRETS[other]:
+                    assert secret not in chat.text, (who, kind, text, chat.text)
+            await check_invariants()
+
+
+def _say(who: int, *texts: str) -> list[tuple[int, tuple[str, str]]]:
+    return [(who, ("text", t)) for t in texts]
+
+
+# Ani types Budi's number while ordering; Budi then proves it is his and looks around.
+ANI_TYPES_BUDIS_NUMBER = [
+    *_say(ANI, "halo", "ya"), (ANI, ("mine", "0")), *_say(ANI, "Bandung", "lewati"),
+    *_say(ANI, "tote bag 2"), (ANI, ("mine", "1")), (ANI, ("mine", "2")), *_say(ANI, "ya"),
+    *_say(BUDI, "halo", "ya"), (BUDI, ("mine", "0")), *_say(BUDI, "Bandung", "lewati"),
+    (BUDI, ("contact", "")), *_say(BUDI, "pesanan saya", "ubah data", "tote bag 2"),
+]  # fmt: skip
+
+
+@example(steps=ANI_TYPES_BUDIS_NUMBER)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(step, min_size=1, max_size=40))
+def test_two_people_sharing_a_number_never_see_each_others_details(
+    sqlite_template: Path, steps: list[tuple[int, tuple[str, str]]]
+) -> None:
+    asyncio.run(run_two_people(sqlite_template, steps))
