@@ -95,3 +95,19 @@ async def test_optional_questions_are_offered_once_after_the_first_order(chat: C
     await chat.send("ya")
     assert "Jenis kelamin" not in chat.text
     assert (await Customer.get()).orders_count == 2
+
+
+async def test_a_known_person_in_a_new_chat_is_not_asked_again(chat: Chat, engine):
+    """Someone who answered on Telegram and proved their number, writing from that
+    number on another channel, is the same record and carries on."""
+    await chat.onboard()
+    await chat.send("", kind="contact", verified_phone="+6281234567890")
+    other_channel = Chat(
+        engine, channel="whatsapp", sender="+6281234567890", verified_phone="+6281234567890"
+    )
+    await other_channel.send("halo")
+    assert "Halo lagi, Budi Santoso" in other_channel.text
+    assert "promo" not in other_channel.text  # no second consent question
+    assert "tersimpan" not in other_channel.text and other_channel.choices[0] == "Pesan"
+    assert await Customer.all().count() == 1
+    assert await ConsentEvent.all().count() == 1

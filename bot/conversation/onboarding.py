@@ -19,6 +19,12 @@ MAX_NAME = 80
 
 
 async def welcome(turn: Turn) -> None:
+    """A new chat: ask for consent, unless this person already answered in another chat
+    (a WhatsApp number proven on their Telegram record): then carry on where they are."""
+    if turn.customer.consent_at is not None:
+        turn.say("welcome_back")
+        await continue_profile(turn)
+        return
     turn.go("consent")
     await consent_prompt(turn)
 
@@ -62,13 +68,15 @@ async def continue_profile(turn: Turn) -> None:
         await source_prompt(turn)
     else:
         pending = turn.data.get("pending_text")
+        asked = turn.state != "new"  # a returning person was asked nothing just now
         turn.reset()
         if pending:
             from bot.conversation.ordering import start_from_text
 
             if await start_from_text(turn, pending):
                 return
-        turn.say("profile_done")
+        if asked:
+            turn.say("profile_done")
         await show_menu(turn)
 
 
