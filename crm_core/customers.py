@@ -234,6 +234,7 @@ async def merge_customers(
     keep.blacklist_reason = keep.blacklist_reason or fold.blacklist_reason
     keep.blacklisted_at = keep.blacklisted_at or fold.blacklisted_at
     keep.optional_offered_at = keep.optional_offered_at or fold.optional_offered_at
+    keep.source_asked_at = keep.source_asked_at or fold.source_asked_at
 
     # The folded row keeps nothing personal; its unique columns are cleared first, or
     # giving them to ``keep`` would collide.

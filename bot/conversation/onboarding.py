@@ -57,13 +57,8 @@ async def continue_profile(turn: Turn) -> None:
     elif not c.city:
         turn.go("ask_city")
         await city_prompt(turn)
-    elif (
-        c.consent_marketing
-        and not c.lead_source
-        and c.optional_offered_at is None
-        and (turn.data.get("source_asked") is None)
-    ):
-        turn.data["source_asked"] = True
+    elif c.consent_marketing and not c.lead_source and c.source_asked_at is None:
+        c.source_asked_at = turn.now  # asked once, whatever the answer, on any channel
         turn.go("ask_source")
         await source_prompt(turn)
     else:

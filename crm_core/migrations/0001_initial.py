@@ -36,6 +36,7 @@ class Migration(migrations.Migration):
                 ('blacklisted', fields.BooleanField(default=False)),
                 ('blacklist_reason', fields.TextField(null=True, unique=False)),
                 ('blacklisted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('source_asked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('optional_offered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('first_order_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_order_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),

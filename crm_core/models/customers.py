@@ -37,7 +37,9 @@ class Customer(Model):
     blacklisted = fields.BooleanField(default=False)
     blacklist_reason = fields.TextField(null=True)
     blacklisted_at = fields.DatetimeField(null=True)
-    # The optional questions (email, gender, age, source) are offered once, never again.
+    # The optional questions are offered once, never again: "how did you find us" at
+    # first contact, email, gender and age after the first order.
+    source_asked_at = fields.DatetimeField(null=True)
     optional_offered_at = fields.DatetimeField(null=True)
 
     # Running figures, kept current in the transaction that writes the order or message,
