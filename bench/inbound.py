@@ -305,7 +305,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
             f"{r.rate:,.0f}",
             f"{r.percentile(0.5):.2f}",
             f"{r.percentile(0.99):.2f}",
-            f"{ratio:.2f}",
+            "-" if r.path == "no-op engine" else f"{ratio:.2f}",
         )
     Console(width=120).print(table)
 
