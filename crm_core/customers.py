@@ -300,25 +300,16 @@ async def record_consent(
     )
 
 
-async def opt_out(customer: Customer, wording: str, channel: str, now: datetime) -> None:
-    customer.opted_out_at = now
+async def set_opted_out(
+    customer: Customer, opted_out: bool, wording: str, channel: str, now: datetime
+) -> None:
+    """STOP (``opted_out``) or MULAI: no proactive messages, or them again; every change
+    is a consent event with the customer's own words."""
+    customer.opted_out_at = now if opted_out else None
     await ConsentEvent.create(
         customer=customer,
-        kind="opt_out",
-        given=False,
-        wording=wording,
-        channel=channel,
-        recorded_by="customer",
-        at=now,
-    )
-
-
-async def opt_in(customer: Customer, wording: str, channel: str, now: datetime) -> None:
-    customer.opted_out_at = None
-    await ConsentEvent.create(
-        customer=customer,
-        kind="opt_in",
-        given=True,
+        kind="opt_out" if opted_out else "opt_in",
+        given=not opted_out,
         wording=wording,
         channel=channel,
         recorded_by="customer",

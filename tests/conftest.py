@@ -180,6 +180,18 @@ class Chat:
         if consent == "ya":
             await self.send("lewati")  # how did you find us?
 
+    async def to_confirmation(
+        self,
+        order: str,
+        address: str = "Jl. Merdeka No. 10, Sumur Bandung",
+        phone: str = "081234567890",
+    ) -> None:
+        """From the menu of an onboarded customer with no address or phone yet, to the
+        order's confirmation question."""
+        await self.send(order)
+        await self.send(address)
+        await self.send(phone)
+
 
 @pytest.fixture
 def chat(engine: Engine) -> Chat:

@@ -177,9 +177,7 @@ async def test_a_typed_number_of_another_customer_is_used_for_delivery_only(chat
         name="Siti", phone="+6281299998888", created_at=START, updated_at=START
     )
     await chat.onboard()
-    await chat.send("tote bag 1")
-    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
-    await chat.send("0812-9999-8888")
+    await chat.to_confirmation("tote bag 1", phone="0812-9999-8888")
     assert "Siti" not in chat.text
     await chat.send("ya")
     order = await Order.get()
@@ -234,9 +232,7 @@ async def test_plain_consent_answers(chat: Chat, answer: str, consent: bool):
 
 async def test_a_no_inside_a_yes_does_not_place_the_order(chat: Chat):
     await chat.onboard()
-    await chat.send("tote bag 1")
-    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
-    await chat.send("081234567890")
+    await chat.to_confirmation("tote bag 1")
     await chat.send("ya ampun, jangan pesan dulu")
     assert "Ketik *Ya* untuk konfirmasi" in chat.text
     assert await Order.all().count() == 0
@@ -254,9 +250,7 @@ async def test_unusual_digits_get_an_answer_not_an_apology(chat: Chat, text: str
 
 async def test_a_price_change_before_yes_is_shown_first(chat: Chat):
     await chat.onboard()
-    await chat.send("tote bag 2")
-    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
-    await chat.send("081234567890")
+    await chat.to_confirmation("tote bag 2")
     assert "Rp70.000" in chat.text
     await Product.filter(name="Tote Bag Kanvas").update(price=40_000, updated_at=chat.now)
     await chat.send("ya")
@@ -284,9 +278,7 @@ async def test_a_long_size_from_the_catalog_can_be_ordered(chat: Chat):
 async def test_the_same_confirmation_sent_three_times_at_once_orders_once(chat: Chat, engine):
     """Without the per-chat lock, PostgreSQL ran all three and wrote three orders."""
     await chat.onboard()
-    await chat.send("tote bag 1")
-    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
-    await chat.send("081234567890")
+    await chat.to_confirmation("tote bag 1")
     copies = [Chat(engine, display_name="Budi", telegram_id=1001) for _ in range(3)]
     for copy in copies:
         copy.now = chat.now

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
@@ -101,24 +102,36 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None
     raise AssertionError("timed out")
 
 
+def service_settings(tmp_path: Path, **extra: str) -> tuple[Settings, int]:
+    port = free_port()
+    env = {"LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port)}
+    return Settings.from_mapping({**env, **extra}), port
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[None]:
+    """``langgan run`` in this process, stopped as a signal would stop it."""
+    stop = asyncio.Event()
+    service = asyncio.create_task(run(settings, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, 15)
+
+
 @pytest.mark.parametrize("driver", ["aiogram", "ptb"])
 async def test_langgan_run_polls_telegram_and_serves_health(
     tmp_path: Path, fake_telegram: FakeTelegram, driver: str, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.DEBUG)
-    port = free_port()
-    settings = Settings.from_mapping(
-        {
-            "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}",
-            "LANGGAN_HTTP_PORT": str(port),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": fake_telegram.url,
-            "TELEGRAM_DRIVER": driver,
-        }
+    settings, port = service_settings(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=fake_telegram.url,
+        TELEGRAM_DRIVER=driver,
     )
-    stop = asyncio.Event()
-    service = asyncio.create_task(run(settings, stop))
-    try:
+    async with running(settings):
         fake_telegram.queue_update(message_update(7, "/start"))
         await wait_for(lambda: len(fake_telegram.to(7)) == 1)
         assert "promo" in fake_telegram.to(7)[0].text
@@ -131,30 +144,21 @@ async def test_langgan_run_polls_telegram_and_serves_health(
                 "store": "ok",
                 "channels": {"telegram": {"enabled": True, "driver": driver, "mode": "polling"}},
             }
-    finally:
-        stop.set()
-        await asyncio.wait_for(service, 15)
     assert "polling" in caplog.text and TOKEN not in caplog.text  # the token is never logged
 
 
 async def test_langgan_run_in_webhook_mode_registers_the_webhook(
     tmp_path: Path, fake_telegram: FakeTelegram
 ):
-    port = free_port()
-    settings = Settings.from_mapping(
-        {
-            "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}",
-            "LANGGAN_HTTP_PORT": str(port),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": fake_telegram.url,
-            "TELEGRAM_MODE": "webhook",
-            "TELEGRAM_WEBHOOK_SECRET": "secret-1234567890",
-            "LANGGAN_PUBLIC_URL": "https://toko.example",
-        }
+    settings, port = service_settings(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=fake_telegram.url,
+        TELEGRAM_MODE="webhook",
+        TELEGRAM_WEBHOOK_SECRET="secret-1234567890",
+        LANGGAN_PUBLIC_URL="https://toko.example",
     )
-    stop = asyncio.Event()
-    service = asyncio.create_task(run(settings, stop))
-    try:
+    async with running(settings):
         await wait_for(lambda: "setWebhook" in fake_telegram.calls)
         url = f"http://127.0.0.1:{port}/webhooks/telegram"
         async with aiohttp.ClientSession() as http:
@@ -167,22 +171,14 @@ async def test_langgan_run_in_webhook_mode_registers_the_webhook(
             async with http.post(url, json=message_update(8, "ya")) as r:
                 assert r.status == 401
         assert len(fake_telegram.to(8)) == 1
-    finally:
-        stop.set()
-        await asyncio.wait_for(service, 15)
 
 
 async def test_langgan_run_with_no_channel_still_serves_health(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
-    port = free_port()
-    settings = Settings.from_mapping(
-        {"LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port)}
-    )
-    stop = asyncio.Event()
-    service = asyncio.create_task(run(settings, stop))
+    settings, port = service_settings(tmp_path)
     body = None
-    try:
+    async with running(settings):
         async with aiohttp.ClientSession() as http:
             for _ in range(100):
                 try:
@@ -193,6 +189,3 @@ async def test_langgan_run_with_no_channel_still_serves_health(
                     await asyncio.sleep(0.05)
         assert body == {"store": "ok", "channels": {"telegram": {"enabled": False}}}
         assert "no channel is configured" in caplog.text
-    finally:
-        stop.set()
-        await asyncio.wait_for(service, 15)

@@ -4,8 +4,10 @@ fails, and never leaves an order half-written or the running figures wrong."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
@@ -77,25 +79,31 @@ message = st.one_of(
 )
 
 
-async def run_conversation(template: Path, messages: list[tuple[str, str]]) -> None:
+@contextlib.asynccontextmanager
+async def fresh_engine(template: Path) -> AsyncIterator[Engine]:
+    """Each example on a store of its own, copied from the migrated template."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "langgan.db"
         shutil.copy(template, path)
         async with open_store(f"sqlite://{path}", bring_up_to_date=False):
             await add_sample_catalog()
-            engine = Engine(Texts(), catalog=CatalogCache(check_every=0))
-            chat = Chat(engine, display_name="Budi", telegram_id=42)
-            for kind, text in messages:
-                extra = {"kind": kind}
-                if kind == "contact":
-                    extra = {"kind": kind, "verified_phone": text}
-                    text = ""
-                replies = await chat.send(text, **extra)
-                assert replies, (kind, text)
-                assert "gangguan" not in chat.text, (kind, text)
-            await check_invariants()
-            if messages == A_WHOLE_ORDER:  # the invariants were checked on real orders
-                assert await Order.all().count() == 2
+            yield Engine(Texts(), catalog=CatalogCache(check_every=0))
+
+
+async def run_conversation(template: Path, messages: list[tuple[str, str]]) -> None:
+    async with fresh_engine(template) as engine:
+        chat = Chat(engine, display_name="Budi", telegram_id=42)
+        for kind, text in messages:
+            extra = {"kind": kind}
+            if kind == "contact":
+                extra = {"kind": kind, "verified_phone": text}
+                text = ""
+            replies = await chat.send(text, **extra)
+            assert replies, (kind, text)
+            assert "gangguan" not in chat.text, (kind, text)
+        await check_invariants()
+        if messages == A_WHOLE_ORDER:  # the invariants were checked on real orders
+            assert await Order.all().count() == 2
 
 
 async def check_invariants() -> None:
@@ -163,30 +171,25 @@ step = st.tuples(
 
 
 async def run_two_people(template: Path, steps: list[tuple[int, tuple[str, str]]]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "langgan.db"
-        shutil.copy(template, path)
-        async with open_store(f"sqlite://{path}", bring_up_to_date=False):
-            await add_sample_catalog()
-            engine = Engine(Texts(), catalog=CatalogCache(check_every=0))
-            chats = {
-                who: Chat(engine, sender=str(who), display_name="Pelanggan", telegram_id=who)
-                for who in (ANI, BUDI)
-            }
-            for who, (kind, text) in steps:
-                chat = chats[who]
-                if kind == "mine":
-                    await chat.send(PERSONAL[who][int(text)])
-                elif kind == "contact" and who == BUDI:
-                    await chat.send("", kind="contact", verified_phone=PHONE)
-                elif kind == "contact":
-                    await chat.send("", kind="contact", shared_phone=PHONE)
-                else:
-                    await chat.send(text)
-                other = ANI if who == BUDI else BUDI
-                for secret in SECRETS[other]:
-                    assert secret not in chat.text, (who, kind, text, chat.text)
-            await check_invariants()
+    async with fresh_engine(template) as engine:
+        chats = {
+            who: Chat(engine, sender=str(who), display_name="Pelanggan", telegram_id=who)
+            for who in (ANI, BUDI)
+        }
+        for who, (kind, text) in steps:
+            chat = chats[who]
+            if kind == "mine":
+                await chat.send(PERSONAL[who][int(text)])
+            elif kind == "contact" and who == BUDI:
+                await chat.send("", kind="contact", verified_phone=PHONE)
+            elif kind == "contact":
+                await chat.send("", kind="contact", shared_phone=PHONE)
+            else:
+                await chat.send(text)
+            other = ANI if who == BUDI else BUDI
+            for secret in SECRETS[other]:
+                assert secret not in chat.text, (who, kind, text, chat.text)
+        await check_invariants()
 
 
 def _say(who: int, *texts: str) -> list[tuple[int, tuple[str, str]]]:

@@ -43,9 +43,9 @@ async def test_no_still_lets_them_order_and_never_asks_optional_questions(chat: 
     assert "tidak akan mengirim promo" in "\n".join(
         m.body for m in await Message.filter(direction="out")
     )
-    await chat.send("tote bag kanvas 1")
-    await chat.send("Jl. Asia Afrika No. 8, Sumur Bandung")
-    await chat.send("0812-3456-7890")
+    await chat.to_confirmation(
+        "tote bag kanvas 1", "Jl. Asia Afrika No. 8, Sumur Bandung", "0812-3456-7890"
+    )
     await chat.send("ya")
     assert "Pesanan #1" in chat.text
     assert "Jenis kelamin" not in chat.text  # no optional questions without consent
@@ -81,9 +81,7 @@ async def test_an_order_in_the_first_message_is_picked_up_after_onboarding(chat:
 
 async def test_optional_questions_are_offered_once_after_the_first_order(chat: Chat):
     await chat.onboard()
-    await chat.send("tote bag 1")
-    await chat.send("Jl. Braga No. 5, Bandung Wetan")
-    await chat.send("081234567890")
+    await chat.to_confirmation("tote bag 1", "Jl. Braga No. 5, Bandung Wetan")
     await chat.send("ya")
     assert "Jenis kelamin" in chat.text
     await chat.send("Perempuan")

@@ -8,9 +8,7 @@ from tests.conftest import Chat
 
 async def test_free_text_order_goes_straight_to_confirmation_and_lands_whole(chat: Chat):
     await chat.onboard()
-    await chat.send("kaos hitam L 2")
-    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
-    await chat.send("0812-3456-7890")
+    await chat.to_confirmation("kaos hitam L 2", phone="0812-3456-7890")
     assert "Total: *Rp150.000*" in chat.text
     assert chat.choices == ("Ya, pesan", "Batal")
     assert await Order.all().count() == 0  # nothing is written before confirmation
@@ -100,9 +98,7 @@ async def test_unknown_product_and_option_say_what_exists(chat: Chat):
 
 async def test_cancel_at_confirmation_writes_nothing(chat: Chat):
     await chat.onboard()
-    await chat.send("tote bag 1")
-    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
-    await chat.send("081234567890")
+    await chat.to_confirmation("tote bag 1")
     await chat.send("Batal")
     assert await Order.all().count() == 0
     assert (await Customer.get()).orders_count == 0
@@ -112,9 +108,7 @@ async def test_my_orders_lists_recent_orders_with_status(chat: Chat):
     await chat.onboard()
     await chat.send("pesanan saya")
     assert "belum punya pesanan" in chat.text
-    await chat.send("hijab voal mocca 3")
-    await chat.send("Jl. Merdeka No. 10, Sumur Bandung")
-    await chat.send("081234567890")
+    await chat.to_confirmation("hijab voal mocca 3")
     await chat.send("ya")
     await Order.filter(id=1).update(status="dikirim")
     await chat.send("pesanan saya")

@@ -23,9 +23,8 @@ from bot.inbound import Inbound, Reply
 from crm_core.catalog import Catalog, CatalogCache, match_order_text
 from crm_core.customers import (
     find_conversation,
-    opt_in,
-    opt_out,
     save_changes,
+    set_opted_out,
     snapshot,
     start_conversation,
 )
@@ -159,10 +158,10 @@ class Engine:
         channel = turn.inbound.channel
         if intent is Intent.OPT_OUT:
             if c.opted_out_at is None:
-                await opt_out(c, turn.text, channel, turn.now)
+                await set_opted_out(c, True, turn.text, channel, turn.now)
             turn.say("opted_out")
         elif intent is Intent.OPT_IN and c.opted_out_at is not None:
-            await opt_in(c, turn.text, channel, turn.now)
+            await set_opted_out(c, False, turn.text, channel, turn.now)
             turn.say("opted_in")
             await self._reprompt(turn)
         elif intent in (Intent.LANG_ID, Intent.LANG_EN):
