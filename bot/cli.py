@@ -79,7 +79,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         await run(settings)
         return 0
-    async with open_store(settings.db_url, bring_up_to_date=_auto_migrate(settings)):
+    async with open_store(
+        settings.db_url, bring_up_to_date=_auto_migrate(settings), require_current=True
+    ):
         if args.command == "chat":
             return await _chat(settings, args.as_who)
         if args.command == "products" and args.products_command == "import":

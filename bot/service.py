@@ -49,7 +49,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     logs.quiet()
     engine = build_engine(settings)
     stop = stop or _stop_on_signals()
-    async with open_store(settings.db_url, bring_up_to_date=settings.db_url.startswith("sqlite")):
+    embedded = settings.db_url.startswith("sqlite")
+    async with open_store(settings.db_url, bring_up_to_date=embedded, require_current=True):
         telegram = build_telegram(settings, engine) if settings.telegram_enabled else None
         webhook = telegram is not None and settings.telegram_mode == "webhook"
         app = web_app(settings, telegram if webhook else None)

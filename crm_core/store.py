@@ -12,8 +12,10 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tortoise.connection import connections
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+from tortoise.migrations.executor import MigrationExecutor
 
 from crm_core.errors import StoreError
 
@@ -62,9 +64,21 @@ async def migrate(db_url: str) -> list[str]:
     return applied
 
 
+async def pending_migrations(db_url: str) -> list[str]:
+    """The migrations the open store still lacks."""
+    config = tortoise_config(db_url)
+    executor = MigrationExecutor(
+        connections.get(connection_name(db_url)), {APP: config["apps"][APP]}
+    )
+    return [f"{step.migration.name}" for step in await executor.plan() if not step.backward]
+
+
 @contextlib.asynccontextmanager
-async def open_store(db_url: str, *, bring_up_to_date: bool = True) -> AsyncIterator[None]:
-    """Connect, optionally migrate, and close on the way out."""
+async def open_store(
+    db_url: str, *, bring_up_to_date: bool = True, require_current: bool = False
+) -> AsyncIterator[None]:
+    """Connect, migrate (or, with ``require_current``, refuse a store that lacks
+    migrations), and close on the way out."""
     # A context of its own: models bind to this store's dialect and connections, and
     # nothing leaks into the next store opened in the same process (tests, benchmarks).
     async with TortoiseContext() as context:
@@ -73,6 +87,11 @@ async def open_store(db_url: str, *, bring_up_to_date: bool = True) -> AsyncIter
             if bring_up_to_date:
                 with contextlib.redirect_stdout(io.StringIO()):
                     await migrate(db_url)
+            elif require_current and (missing := await pending_migrations(db_url)):
+                raise StoreError(
+                    f"the store at {redact(db_url)} lacks migrations {', '.join(missing)}: "
+                    "run `langgan migrate` first"
+                )
         except OSError as exc:
             raise StoreError(f"cannot reach the store at {redact(db_url)}: {exc}") from exc
         yield

@@ -6,11 +6,11 @@ import pytest
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from crm_core.errors import InputError, SettingsError
+from crm_core.errors import InputError, SettingsError, StoreError
 from crm_core.money import rupiah
 from crm_core.phones import normalize_phone
 from crm_core.settings import Settings
-from crm_core.store import tortoise_config
+from crm_core.store import open_store, tortoise_config
 
 
 @pytest.mark.parametrize(
@@ -91,3 +91,14 @@ async def test_the_migrations_match_the_models():
         await context.init(config=config)
         writers = await MigrationAutodetector(context.apps, config["apps"]).changes()
     assert writers == [], "run `tortoise makemigrations` and commit the new migration"
+
+
+async def test_a_store_behind_its_migrations_is_refused_with_what_to_do(tmp_path):
+    url = f"sqlite://{tmp_path / 'old.db'}"
+    with pytest.raises(StoreError, match="lacks migrations 0001_initial: run `langgan migrate`"):
+        async with open_store(url, bring_up_to_date=False, require_current=True):
+            pass
+    async with open_store(url):  # brought up to date
+        pass
+    async with open_store(url, bring_up_to_date=False, require_current=True):
+        pass
