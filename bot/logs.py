@@ -14,6 +14,7 @@ QUIET = {
     "aiosqlite": logging.INFO,
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
+    "twilio": logging.WARNING,  # logs each request it makes at INFO
     # python-telegram-bot logs its API URLs, token included, at DEBUG.
     "telegram.ext.ExtBot": logging.INFO,
     "telegram.Bot": logging.INFO,

@@ -11,6 +11,8 @@ from aiohttp import web
 
 from bot import logs
 from bot.conversation import Engine
+from bot.whatsapp.channel import WhatsAppChannel
+from bot.whatsapp.sender import TwilioSender
 from crm_core.settings import Settings
 from crm_core.store import open_store, redact
 from message_templates import TemplateProblem, Texts
@@ -37,11 +39,29 @@ def build_telegram(settings: Settings, engine: Engine) -> Any:
     return AiogramDriver(engine, settings.telegram_bot_token, settings.telegram_api_url)
 
 
+def build_whatsapp(settings: Settings, engine: Engine) -> WhatsAppChannel:
+    assert settings.twilio_account_sid and settings.twilio_auth_token
+    assert settings.twilio_whatsapp_from and settings.public_url
+    public_url = settings.public_url.rstrip("/")
+    sender = TwilioSender(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_whatsapp_from,
+        settings.twilio_api_url,
+        rate=settings.whatsapp_rate,
+        status_callback=f"{public_url}/webhooks/whatsapp/status",
+    )
+    return WhatsAppChannel(engine, sender, settings.twilio_auth_token, public_url)
+
+
 def channel_states(settings: Settings) -> dict[str, dict[str, Any]]:
     telegram: dict[str, Any] = {"enabled": settings.telegram_enabled}
     if settings.telegram_enabled:
         telegram.update(driver=settings.telegram_driver, mode=settings.telegram_mode)
-    return {"telegram": telegram}
+    whatsapp: dict[str, Any] = {"enabled": settings.whatsapp_enabled}
+    if settings.whatsapp_enabled:
+        whatsapp.update(sender=settings.twilio_whatsapp_from)
+    return {"telegram": telegram, "whatsapp": whatsapp}
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -52,8 +72,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     embedded = settings.db_url.startswith("sqlite")
     async with open_store(settings.db_url, bring_up_to_date=embedded, require_current=True):
         telegram = build_telegram(settings, engine) if settings.telegram_enabled else None
+        whatsapp = build_whatsapp(settings, engine) if settings.whatsapp_enabled else None
         webhook = telegram is not None and settings.telegram_mode == "webhook"
-        app = web_app(settings, telegram if webhook else None)
+        app = web_app(settings, telegram if webhook else None, whatsapp)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, settings.http_host, settings.http_port)
@@ -65,32 +86,43 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             settings.http_port,
         )
         try:
-            if telegram is None:
+            if telegram is not None:
+                await start_telegram(telegram, settings)
+            if whatsapp is not None:
+                log.info("whatsapp takes messages at %s/webhooks/whatsapp", whatsapp.public_url)
+            if telegram is None and whatsapp is None:
                 log.warning(
-                    "no channel is configured: set TELEGRAM_BOT_TOKEN to open Telegram; "
-                    "the web server and health check still run"
+                    "no channel is configured: set TELEGRAM_BOT_TOKEN to open Telegram, or "
+                    "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_FROM to open "
+                    "WhatsApp; the web server and health check still run"
                 )
-            elif webhook:
-                assert settings.public_url and settings.telegram_webhook_secret
-                url = settings.public_url.rstrip("/") + "/webhooks/telegram"
-                await telegram.set_webhook(url, settings.telegram_webhook_secret)
-                log.info("telegram (%s) takes updates by webhook at %s", telegram.name, url)
-            else:
-                await telegram.start_polling()
-                log.info("telegram (%s) is polling for updates", telegram.name)
             await stop.wait()
         finally:
             if telegram is not None:
                 await telegram.close()
             await runner.cleanup()
+            if whatsapp is not None:
+                await whatsapp.close()
 
 
-def web_app(settings: Settings, telegram: Any) -> web.Application:
+async def start_telegram(telegram: Any, settings: Settings) -> None:
+    if settings.telegram_mode == "webhook":
+        assert settings.public_url and settings.telegram_webhook_secret
+        url = settings.public_url.rstrip("/") + "/webhooks/telegram"
+        await telegram.set_webhook(url, settings.telegram_webhook_secret)
+        log.info("telegram (%s) takes updates by webhook at %s", telegram.name, url)
+    else:
+        await telegram.start_polling()
+        log.info("telegram (%s) is polling for updates", telegram.name)
+
+
+def web_app(settings: Settings, telegram: Any, whatsapp: WhatsAppChannel | None) -> web.Application:
     from bot.web import build_app
 
     return build_app(
         telegram=telegram,
         telegram_secret=settings.telegram_webhook_secret,
+        whatsapp=whatsapp,
         channels=channel_states(settings),
     )
 

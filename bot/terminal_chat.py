@@ -9,19 +9,17 @@ from datetime import UTC, datetime
 
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
+from bot.plain_text import numbered
 from crm_core.phones import try_normalize_phone
 
 QUIT_WORDS = {"/quit", "/exit", "/keluar", "keluar"}
 
 
 def render(reply: Reply) -> str:
-    lines = [reply.text]
-    if reply.choices:
-        lines.append("")
-        lines.extend(f"  {i}. {choice}" for i, choice in enumerate(reply.choices, start=1))
+    text = numbered(reply)
     if reply.contact_button:
-        lines.append("  (type your phone number)")
-    return "\n".join(lines)
+        text += "\n(type your phone number)"
+    return text
 
 
 def identity(as_who: str | None) -> tuple[str, str | None]:

@@ -1,4 +1,4 @@
-"""The web server: Telegram's webhook and the health check. One aiohttp application
+"""The web server: Telegram's and Twilio's webhooks and the health check. One aiohttp application
 for every channel, so one port and one TLS front serve them all."""
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ from typing import Any, Protocol
 
 from aiohttp import web
 from tortoise.connection import connections
+
+from bot.whatsapp import webhook as whatsapp_webhook
+from bot.whatsapp.channel import WhatsAppChannel
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ def build_app(
     *,
     telegram: TelegramDriver | None = None,
     telegram_secret: str | None = None,
+    whatsapp: WhatsAppChannel | None = None,
     channels: dict[str, dict[str, Any]] | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
@@ -43,6 +47,8 @@ def build_app(
         app[TELEGRAM] = telegram
         app[TELEGRAM_SECRET] = telegram_secret
         app.router.add_post("/webhooks/telegram", telegram_webhook)
+    if whatsapp is not None:
+        whatsapp_webhook.add_routes(app, whatsapp)
     return app
 
 

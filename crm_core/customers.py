@@ -109,6 +109,7 @@ async def start_conversation(
         customer=customer,
         state="new",
         data={},
+        last_inbound_at=now,
         created_at=now,
         updated_at=now,
     )

@@ -58,3 +58,42 @@ async def mark_sent(message_id: int, provider_id: str | None) -> None:
 
 async def mark_failed(message_id: int, error: str) -> None:
     await Message.filter(id=message_id).update(status="failed", error=error[:500])
+
+
+async def record_send(
+    message_id: int,
+    status: str,
+    *,
+    provider_id: str | None = None,
+    error_code: str | None = None,
+    error: str | None = None,
+) -> None:
+    """What the provider said when the message was handed over."""
+    await Message.filter(id=message_id).update(
+        status=status,
+        external_id=provider_id,
+        error_code=error_code,
+        error=(error or "")[:500] or None,
+    )
+
+
+# A later status never moves a message back: callbacks can arrive out of order.
+PROGRESS = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5}
+FAILED = {"failed", "undelivered"}
+
+
+async def record_status(
+    channel: str, provider_id: str, status: str, error_code: str | None, *, outside_window: str
+) -> bool:
+    """A delivery status callback; False when no message of ours has that id."""
+    found = Message.filter(channel=channel, direction="out", external_id=provider_id)
+    if status in FAILED:
+        if error_code == outside_window:
+            status = "needs_template"
+        return bool(await found.update(status=status, error_code=error_code))
+    if status not in PROGRESS:
+        return await found.exists()
+    earlier = [s for s, rank in PROGRESS.items() if rank < PROGRESS[status]]
+    if await found.filter(status__in=earlier).update(status=status):
+        return True
+    return await found.exists()

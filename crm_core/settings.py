@@ -29,6 +29,11 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org"
     telegram_mode: str = "polling"
     telegram_webhook_secret: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_whatsapp_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    whatsapp_rate: float = 80.0  # messages a second from one sender: Twilio's default
 
     @property
     def tz(self) -> ZoneInfo:
@@ -37,6 +42,12 @@ class Settings:
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_whatsapp_from
+        )
 
     @classmethod
     def load(
@@ -56,6 +67,16 @@ class Settings:
             value = env.get(name, "").strip()
             return value or default
 
+        rate_text = get("TWILIO_WHATSAPP_RATE", "80") or "80"
+        try:
+            whatsapp_rate = float(rate_text)
+        except ValueError:
+            whatsapp_rate = 0.0
+        if not 0 < whatsapp_rate <= 1000:
+            raise SettingsError(
+                "TWILIO_WHATSAPP_RATE must be messages a second, above 0 and at most 1000, "
+                f"not {rate_text!r}"
+            )
         port_text = get("LANGGAN_HTTP_PORT", "8080") or "8080"
         if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"LANGGAN_HTTP_PORT must be a port number, not {port_text!r}")
@@ -72,6 +93,11 @@ class Settings:
             telegram_api_url=(get("TELEGRAM_API_URL", cls.telegram_api_url) or "").rstrip("/"),
             telegram_mode=(get("TELEGRAM_MODE", "polling") or "polling").lower(),
             telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+            twilio_whatsapp_from=get("TWILIO_WHATSAPP_FROM"),
+            twilio_api_url=(get("TWILIO_API_URL", cls.twilio_api_url) or "").rstrip("/"),
+            whatsapp_rate=whatsapp_rate,
         )
         settings.check()
         return settings
@@ -93,6 +119,17 @@ class Settings:
             raise SettingsError(
                 f"TELEGRAM_MODE must be 'polling' or 'webhook', not {self.telegram_mode!r}"
             )
+        if self.whatsapp_enabled:
+            sender = self.twilio_whatsapp_from or ""
+            if not sender.startswith("whatsapp:+"):
+                raise SettingsError(
+                    f"TWILIO_WHATSAPP_FROM must look like whatsapp:+6281234567890, not {sender!r}"
+                )
+            if not self.public_url:
+                raise SettingsError(
+                    "WhatsApp needs LANGGAN_PUBLIC_URL, the address Twilio calls: Twilio's "
+                    "signatures are checked against it"
+                )
         if self.telegram_enabled and self.telegram_mode == "webhook":
             if not self.telegram_webhook_secret:
                 raise SettingsError(

@@ -9,6 +9,8 @@ language's ``labels.toml``.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,25 @@ class TemplateProblem(Exception):
     """A template that cannot be used: which one, and why."""
 
 
+@dataclass(frozen=True)
+class ContentTemplate:
+    """An approved WhatsApp Content Template standing in for one of our texts."""
+
+    sid: str
+    variables: tuple[str, ...]  # dotted names, filling {{1}}, {{2}}, ... in order
+
+    def values(self, context: Mapping[str, Any]) -> dict[str, str]:
+        return {str(i): str(_lookup(context, name)) for i, name in enumerate(self.variables, 1)}
+
+
+def _lookup(context: Mapping[str, Any], dotted: str) -> Any:
+    head, *rest = dotted.split(".")
+    value = context[head]
+    for part in rest:
+        value = value[part] if isinstance(value, Mapping) else getattr(value, part)
+    return value
+
+
 class Texts:
     def __init__(self, shop_dir: str | Path | None = None, timezone: str = "Asia/Jakarta") -> None:
         self.tz = ZoneInfo(timezone)
@@ -58,6 +79,38 @@ class Texts:
         self.env.filters["rupiah"] = rupiah
         self.env.filters["local"] = self._local_time
         self._labels = {lang: self._load_labels(lang) for lang in LANGUAGES}
+        self._content, self._content_problems = self._load_content()
+
+    def _load_content(self) -> tuple[dict[str, dict[str, Any]], list[str]]:
+        path = (self.shop_dir or BUILTIN_DIR) / "whatsapp.toml"
+        if not path.is_file():
+            path = BUILTIN_DIR / "whatsapp.toml"
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            return {}, [f"{path}: {exc}"]
+        problems = []
+        for name, entry in data.items():
+            where = f"{path} [{name}]"
+            if not isinstance(entry, dict):
+                problems.append(f"{where}: expected a table with id and variables")
+            elif not (BUILTIN_DIR / "id" / f"{name}{SUFFIX}").is_file():
+                problems.append(f"{where}: there is no text called {name!r}")
+            elif not str(entry.get("id", "")).startswith("HX"):
+                problems.append(f"{where}: id must be an approved content id (HX...)")
+            elif not all(isinstance(v, str) for v in entry.get("variables", [])):
+                problems.append(f"{where}: variables must be a list of names")
+        return data, problems
+
+    def whatsapp_content(self, name: str, lang: str) -> ContentTemplate | None:
+        """The approved template for ``name`` in ``lang`` (else Indonesian), if mapped."""
+        entry = self._content.get(name)
+        if not isinstance(entry, dict):
+            return None
+        sid = entry.get(lang) or entry.get("id")
+        if not isinstance(sid, str) or not sid.startswith("HX"):
+            return None
+        return ContentTemplate(sid, tuple(entry.get("variables", ())))
 
     def _load_labels(self, lang: str) -> dict[str, str]:
         labels: dict[str, str] = {}
@@ -110,7 +163,7 @@ class Texts:
     def check(self) -> list[str]:
         """Problems in the templates in use (built-in and the shop's), found at start-up
         rather than when a customer is waiting: unreadable, too large, or not parsing."""
-        problems = []
+        problems = list(self._content_problems)
         for lang in LANGUAGES:
             for name in self.names(lang):
                 template_name = f"{lang}/{name}{SUFFIX}"

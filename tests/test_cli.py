@@ -142,7 +142,10 @@ async def test_langgan_run_polls_telegram_and_serves_health(
             assert response.status == 200
             assert await response.json() == {
                 "store": "ok",
-                "channels": {"telegram": {"enabled": True, "driver": driver, "mode": "polling"}},
+                "channels": {
+                    "telegram": {"enabled": True, "driver": driver, "mode": "polling"},
+                    "whatsapp": {"enabled": False},
+                },
             }
     assert "polling" in caplog.text and TOKEN not in caplog.text  # the token is never logged
 
@@ -187,5 +190,8 @@ async def test_langgan_run_with_no_channel_still_serves_health(
                         break
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.05)
-        assert body == {"store": "ok", "channels": {"telegram": {"enabled": False}}}
+        assert body == {
+            "store": "ok",
+            "channels": {"telegram": {"enabled": False}, "whatsapp": {"enabled": False}},
+        }
         assert "no channel is configured" in caplog.text

@@ -105,8 +105,10 @@ class Engine:
         turn.customer.last_inbound_at = now
         turn.customer.updated_at = now
         await save_changes(turn.customer, turn.customer_before)
-        turn.conversation.updated_at = now
-        await turn.conversation.save(update_fields=["customer_id", "state", "data", "updated_at"])
+        turn.conversation.updated_at = turn.conversation.last_inbound_at = now
+        await turn.conversation.save(
+            update_fields=["customer_id", "state", "data", "last_inbound_at", "updated_at"]
+        )
         replies = []
         for reply in turn.replies:
             logged = outbound_message(turn.customer.id, inbound.channel, reply.text, now)

@@ -28,7 +28,9 @@ class Message(Model):
     external_id = fields.CharField(max_length=64, null=True)
     media_url = fields.TextField(null=True)
     media_type = fields.CharField(max_length=80, null=True)
-    status = fields.CharField(max_length=16)  # received, queued, sent, failed, ...
+    # received (in); queued, sent, delivered, read, failed, undelivered, needs_template (out)
+    status = fields.CharField(max_length=16)
+    error_code = fields.CharField(max_length=16, null=True)  # the provider's, e.g. Twilio 63016
     error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
 
@@ -55,6 +57,9 @@ class Conversation(Model):
     )
     state = fields.CharField(max_length=32, default="new")
     data: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    # The customer's last message in this chat: WhatsApp allows free text only within 24
+    # hours of it, per chat.
+    last_inbound_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField(db_index=True)
 

@@ -1,0 +1,124 @@
+"""The WhatsApp channel: incoming webhook forms through the engine, replies and
+shop-started messages out through Twilio, inside WhatsApp's 24-hour rule."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from twilio.request_validator import RequestValidator
+
+from bot.conversation import Engine
+from bot.inbound import Reply
+from bot.plain_text import numbered
+from bot.whatsapp.inbound import CHANNEL, inbound_from_form
+from bot.whatsapp.sender import OUTSIDE_WINDOW, Sent, TwilioSender
+from crm_core.message_log import outbound_message, record_send, record_status
+from crm_core.models import Conversation, Message
+
+log = logging.getLogger(__name__)
+
+# WhatsApp allows free text only within 24 hours of the customer's last message.
+WINDOW = timedelta(hours=24)
+
+
+class WhatsAppChannel:
+    name = "whatsapp"
+
+    def __init__(
+        self, engine: Engine, sender: TwilioSender, auth_token: str, public_url: str
+    ) -> None:
+        self.engine = engine
+        self.sender = sender
+        self.validator = RequestValidator(auth_token)
+        self.public_url = public_url.rstrip("/")
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def signed(self, path_and_query: str, form: Mapping[str, str], signature: str) -> bool:
+        """Twilio signs the full public URL it called plus the form; behind a proxy the
+        request's own URL differs, so the URL is rebuilt from LANGGAN_PUBLIC_URL."""
+        if not signature:
+            return False
+        return bool(
+            self.validator.validate(self.public_url + path_and_query, dict(form), signature)
+        )
+
+    async def receive(self, form: Mapping[str, str], received_at: datetime) -> None:
+        """Handle one incoming message (raises InputError for a form that is not one);
+        the replies go out in the background, so Twilio gets its answer at once."""
+        inbound = inbound_from_form(form, received_at)
+        replies = await self.engine.handle(inbound)
+        self._spawn(self.deliver(inbound.sender, replies))
+
+    async def deliver(self, phone: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            sent = await self.sender.send(phone, body=numbered(reply))
+            if reply.message_id is not None:
+                await _record(reply.message_id, sent)
+
+    async def send_started_by_shop(
+        self, chat: Conversation, template: str, now: datetime, **context: Any
+    ) -> Message:
+        """A message the shop starts (a follow-up, an agent's note): free text inside the
+        24-hour window, the approved Content Template outside it, or held with the status
+        needs_template and the reason when no template is mapped. Returns the logged
+        message, with what became of it."""
+        customer = chat.customer
+        context.setdefault("customer", customer)
+        texts = self.engine.texts
+        body = texts.render(template, customer.language, **context)
+        logged = outbound_message(customer.id, CHANNEL, body, now)
+        await logged.save()
+        if chat.last_inbound_at is not None and now - chat.last_inbound_at < WINDOW:
+            sent = await self.sender.send(chat.address, body=body)
+        elif (content := texts.whatsapp_content(template, customer.language)) is not None:
+            sent = await self.sender.send(
+                chat.address, content_sid=content.sid, variables=content.values(context)
+            )
+        else:
+            sent = Sent(
+                "needs_template",
+                error=(
+                    f"more than 24 hours since the customer's last message, and no approved "
+                    f"WhatsApp template is mapped for {template!r} in whatsapp.toml"
+                ),
+            )
+        await _record(logged.id, sent)
+        await logged.refresh_from_db()
+        return logged
+
+    async def status(self, form: Mapping[str, str]) -> bool:
+        sid = form.get("MessageSid", "").strip()
+        status = form.get("MessageStatus", "").strip().lower()
+        if not sid or not status:
+            return False
+        code = form.get("ErrorCode", "").strip() or None
+        return await record_status(CHANNEL, sid, status, code, outside_window=OUTSIDE_WINDOW)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("whatsapp delivery failed: %s", type(task.exception()).__name__)
+
+    async def drain(self) -> None:
+        """Wait for the replies still going out (tests, and a clean shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
+        await self.sender.close()
+
+
+async def _record(message_id: int, sent: Sent) -> None:
+    await record_send(
+        message_id, sent.status, provider_id=sent.sid, error_code=sent.error_code, error=sent.error
+    )

@@ -1,0 +1,54 @@
+"""Twilio's webhooks on Langgan's web server: incoming messages and delivery statuses,
+both signed. Nothing is read, let alone written, before the signature checks out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.whatsapp.channel import WhatsAppChannel
+from crm_core.errors import InputError
+
+log = logging.getLogger(__name__)
+
+WHATSAPP = web.AppKey("whatsapp", WhatsAppChannel)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def add_routes(app: web.Application, channel: WhatsAppChannel) -> None:
+    app[WHATSAPP] = channel
+    app.router.add_post("/webhooks/whatsapp", incoming)
+    app.router.add_post("/webhooks/whatsapp/status", status)
+
+
+async def _signed_form(request: web.Request) -> dict[str, str]:
+    """The form, once its X-Twilio-Signature is right; else an HTTP error to return."""
+    try:
+        form = await request.post()
+    except ValueError:
+        raise web.HTTPBadRequest(text="the body is not a form") from None
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not request.app[WHATSAPP].signed(str(request.rel_url), fields, signature):
+        raise web.HTTPForbidden(text="missing or wrong X-Twilio-Signature")
+    return fields
+
+
+async def incoming(request: web.Request) -> web.Response:
+    form = await _signed_form(request)
+    try:
+        await request.app[WHATSAPP].receive(form, datetime.now(UTC))
+    except InputError as exc:
+        return web.Response(status=400, text=str(exc))
+    # The replies go out through the REST API; TwiML stays empty.
+    return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+
+async def status(request: web.Request) -> web.Response:
+    form = await _signed_form(request)
+    if not await request.app[WHATSAPP].status(form):
+        # Not ours, or not a status: said plainly, and no retry is asked for.
+        log.info("status callback for an unknown message")
+    return web.Response(status=204)
