@@ -195,3 +195,44 @@ async def test_langgan_run_with_no_channel_still_serves_health(
             "channels": {"telegram": {"enabled": False}, "whatsapp": {"enabled": False}},
         }
         assert "no channel is configured" in caplog.text
+
+
+async def test_langgan_run_takes_whatsapp_and_answers_through_twilio(tmp_path: Path):
+    from twilio.request_validator import RequestValidator
+
+    from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
+
+    fake = await FakeTwilio().start()
+    settings, port = service_settings(
+        tmp_path,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_WHATSAPP_FROM=SENDER,
+        TWILIO_API_URL=fake.url,
+        LANGGAN_PUBLIC_URL="https://toko.example",
+    )
+    form = {"MessageSid": "SM" + "a" * 32, "From": "whatsapp:+6281234567890", "Body": "halo"}
+    signed = RequestValidator(AUTH_TOKEN).compute_signature(
+        "https://toko.example/webhooks/whatsapp", form
+    )
+    try:
+        async with running(settings), aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
+            for _ in range(100):
+                try:
+                    async with http.post(
+                        url, data=form, headers={"X-Twilio-Signature": signed}
+                    ) as r:
+                        assert r.status == 200
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            await wait_for(lambda: len(fake.to("+6281234567890")) == 1)
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                assert (await r.json())["channels"]["whatsapp"] == {
+                    "enabled": True,
+                    "sender": SENDER,
+                }
+    finally:
+        await fake.stop()
+    assert "promo" in (fake.to("+6281234567890")[0].body or "")
