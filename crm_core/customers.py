@@ -160,6 +160,9 @@ async def attach_phone(
             customer.phone_verified = True
             await customer.save(update_fields=["phone_verified"])
         return PhoneResult(customer)
+    if not verified and customer.phone_verified:
+        # A typed number or someone's forwarded card never replaces a proven one.
+        return PhoneResult(customer, taken=True)
     owner = await Customer.filter(phone=phone).exclude(id=customer.id).first()
     if owner is not None and not verified:
         return PhoneResult(customer, taken=True)
@@ -202,8 +205,11 @@ async def merge_customers(
     figures are recounted from the orders, so an order written meanwhile by the other
     record's chat still counts. The merge is recorded, and ``fold`` stays as an empty row
     pointing at ``keep``."""
-    # Both rows locked, lower id first so two merges cannot deadlock (PostgreSQL).
-    await Customer.filter(id__in=[keep.id, fold.id]).order_by("id").select_for_update()
+    # Lock in the engine's order, chats before customers, lower ids first, so a message
+    # from the other record's chat and this merge queue up instead of deadlocking.
+    ids = [keep.id, fold.id]
+    await Conversation.filter(customer_id__in=ids).order_by("id").select_for_update()
+    await Customer.filter(id__in=ids).order_by("id").select_for_update()
     moved = {
         "orders": await Order.filter(customer_id=fold.id).update(customer_id=keep.id),
         "messages": await Message.filter(customer_id=fold.id).update(customer_id=keep.id),
@@ -247,6 +253,7 @@ async def merge_customers(
     )  # fmt: skip
     keep.phone, keep.phone_verified, keep.telegram_id = phone, phone_verified, telegram_id
     await recount_orders(keep)
+    await _latest_opt_out(keep)
     keep.updated_at = now
     await keep.save()
     await CustomerMerge.create(kept=keep, merged_id=fold.id, reason=reason, moved=moved, at=now)
@@ -277,6 +284,17 @@ def _merge_consent(keep: Customer, fold: Customer) -> None:
         keep.consent_text = fold.consent_text
         keep.consent_channel = fold.consent_channel
     keep.opted_out_at = _latest(keep.opted_out_at, fold.opted_out_at)
+
+
+async def _latest_opt_out(customer: Customer) -> None:
+    """After a merge, the person's last STOP or MULAI on any record is the one that stands."""
+    last = (
+        await ConsentEvent.filter(customer_id=customer.id, kind__in=("opt_out", "opt_in"))
+        .order_by("-at", "-id")
+        .first()
+    )
+    if last is not None:
+        customer.opted_out_at = last.at if last.kind == "opt_out" else None
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

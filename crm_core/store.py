@@ -14,6 +14,7 @@ from typing import Any
 
 from tortoise.connection import connections
 from tortoise.context import TortoiseContext
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -95,6 +96,18 @@ async def open_store(
         except OSError as exc:
             raise StoreError(f"cannot reach the store at {redact(db_url)}: {exc}") from exc
         yield
+
+
+# PostgreSQL's serialization failure and deadlock: the transaction was rolled back and
+# may simply be run again.
+RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An error that a fresh try of the same transaction may not meet again."""
+    if isinstance(exc, IntegrityError | OperationalError):
+        return True
+    return getattr(exc, "sqlstate", None) in RETRY_SQLSTATES
 
 
 def redact(db_url: str) -> str:

@@ -11,7 +11,7 @@ import dataclasses
 import logging
 import unicodedata
 
-from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 # Flow modules register their states on import.
@@ -30,6 +30,7 @@ from crm_core.customers import (
 )
 from crm_core.message_log import inbound_message, outbound_message
 from crm_core.models import Conversation
+from crm_core.store import is_transient
 from message_templates import Texts
 
 log = logging.getLogger(__name__)
@@ -62,18 +63,20 @@ class Engine:
                     return await self._handle(inbound, catalog)
             except Duplicate:
                 return []
-            except (IntegrityError, OperationalError) as exc:
-                # A race with another instance creating the same customer or
-                # conversation, or SQLite busy: the transaction rolled back whole.
-                if attempt == ATTEMPTS:
-                    log.error(
-                        "gave up on %s update %s: %s", inbound.channel, inbound.external_id, exc
-                    )
-                    break
-            except Exception:
-                # Never a traceback to a customer: log it (ids only, no personal data),
-                # keep the message, and answer.
-                log.exception("failed on %s update %s", inbound.channel, inbound.external_id)
+            except Exception as exc:
+                # A race (another instance creating the same customer, a deadlock with a
+                # merge, SQLite busy) rolled the transaction back whole: try again. Else
+                # never a traceback to the customer: log it, keep the message, answer.
+                # Logged by type only: a database's message can quote personal data.
+                if is_transient(exc) and attempt < ATTEMPTS:
+                    continue
+                log.error(
+                    "failed on %s update %s: %s",
+                    inbound.channel,
+                    inbound.external_id,
+                    type(exc).__name__,
+                    exc_info=not is_transient(exc),
+                )
                 break
         return await self._apologise(inbound)
 
@@ -147,6 +150,8 @@ class Engine:
             await self._reprompt(turn)
             return
         intent = recognise(turn.text, in_flow=current.in_flow)
+        if intent is Intent.ORDER and turn.state == "order_confirm":
+            intent = None  # "pesan" to "is this right?" means "yes, order it"
         if intent is not None:
             await self._intent(turn, intent)
             return
@@ -182,11 +187,13 @@ class Engine:
             await ordering.start(turn)
         elif intent is Intent.UPDATE:
             await profile.start(turn)
-        elif intent is Intent.CANCEL and STATES[turn.state].in_flow:
+        elif intent is Intent.GREETING and turn.state != "idle":
+            await self._reprompt(turn)  # "halo" mid-order: carry on where they were
+        elif intent in (Intent.CANCEL, Intent.MENU) and STATES[turn.state].in_flow:
             turn.reset()
             turn.say("flow_cancelled")
             await menu.show_menu(turn)
-        else:  # MENU, START, OPT_IN while opted in, CANCEL with nothing to cancel
+        else:  # GREETING, MENU, START, OPT_IN while opted in, CANCEL with nothing to cancel
             await menu.show_menu(turn)
 
     async def _before_consent(self, turn: Turn, intent: Intent) -> None:
@@ -206,10 +213,13 @@ class Engine:
             # Not kept before consent is answered.
             turn.say("consent_first")
         else:
-            await ordering.use_phone(turn, phone, verified=turn.inbound.verified_phone is not None)
+            verified = turn.inbound.verified_phone is not None
+            linked = await ordering.use_phone(turn, phone, verified=verified)
             if turn.state == "order_phone":
-                await ordering.advance(turn)
+                await ordering.advance(turn)  # an unlinked number serves this delivery
                 return
+            if not linked:
+                turn.say("phone_not_linked")
             if turn.state == "update_value":
                 await menu.show_menu(turn)
                 return

@@ -11,6 +11,7 @@ class Intent(Enum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     START = "start"
+    GREETING = "greeting"
     MENU = "menu"
     HELP = "help"
     ORDER = "order"
@@ -30,7 +31,21 @@ OPT_IN_WORDS = {"mulai", "start", "unstop", "langganan lagi"}
 
 WORDS: dict[Intent, set[str]] = {
     Intent.START: {"/start"},
-    Intent.MENU: {"menu", "/menu", "menu utama", "main menu", "halo", "hai", "hi", "hello"},
+    Intent.GREETING: {
+        "halo",
+        "hai",
+        "hi",
+        "hello",
+        "hallo",
+        "helo",
+        "pagi",
+        "siang",
+        "sore",
+        "malam",
+        "permisi",
+        "assalamualaikum",
+    },
+    Intent.MENU: {"menu", "/menu", "menu utama", "main menu"},
     Intent.HELP: {"bantuan", "help", "/help", "/bantuan", "?", "tolong"},
     Intent.ORDER: {
         "pesan",
@@ -151,30 +166,16 @@ NO = {
     "ndak",
 }
 # Single words that make a sentence a "no", or at least not a clear "yes".
-NEGATIONS = {
-    "tidak",
-    "tak",
-    "ga",
-    "gak",
-    "nggak",
-    "enggak",
-    "engga",
-    "tdk",
-    "jangan",
-    "bukan",
-    "belum",
-    "batal",
-    "no",
-    "not",
-    "dont",
-    "don't",
-    "never",
-    "ndak",
-    "gk",
-    "cancel",
-}
-# Words a plain "yes" is made of: "iya boleh", "ok ya", "yes please".
+NEGATIONS = {"tidak", "tak", "ga", "gak", "nggak", "ngga", "enggak", "engga", "tdk", "jangan",
+             "bukan", "belum", "batal", "no", "not", "dont", "don't", "never", "ndak", "gk",
+             "cancel", "nope"}  # fmt: skip
+# Words a plain "yes" is made of: "iya boleh", "ok ya", "yes", "pesan" (order it).
 YES_WORDS = {"ya", "iya", "iyaa", "y", "yes", "boleh", "ok", "oke", "okay", "setuju", "mau", "sip",
-             "betul", "benar", "lanjut", "confirm", "konfirmasi", "please", "dong", "deh", "yup",
-             "pesan", "order", "sure", "kak", "min"}  # fmt: skip
+             "betul", "benar", "lanjut", "confirm", "konfirmasi", "yup", "sure", "pesan", "order",
+             "beli", "gas", "yuk"}  # fmt: skip
+# Words that say nothing by themselves but come with an answer: "iya kak", "tidak, terima
+# kasih", "ga usah", "gak mau".
+POLITE = {"kak", "kakak", "min", "admin", "sis", "gan", "dong", "deh", "aja", "saja", "please",
+          "terima", "kasih", "makasih", "thanks", "thank", "you", "lah", "sih"}  # fmt: skip
+WITH_A_NO = POLITE | {"mau", "usah", "perlu", "dulu", "jadi"}
 SKIP = {"lewati", "skip", "lewat", "nanti", "later", "-"}

@@ -75,9 +75,22 @@ async def continue_profile(turn: Turn) -> None:
         await show_menu(turn)
 
 
+def offered_names(turn: Turn) -> tuple[str, ...]:
+    """The channel's name for them, as a button, when it would be accepted as a name."""
+    suggestion = clean_name(turn.customer.display_name or "")
+    return (suggestion,) if suggestion else ()
+
+
 async def name_prompt(turn: Turn) -> None:
-    suggestion = turn.customer.display_name
-    turn.say("ask_name", choices=(suggestion,) if suggestion else ())
+    turn.say("ask_name", choices=offered_names(turn))
+
+
+def clean_city(text: str) -> str | None:
+    city = clean_name(text)
+    if city is None:
+        return None
+    # "bandung" -> "Bandung"; title-casing can lengthen a word ("ß" -> "Ss"), so cut again.
+    return (city.title() if city.islower() else city)[:MAX_NAME]
 
 
 def clean_name(text: str) -> str | None:
@@ -103,11 +116,11 @@ async def city_prompt(turn: Turn) -> None:
 
 
 async def city_answer(turn: Turn) -> None:
-    city = clean_name(turn.text)
+    city = clean_city(turn.text)
     if city is None:
         turn.say("bad_city")
         return
-    turn.customer.city = city.title() if city.islower() else city
+    turn.customer.city = city
     await continue_profile(turn)
 
 
@@ -133,6 +146,13 @@ async def source_answer(turn: Turn) -> None:
 # -- the optional questions, offered once after the first order, only with consent --
 
 
+async def ordered_instead(turn: Turn) -> bool:
+    """An optional question answered with an order ("kaos hitam L 2"): the order wins."""
+    from bot.conversation.ordering import start_from_text
+
+    return await start_from_text(turn, turn.text)
+
+
 async def offer_optional(turn: Turn) -> bool:
     c = turn.customer
     if not c.consent_marketing or c.optional_offered_at is not None:
@@ -156,6 +176,8 @@ async def gender_answer(turn: Turn) -> None:
     options = gender_labels(turn)
     chosen = pick(turn.text, options)
     if chosen is None and normalize(turn.text) not in SKIP:
+        if await ordered_instead(turn):
+            return
         turn.say("choose_from_list")
         await gender_prompt(turn)
         return
@@ -176,6 +198,8 @@ async def age_answer(turn: Turn) -> None:
     if chosen is None and word.isdecimal() and len(word) <= 3:
         chosen = _band(int(word))  # "27": their age, not a list number
     if chosen is None and normalize(turn.text) not in SKIP:
+        if await ordered_instead(turn):
+            return
         turn.say("choose_from_list")
         await age_prompt(turn)
         return
@@ -200,12 +224,12 @@ async def email_prompt(turn: Turn) -> None:
 
 async def email_answer(turn: Turn) -> None:
     text = turn.text.strip()
-    if normalize(text) in SKIP or turn.is_label(text, "btn_skip"):
-        pass
-    elif EMAIL.match(text) and len(text) <= 254:
+    skipped = normalize(text) in SKIP or turn.is_label(text, "btn_skip")
+    if not skipped and EMAIL.match(text) and len(text.lower()) <= 254:
         turn.customer.email = text.lower()
-    else:
-        turn.say("bad_email")
+    elif not skipped:
+        if not await ordered_instead(turn):
+            turn.say("bad_email")
         return
     turn.say("optional_done")
     await show_menu(turn)

@@ -6,7 +6,7 @@ nothing is half-written: the order appears whole when the customer confirms it."
 from __future__ import annotations
 
 from bot.conversation.menu import show_menu
-from bot.conversation.onboarding import clean_name, offer_optional
+from bot.conversation.onboarding import clean_city, clean_name, offer_optional, offered_names
 from bot.conversation.states import STATES, Handler, State
 from bot.conversation.turn import Turn, pick
 from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, match_order_text, parse_quantity
@@ -80,24 +80,27 @@ async def advance(turn: Turn) -> None:
         turn.say("product_gone")
         await product_prompt(turn)
         return
+    turn.go(next_step(turn, line))
+    await STATES[turn.state].prompt(turn)
+
+
+def next_step(turn: Turn, line: OrderLine) -> str:
     c = turn.customer
     if line.product.colours and line.colour is None:
-        turn.go("order_colour")
-    elif line.product.sizes and line.size is None:
-        turn.go("order_size")
-    elif line.quantity is None:
-        turn.go("order_quantity")
-    elif not c.name:
-        turn.go("order_name")
-    elif not c.city:
-        turn.go("order_city")
-    elif not c.address:
-        turn.go("order_address")
-    elif not (c.phone or turn.data.get("ship_phone")):
-        turn.go("order_phone")
-    else:
-        turn.go("order_confirm")
-    await STATES[turn.state].prompt(turn)
+        return "order_colour"
+    if line.product.sizes and line.size is None:
+        return "order_size"
+    if line.quantity is None:
+        return "order_quantity"
+    if not c.name:
+        return "order_name"
+    if not c.city:
+        return "order_city"
+    if not c.address:
+        return "order_address"
+    if not (c.phone or turn.data.get("ship_phone")):
+        return "order_phone"
+    return "order_confirm"
 
 
 # -- product, colour, size, quantity --
@@ -209,8 +212,7 @@ async def quantity_answer(turn: Turn) -> None:
 
 
 async def name_prompt(turn: Turn) -> None:
-    suggestion = turn.customer.display_name
-    turn.say("ask_name", choices=(suggestion,) if suggestion else ())
+    turn.say("ask_name", choices=offered_names(turn))
 
 
 async def name_answer(turn: Turn) -> None:
@@ -227,7 +229,7 @@ async def city_prompt(turn: Turn) -> None:
 
 
 async def city_answer(turn: Turn) -> None:
-    city = clean_name(turn.text)
+    city = clean_city(turn.text)
     if city is None:
         turn.say("bad_city")
         return
@@ -260,28 +262,31 @@ async def phone_prompt(turn: Turn) -> None:
 
 
 async def phone_answer(turn: Turn) -> None:
-    phone = turn.inbound.verified_phone or try_normalize_phone(turn.text)
+    # A typed number, unproven even on WhatsApp: it need not be the sender's own. (A
+    # shared contact reaches Engine._contact instead.)
+    phone = try_normalize_phone(turn.text)
     if phone is None:
         turn.say("bad_phone")
         return
-    await use_phone(turn, phone, verified=turn.inbound.verified_phone is not None)
+    await use_phone(turn, phone, verified=False)
     await advance(turn)
 
 
-async def use_phone(turn: Turn, phone: str, *, verified: bool) -> None:
+async def use_phone(turn: Turn, phone: str, *, verified: bool) -> bool:
     """Link the phone to the customer; one that belongs to another record and is not
     vouched for by the channel is used for this delivery only, and nothing is said about
     whose it is."""
     result = await attach_phone(turn.customer, phone, turn.now, verified=verified)
     if result.taken:
         turn.data["ship_phone"] = phone
-        return
+        return False
     if result.customer is not turn.customer:
         # Merged into an older record: carry on as that record (already saved whole).
         turn.customer = result.customer
         turn.customer_before = snapshot(result.customer)
         turn.conversation.customer = result.customer
     turn.say("phone_saved", phone=phone, merged=result.merged_from is not None)
+    return True
 
 
 # -- confirmation --
@@ -317,7 +322,9 @@ async def confirm_answer(turn: Turn) -> None:
     if not can_order(turn):
         return
     line = current_line(turn)
-    if line is None or not line.complete:
+    if line is None or next_step(turn, line) != "order_confirm":
+        # Something went missing since the question (the number moved to its proven
+        # owner, the product left the catalog): ask for it again.
         await advance(turn)
         return
     if line.product.price != turn.data.get("shown_price"):

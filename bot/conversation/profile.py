@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.conversation.menu import show_menu
-from bot.conversation.onboarding import clean_name
+from bot.conversation.onboarding import clean_city, clean_name
 from bot.conversation.ordering import MAX_ADDRESS, clean_address, use_phone
 from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn, pick
@@ -50,13 +50,12 @@ async def value_answer(turn: Turn) -> None:
     field = turn.data.get("field") or "name"
     text = turn.text
     if field == "phone":
-        phone = turn.inbound.verified_phone or try_normalize_phone(text)
+        phone = try_normalize_phone(text)  # typed: unproven (a contact goes to the engine)
         if phone is None:
             turn.say("bad_phone")
             return
-        await use_phone(turn, phone, verified=turn.inbound.verified_phone is not None)
-        if turn.data.get("ship_phone"):
-            # Someone else's number: not linked, and not said whose it is.
+        if not await use_phone(turn, phone, verified=False):
+            # Not linked (someone else's, or over a proven number), and not said why.
             turn.say("phone_not_linked")
         await show_menu(turn)
         return
@@ -66,7 +65,7 @@ async def value_answer(turn: Turn) -> None:
             turn.say("bad_address", max=MAX_ADDRESS)
             return
     else:
-        value = clean_name(text)
+        value = clean_city(text) if field == "city" else clean_name(text)
         if value is None:
             turn.say("bad_city" if field == "city" else "bad_name", max=80)
             return

@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.conversation.intents import NEGATIONS, NO, YES, YES_WORDS, normalize
+from bot.conversation.intents import (
+    NEGATIONS,
+    NO,
+    POLITE,
+    WITH_A_NO,
+    YES,
+    YES_WORDS,
+    normalize,
+)
 from bot.inbound import Inbound, Reply
 from crm_core.catalog import Catalog, words
 from crm_core.models import Conversation, Customer
@@ -72,19 +80,29 @@ class Turn:
 
     def yes_or_no(self, yes_key: str, no_key: str) -> bool | None:
         """The answer to a yes-or-no question whose buttons are ``yes_key``, ``no_key``;
-        None when it is neither, or both ("ya ga boleh lah"): ask again, never guess."""
-        word = normalize(self.text)
+        None when it is neither, a question ("ok?"), or both ("ya ga boleh lah"): ask
+        again, never guess."""
+        raw = self.text.strip()
+        word = normalize(raw)
         yes, no = self.labels(yes_key, no_key)
-        chosen = pick(self.text, (yes, no), loose=False)
-        if chosen == no or word in NO or self.is_label(self.text, no_key):
+        chosen = pick(raw, (yes, no), loose=False)
+        if chosen == no or word in NO or self.is_label(raw, no_key):
             return False
-        tokens = words(word)
-        if any(token in NEGATIONS for token in tokens):
-            return None
-        if chosen == yes or word in YES or self.is_label(self.text, yes_key):
+        if chosen == yes or self.is_label(raw, yes_key):
             return True
-        if tokens and all(token in YES_WORDS for token in tokens):
-            return True  # "iya boleh", "ok ya"
+        tokens = words(word)
+        if not tokens or raw.endswith("?"):
+            return None
+        if any(token in NEGATIONS for token in tokens):
+            # "tidak mau", "ga usah", "tidak, terima kasih" are a no; "ya ga boleh" is not
+            # clear either way.
+            return False if all(t in NEGATIONS or t in WITH_A_NO for t in tokens) else None
+        if word in YES:
+            return True
+        if any(t in YES_WORDS for t in tokens) and all(
+            t in YES_WORDS or t in POLITE for t in tokens
+        ):
+            return True  # "iya kak", "ok ya", "pesan"
         return None
 
 
