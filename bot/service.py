@@ -25,7 +25,9 @@ def build_engine(settings: Settings) -> Engine:
     problems = texts.check()
     if problems:
         raise TemplateProblem("; ".join(problems))
-    return Engine(texts, default_language=settings.locale)
+    return Engine(
+        texts, default_language=settings.locale, contact_cooldown=settings.contact_cooldown
+    )
 
 
 def build_telegram(settings: Settings, engine: Engine) -> Any:

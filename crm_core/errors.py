@@ -4,7 +4,9 @@
     ├── SettingsError        a setting is missing or malformed; names the setting
     ├── StoreError           the store cannot be opened or brought up to date
     └── InputError           what a person typed or uploaded cannot be used; says why
-        └── CatalogRowError  one row of a catalog file, with its row number
+        ├── CatalogRowError  one row of a catalog file, with its row number
+        ├── NotFound         nobody matches a customer reference
+        └── Ambiguous        several customers match; carries them, to list
 
 Each carries a message a person can act on; none is shown to a customer as a traceback.
 """
@@ -31,3 +33,14 @@ class CatalogRowError(InputError):
         super().__init__(f"row {row}: {reason}")
         self.row = row
         self.reason = reason
+
+
+class NotFound(InputError):
+    pass
+
+
+class Ambiguous(InputError):
+    def __init__(self, reference: str, matches: list[object]) -> None:
+        super().__init__(f"{len(matches)} customers match {reference!r}")
+        self.reference = reference
+        self.matches = matches

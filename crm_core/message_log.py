@@ -40,7 +40,7 @@ def inbound_message(
     )
 
 
-def outbound_message(customer_id: int, channel: str, body: str, now: datetime) -> Message:
+def outbound_message(customer_id: int | None, channel: str, body: str, now: datetime) -> Message:
     return Message(
         customer_id=customer_id,
         channel=channel,

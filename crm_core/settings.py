@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +15,16 @@ from dotenv import dotenv_values
 from crm_core.errors import SettingsError
 
 LANGUAGES = ("id", "en")
+_DURATION = re.compile(r"^\s*(\d{1,5})\s*([mhd])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(setting: str, text: str) -> timedelta:
+    """``90m``, ``72h``, ``3d``."""
+    match = _DURATION.match(text)
+    if match is None or int(match.group(1)) == 0:
+        raise SettingsError(f"{setting} must be a duration such as 72h, 3d or 90m, not {text!r}")
+    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,7 @@ class Settings:
     twilio_whatsapp_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
     whatsapp_rate: float = 80.0  # messages a second from one sender: Twilio's default
+    contact_cooldown: timedelta = timedelta(hours=72)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -77,6 +90,9 @@ class Settings:
                 "TWILIO_WHATSAPP_RATE must be messages a second, above 0 and at most 1000, "
                 f"not {rate_text!r}"
             )
+        cooldown = parse_duration(
+            "LANGGAN_CONTACT_COOLDOWN", get("LANGGAN_CONTACT_COOLDOWN", "72h") or "72h"
+        )
         port_text = get("LANGGAN_HTTP_PORT", "8080") or "8080"
         if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"LANGGAN_HTTP_PORT must be a port number, not {port_text!r}")
@@ -98,6 +114,7 @@ class Settings:
             twilio_whatsapp_from=get("TWILIO_WHATSAPP_FROM"),
             twilio_api_url=(get("TWILIO_API_URL", cls.twilio_api_url) or "").rstrip("/"),
             whatsapp_rate=whatsapp_rate,
+            contact_cooldown=cooldown,
         )
         settings.check()
         return settings

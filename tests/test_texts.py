@@ -21,11 +21,23 @@ ORDER = SimpleNamespace(
     items=[ITEM],
 )
 CUSTOMER = SimpleNamespace(
-    name="Budi",
-    display_name="Budi",
-    city="Bandung",
-    address="Jl. Merdeka 10",
-    phone="+6281234567890",
+    id=7, name="Budi", display_name="Budi", city="Bandung", address="Jl. Merdeka 10",
+    phone="+6281234567890", phone_verified=True, email="budi@contoh.com", language="id",
+    lead_source="instagram", consent_marketing=True, opted_out_at=None, blacklisted=True,
+    blacklist_reason="fake buyer", orders_count=1, total_spent=150_000,
+    last_order_at=datetime(2026, 11, 1, 20, 0, tzinfo=UTC), last_contacted_by="Ani",
+    last_contacted_at=datetime(2026, 11, 1, 21, 0, tzinfo=UTC),
+)  # fmt: skip
+COMMAND = SimpleNamespace(name="cari", alias="find", admin_only=True)
+NOTE = SimpleNamespace(
+    created_at=datetime(2026, 11, 1, tzinfo=UTC), author="Ani", body="suka hitam"
+)
+CARD = SimpleNamespace(
+    customer=CUSTOMER, tags=["vip"], notes=[NOTE], assigned=None,
+    cooldown_until=datetime(2026, 11, 4, 21, 0, tzinfo=UTC),
+)  # fmt: skip
+MESSAGE = SimpleNamespace(
+    created_at=datetime(2026, 11, 1, tzinfo=UTC), direction="in", body="halo", kind="text"
 )
 CONTEXT = {
     "customer": CUSTOMER,
@@ -44,6 +56,18 @@ CONTEXT = {
     "field": "city",
     "field_label": "Kota",
     "value": "Cimahi",
+    "command": COMMAND,
+    "commands": [COMMAND],
+    "word": "x",
+    "matches": [CUSTOMER],
+    "reference": "budi",
+    "text": "budi",
+    "card": CARD,
+    "messages": [MESSAGE],
+    "action": "note",
+    "tag": "vip",
+    "before": None,
+    "found": SimpleNamespace(customers=[CUSTOMER], total=11, page=1, pages=2),
 }
 
 

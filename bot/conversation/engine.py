@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import unicodedata
+from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
+
+from bot.agents.handle import handle_command
 
 # Flow modules register their states on import.
 from bot.conversation import menu, ordering, profile
@@ -20,6 +23,7 @@ from bot.conversation.intents import Intent, recognise
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply
+from crm_core.agents import recognise as recognise_agent
 from crm_core.catalog import Catalog, CatalogCache, match_order_text
 from crm_core.customers import (
     find_conversation,
@@ -29,7 +33,7 @@ from crm_core.customers import (
     start_conversation,
 )
 from crm_core.message_log import inbound_message, outbound_message
-from crm_core.models import Conversation
+from crm_core.models import Agent, Conversation
 from crm_core.store import is_transient
 from message_templates import Texts
 
@@ -50,10 +54,12 @@ class Engine:
         *,
         default_language: str = "id",
         catalog: CatalogCache | None = None,
+        contact_cooldown: timedelta = timedelta(hours=72),
     ) -> None:
         self.texts = texts
         self.default_language = default_language
         self.catalog = catalog or CatalogCache()
+        self.contact_cooldown = contact_cooldown
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         catalog = await self.catalog.get()
@@ -82,6 +88,11 @@ class Engine:
 
     async def _handle(self, inbound: Inbound, catalog: Catalog) -> list[Reply]:
         now = inbound.received_at
+        if inbound.text.lstrip().startswith("/"):
+            # Only a slash command can be an agent's: one look-up, for those alone.
+            agent = await recognise_agent(inbound.telegram_id, inbound.verified_phone)
+            if agent is not None:
+                return await self._agent_command(agent, inbound)
         conversation = await self._conversation(inbound)
         customer = conversation.customer
         logged = inbound_message(
@@ -117,6 +128,24 @@ class Engine:
             logged = outbound_message(turn.customer.id, inbound.channel, reply.text, now)
             await logged.save()
             replies.append(dataclasses.replace(reply, message_id=logged.id))
+        return replies
+
+    async def _agent_command(self, agent: Agent, inbound: Inbound) -> list[Reply]:
+        """An agent's command: logged like any message (and deduplicated the same way),
+        but on no customer's record."""
+        now = inbound.received_at
+        logged = inbound_message(
+            None, inbound.channel, inbound.text, now, external_id=inbound.external_id
+        )
+        try:
+            await logged.save()
+        except IntegrityError:
+            raise Duplicate from None
+        replies = []
+        for reply in await handle_command(agent, inbound, self.texts, self.contact_cooldown):
+            out = outbound_message(None, inbound.channel, reply.text, now)
+            await out.save()
+            replies.append(dataclasses.replace(reply, message_id=out.id))
         return replies
 
     async def _conversation(self, inbound: Inbound) -> Conversation:

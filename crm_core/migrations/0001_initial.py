@@ -11,6 +11,36 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='Agent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=80)),
+                ('role', fields.CharField(default='agent', max_length=8)),
+                ('telegram_id', fields.BigIntField(null=True, unique=True)),
+                ('phone', fields.CharField(null=True, unique=True, max_length=20)),
+                ('language', fields.CharField(default='id', max_length=2)),
+                ('active', fields.BooleanField(default=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('removed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'agent', 'app': 'langgan', 'pk_attr': 'id', 'table_description': 'A sales agent or the owner, recognised by their Telegram id or WhatsApp number.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AuditEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('agent', fields.ForeignKeyField('langgan.Agent', source_field='agent_id', null=True, db_constraint=True, to_field='id', related_name='audit_events', on_delete=OnDelete.SET_NULL)),
+                ('actor', fields.CharField(max_length=80)),
+                ('action', fields.CharField(db_index=True, max_length=40)),
+                ('customer_id', fields.IntField(null=True, db_index=True)),
+                ('detail', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'audit_event', 'app': 'langgan', 'pk_attr': 'id', 'table_description': 'Who did what to whom, and when. Rows are only ever added.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Customer',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -45,6 +75,7 @@ class Migration(migrations.Migration):
                 ('last_inbound_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('last_contacted_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
                 ('last_contacted_by', fields.CharField(null=True, max_length=80)),
+                ('assigned_agent_id', fields.IntField(null=True, db_index=True)),
                 ('merged_into', fields.ForeignKeyField('langgan.Customer', source_field='merged_into_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
@@ -97,6 +128,17 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='CustomerTag',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('customer', fields.ForeignKeyField('langgan.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='tags', on_delete=OnDelete.CASCADE)),
+                ('name', fields.CharField(db_index=True, max_length=40)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'customer_tag', 'app': 'langgan', 'unique_together': (('customer_id', 'name'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Message',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -122,6 +164,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('customer', fields.ForeignKeyField('langgan.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='notes', on_delete=OnDelete.CASCADE)),
                 ('author', fields.CharField(max_length=80)),
+                ('agent_id', fields.IntField(null=True)),
                 ('body', fields.TextField(unique=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],

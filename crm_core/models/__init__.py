@@ -13,12 +13,16 @@ from crm_core.models.customers import (
 )
 from crm_core.models.messaging import Conversation, Message
 from crm_core.models.orders import Order, OrderItem, OrderStatusChange
+from crm_core.models.staff import Agent, AuditEvent, CustomerTag
 
 __all__ = [
+    "Agent",
+    "AuditEvent",
     "ConsentEvent",
     "Conversation",
     "Customer",
     "CustomerMerge",
+    "CustomerTag",
     "Message",
     "Note",
     "Order",

@@ -52,6 +52,7 @@ class Customer(Model):
     last_contacted_at = fields.DatetimeField(null=True, db_index=True)
     last_contacted_by = fields.CharField(max_length=80, null=True)
 
+    assigned_agent_id = fields.IntField(null=True, db_index=True)  # who handles them
     merged_into: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -88,7 +89,8 @@ class Note(Model):
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name="notes", on_delete=fields.CASCADE
     )
-    author = fields.CharField(max_length=80)
+    author = fields.CharField(max_length=80)  # the agent's name when they wrote it
+    agent_id = fields.IntField(null=True)
     body = fields.TextField()
     created_at = fields.DatetimeField()
 

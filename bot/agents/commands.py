@@ -1,0 +1,74 @@
+"""The agents' commands: Indonesian names with English aliases, one registry, one
+dispatcher that turns domain errors into answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.agents.turn import AgentTurn
+from crm_core.errors import Ambiguous, InputError, NotFound
+
+Handler = Callable[[AgentTurn, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # Indonesian, as listed in /bantuan
+    alias: str  # English
+    handler: Handler
+    admin_only: bool = False
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, alias: str, *, admin_only: bool = False) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        entry = Command(name, alias, handler, admin_only)
+        COMMANDS[name] = COMMANDS[alias] = entry
+        return handler
+
+    return register
+
+
+class Usage(Exception):
+    """The command was given without what it needs: show how it is used."""
+
+
+def parse(text: str) -> tuple[str, str] | None:
+    """``/cari budi`` -> ("cari", "budi"); Telegram's ``/cari@toko_bot`` form too."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    word, _, rest = stripped[1:].partition(" ")
+    return word.split("@", 1)[0].casefold(), rest.strip()
+
+
+async def run(turn: AgentTurn, word: str, args: str) -> None:
+    entry = COMMANDS.get(word)
+    if entry is None:
+        turn.say("agent_unknown", word=word)
+        return
+    if entry.admin_only and not turn.agent.is_admin:
+        turn.say("agent_admin_only", command=entry)
+        return
+    try:
+        await entry.handler(turn, args)
+    except Usage:
+        turn.say("agent_usage", command=entry)
+    except Ambiguous as exc:
+        turn.say("agent_ambiguous", reference=exc.reference, matches=exc.matches)
+    except NotFound:
+        turn.say("agent_not_found", reference=args)
+    except InputError as exc:
+        turn.say("agent_refused", reason=str(exc))
+
+
+def split_reference(args: str) -> tuple[str, str]:
+    """``PELANGGAN: text`` or ``ID_OR_PHONE text``: the customer, then the rest."""
+    if ":" in args:
+        reference, _, rest = args.partition(":")
+        return reference.strip(), rest.strip()
+    reference, _, rest = args.partition(" ")
+    return reference.strip(), rest.strip()

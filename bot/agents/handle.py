@@ -1,0 +1,25 @@
+"""Running one agent command inside the engine's transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+# Command modules register their commands on import.
+from bot.agents import lookup, records  # noqa: F401
+from bot.agents.commands import parse, run
+from bot.agents.turn import AgentTurn
+from bot.inbound import Inbound, Reply
+from crm_core.models import Agent
+from message_templates import Texts
+
+
+async def handle_command(
+    agent: Agent, inbound: Inbound, texts: Texts, cooldown: timedelta
+) -> list[Reply]:
+    turn = AgentTurn(agent, inbound, inbound.received_at, texts, cooldown)
+    parsed = parse(inbound.text)
+    if parsed is None:
+        turn.say("agent_unknown", word="")
+    else:
+        await run(turn, *parsed)
+    return turn.replies

@@ -1,0 +1,46 @@
+"""Looking customers up: /bantuan, /cari, /pelanggan, /riwayat."""
+
+from __future__ import annotations
+
+from bot.agents.commands import COMMANDS, Usage, command
+from bot.agents.turn import AgentTurn
+from crm_core.directory import resolve, search
+from crm_core.staff_actions import card, history
+
+
+@command("bantuan", "help")
+async def show_help(turn: AgentTurn, args: str) -> None:
+    commands = {id(c): c for c in COMMANDS.values()}.values()
+    turn.say(
+        "agent_help", commands=[c for c in commands if turn.agent.is_admin or not c.admin_only]
+    )
+
+
+@command("cari", "find")
+async def find(turn: AgentTurn, args: str) -> None:
+    words = args.split()
+    page = 1
+    if len(words) > 1 and words[-1].isdecimal() and int(words[-1]) <= 999:
+        page = int(words.pop())
+    text = " ".join(words)
+    if not text:
+        raise Usage
+    found = await search(text, page)
+    turn.say("agent_search", text=text, found=found)
+
+
+@command("pelanggan", "customer")
+async def show_card(turn: AgentTurn, args: str) -> None:
+    if not args:
+        raise Usage
+    customer = await resolve(args)
+    turn.say("agent_card", card=await card(turn.agent, customer, turn.now, turn.cooldown))
+
+
+@command("riwayat", "history")
+async def show_history(turn: AgentTurn, args: str) -> None:
+    if not args:
+        raise Usage
+    customer = await resolve(args)
+    orders, messages = await history(turn.agent, customer, turn.now)
+    turn.say("agent_history", customer=customer, orders=orders, messages=messages)

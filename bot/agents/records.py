@@ -1,0 +1,74 @@
+"""Changing a customer's record: /catat, /tag, /untag, /blacklist, /unblacklist, /klaim."""
+
+from __future__ import annotations
+
+from bot.agents.commands import Usage, command, split_reference
+from bot.agents.turn import AgentTurn
+from crm_core.directory import resolve
+from crm_core.staff_actions import add_note, add_tag, claim, remove_tag, set_blacklisted
+
+
+@command("catat", "note")
+async def note(turn: AgentTurn, args: str) -> None:
+    reference, text = split_reference(args)
+    if not reference or not text:
+        raise Usage
+    customer = await resolve(reference)
+    await add_note(turn.agent, customer, text, turn.now)
+    turn.say("agent_done", action="note", customer=customer)
+
+
+def _tag_args(args: str) -> tuple[str, str]:
+    """``CUSTOMER tag``: the tag is the last word, the customer everything before it."""
+    if ":" in args:
+        return split_reference(args)
+    reference, _, tag = args.rpartition(" ")
+    return reference.strip(), tag.strip()
+
+
+@command("tag", "tag")
+async def tag(turn: AgentTurn, args: str) -> None:
+    reference, text = _tag_args(args)
+    if not reference or not text:
+        raise Usage
+    customer = await resolve(reference)
+    name = await add_tag(turn.agent, customer, text, turn.now)
+    turn.say("agent_done", action="tag", customer=customer, tag=name)
+
+
+@command("untag", "untag")
+async def untag(turn: AgentTurn, args: str) -> None:
+    reference, text = _tag_args(args)
+    if not reference or not text:
+        raise Usage
+    customer = await resolve(reference)
+    removed = await remove_tag(turn.agent, customer, text, turn.now)
+    turn.say("agent_done", action="untag" if removed else "untag_none", customer=customer, tag=text)
+
+
+@command("blacklist", "blacklist")
+async def blacklist(turn: AgentTurn, args: str) -> None:
+    reference, reason = split_reference(args)
+    if not reference or not reason:
+        raise Usage
+    customer = await resolve(reference)
+    await set_blacklisted(turn.agent, customer, True, reason, turn.now)
+    turn.say("agent_done", action="blacklist", customer=customer)
+
+
+@command("unblacklist", "unblacklist", admin_only=True)
+async def unblacklist(turn: AgentTurn, args: str) -> None:
+    if not args:
+        raise Usage
+    customer = await resolve(args)
+    await set_blacklisted(turn.agent, customer, False, "", turn.now)
+    turn.say("agent_done", action="unblacklist", customer=customer)
+
+
+@command("klaim", "claim")
+async def take(turn: AgentTurn, args: str) -> None:
+    if not args:
+        raise Usage
+    customer = await resolve(args)
+    before = await claim(turn.agent, customer, turn.now)
+    turn.say("agent_done", action="claim", customer=customer, before=before)

@@ -1,0 +1,105 @@
+"""The shop's agents: registering them, recognising them, and the audit of what they do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from crm_core.errors import InputError
+from crm_core.models import Agent, AuditEvent
+from crm_core.models.staff import ROLES
+from crm_core.phones import normalize_phone
+
+
+async def add_agent(
+    name: str,
+    now: datetime,
+    *,
+    telegram_id: int | None = None,
+    phone: str | None = None,
+    role: str = "agent",
+    language: str = "id",
+) -> Agent:
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 80:
+        raise InputError("the name must be 1 to 80 characters")
+    if role not in ROLES:
+        raise InputError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+    if (telegram_id is None) == (phone is None):
+        raise InputError("give exactly one of --telegram-id and --phone")
+    if telegram_id is not None and telegram_id <= 0:
+        raise InputError("a Telegram id is a positive number (the agent's user id)")
+    e164 = normalize_phone(phone) if phone is not None else None
+    taken = (
+        await Agent.filter(active=True)
+        .filter(**({"telegram_id": telegram_id} if telegram_id is not None else {"phone": e164}))
+        .first()
+    )
+    if taken is not None:
+        raise InputError(
+            f"that {'Telegram id' if telegram_id else 'phone'} is already {taken.name}"
+        )
+    # A removed agent's row keeps its history; the identity is freed for a new one.
+    if telegram_id is not None:
+        await Agent.filter(active=False, telegram_id=telegram_id).update(telegram_id=None)
+    else:
+        await Agent.filter(active=False, phone=e164).update(phone=None)
+    agent = await Agent.create(
+        name=name, role=role, telegram_id=telegram_id, phone=e164, language=language,
+        created_at=now,
+    )  # fmt: skip
+    await audit(None, "agent.add", now, actor="cli", agent_id=agent.id, name=name, role=role)
+    return agent
+
+
+async def remove_agent(reference: str, now: datetime) -> Agent:
+    agent = await find_agent_by_reference(reference)
+    agent.active, agent.removed_at = False, now
+    await agent.save(update_fields=["active", "removed_at"])
+    await audit(None, "agent.remove", now, actor="cli", agent_id=agent.id, name=agent.name)
+    return agent
+
+
+async def find_agent_by_reference(reference: str) -> Agent:
+    """An active agent by id, Telegram id, phone or exact name (for the command line)."""
+    text = reference.strip()
+    query = Agent.filter(active=True)
+    candidates = []
+    if text.lstrip("#").isdecimal():
+        number = int(text.lstrip("#"))
+        candidates = await query.filter(id=number) or await query.filter(telegram_id=number)
+    if not candidates and any(ch.isdigit() for ch in text):
+        try:
+            candidates = await query.filter(phone=normalize_phone(text))
+        except InputError:
+            candidates = []
+    if not candidates:
+        candidates = [a for a in await query if a.name.casefold() == text.casefold()]
+    if len(candidates) != 1:
+        raise InputError(f"no single active agent matches {reference!r}; see `langgan agent list`")
+    return candidates[0]
+
+
+async def recognise(telegram_id: int | None, phone: str | None) -> Agent | None:
+    """The active agent behind a chat, by what the channel vouches for: the Telegram
+    user id, or the number (a WhatsApp sender)."""
+    if telegram_id is not None:
+        return await Agent.filter(active=True, telegram_id=telegram_id).first()
+    if phone is not None:
+        return await Agent.filter(active=True, phone=phone).first()
+    return None
+
+
+async def audit(
+    agent: Agent | None,
+    action: str,
+    now: datetime,
+    *,
+    customer_id: int | None = None,
+    actor: str | None = None,
+    **detail: Any,
+) -> None:
+    await AuditEvent.create(
+        agent=agent, actor=actor or (agent.name if agent else "system"), action=action,
+        customer_id=customer_id, detail=detail, at=now,
+    )  # fmt: skip

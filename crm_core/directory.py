@@ -1,0 +1,73 @@
+"""Finding customers for the shop's staff: by a reference (id, phone or name) and by a
+search across name, phone, city and tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from crm_core.errors import Ambiguous, NotFound
+from crm_core.models import Customer
+from crm_core.phones import try_normalize_phone
+
+PAGE_SIZE = 10
+LIVE = Q(merged_into_id__isnull=True)  # a folded record is not a customer any more
+
+
+async def resolve(reference: str) -> Customer:
+    """``#12`` or ``12`` (the id), a phone in any form, or a name: exactly one customer,
+    else NotFound, or Ambiguous with the matches to list."""
+    text = " ".join(reference.split())
+    if not text:
+        raise NotFound("no customer given")
+    number = text.removeprefix("#")
+    if number.isdecimal() and len(number) <= 9:
+        found = await Customer.filter(LIVE, id=int(number)).first()
+        if found is not None:
+            return found
+    phone = try_normalize_phone(text)
+    if phone is not None:
+        found = await Customer.filter(LIVE, phone=phone).first()
+        if found is not None:
+            return found
+    named = await Customer.filter(LIVE, name__icontains=text[:80]).order_by("id").limit(11)
+    exact = [c for c in named if (c.name or "").casefold() == text.casefold()]
+    if len(exact) == 1:
+        return exact[0]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise Ambiguous(text, list(named))
+    raise NotFound(f"no customer matches {text!r}")
+
+
+@dataclass(frozen=True)
+class Page:
+    customers: list[Customer]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+async def search(text: str, page: int = 1) -> Page:
+    """Customers whose name, phone, city or a tag holds ``text``, newest first."""
+    fragment = " ".join(text.split())[:80]
+    digits = "".join(ch for ch in fragment if ch.isdecimal())
+    match = (
+        Q(name__icontains=fragment)
+        | Q(display_name__icontains=fragment)
+        | Q(city__icontains=fragment)
+        | Q(tags__name__icontains=fragment)
+    )
+    if len(digits) >= 4:
+        # "0812 3456" and "+62812..." both hold the local digits after the leading 0.
+        match |= Q(phone__contains=digits.lstrip("0"))
+    query = Customer.filter(LIVE).filter(match).distinct()
+    total = await query.count()
+    page = max(1, page)
+    rows = await query.order_by("-id").offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    return Page(list(rows), total, page)
