@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bot import logs
+from bot import cli_staff, logs
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--as",
         dest="as_who",
         metavar="PHONE_OR_NAME",
-        help="who you are: a phone number, or any name (default: demo)",
+        help="who you are: a phone number, an agent's name, or any name (default: demo)",
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
 
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("file", nargs="?", type=Path, help="the CSV file")
     source.add_argument("--sample", action="store_true", help="load the sample catalog")
     product_commands.add_parser("list", help="show the catalog")
+    cli_staff.add_parsers(commands)
     return parser
 
 
@@ -88,6 +89,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _import_products(args.file, sample=args.sample)
         if args.command == "products" and args.products_command == "list":
             return await _list_products()
+        if args.command in ("agent", "audit"):
+            return await cli_staff.dispatch(args, settings.locale, settings.tz)
     raise AssertionError(f"unhandled command {args}")
 
 
@@ -99,7 +102,7 @@ def _auto_migrate(settings: Settings) -> bool:
 
 async def _chat(settings: Settings, as_who: str | None) -> int:
     from bot.service import build_engine
-    from bot.terminal_chat import chat
+    from bot.terminal_chat import chat, identity
     from crm_core.models import Product
 
     engine = build_engine(settings)
@@ -108,7 +111,7 @@ async def _chat(settings: Settings, as_who: str | None) -> int:
             "[yellow]The catalog is empty.[/] Load the sample with "
             "[bold]langgan products import --sample[/] (or your own CSV), then chat again.\n"
         )
-    await chat(engine, as_who, input, lambda text: print(text, flush=True))
+    await chat(engine, await identity(as_who), input, lambda text: print(text, flush=True))
     return 0
 
 

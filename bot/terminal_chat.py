@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
 from bot.plain_text import numbered
+from crm_core.agents import find_agent_by_reference
+from crm_core.errors import InputError
 from crm_core.phones import try_normalize_phone
 
 QUIT_WORDS = {"/quit", "/exit", "/keluar", "keluar"}
@@ -22,23 +25,37 @@ def render(reply: Reply) -> str:
     return text
 
 
-def identity(as_who: str | None) -> tuple[str, str | None]:
-    """The terminal sender and, when ``--as`` is a phone number, that phone (the person
-    at the keyboard is vouching for it, as WhatsApp vouches for its sender)."""
+@dataclass(frozen=True)
+class Identity:
+    """Who is at the keyboard, and what they vouch for, as a channel would."""
+
+    sender: str
+    phone: str | None = None
+    telegram_id: int | None = None
+
+
+async def identity(as_who: str | None) -> Identity:
+    """``--as``: an agent (by name, phone or Telegram id), a phone number (the person at
+    the keyboard vouches for it, as WhatsApp vouches for its sender), or any name."""
     if not as_who:
-        return "demo", None
+        return Identity("demo")
+    try:
+        agent = await find_agent_by_reference(as_who)
+    except InputError:
+        agent = None
+    if agent is not None:
+        return Identity(f"agent:{agent.id}", agent.phone, agent.telegram_id)
     phone = try_normalize_phone(as_who)
-    return (phone, phone) if phone else (as_who.strip()[:64], None)
+    return Identity(phone, phone) if phone else Identity(as_who.strip()[:64])
 
 
 async def chat(
     engine: Engine,
-    as_who: str | None,
+    who: Identity,
     read: Callable[[str], str],
     write: Callable[[str], None],
 ) -> None:
-    sender, phone = identity(as_who)
-    write(f"Langgan chat as {sender}. Type /quit to leave.\n")
+    write(f"Langgan chat as {who.sender}. Type /quit to leave.\n")
     while True:
         try:
             text = read("> ")
@@ -49,11 +66,12 @@ async def chat(
             return
         inbound = Inbound(
             channel="terminal",
-            sender=sender,
+            sender=who.sender,
             text=text,
             external_id=uuid.uuid4().hex,
             received_at=datetime.now(UTC),
-            verified_phone=phone,
+            verified_phone=who.phone,
+            telegram_id=who.telegram_id,
         )
         for reply in await engine.handle(inbound):
             write(render(reply) + "\n")

@@ -60,10 +60,11 @@ async def remove_agent(reference: str, now: datetime) -> Agent:
     return agent
 
 
-async def find_agent_by_reference(reference: str) -> Agent:
-    """An active agent by id, Telegram id, phone or exact name (for the command line)."""
+async def find_agent_by_reference(reference: str, *, include_removed: bool = False) -> Agent:
+    """An active agent by id, Telegram id, phone or exact name (for the command line);
+    ``include_removed`` finds former agents too, for the audit log."""
     text = reference.strip()
-    query = Agent.filter(active=True)
+    query = Agent.all() if include_removed else Agent.filter(active=True)
     candidates = []
     if text.lstrip("#").isdecimal():
         number = int(text.lstrip("#"))
@@ -76,7 +77,8 @@ async def find_agent_by_reference(reference: str) -> Agent:
     if not candidates:
         candidates = [a for a in await query if a.name.casefold() == text.casefold()]
     if len(candidates) != 1:
-        raise InputError(f"no single active agent matches {reference!r}; see `langgan agent list`")
+        kind = "agent" if include_removed else "active agent"
+        raise InputError(f"no single {kind} matches {reference!r}; see `langgan agent list`")
     return candidates[0]
 
 

@@ -236,3 +236,25 @@ async def test_langgan_run_takes_whatsapp_and_answers_through_twilio(tmp_path: P
     finally:
         await fake.stop()
     assert "promo" in (fake.to("+6281234567890")[0].body or "")
+
+
+def test_agents_and_the_audit_log_from_the_command_line(tmp_path: Path):
+    assert langgan(tmp_path, "migrate").returncode == 0
+    added = langgan(
+        tmp_path, "agent", "add", "--name", "Ani", "--telegram-id", "555", "--role", "admin"
+    )
+    assert added.returncode == 0 and "Added admin #1 Ani" in added.stdout
+    again = langgan(tmp_path, "agent", "add", "--name", "Dua", "--telegram-id", "555")
+    assert again.returncode == 2 and "already Ani" in again.stderr
+    bad = langgan(tmp_path, "agent", "add", "--name", "X", "--phone", "12")
+    assert bad.returncode == 2 and "phone" in bad.stderr
+    listed = langgan(tmp_path, "agent", "list")
+    assert "Ani" in listed.stdout and "admin" in listed.stdout
+    session = langgan(tmp_path, "chat", "--as", "Ani", stdin="/cari siapa\n/quit\n")
+    assert "Tidak ada pelanggan" in session.stdout
+    removed = langgan(tmp_path, "agent", "remove", "Ani")
+    assert removed.returncode == 0 and "no more access" in removed.stdout
+    audit = langgan(tmp_path, "audit", "--agent", "Ani")  # a former agent's trail stays
+    assert "customer.search" in audit.stdout and "text=siapa" in audit.stdout
+    everything = langgan(tmp_path, "audit")
+    assert "agent.add" in everything.stdout and "agent.remove" in everything.stdout

@@ -302,3 +302,17 @@ async def test_the_handlers_mount_inside_a_bot_the_shop_already_runs(
     for user in (BUDI, BUDI + 1):
         texts = [s.text for s in fake_telegram.to(user)]
         assert texts[0] == "Buka 09.00-17.00" and "promo" in texts[1]
+
+
+async def test_an_agent_works_from_telegram(driver: Any, fake_telegram: FakeTelegram):
+    from crm_core.agents import add_agent
+
+    await add_agent("Ani", START, telegram_id=BUDI + 7)
+    for text in ("/start", "Ya", "Budi", "Bandung", "Lewati"):
+        await say(driver, text)
+    await say(driver, "/cari budi", user=BUDI + 7)
+    await say(driver, "/catat budi: suka hitam", user=BUDI + 7)
+    answers = [s.text for s in fake_telegram.to(BUDI + 7)]
+    assert "Budi, Bandung" in answers[0] and "tersimpan" in answers[1]
+    await say(driver, "/cari budi")  # the customer typing the same learns nothing
+    assert "Budi, Bandung" not in fake_telegram.to(BUDI)[-1].text

@@ -22,7 +22,7 @@ from bot.whatsapp.sender import TwilioSender
 from crm_core.catalog import CatalogCache
 from crm_core.models import Conversation, Customer, Message, Order
 from message_templates import Texts
-from tests.conftest import Chat, Sleeps, add_sample_catalog
+from tests.conftest import START, Chat, Sleeps, add_sample_catalog
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 
 PUBLIC_URL = "https://toko.example"
@@ -351,3 +351,16 @@ async def test_delivery_statuses_land_on_the_message(
 async def test_health_reports_whatsapp(client: TestClient):
     response = await client.get("/healthz")
     assert (await response.json())["channels"] == {"whatsapp": {"enabled": True}}
+
+
+async def test_an_agent_works_from_whatsapp(
+    client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
+):
+    from crm_core.agents import add_agent
+
+    await add_agent("Ani", START, phone="+6281377778888")
+    for text in ("halo", "1", "Siti", "Surabaya", "lewati"):
+        await say(client, channel, text)
+    await say(client, channel, "/pelanggan siti", phone="+6281377778888")
+    card = fake_twilio.to("+6281377778888")[-1].body or ""
+    assert "Siti" in card and "HP: +6281234567890" in card

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.agents.commands import COMMANDS, Usage, command
 from bot.agents.turn import AgentTurn
+from crm_core.agents import audit
 from crm_core.directory import resolve, search
 from crm_core.staff_actions import card, history
 
@@ -26,6 +27,7 @@ async def find(turn: AgentTurn, args: str) -> None:
     if not text:
         raise Usage
     found = await search(text, page)
+    await audit(turn.agent, "customer.search", turn.now, text=text, results=found.total)
     turn.say("agent_search", text=text, found=found)
 
 

@@ -1,0 +1,135 @@
+"""The agents' side: commands in their own chat, authorisation, the audit log."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.agents.commands import COMMANDS
+from bot.conversation import Engine
+from crm_core.agents import add_agent, remove_agent
+from crm_core.models import AuditEvent, Customer, CustomerTag, Note
+from tests.conftest import START, Chat
+
+ANI_TELEGRAM = 9001
+
+
+@pytest.fixture
+async def ani(engine: Engine) -> Chat:
+    """Ani, an agent, in her Telegram chat with the bot."""
+    await add_agent("Ani", START, telegram_id=ANI_TELEGRAM)
+    return Chat(engine, sender=str(ANI_TELEGRAM), display_name="Ani", telegram_id=ANI_TELEGRAM)
+
+
+@pytest.fixture
+async def budi(chat: Chat) -> Customer:
+    """A customer who onboarded and ordered, with a phone on record."""
+    await chat.onboard(name="Budi Santoso", city="Bandung")
+    await chat.to_confirmation("tote bag 2", phone="0812-3456-7890")
+    await chat.send("ya")
+    await chat.send("lewati")
+    return await Customer.get(name="Budi Santoso")
+
+
+async def test_find_card_and_history(ani: Chat, budi: Customer):
+    await ani.send("/cari bandung")
+    assert f"#{budi.id} Budi Santoso, Bandung, +6281234567890" in ani.text
+    await ani.send("/cari 3456")
+    assert "Budi Santoso" in ani.text
+    await ani.send(f"/pelanggan #{budi.id}")
+    assert "Pesanan: 1 · Total belanja: Rp70.000" in ani.text and "Izin promo: ya" in ani.text
+    await ani.send("/history 0812 3456 7890")
+    assert "2× Tote Bag Kanvas" in ani.text and "← ya" in ani.text
+    actions = await AuditEvent.filter(agent__name="Ani").values_list("action", flat=True)
+    assert list(actions) == [
+        "customer.search",
+        "customer.search",
+        "customer.view",
+        "customer.history",
+    ]
+
+
+async def test_notes_tags_blacklist_and_claim(ani: Chat, budi: Customer, chat: Chat):
+    await ani.send("/catat Budi Santoso: suka warna hitam, ukuran L")
+    await ani.send(f"/tag {budi.id} vip")
+    await ani.send(f"/tag {budi.id} Reseller Bandung")
+    await ani.send(f"/untag {budi.id}: reseller-bandung")
+    await ani.send(f"/klaim {budi.id}")
+    await ani.send(f"/pelanggan {budi.id}")
+    assert "Ani: suka warna hitam, ukuran L" in ani.text
+    assert "Tag: vip" in ani.text and "Ditangani: Ani" in ani.text
+    await ani.send("/cari vip")
+    assert "Budi Santoso" in ani.text
+
+    await ani.send(f"/blacklist {budi.id}: alamat palsu, tiga kali tidak dibayar")
+    assert "masuk blacklist" in ani.text
+    await chat.send("tote bag 1")
+    assert "tidak dapat menerima pesanan" in chat.text and "palsu" not in chat.text
+    await ani.send(f"/unblacklist {budi.id}")
+    assert "Hanya admin" in ani.text
+    assert (await Customer.get(id=budi.id)).blacklisted
+    assert [n.body for n in await Note.all()] == ["suka warna hitam, ukuran L"]
+    assert [t.name for t in await CustomerTag.all()] == ["vip"]
+
+
+async def test_an_admin_may_unblacklist(engine: Engine, budi: Customer):
+    await add_agent("Owner", START, telegram_id=1, role="admin")
+    owner = Chat(engine, sender="1", telegram_id=1)
+    await owner.send(f"/blacklist {budi.id}: salah kirim")
+    await owner.send(f"/unblacklist {budi.id}")
+    assert "keluar dari blacklist" in owner.text
+    assert not (await Customer.get(id=budi.id)).blacklisted
+
+
+async def test_bad_calls_get_clear_answers_and_change_nothing(ani: Chat, budi: Customer, engine):
+    other = Chat(engine, sender="2002", telegram_id=2002, display_name="Budi")
+    await other.onboard(name="Budi Hartono", city="Bogor")
+    await ani.send("/pelanggan budi")
+    assert "Ada 2 pelanggan yang cocok" in ani.text and "Budi Hartono" in ani.text
+    await ani.send("/pelanggan #999")
+    assert "Tidak ada pelanggan" in ani.text
+    await ani.send("/catat")
+    assert ani.text.startswith("Cara pakai: /catat")
+    await ani.send(f"/catat {budi.id}: " + "x" * 5000)
+    assert "at most 2000" in ani.text
+    await ani.send("/blacklist 1")
+    assert ani.text.startswith("Cara pakai: /blacklist")
+    await ani.send("/terbang")
+    assert "tidak dikenal" in ani.text
+    assert await Note.all().count() == 0
+    assert not (await Customer.get(id=budi.id)).blacklisted
+
+
+async def test_help_lists_every_command(ani: Chat):
+    await ani.send("/bantuan")
+    for name in {c.name for c in COMMANDS.values() if not c.admin_only}:
+        assert f"/{name}" in ani.text
+
+
+async def test_an_agent_writes_in_english_when_set(engine: Engine, budi: Customer):
+    await add_agent("Sam", START, phone="+6281377778888", language="en")
+    sam = Chat(engine, channel="whatsapp", sender="+6281377778888", verified_phone="+6281377778888")
+    await sam.send(f"/customer {budi.id}")
+    assert "Orders: 1 · Total spent: Rp70.000" in sam.text
+
+
+@pytest.mark.parametrize("word", sorted(COMMANDS))
+async def test_a_customer_typing_an_agent_command_learns_nothing(
+    chat: Chat, budi: Customer, word: str
+):
+    await Note.create(customer=budi, author="Ani", body="rahasia toko", created_at=START)
+    stranger = Chat(chat.engine, sender="3003", telegram_id=3003, display_name="Eve")
+    await stranger.onboard(name="Eve", city="Jakarta")
+    await stranger.send(f"/{word} {budi.id}: catatan")
+    assert "Budi" not in stranger.text and "3456" not in stranger.text
+    assert "rahasia" not in stranger.text and "Rp70.000" not in stranger.text
+    assert "belum mengerti" in stranger.text
+    assert await AuditEvent.all().count() == 0
+    assert await Note.all().count() == 1
+
+
+async def test_a_removed_agent_loses_access_at_once(ani: Chat, budi: Customer):
+    await ani.send(f"/pelanggan {budi.id}")
+    assert "Budi Santoso" in ani.text
+    await remove_agent("Ani", START)
+    await ani.send(f"/pelanggan {budi.id}")
+    assert "Budi Santoso" not in ani.text
