@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot import logs
 from bot.conversation import Engine
+from bot.dispatcher import Dispatcher
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
 from crm_core.settings import Settings
@@ -92,6 +93,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 await start_telegram(telegram, settings)
             if whatsapp is not None:
                 log.info("whatsapp takes messages at %s/webhooks/whatsapp", whatsapp.public_url)
+            senders = {"telegram": telegram, "whatsapp": whatsapp}
+            dispatcher = Dispatcher({k: v for k, v in senders.items() if v is not None})
+            dispatching = asyncio.create_task(dispatcher.run(stop))
             if telegram is None and whatsapp is None:
                 log.warning(
                     "no channel is configured: set TELEGRAM_BOT_TOKEN to open Telegram, or "
@@ -99,6 +103,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
                     "WhatsApp; the web server and health check still run"
                 )
             await stop.wait()
+            await dispatching
         finally:
             if telegram is not None:
                 await telegram.close()

@@ -111,6 +111,8 @@ async def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 async def add_sample_catalog() -> None:
+    if await Product.exists():
+        return
     for name, price, colours, sizes in (
         ("Kaos Polos", 75_000, ["Hitam", "Putih", "Navy"], ["S", "M", "L", "XL"]),
         ("Kemeja Batik", 150_000, ["Coklat", "Biru"], ["M", "L", "XL"]),

@@ -258,3 +258,25 @@ def test_agents_and_the_audit_log_from_the_command_line(tmp_path: Path):
     assert "customer.search" in audit.stdout and "text=siapa" in audit.stdout
     everything = langgan(tmp_path, "audit")
     assert "agent.add" in everything.stdout and "agent.remove" in everything.stdout
+
+
+async def test_langgan_run_delivers_an_agents_message_from_the_outbox(
+    tmp_path: Path, fake_telegram: FakeTelegram
+):
+    from datetime import UTC, datetime
+
+    from crm_core.agents import add_agent
+    from crm_core.store import open_store
+
+    settings, _ = service_settings(
+        tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake_telegram.url
+    )
+    async with open_store(settings.db_url):
+        await add_agent("Ani", datetime.now(UTC), telegram_id=99)
+    async with running(settings):
+        for text in ("/start", "ya", "Budi", "Bandung", "lewati"):
+            fake_telegram.queue_update(message_update(7, text))
+        await wait_for(lambda: len(fake_telegram.to(7)) >= 7)
+        fake_telegram.queue_update(message_update(99, "/kirim budi: Kaos hitam L ada lagi!"))
+        await wait_for(lambda: any("Kaos hitam L" in s.text for s in fake_telegram.to(7)))
+    assert "antrean" in fake_telegram.to(99)[0].text

@@ -68,6 +68,13 @@ CONTEXT = {
     "tag": "vip",
     "before": None,
     "found": SimpleNamespace(customers=[CUSTOMER], total=11, page=1, pages=2),
+    "channel": "telegram",
+    "refusal": SimpleNamespace(
+        reason="cooldown",
+        by="Ani",
+        at=datetime(2026, 11, 1, tzinfo=UTC),
+        until=datetime(2026, 11, 4, tzinfo=UTC),
+    ),
 }
 
 

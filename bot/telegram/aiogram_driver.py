@@ -4,12 +4,18 @@ runner for polling and webhooks."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import (
     KeyboardButton,
     Message,
@@ -19,6 +25,7 @@ from aiogram.types import (
 )
 
 from bot.conversation import Engine
+from bot.dispatcher import Delivery
 from bot.inbound import Reply
 from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
 
@@ -69,6 +76,20 @@ class AiogramDriver:
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(build_router(engine, **deliver_options))
         self._polling: asyncio.Task[None] | None = None
+
+    async def send_text(self, address: str, text: str, now: datetime) -> Delivery:
+        """A message the shop starts (from the outbox), to a private chat."""
+        try:
+            sent = await self.bot.send_message(
+                chat_id=int(address), text=to_html(text), parse_mode="HTML"
+            )
+        except TelegramRetryAfter as exc:
+            return Delivery("retry", error=f"flood control: retry after {exc.retry_after}s")
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            return Delivery("retry", error=type(exc).__name__)
+        except TelegramAPIError as exc:
+            return Delivery("failed", error=f"{type(exc).__name__}: {exc.message}")
+        return Delivery("sent", provider_id=provider_id(int(address), sent.message_id))
 
     async def feed(self, update: dict[str, Any]) -> None:
         """Handle one update from the webhook, to the end (replies sent)."""

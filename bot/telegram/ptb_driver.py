@@ -5,11 +5,11 @@ which checks the secret in constant time)."""
 from __future__ import annotations
 
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import RetryAfter
+from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import Engine
+from bot.dispatcher import Delivery
 from bot.inbound import Reply
 from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
 
@@ -91,6 +92,21 @@ class PtbDriver:
             await self.application.initialize()
             await self.application.start()
             self._started = True
+
+    async def send_text(self, address: str, text: str, now: datetime) -> Delivery:
+        """A message the shop starts (from the outbox), to a private chat."""
+        await self._start()
+        try:
+            sent = await self.application.bot.send_message(
+                chat_id=int(address), text=to_html(text), parse_mode="HTML"
+            )
+        except RetryAfter as exc:
+            return Delivery("retry", error=f"flood control: retry after {_seconds(exc)}s")
+        except (NetworkError, TimedOut) as exc:
+            return Delivery("retry", error=type(exc).__name__)
+        except TelegramError as exc:
+            return Delivery("failed", error=f"{type(exc).__name__}: {exc.message}")
+        return Delivery("sent", provider_id=provider_id(int(address), sent.message_id))
 
     async def feed(self, update: dict[str, Any]) -> None:
         """Handle one update from the webhook, to the end (replies sent)."""

@@ -12,6 +12,7 @@ from typing import Any
 from twilio.request_validator import RequestValidator
 
 from bot.conversation import Engine
+from bot.dispatcher import Delivery
 from bot.inbound import Reply
 from bot.plain_text import numbered
 from bot.whatsapp.inbound import CHANNEL, inbound_from_form
@@ -89,6 +90,20 @@ class WhatsAppChannel:
         await _record(logged.id, sent)
         await logged.refresh_from_db()
         return logged
+
+    async def send_text(self, address: str, text: str, now: datetime) -> Delivery:
+        """A message the shop starts (from the outbox): free text only inside the 24-hour
+        window of that chat; outside it, held for an approved template."""
+        chat = await Conversation.filter(channel=CHANNEL, address=address).first()
+        if chat is None or chat.last_inbound_at is None or now - chat.last_inbound_at >= WINDOW:
+            return Delivery(
+                "needs_template",
+                error="more than 24 hours since the customer's last WhatsApp message",
+            )
+        sent = await self.sender.send(address, body=text)
+        if sent.status in ("failed", "needs_template"):
+            return Delivery(sent.status, error_code=sent.error_code, error=sent.error)
+        return Delivery("sent", provider_id=sent.sid, provider_status=sent.status)
 
     async def status(self, form: Mapping[str, str]) -> bool:
         sid = form.get("MessageSid", "").strip()

@@ -99,6 +99,19 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Contact',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('customer', fields.ForeignKeyField('langgan.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='contacts', on_delete=OnDelete.CASCADE)),
+                ('by', fields.CharField(max_length=80)),
+                ('kind', fields.CharField(max_length=24)),
+                ('override_reason', fields.TextField(null=True, unique=False)),
+                ('at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'contact', 'app': 'langgan', 'indexes': [Index(fields=['customer_id', 'at'])], 'pk_attr': 'id', 'table_description': 'Every proactive message a customer was sent or is about to be: who decided it'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Conversation',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -199,6 +212,26 @@ class Migration(migrations.Migration):
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'order_status_change', 'app': 'langgan', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OutboxMessage',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('channel', fields.CharField(max_length=16)),
+                ('address', fields.CharField(max_length=64)),
+                ('customer_id', fields.IntField(null=True, db_index=True)),
+                ('body', fields.TextField(unique=False)),
+                ('status', fields.CharField(default='pending', db_index=True, max_length=16)),
+                ('attempts', fields.IntField(default=0)),
+                ('next_attempt_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('dedupe_key', fields.CharField(null=True, unique=True, max_length=120)),
+                ('message_id', fields.BigIntField(null=True)),
+                ('error', fields.TextField(null=True, unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'outbox', 'app': 'langgan', 'pk_attr': 'id', 'table_description': 'A message waiting to go out to a chat, sent by the dispatcher with retries. A'},
             bases=['Model'],
         ),
         ops.CreateModel(

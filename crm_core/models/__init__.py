@@ -13,12 +13,14 @@ from crm_core.models.customers import (
 )
 from crm_core.models.messaging import Conversation, Message
 from crm_core.models.orders import Order, OrderItem, OrderStatusChange
+from crm_core.models.outreach import Contact, OutboxMessage
 from crm_core.models.staff import Agent, AuditEvent, CustomerTag
 
 __all__ = [
     "Agent",
     "AuditEvent",
     "ConsentEvent",
+    "Contact",
     "Conversation",
     "Customer",
     "CustomerMerge",
@@ -28,5 +30,6 @@ __all__ = [
     "Order",
     "OrderItem",
     "OrderStatusChange",
+    "OutboxMessage",
     "Product",
 ]

@@ -1,0 +1,107 @@
+"""Reaching a customer from the agent's chat: /kirim (through the contact policy),
+/paksakirim (an admin setting the cooldown aside, with a reason), /balas (service to a
+customer who wrote in). Each message goes into the outbox in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.agents.commands import Usage, command, split_reference
+from bot.agents.turn import AgentTurn
+from crm_core.agents import audit
+from crm_core.contact_policy import claim
+from crm_core.directory import resolve
+from crm_core.errors import InputError
+from crm_core.models import Conversation, Customer
+from crm_core.outbox import enqueue
+
+MAX_TEXT = 1_000
+# WhatsApp allows free text only within 24 hours of the customer's last message.
+WHATSAPP_WINDOW = timedelta(hours=24)
+# /balas answers someone who wrote in: within a week, else it is a new contact.
+SERVICE_WINDOW = timedelta(days=7)
+
+
+async def _chat_of(turn: AgentTurn, customer: Customer, *, service: bool) -> Conversation:
+    """The chat the customer used last, where a message from the shop can reach them."""
+    chat = (
+        await Conversation.filter(customer_id=customer.id, last_inbound_at__isnull=False)
+        .exclude(channel="terminal")
+        .order_by("-last_inbound_at")
+        .first()
+    )
+    if chat is None or chat.last_inbound_at is None:
+        raise InputError("this customer has no Telegram or WhatsApp chat to reach them in")
+    quiet = turn.now - chat.last_inbound_at
+    if chat.channel == "whatsapp" and quiet >= WHATSAPP_WINDOW:
+        raise InputError(
+            "their last WhatsApp message is more than 24 hours old; WhatsApp allows only "
+            "an approved template now"
+        )
+    if service and quiet >= SERVICE_WINDOW:
+        raise InputError("they have not written for over a week: use /kirim")
+    return chat
+
+
+def _message(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise Usage
+    if len(text) > MAX_TEXT:
+        raise InputError(f"the message is {len(text)} characters; at most {MAX_TEXT}")
+    return text
+
+
+async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
+    reference, text = split_reference(args)
+    if not reference:
+        raise Usage
+    message = _message(text)
+    customer = await resolve(reference)
+    chat = await _chat_of(turn, customer, service=False)
+    refusal = await claim(
+        customer.id, turn.agent.name, "agent", turn.now, turn.cooldown, override_reason=override
+    )
+    if refusal is not None:
+        turn.say("agent_send_refused", customer=customer, refusal=refusal)
+        return
+    await enqueue(
+        chat.channel, chat.address, message, turn.now, customer_id=customer.id,
+        dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
+    )  # fmt: skip
+    await audit(
+        turn.agent, "customer.send", turn.now, customer_id=customer.id, channel=chat.channel,
+        override_reason=override,
+    )  # fmt: skip
+    turn.say("agent_sent", customer=customer, channel=chat.channel)
+
+
+@command("kirim", "send")
+async def send(turn: AgentTurn, args: str) -> None:
+    await _send(turn, args, override=None)
+
+
+@command("paksakirim", "forcesend", admin_only=True)
+async def force_send(turn: AgentTurn, args: str) -> None:
+    """``/paksakirim CUSTOMER: reason | message``: past the cooldown, never past a no."""
+    reference, rest = split_reference(args)
+    reason, bar, text = rest.partition("|")
+    if not bar or not reason.strip():
+        raise Usage
+    await _send(turn, f"{reference}: {text}", override=" ".join(reason.split())[:300])
+
+
+@command("balas", "reply")
+async def reply(turn: AgentTurn, args: str) -> None:
+    reference, text = split_reference(args)
+    if not reference:
+        raise Usage
+    message = _message(text)
+    customer = await resolve(reference)
+    chat = await _chat_of(turn, customer, service=True)
+    await enqueue(
+        chat.channel, chat.address, message, turn.now, customer_id=customer.id,
+        dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
+    )  # fmt: skip
+    await audit(turn.agent, "customer.reply", turn.now, customer_id=customer.id)
+    turn.say("agent_sent", customer=customer, channel=chat.channel)

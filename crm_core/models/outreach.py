@@ -1,0 +1,50 @@
+"""Messages the shop starts: the contact record the policy reads, and the outbox."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from crm_core.models.customers import Customer
+
+
+class Contact(Model):
+    """Every proactive message a customer was sent or is about to be: who decided it
+    (an agent's name, a campaign), why, and when. The cooldown is read from here and
+    from the customer's ``last_contacted_at``."""
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="contacts", on_delete=fields.CASCADE
+    )
+    by = fields.CharField(max_length=80)
+    kind = fields.CharField(max_length=24)  # agent, or the campaign's name
+    override_reason = fields.TextField(null=True)  # an admin's, when the cooldown was set aside
+    at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "contact"
+        indexes = (("customer_id", "at"),)
+
+
+class OutboxMessage(Model):
+    """A message waiting to go out to a chat, sent by the dispatcher with retries. A
+    crash between deciding and sending loses nothing: the row is still here."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel = fields.CharField(max_length=16)
+    address = fields.CharField(max_length=64)
+    customer_id = fields.IntField(null=True, db_index=True)
+    body = fields.TextField()
+    # pending, sending, sent, failed, needs_template
+    status = fields.CharField(max_length=16, default="pending", db_index=True)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(db_index=True)
+    dedupe_key = fields.CharField(max_length=120, null=True, unique=True)
+    message_id = fields.BigIntField(null=True)  # the row in the message log
+    error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"

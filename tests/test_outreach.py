@@ -1,0 +1,150 @@
+"""Agents reaching customers: the contact policy, the outbox, the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.conversation import Engine
+from bot.dispatcher import Dispatcher
+from crm_core.agents import add_agent
+from crm_core.models import AuditEvent, Contact, Customer, Message, OutboxMessage
+from tests.conftest import START, Chat
+from tests.fakes.telegram_api import FakeTelegram
+
+BUDI = 5001
+
+
+async def agent_chat(engine: Engine, name: str, telegram_id: int, role: str = "agent") -> Chat:
+    await add_agent(name, START, telegram_id=telegram_id, role=role)
+    chat = Chat(engine, sender=str(telegram_id), telegram_id=telegram_id)
+    chat.now = START + timedelta(hours=1)
+    return chat
+
+
+@pytest.fixture
+async def budi(engine: Engine) -> Customer:
+    chat = Chat(engine, sender=str(BUDI), display_name="Budi", telegram_id=BUDI)
+    await chat.onboard(name="Budi Santoso")
+    return await Customer.get(name="Budi Santoso")
+
+
+async def test_send_goes_through_the_gate_and_out_by_the_outbox(
+    engine: Engine, budi: Customer, driver: Any, fake_telegram: FakeTelegram
+):
+    ani = await agent_chat(engine, "Ani", 9001)
+    await ani.send(f"/kirim {budi.id}: Halo Budi, kaos hitam L sudah ada lagi!")
+    assert "masuk antrean" in ani.text
+    dispatcher = Dispatcher({"telegram": driver}, clock=lambda: ani.now)
+    assert await dispatcher.run_once() == 1
+    [sent] = fake_telegram.to(BUDI)[-1:]
+    assert sent.text == "Halo Budi, kaos hitam L sudah ada lagi!"
+    assert (await OutboxMessage.get()).status == "sent"
+    logged = await Message.filter(direction="out", customer_id=budi.id).order_by("-id").first()
+    assert logged is not None and logged.status == "sent" and logged.external_id
+    assert await dispatcher.run_once() == 0  # nothing twice
+
+    # A second agent, inside the cooldown, is told who and until when.
+    dewi = await agent_chat(engine, "Dewi", 9002)
+    await dewi.send(f"/kirim {budi.id}: Promo akhir bulan!")
+    assert "Ani sudah menghubunginya" in dewi.text and "boleh dihubungi lagi" in dewi.text
+    assert await OutboxMessage.all().count() == 1
+    customer = await Customer.get(id=budi.id)
+    assert customer.last_contacted_by == "Ani"
+
+
+async def test_two_agents_at_the_same_instant_send_exactly_one(engine: Engine, budi: Customer):
+    ani = await agent_chat(engine, "Ani", 9001)
+    dewi = await agent_chat(engine, "Dewi", 9002)
+    # Open enough pooled connections first, so the two really overlap (PostgreSQL).
+    await asyncio.gather(*(Customer.filter(id=i).exists() for i in range(6)))
+    await asyncio.gather(
+        ani.send(f"/kirim {budi.id}: dari Ani"), dewi.send(f"/kirim {budi.id}: dari Dewi")
+    )
+    assert await OutboxMessage.all().count() == 1
+    assert await Contact.all().count() == 1
+    winner = (await Contact.get()).by
+    loser = dewi if winner == "Ani" else ani
+    assert f"{winner} sudah menghubunginya" in loser.text
+
+
+@pytest.mark.parametrize(
+    ("change", "answer"),
+    [({"blacklisted": True}, "di-blacklist"), ({"opted_out_at": START}, "STOP"),
+     ({"consent_marketing": False}, "tidak memberi izin")],
+)  # fmt: skip
+async def test_the_customers_no_is_never_overridden(
+    engine: Engine, budi: Customer, change: dict[str, Any], answer: str
+):
+    await Customer.filter(id=budi.id).update(**change)
+    owner = await agent_chat(engine, "Owner", 1, role="admin")
+    await owner.send(f"/kirim {budi.id}: halo")
+    assert answer in owner.text
+    await owner.send(f"/paksakirim {budi.id}: pelanggan minta dihubungi | halo")
+    assert answer in owner.text
+    assert await OutboxMessage.all().count() == 0
+
+
+async def test_an_admin_may_set_the_cooldown_aside_with_a_reason(engine: Engine, budi: Customer):
+    ani = await agent_chat(engine, "Ani", 9001)
+    await ani.send(f"/kirim {budi.id}: pertama")
+    await ani.send(f"/paksakirim {budi.id}: salah kirim | kedua")
+    assert "Hanya admin" in ani.text
+    owner = await agent_chat(engine, "Owner", 1, role="admin")
+    await owner.send(f"/paksakirim {budi.id}: paket salah alamat | Mohon kirim alamat baru")
+    assert "masuk antrean" in owner.text
+    assert await OutboxMessage.all().count() == 2
+    override = await AuditEvent.filter(action="customer.send").order_by("-id").first()
+    assert override is not None and override.detail["override_reason"] == "paket salah alamat"
+    await owner.send(f"/paksakirim {budi.id}: tanpa pesan")
+    assert owner.text.startswith("Cara pakai: /paksakirim")
+
+
+async def test_reply_is_service_not_contact(engine: Engine, budi: Customer):
+    ani = await agent_chat(engine, "Ani", 9001)
+    await ani.send(f"/kirim {budi.id}: promo")
+    await ani.send(f"/balas {budi.id}: Pesanan Anda dikirim besok pagi ya")
+    assert "masuk antrean" in ani.text
+    assert await OutboxMessage.all().count() == 2 and await Contact.all().count() == 1
+    ani.now += timedelta(days=8)
+    await ani.send(f"/balas {budi.id}: halo lagi")
+    assert "over a week" in ani.text
+
+
+async def test_whatsapp_free_text_waits_for_the_window(engine: Engine):
+    siti = Chat(
+        engine, channel="whatsapp", sender="+6281234567890", verified_phone="+6281234567890"
+    )
+    await siti.onboard(name="Siti")
+    ani = await agent_chat(engine, "Ani", 9001)
+    ani.now = siti.now + timedelta(hours=30)
+    await ani.send("/kirim siti: promo")
+    assert "24 hours" in ani.text
+    assert await OutboxMessage.all().count() == 0 and await Contact.all().count() == 0
+
+
+async def test_failed_and_flooded_sends_are_retried_then_recorded(
+    engine: Engine, budi: Customer, driver: Any, fake_telegram: FakeTelegram
+):
+    ani = await agent_chat(engine, "Ani", 9001)
+    await ani.send(f"/kirim {budi.id}: halo")
+    clock = [ani.now]
+    dispatcher = Dispatcher({"telegram": driver}, clock=lambda: clock[0])
+    fake_telegram.fail_next("sendMessage", 429, retry_after=5)
+    await dispatcher.run_once()
+    row = await OutboxMessage.get()
+    assert row.status == "pending" and row.attempts == 1 and "flood" in (row.error or "")
+    clock[0] += timedelta(seconds=1)
+    assert await dispatcher.run_once() == 0  # not due yet
+    clock[0] += timedelta(seconds=5)
+    fake_telegram.fail_next(
+        "sendMessage", 403, description="Forbidden: bot was blocked by the user"
+    )
+    await dispatcher.run_once()
+    row = await OutboxMessage.get()
+    assert row.status == "failed" and "blocked" in (row.error or "")
+    logged = await Message.get(id=row.message_id)
+    assert logged.status == "failed"
