@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 
 from crm_core.agents import audit
 from crm_core.errors import InputError
-from crm_core.models import Agent, Customer, CustomerTag, Message, Note, Order
+from crm_core.models import Agent, Customer, CustomerTag, Message, Note, Order, Ticket
 
 MAX_NOTE = 2_000
 MAX_TAG = 40
@@ -94,6 +94,7 @@ class Card:
     notes: list[Note]
     assigned: Agent | None
     cooldown_until: datetime | None
+    tickets: list[Ticket]
 
 
 async def card(agent: Agent, customer: Customer, now: datetime, cooldown: timedelta) -> Card:
@@ -106,8 +107,16 @@ async def card(agent: Agent, customer: Customer, now: datetime, cooldown: timede
         else None
     )
     until = customer.last_contacted_at + cooldown if customer.last_contacted_at else None
+    tickets = await Ticket.filter(customer_id=customer.id, status="open").order_by("id")
     await audit(agent, "customer.view", now, customer_id=customer.id)
-    return Card(customer, tags, list(notes), assigned, until if until and until > now else None)
+    return Card(
+        customer,
+        tags,
+        list(notes),
+        assigned,
+        until if until and until > now else None,
+        list(tickets),
+    )
 
 
 async def history(

@@ -33,7 +33,7 @@ NOTE = SimpleNamespace(
     created_at=datetime(2026, 11, 1, tzinfo=UTC), author="Ani", body="suka hitam"
 )
 CARD = SimpleNamespace(
-    customer=CUSTOMER, tags=["vip"], notes=[NOTE], assigned=None,
+    customer=CUSTOMER, tags=["vip"], notes=[NOTE], assigned=None, tickets=[],
     cooldown_until=datetime(2026, 11, 4, 21, 0, tzinfo=UTC),
 )  # fmt: skip
 MESSAGE = SimpleNamespace(
@@ -75,6 +75,22 @@ CONTEXT = {
         at=datetime(2026, 11, 1, tzinfo=UTC),
         until=datetime(2026, 11, 4, tzinfo=UTC),
     ),
+    "ticket": SimpleNamespace(
+        id=3,
+        reason="complaint",
+        excerpt="barang rusak",
+        opened_at=datetime(2026, 11, 1, tzinfo=UTC),
+        customer=CUSTOMER,
+    ),
+    "tickets": [
+        SimpleNamespace(
+            id=3,
+            reason="complaint",
+            excerpt="barang rusak",
+            opened_at=datetime(2026, 11, 1, tzinfo=UTC),
+            customer=CUSTOMER,
+        )
+    ],
 }
 
 

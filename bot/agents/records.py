@@ -1,4 +1,5 @@
-"""Changing a customer's record: /catat, /tag, /untag, /blacklist, /unblacklist, /klaim."""
+"""Changing a customer's record: /catat, /tag, /untag, /blacklist, /unblacklist, /klaim,
+and the team's tickets: /tiket."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.directory import resolve
 from crm_core.staff_actions import add_note, add_tag, claim, remove_tag, set_blacklisted
+from crm_core.tickets import close_ticket, open_tickets
 
 
 @command("catat", "note")
@@ -72,3 +74,18 @@ async def take(turn: AgentTurn, args: str) -> None:
     customer = await resolve(args)
     before = await claim(turn.agent, customer, turn.now)
     turn.say("agent_done", action="claim", customer=customer, before=before)
+
+
+@command("tiket", "tickets")
+async def tickets(turn: AgentTurn, args: str) -> None:
+    words = args.split()
+    if not words:
+        turn.say("agent_tickets", tickets=await open_tickets())
+        return
+    if len(words) != 2 or words[0].casefold() not in ("tutup", "close"):
+        raise Usage
+    number = words[1].lstrip("#")
+    if not number.isdecimal() or len(number) > 9:
+        raise Usage
+    ticket = await close_ticket(turn.agent, int(number), turn.now)
+    turn.say("agent_ticket_closed", ticket=ticket)

@@ -18,8 +18,8 @@ from tortoise.transactions import in_transaction
 from bot.agents.handle import handle_command
 
 # Flow modules register their states on import.
-from bot.conversation import menu, ordering, profile
-from bot.conversation.intents import Intent, recognise
+from bot.conversation import handoff, menu, ordering, profile
+from bot.conversation.intents import Intent, is_complaint, recognise
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply
@@ -39,6 +39,8 @@ from message_templates import Texts
 
 log = logging.getLogger(__name__)
 
+# Steps whose answer is free text (an address may well say "rusak"): no complaint there.
+FREE_TEXT = {"order_address", "update_value", "ask_name", "ask_city", "order_name", "order_city"}
 MAX_TEXT = 1_000  # longer than any answer we ask for; the whole text is still logged
 ATTEMPTS = 3  # two first messages from one new customer at once: the loser retries
 
@@ -184,6 +186,10 @@ class Engine:
         if intent is not None:
             await self._intent(turn, intent)
             return
+        if turn.state not in FREE_TEXT and is_complaint(turn.text):
+            await handoff.hand_off(turn, "complaint")
+            await self._reprompt(turn)
+            return
         if turn.state == "new" and match_order_text(turn.text, turn.catalog):
             # Remember "kaos hitam L 2" from a first message, to pick up after consent.
             turn.data["pending_text"] = turn.text
@@ -216,6 +222,10 @@ class Engine:
             await ordering.start(turn)
         elif intent is Intent.UPDATE:
             await profile.start(turn)
+        elif intent is Intent.PERSON:
+            await handoff.hand_off(turn, "person")
+            if turn.state != "idle":
+                await self._reprompt(turn)
         elif intent is Intent.GREETING and turn.state != "idle":
             await self._reprompt(turn)  # "halo" mid-order: carry on where they were
         elif intent in (Intent.CANCEL, Intent.MENU) and STATES[turn.state].in_flow:

@@ -12,6 +12,7 @@ class Intent(Enum):
     OPT_IN = "opt_in"
     START = "start"
     GREETING = "greeting"
+    PERSON = "person"
     MENU = "menu"
     HELP = "help"
     ORDER = "order"
@@ -46,6 +47,24 @@ WORDS: dict[Intent, set[str]] = {
         "assalamualaikum",
     },
     Intent.MENU: {"menu", "/menu", "menu utama", "main menu"},
+    Intent.PERSON: {
+        "admin",
+        "cs",
+        "customer service",
+        "minta admin",
+        "hubungi admin",
+        "mau admin",
+        "panggil admin",
+        "bicara dengan admin",
+        "orang",
+        "manusia",
+        "human",
+        "agent",
+        "talk to a person",
+        "talk to someone",
+        "operator",
+        "/admin",
+    },
     Intent.HELP: {"bantuan", "help", "/help", "/bantuan", "?", "tolong"},
     Intent.ORDER: {
         "pesan",
@@ -101,6 +120,14 @@ WORDS: dict[Intent, set[str]] = {
     },
 }
 
+# Words that make a message a complaint, wherever they stand in it.
+COMPLAINT = re.compile(
+    r"\b(komplain|keluhan|kecewa|rusak|cacat|robek|refund|retur|salah kirim|belum sampai|"
+    r"tidak sampai|nggak sampai|gak sampai|penipu|complaint|complain|broken|damaged|"
+    r"never arrived|wrong item)\b",
+    re.IGNORECASE,
+)
+
 _SPACES = re.compile(r"\s+")
 _EDGE_PUNCTUATION = ".!,;:~*_-"
 
@@ -109,6 +136,10 @@ def normalize(text: str) -> str:
     """Lower-case, single-spaced, without surrounding punctuation, for matching words."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return _SPACES.sub(" ", folded).strip().strip(_EDGE_PUNCTUATION).strip()
+
+
+def is_complaint(text: str) -> bool:
+    return COMPLAINT.search(text) is not None
 
 
 def recognise(text: str, *, in_flow: bool) -> Intent | None:

@@ -263,4 +263,19 @@ class Migration(migrations.Migration):
             options={'table': 'order_item', 'app': 'langgan', 'pk_attr': 'id'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='Ticket',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('customer', fields.ForeignKeyField('langgan.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='tickets', on_delete=OnDelete.CASCADE)),
+                ('reason', fields.CharField(max_length=16)),
+                ('excerpt', fields.TextField(unique=False)),
+                ('status', fields.CharField(default='open', db_index=True, max_length=8)),
+                ('opened_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('closed_by', fields.CharField(null=True, max_length=80)),
+            ],
+            options={'table': 'ticket', 'app': 'langgan', 'pk_attr': 'id', 'table_description': "A customer who asked for a person or complained, waiting for the shop's team."},
+            bases=['Model'],
+        ),
     ]

@@ -13,7 +13,7 @@ from crm_core.models.customers import (
 )
 from crm_core.models.messaging import Conversation, Message
 from crm_core.models.orders import Order, OrderItem, OrderStatusChange
-from crm_core.models.outreach import Contact, OutboxMessage
+from crm_core.models.outreach import Contact, OutboxMessage, Ticket
 from crm_core.models.staff import Agent, AuditEvent, CustomerTag
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "OrderStatusChange",
     "OutboxMessage",
     "Product",
+    "Ticket",
 ]

@@ -48,3 +48,21 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox"
+
+
+class Ticket(Model):
+    """A customer who asked for a person or complained, waiting for the shop's team."""
+
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="tickets", on_delete=fields.CASCADE
+    )
+    reason = fields.CharField(max_length=16)  # person, complaint
+    excerpt = fields.TextField()  # what they wrote, as the team first sees it
+    status = fields.CharField(max_length=8, default="open", db_index=True)  # open, closed
+    opened_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+    closed_by = fields.CharField(max_length=80, null=True)
+
+    class Meta:
+        table = "ticket"
