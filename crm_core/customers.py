@@ -260,9 +260,11 @@ async def merge_customers(
 
 
 async def recount_orders(customer: Customer) -> None:
-    """Set the running figures from the customer's orders."""
+    """Set the running figures from the customer's orders; a cancelled order is not a
+    purchase."""
     figures = (
         await Order.filter(customer_id=customer.id)
+        .exclude(status="batal")
         .annotate(
             n=Count("id"), spent=Sum("total"), first=Min("created_at"), last=Max("created_at")
         )

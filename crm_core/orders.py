@@ -80,6 +80,40 @@ async def place_order(
     return order
 
 
+# Where an order may go next. Completed and cancelled orders are final.
+NEXT_STATUSES = {
+    "baru": ("dibayar", "dikirim", "selesai", "batal"),
+    "dibayar": ("dikirim", "selesai", "batal"),
+    "dikirim": ("selesai", "batal"),
+    "selesai": (),
+    "batal": (),
+}
+
+
+async def change_status(order_id: int, status: str, now: datetime, *, by: str) -> Order:
+    """Move an order on, recording the change; a cancellation takes the order out of
+    the customer's running figures."""
+    from crm_core.customers import recount_orders
+
+    if status not in NEXT_STATUSES:
+        raise InputError(f"the status must be one of {', '.join(NEXT_STATUSES)}, not {status!r}")
+    order = await Order.filter(id=order_id).select_related("customer").first()
+    if order is None:
+        raise InputError(f"there is no order #{order_id}")
+    if status not in NEXT_STATUSES[order.status]:
+        raise InputError(f"order #{order_id} is {order.status}; it cannot become {status}")
+    order.status, order.updated_at = status, now
+    await order.save(update_fields=["status", "updated_at"])
+    await OrderStatusChange.create(order=order, status=status, by=by, at=now)
+    if status == "batal":
+        customer = order.customer
+        await recount_orders(customer)
+        await customer.save(
+            update_fields=["orders_count", "total_spent", "first_order_at", "last_order_at"]
+        )
+    return order
+
+
 async def recent_orders(customer_id: int, limit: int = 5) -> list[Order]:
     return (
         await Order.filter(customer_id=customer_id)

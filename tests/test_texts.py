@@ -91,6 +91,7 @@ CONTEXT = {
             customer=CUSTOMER,
         )
     ],
+    "told": True,
 }
 
 

@@ -1,0 +1,88 @@
+"""Orders from the agent's chat: /order and /status."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import Engine
+from crm_core.agents import add_agent
+from crm_core.models import AuditEvent, Customer, Order, OrderStatusChange, OutboxMessage
+from tests.conftest import START, Chat
+
+
+@pytest.fixture
+async def ani(engine: Engine) -> Chat:
+    await add_agent("Ani", START, telegram_id=9001)
+    return Chat(engine, sender="9001", telegram_id=9001)
+
+
+@pytest.fixture
+async def budi(chat: Chat) -> Customer:
+    await chat.onboard(name="Budi Santoso")
+    await chat.to_confirmation("tote bag 2", phone="0812-3456-7890")
+    await chat.send("ya")
+    return await Customer.get(name="Budi Santoso")
+
+
+async def test_an_agent_records_a_phone_order(ani: Chat, budi: Customer):
+    await ani.send(f"/order {budi.id}: kemeja batik biru XL 2")
+    assert "total Rp300.000" in ani.text and "Jl. Merdeka No. 10" in ani.text
+    order = await Order.filter(channel="agent").prefetch_related("items").get()
+    assert (order.total, order.items[0].size) == (300_000, "XL")
+    assert (await OrderStatusChange.get(order_id=order.id)).by == "Ani"
+    customer = await Customer.get(id=budi.id)
+    assert (customer.orders_count, customer.total_spent) == (2, 370_000)
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [("kemeja batik 2", "say the colour and size"), ("sepatu", "no single product"),
+     ("", "Cara pakai: /order")],
+)  # fmt: skip
+async def test_an_incomplete_phone_order_says_what_is_missing(
+    ani: Chat, budi: Customer, text: str, answer: str
+):
+    await ani.send(f"/order {budi.id}: {text}")
+    assert answer in ani.text
+    assert await Order.all().count() == 1
+
+
+async def test_status_moves_the_order_on_and_tells_the_customer(
+    ani: Chat, budi: Customer, chat: Chat
+):
+    order = await Order.get()
+    await ani.send(f"/status {order.id} dikirim")
+    assert "sekarang Dikirim" in ani.text and "diberi tahu" in ani.text
+    [told] = await OutboxMessage.all()
+    assert (told.channel, told.address) == ("telegram", "1001")
+    assert told.body == f"Pesanan #{order.id} sudah dikirim dan sedang dalam perjalanan."
+    await chat.send("pesanan saya")
+    assert "Dikirim" in chat.text
+    await ani.send(f"/status {order.id} baru")
+    assert "cannot become baru" in ani.text
+    await ani.send(f"/status {order.id} selesai")
+    await ani.send(f"/status {order.id} batal")
+    assert "it cannot become batal" in ani.text
+    actions = await AuditEvent.filter(action="order.status").count()
+    assert actions == 2
+
+
+async def test_a_cancelled_order_leaves_the_running_figures(ani: Chat, budi: Customer):
+    order = await Order.get()
+    await ani.send(f"/status {order.id} batal")
+    customer = await Customer.get(id=budi.id)
+    assert (customer.orders_count, customer.total_spent, customer.last_order_at) == (0, 0, None)
+
+
+async def test_the_customer_is_told_in_their_language(ani: Chat, budi: Customer, chat: Chat):
+    await chat.send("bahasa english")
+    order = await Order.get()
+    await ani.send(f"/status {order.id} dibayar")
+    assert (await OutboxMessage.get()).body.startswith("We have received the payment")
+
+
+@pytest.mark.parametrize("args", ["", "12", "abc dikirim", "999 dikirim", "1 terbang"])
+async def test_bad_status_calls(ani: Chat, budi: Customer, args: str):
+    await ani.send(f"/status {args}")
+    assert ani.text.startswith(("Cara pakai", "Tidak bisa"))
+    assert (await Order.get()).status == "baru"
