@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -38,13 +38,17 @@ class Dispatcher:
         self,
         senders: dict[str, ChannelSender],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        jobs: Sequence[Callable[[datetime], Awaitable[object]]] = (),
     ) -> None:
         self.senders = senders
         self.clock = clock
+        self.jobs = jobs  # run first on each tick: what they queue goes out the same tick
 
     async def run_once(self) -> int:
-        """Send what is due now; returns how many were attempted."""
+        """Run the jobs, then send what is due now; returns how many sends were tried."""
         now = self.clock()
+        for job in self.jobs:
+            await job(now)
         rows = await claim_due(now)
         for row in rows:
             sender = self.senders.get(row.channel)

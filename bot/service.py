@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from typing import Any
@@ -12,6 +13,7 @@ from aiohttp import web
 from bot import logs
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
+from bot.jobs import release_due_reminders
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
 from crm_core.settings import Settings
@@ -94,7 +96,10 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             if whatsapp is not None:
                 log.info("whatsapp takes messages at %s/webhooks/whatsapp", whatsapp.public_url)
             senders = {"telegram": telegram, "whatsapp": whatsapp}
-            dispatcher = Dispatcher({k: v for k, v in senders.items() if v is not None})
+            dispatcher = Dispatcher(
+                {k: v for k, v in senders.items() if v is not None},
+                jobs=[functools.partial(release_due_reminders, engine.texts)],
+            )
             dispatching = asyncio.create_task(dispatcher.run(stop))
             if telegram is None and whatsapp is None:
                 log.warning(

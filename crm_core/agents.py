@@ -92,6 +92,16 @@ async def recognise(telegram_id: int | None, phone: str | None) -> Agent | None:
     return None
 
 
+def agent_address(agent: Agent) -> tuple[str, str] | None:
+    """Where an agent is reached: their Telegram chat (a private chat's id is the user's
+    id), else their WhatsApp number."""
+    if agent.telegram_id is not None:
+        return "telegram", str(agent.telegram_id)
+    if agent.phone is not None:
+        return "whatsapp", agent.phone
+    return None
+
+
 async def audit(
     agent: Agent | None,
     action: str,

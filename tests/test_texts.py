@@ -92,6 +92,15 @@ CONTEXT = {
         )
     ],
     "told": True,
+    "reminder": SimpleNamespace(
+        note="tanya ukuran", due_at=datetime(2026, 11, 3, 3, tzinfo=UTC), customer=CUSTOMER
+    ),
+    "reminders": [
+        SimpleNamespace(
+            note="tanya ukuran", due_at=datetime(2026, 11, 3, 3, tzinfo=UTC), customer=CUSTOMER
+        )
+    ],
+    "unassigned": [],
 }
 
 

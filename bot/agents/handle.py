@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 # Command modules register their commands on import.
-from bot.agents import lookup, orders, outreach, records  # noqa: F401
+from bot.agents import lookup, orders, outreach, records, tasks  # noqa: F401
 from bot.agents.commands import parse, run
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound, Reply

@@ -4,19 +4,9 @@ team hears about it in their own chats (through the outbox)."""
 from __future__ import annotations
 
 from bot.conversation.turn import Turn
-from crm_core.models import Agent
+from crm_core.agents import agent_address
 from crm_core.outbox import enqueue
 from crm_core.tickets import open_ticket, who_to_tell
-
-
-def agent_chat(agent: Agent) -> tuple[str, str] | None:
-    """Where an agent is reached: their Telegram chat (its id is their user id), else
-    their WhatsApp number."""
-    if agent.telegram_id is not None:
-        return "telegram", str(agent.telegram_id)
-    if agent.phone is not None:
-        return "whatsapp", agent.phone
-    return None
 
 
 async def hand_off(turn: Turn, reason: str) -> None:
@@ -25,7 +15,7 @@ async def hand_off(turn: Turn, reason: str) -> None:
         turn.say("handoff_waiting")
         return
     for agent in await who_to_tell(turn.customer):
-        chat = agent_chat(agent)
+        chat = agent_address(agent)
         if chat is None:
             continue
         text = turn.texts.render(

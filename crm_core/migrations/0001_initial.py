@@ -264,6 +264,20 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Reminder',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('agent', fields.ForeignKeyField('langgan.Agent', source_field='agent_id', db_constraint=True, to_field='id', related_name='reminders', on_delete=OnDelete.CASCADE)),
+                ('customer', fields.ForeignKeyField('langgan.Customer', source_field='customer_id', db_constraint=True, to_field='id', related_name='reminders', on_delete=OnDelete.CASCADE)),
+                ('note', fields.TextField(unique=False)),
+                ('due_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('status', fields.CharField(default='pending', db_index=True, max_length=8)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'reminder', 'app': 'langgan', 'pk_attr': 'id', 'table_description': "An agent's note to self about a customer, delivered to their chat when due."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Ticket',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

@@ -14,7 +14,7 @@ from crm_core.models.customers import (
 from crm_core.models.messaging import Conversation, Message
 from crm_core.models.orders import Order, OrderItem, OrderStatusChange
 from crm_core.models.outreach import Contact, OutboxMessage, Ticket
-from crm_core.models.staff import Agent, AuditEvent, CustomerTag
+from crm_core.models.staff import Agent, AuditEvent, CustomerTag, Reminder
 
 __all__ = [
     "Agent",
@@ -32,5 +32,6 @@ __all__ = [
     "OrderStatusChange",
     "OutboxMessage",
     "Product",
+    "Reminder",
     "Ticket",
 ]

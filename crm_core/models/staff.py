@@ -61,3 +61,22 @@ class CustomerTag(Model):
     class Meta:
         table = "customer_tag"
         unique_together = (("customer_id", "name"),)
+
+
+class Reminder(Model):
+    """An agent's note to self about a customer, delivered to their chat when due."""
+
+    id = fields.IntField(primary_key=True)
+    agent: fields.ForeignKeyRelation[Agent] = fields.ForeignKeyField(
+        "langgan.Agent", related_name="reminders", on_delete=fields.CASCADE
+    )
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "langgan.Customer", related_name="reminders", on_delete=fields.CASCADE
+    )
+    note = fields.TextField()
+    due_at = fields.DatetimeField(db_index=True)
+    status = fields.CharField(max_length=8, default="pending", db_index=True)  # pending, sent
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "reminder"

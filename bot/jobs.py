@@ -1,0 +1,34 @@
+"""Work the service does on its own, on each tick of the dispatcher: plain async
+functions taking ``now``, so tests can stand anywhere in time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from crm_core.agents import agent_address
+from crm_core.models import Reminder
+from crm_core.outbox import enqueue
+from crm_core.reminders import due_reminders
+from message_templates import Texts
+
+
+async def release_due_reminders(texts: Texts, now: datetime) -> int:
+    """Each due reminder becomes one message to its agent's chat. Marking it sent and
+    queueing the message happen together, and only for the instance whose conditional
+    update wins, so two instances never deliver one reminder twice."""
+    released = 0
+    for reminder in await due_reminders(now):
+        agent = reminder.agent
+        async with in_transaction():
+            won = await Reminder.filter(id=reminder.id, status="pending").update(status="sent")
+            address = agent_address(agent) if agent.active else None
+            if not won or address is None:
+                continue
+            text = texts.render(
+                "agent_reminder", agent.language, reminder=reminder, customer=reminder.customer
+            )
+            await enqueue(*address, text, now, dedupe_key=f"reminder:{reminder.id}")
+            released += 1
+    return released
