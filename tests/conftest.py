@@ -22,11 +22,14 @@ from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
 from bot.telegram.aiogram_driver import AiogramDriver
 from bot.telegram.ptb_driver import PtbDriver
+from bot.whatsapp.channel import WhatsAppChannel
+from bot.whatsapp.sender import TwilioSender
 from crm_core.catalog import CatalogCache
 from crm_core.models import Product
 from crm_core.store import open_store
 from message_templates import Texts
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 
 POSTGRES_URL = os.environ.get("LANGGAN_TEST_POSTGRES_URL")
 NO_POSTGRES = "LANGGAN_TEST_POSTGRES_URL is not set: the PostgreSQL store tests are skipped"
@@ -229,3 +232,34 @@ async def driver(
     drv = cls(engine, TOKEN, fake_telegram.url, sleep=sleeps)
     yield drv
     await drv.close()
+
+
+PUBLIC_URL = "https://toko.example"
+
+
+@pytest.fixture
+async def fake_twilio() -> AsyncIterator[FakeTwilio]:
+    fake = await FakeTwilio().start()
+    yield fake
+    await fake.stop()
+
+
+def make_channel(
+    fake: FakeTwilio, sleeps: Sleeps, texts: Texts, rate: float = 1000
+) -> WhatsAppChannel:
+    engine = Engine(texts, catalog=CatalogCache(check_every=0))
+    sender = TwilioSender(
+        ACCOUNT_SID, AUTH_TOKEN, SENDER, fake.url, rate=rate, sleep=sleeps,
+        status_callback=f"{PUBLIC_URL}/webhooks/whatsapp/status",
+    )  # fmt: skip
+    return WhatsAppChannel(engine, sender, AUTH_TOKEN, PUBLIC_URL)
+
+
+@pytest.fixture
+async def channel(
+    store: str, fake_twilio: FakeTwilio, sleeps: Sleeps
+) -> AsyncIterator[WhatsAppChannel]:
+    await add_sample_catalog()
+    whatsapp = make_channel(fake_twilio, sleeps, Texts())
+    yield whatsapp
+    await whatsapp.close()

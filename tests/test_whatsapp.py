@@ -15,47 +15,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
-from bot.conversation import Engine
 from bot.web import build_app
 from bot.whatsapp.channel import WhatsAppChannel
-from bot.whatsapp.sender import TwilioSender
-from crm_core.catalog import CatalogCache
 from crm_core.models import Conversation, Customer, Message, Order
 from message_templates import Texts
-from tests.conftest import START, Chat, Sleeps, add_sample_catalog
+from tests.conftest import PUBLIC_URL, START, Chat, Sleeps, add_sample_catalog, make_channel
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 
-PUBLIC_URL = "https://toko.example"
 SITI = "+6281234567890"
 _sids = itertools.count(1)
-
-
-@pytest.fixture
-async def fake_twilio() -> AsyncIterator[FakeTwilio]:
-    fake = await FakeTwilio().start()
-    yield fake
-    await fake.stop()
-
-
-def make_channel(
-    fake: FakeTwilio, sleeps: Sleeps, texts: Texts, rate: float = 1000
-) -> WhatsAppChannel:
-    engine = Engine(texts, catalog=CatalogCache(check_every=0))
-    sender = TwilioSender(
-        ACCOUNT_SID, AUTH_TOKEN, SENDER, fake.url, rate=rate, sleep=sleeps,
-        status_callback=f"{PUBLIC_URL}/webhooks/whatsapp/status",
-    )  # fmt: skip
-    return WhatsAppChannel(engine, sender, AUTH_TOKEN, PUBLIC_URL)
-
-
-@pytest.fixture
-async def channel(
-    store: str, fake_twilio: FakeTwilio, sleeps: Sleeps
-) -> AsyncIterator[WhatsAppChannel]:
-    await add_sample_catalog()
-    whatsapp = make_channel(fake_twilio, sleeps, Texts())
-    yield whatsapp
-    await whatsapp.close()
 
 
 @pytest.fixture

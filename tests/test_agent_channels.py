@@ -1,0 +1,77 @@
+"""Every agent command, through both Telegram drivers and through WhatsApp, against the
+fake Bot API and the fake Twilio."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.agents.commands import COMMANDS
+from crm_core.agents import add_agent
+from crm_core.models import AuditEvent
+from tests.conftest import START
+from tests.fakes.telegram_api import FakeTelegram, message_update
+
+BUDI, ANI = 5001, 9001
+
+# A valid call of each command, in the order an agent might use them on one customer.
+CALLS = [
+    "/bantuan", "/cari budi", "/pelanggan budi", "/riwayat budi", "/catat budi: suka hitam",
+    "/tag budi vip", "/untag budi vip", "/klaim budi", "/kirim budi: Halo Budi!",
+    "/balas budi: Sama-sama", "/order budi: tote bag 1", "/status 1 dibayar",
+    "/ingatkan budi: 3d tanya ukuran", "/tugas", "/tiket", "/blacklist budi: fiktif",
+    "/unblacklist budi", "/paksakirim budi: minta dihubungi | Halo lagi",
+]  # fmt: skip
+
+
+def test_the_calls_cover_every_command():
+    assert {call.split()[0][1:] for call in CALLS} == {c.name for c in COMMANDS.values()}
+
+
+async def onboard_budi(send: Any) -> None:
+    for text in ("/start", "Ya", "Budi", "Bandung", "Lewati", "tote bag 1",
+                 "Jl. Merdeka No. 10, Sumur Bandung", "081234567890", "ya"):  # fmt: skip
+        await send(text)
+
+
+async def test_every_command_over_telegram(driver: Any, fake_telegram: FakeTelegram):
+    await add_agent("Ani", START, telegram_id=ANI, role="admin")
+    await onboard_budi(lambda text: driver.feed(message_update(BUDI, text)))
+    for call in CALLS:
+        before = len(fake_telegram.to(ANI))
+        await driver.feed(message_update(ANI, call))
+        [answer] = fake_telegram.to(ANI)[before:]
+        assert not answer.text.startswith(("Cara pakai", "Tidak bisa")), (call, answer.text)
+        assert "tidak dikenal" not in answer.text
+    assert await AuditEvent.filter(agent__name="Ani").count() >= 15
+
+
+@pytest.fixture
+async def whatsapp_client(channel: Any) -> AsyncIterator[Any]:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.web import build_app
+
+    async with TestClient(TestServer(build_app(whatsapp=channel), host="127.0.0.1")) as client:
+        yield client
+
+
+async def test_every_command_over_whatsapp(whatsapp_client: Any, channel: Any, fake_twilio: Any):
+    from tests.test_whatsapp import say
+
+    await add_agent("Ani", START, phone="+6281377778888", role="admin")
+    agent = "+6281377778888"
+    for text in ("halo", "1", "Budi", "Bandung", "lewati"):
+        await say(whatsapp_client, channel, text)
+    await say(whatsapp_client, channel, "tote bag 1")
+    await say(whatsapp_client, channel, "Jl. Merdeka No. 10, Sumur Bandung")
+    await say(whatsapp_client, channel, "ya")
+    for call in CALLS:
+        before = len(fake_twilio.to(agent))
+        await say(whatsapp_client, channel, call, phone=agent)
+        [answer] = fake_twilio.to(agent)[before:]
+        body = answer.body or ""
+        assert not body.startswith(("Cara pakai", "Tidak bisa")), (call, body)
+        assert "tidak dikenal" not in body
