@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from crm_core.message_log import record_send
-from crm_core.outbox import claim_due, finish, retry_later
+from crm_core.outbox import claim_next, finish, retry_later, still_wanted
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Delivery:
     """What became of one send: sent (the provider took it), retry (flood control, a
-    network or server error), failed (final, with why), or needs_template."""
+    network or server error), failed (final, with why), needs_template, or cancelled
+    (a marketing message the customer no longer wants)."""
 
     status: str
     provider_id: str | None = None
@@ -43,16 +44,20 @@ class Dispatcher:
         self.senders = senders
         self.clock = clock
         self.jobs = jobs  # run first on each tick: what they queue goes out the same tick
+        self.batch = 100  # sends per tick at most, so jobs and shutdown get their turn
 
     async def run_once(self) -> int:
         """Run the jobs, then send what is due now; returns how many sends were tried."""
         now = self.clock()
         for job in self.jobs:
             await job(now)
-        rows = await claim_due(now)
-        for row in rows:
+        tried = 0
+        while tried < self.batch and (row := await claim_next(now)) is not None:
+            tried += 1
             sender = self.senders.get(row.channel)
-            if sender is None:
+            if (reason := await still_wanted(row)) is not None:
+                delivery = Delivery("cancelled", error=reason)
+            elif sender is None:
                 delivery = Delivery("failed", error=f"the {row.channel} channel is not configured")
             else:
                 delivery = await sender.send_text(row.address, row.body, now)
@@ -60,14 +65,15 @@ class Dispatcher:
             if delivery.status == "retry":
                 await retry_later(row, now, delivery.error or "try again")
                 continue
-            await finish(row, delivery.status, now, delivery.error)
+            if not await finish(row, delivery.status, now, delivery.error):
+                continue  # reclaimed meanwhile: the other claim records the end
             if row.message_id is not None:
                 status = delivery.provider_status if delivery.status == "sent" else delivery.status
                 await record_send(
                     row.message_id, status, provider_id=delivery.provider_id,
                     error_code=delivery.error_code, error=delivery.error,
                 )  # fmt: skip
-        return len(rows)
+        return tried
 
     async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
         while not stop.is_set():

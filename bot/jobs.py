@@ -21,14 +21,16 @@ async def release_due_reminders(texts: Texts, now: datetime) -> int:
     released = 0
     for reminder in await due_reminders(now):
         agent = reminder.agent
+        address = agent_address(agent) if agent.active else None
         async with in_transaction():
-            won = await Reminder.filter(id=reminder.id, status="pending").update(status="sent")
-            address = agent_address(agent) if agent.active else None
+            # A removed agent's reminders end with them; nobody else gets their notes.
+            status = "sent" if address is not None else "cancelled"
+            won = await Reminder.filter(id=reminder.id, status="pending").update(status=status)
             if not won or address is None:
                 continue
             text = texts.render(
                 "agent_reminder", agent.language, reminder=reminder, customer=reminder.customer
             )
-            await enqueue(*address, text, now, dedupe_key=f"reminder:{reminder.id}")
+            await enqueue(*address, text, now, kind="staff", dedupe_key=f"reminder:{reminder.id}")
             released += 1
     return released

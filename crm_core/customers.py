@@ -14,12 +14,16 @@ from tortoise.functions import Count, Max, Min, Sum
 from crm_core.message_log import storable
 from crm_core.models import (
     ConsentEvent,
+    Contact,
     Conversation,
     Customer,
     CustomerMerge,
+    CustomerTag,
     Message,
     Note,
     Order,
+    Reminder,
+    Ticket,
 )
 
 
@@ -218,6 +222,10 @@ async def merge_customers(
         "consent_events": await ConsentEvent.filter(customer_id=fold.id).update(
             customer_id=keep.id
         ),
+        "contacts": await Contact.filter(customer_id=fold.id).update(customer_id=keep.id),
+        "tickets": await Ticket.filter(customer_id=fold.id).update(customer_id=keep.id),
+        "reminders": await Reminder.filter(customer_id=fold.id).update(customer_id=keep.id),
+        "tags": await _move_tags(fold.id, keep.id),
     }
     other = fold if current is keep else keep
     for attr in PROFILE:
@@ -241,6 +249,7 @@ async def merge_customers(
     keep.blacklist_reason = keep.blacklist_reason or fold.blacklist_reason
     keep.blacklisted_at = keep.blacklisted_at or fold.blacklisted_at
     keep.optional_offered_at = keep.optional_offered_at or fold.optional_offered_at
+    keep.assigned_agent_id = keep.assigned_agent_id or fold.assigned_agent_id
     keep.source_asked_at = keep.source_asked_at or fold.source_asked_at
 
     # The folded row keeps nothing personal; its unique columns are cleared first, or
@@ -249,7 +258,7 @@ async def merge_customers(
         merged_into_id=keep.id, updated_at=now, phone=None, telegram_id=None,
         phone_verified=False, consent_marketing=None, consent_at=None, consent_text=None,
         consent_channel=None, opted_out_at=None, last_order_at=None, first_order_at=None,
-        orders_count=0, total_spent=0, **dict.fromkeys(PROFILE[:-1]),
+        orders_count=0, total_spent=0, assigned_agent_id=None, **dict.fromkeys(PROFILE[:-1]),
     )  # fmt: skip
     keep.phone, keep.phone_verified, keep.telegram_id = phone, phone_verified, telegram_id
     await recount_orders(keep)
@@ -257,6 +266,13 @@ async def merge_customers(
     keep.updated_at = now
     await keep.save()
     await CustomerMerge.create(kept=keep, merged_id=fold.id, reason=reason, moved=moved, at=now)
+
+
+async def _move_tags(from_id: int, to_id: int) -> int:
+    """Tags move; one both records had stays once."""
+    kept = await CustomerTag.filter(customer_id=to_id).values_list("name", flat=True)
+    await CustomerTag.filter(customer_id=from_id, name__in=list(kept)).delete()
+    return await CustomerTag.filter(customer_id=from_id).update(customer_id=to_id)
 
 
 async def recount_orders(customer: Customer) -> None:

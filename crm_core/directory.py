@@ -20,9 +20,10 @@ async def resolve(reference: str) -> Customer:
     else NotFound, or Ambiguous with the matches to list."""
     text = " ".join(reference.split())
     if not text:
-        raise NotFound("no customer given")
+        raise NotFound("", "no customer given")
     number = text.removeprefix("#")
-    if number.isdecimal() and len(number) <= 9:
+    # "#812" and "812" are ids; "0812..." and "+62..." are phones, however short.
+    if number.isdecimal() and len(number) <= 9 and (text.startswith("#") or number[0] != "0"):
         found = await Customer.filter(LIVE, id=int(number)).first()
         if found is not None:
             return found
@@ -39,7 +40,7 @@ async def resolve(reference: str) -> Customer:
         return named[0]
     if named:
         raise Ambiguous(text, list(named))
-    raise NotFound(f"no customer matches {text!r}")
+    raise NotFound(text)
 
 
 @dataclass(frozen=True)

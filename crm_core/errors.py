@@ -36,7 +36,9 @@ class CatalogRowError(InputError):
 
 
 class NotFound(InputError):
-    pass
+    def __init__(self, reference: str, message: str | None = None) -> None:
+        super().__init__(message or f"no customer matches {reference!r}")
+        self.reference = reference
 
 
 class Ambiguous(InputError):

@@ -102,8 +102,14 @@ async def change_status(order_id: int, status: str, now: datetime, *, by: str) -
         raise InputError(f"there is no order #{order_id}")
     if status not in NEXT_STATUSES[order.status]:
         raise InputError(f"order #{order_id} is {order.status}; it cannot become {status}")
+    # Conditional on the status just read: two agents moving one order at once cannot
+    # both succeed.
+    moved = await Order.filter(id=order_id, status=order.status).update(
+        status=status, updated_at=now
+    )
+    if not moved:
+        raise InputError(f"order #{order_id} was changed by someone else just now; check /riwayat")
     order.status, order.updated_at = status, now
-    await order.save(update_fields=["status", "updated_at"])
     await OrderStatusChange.create(order=order, status=status, by=by, at=now)
     if status == "batal":
         customer = order.customer

@@ -4,12 +4,10 @@ first, retried with back-off, each ending sent or with the reason it could not b
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
+from typing import Any
 
 from crm_core.message_log import outbound_message
-from crm_core.models import OutboxMessage
+from crm_core.models import Customer, OutboxMessage
 
 MAX_ATTEMPTS = 6
 STALE = timedelta(minutes=5)  # a claim older than this was lost with its process
@@ -21,6 +19,7 @@ async def enqueue(
     body: str,
     now: datetime,
     *,
+    kind: str,
     customer_id: int | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
@@ -29,44 +28,81 @@ async def enqueue(
     logged = outbound_message(customer_id, channel, body, now)
     await logged.save()
     return await OutboxMessage.create(
-        channel=channel, address=address, customer_id=customer_id, body=body,
+        channel=channel, address=address, customer_id=customer_id, kind=kind, body=body,
         next_attempt_at=now, dedupe_key=dedupe_key, message_id=logged.id, created_at=now,
     )  # fmt: skip
 
 
-async def claim_due(now: datetime, limit: int = 50) -> list[OutboxMessage]:
-    """Due messages this caller now owns. Each is taken by one conditional update, so
-    two dispatchers (in two processes) never take the same one."""
-    await OutboxMessage.filter(status="sending", next_attempt_at__lte=now - STALE).update(
-        status="pending"
-    )
-    due = (
-        await OutboxMessage.filter(status="pending", next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .limit(limit)
-    )
-    mine = []
-    for row in due:
-        async with in_transaction():
-            won = await OutboxMessage.filter(id=row.id, status="pending").update(
-                status="sending", attempts=F("attempts") + 1, next_attempt_at=now
-            )
+async def claim_next(now: datetime) -> OutboxMessage | None:
+    """The next due message, now owned by this caller alone: taken by one conditional
+    update, so two dispatchers (in two processes) never take the same one. Taken one at
+    a time, just before its send, so a claim is never older than one send; ``attempts``
+    is the claim's token (see ``finish``)."""
+    await _reclaim_stale(now)
+    while True:
+        row = (
+            await OutboxMessage.filter(status="pending", next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .first()
+        )
+        if row is None:
+            return None
+        won = await OutboxMessage.filter(id=row.id, status="pending", attempts=row.attempts).update(
+            status="sending", attempts=row.attempts + 1, next_attempt_at=now
+        )
         if won:
-            mine.append(row)
-    return mine
+            row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now
+            return row
 
 
-async def finish(row: OutboxMessage, status: str, now: datetime, error: str | None = None) -> None:
-    await OutboxMessage.filter(id=row.id).update(
-        status=status, error=(error or "")[:500] or None, sent_at=now if status == "sent" else None
+async def _reclaim_stale(now: datetime) -> None:
+    """A claim this old was lost with its process: send again (at least once), unless
+    it has had its tries."""
+    stale = OutboxMessage.filter(status="sending", next_attempt_at__lte=now - STALE)
+    await stale.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status="failed", error="lost while sending, too many times"
+    )
+    await stale.update(status="pending")
+
+
+def _mine(row: OutboxMessage) -> Any:
+    # Only the claim that took the row may end it: a reclaimed row has a new token.
+    return OutboxMessage.filter(id=row.id, status="sending", attempts=row.attempts)
+
+
+async def finish(row: OutboxMessage, status: str, now: datetime, error: str | None = None) -> bool:
+    return bool(
+        await _mine(row).update(
+            status=status,
+            error=(error or "")[:500] or None,
+            sent_at=now if status == "sent" else None,
+        )
     )
 
 
 async def retry_later(row: OutboxMessage, now: datetime, error: str) -> None:
-    attempts = row.attempts + 1
-    if attempts >= MAX_ATTEMPTS:
-        await finish(row, "failed", now, f"gave up after {attempts} attempts: {error}")
+    if row.attempts >= MAX_ATTEMPTS:
+        await finish(row, "failed", now, f"gave up after {row.attempts} attempts: {error}")
         return
-    await OutboxMessage.filter(id=row.id).update(
-        status="pending", error=error[:500], next_attempt_at=now + timedelta(seconds=2**attempts)
+    await _mine(row).update(
+        status="pending",
+        error=error[:500],
+        next_attempt_at=now + timedelta(seconds=2**row.attempts),
     )
+
+
+async def still_wanted(row: OutboxMessage) -> str | None:
+    """Why a marketing message queued earlier must not go now (STOP, blacklist or a
+    withdrawn consent since), or None."""
+    if row.kind != "marketing" or row.customer_id is None:
+        return None
+    customer = await Customer.filter(id=row.customer_id).first()
+    if customer is None:
+        return "the customer is gone"
+    if customer.blacklisted:
+        return "blacklisted since it was queued"
+    if customer.opted_out_at is not None:
+        return "the customer said STOP since it was queued"
+    if not customer.consent_marketing:
+        return "the customer's consent was withdrawn since it was queued"
+    return None

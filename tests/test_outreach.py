@@ -109,9 +109,10 @@ async def test_reply_is_service_not_contact(engine: Engine, budi: Customer):
     await ani.send(f"/balas {budi.id}: Pesanan Anda dikirim besok pagi ya")
     assert "masuk antrean" in ani.text
     assert await OutboxMessage.all().count() == 2 and await Contact.all().count() == 1
-    ani.now += timedelta(days=8)
-    await ani.send(f"/balas {budi.id}: halo lagi")
-    assert "over a week" in ani.text
+    ani.now += timedelta(days=2)
+    await ani.send(f"/balas {budi.id}: PROMO diskon 50%")
+    assert "use /kirim" in ani.text
+    assert await OutboxMessage.all().count() == 2
 
 
 async def test_whatsapp_free_text_waits_for_the_window(engine: Engine):

@@ -41,7 +41,9 @@ def parse(text: str) -> tuple[str, str] | None:
     stripped = text.strip()
     if not stripped.startswith("/") or len(stripped) < 2:
         return None
-    word, _, rest = stripped[1:].partition(" ")
+    parts = stripped[1:].split(maxsplit=1)
+    word = parts[0] if parts else ""
+    rest = parts[1] if len(parts) > 1 else ""
     return word.split("@", 1)[0].casefold(), rest.strip()
 
 
@@ -59,16 +61,18 @@ async def run(turn: AgentTurn, word: str, args: str) -> None:
         turn.say("agent_usage", command=entry)
     except Ambiguous as exc:
         turn.say("agent_ambiguous", reference=exc.reference, matches=exc.matches)
-    except NotFound:
-        turn.say("agent_not_found", reference=args)
+    except NotFound as exc:
+        turn.say("agent_not_found", reference=exc.reference)
     except InputError as exc:
         turn.say("agent_refused", reason=str(exc))
 
 
 def split_reference(args: str) -> tuple[str, str]:
-    """``PELANGGAN: text`` or ``ID_OR_PHONE text``: the customer, then the rest."""
-    if ":" in args:
-        reference, _, rest = args.partition(":")
-        return reference.strip(), rest.strip()
-    reference, _, rest = args.partition(" ")
+    """``CUSTOMER: text``: the customer, then the rest. The colon is required: without it
+    "0812 3456 7890 halo" or "Ani Wijaya paketnya" cannot be split safely, and a guess
+    could file a note, or send a message, to the wrong person. Only the first colon
+    counts, so the text may hold more ("jam 10:00", links)."""
+    reference, colon, rest = args.partition(":")
+    if not colon:
+        raise Usage
     return reference.strip(), rest.strip()

@@ -49,7 +49,8 @@ async def record_order(turn: AgentTurn, args: str) -> None:
 async def status(turn: AgentTurn, args: str) -> None:
     """``/status 12 dikirim``: the customer is told in their own language."""
     words = args.split()
-    if len(words) != 2 or not words[0].lstrip("#").isdecimal() or len(words[0]) > 10:
+    number = words[0].lstrip("#") if words else ""
+    if len(words) != 2 or not number.isdecimal() or len(number) > 9:
         raise Usage
     order = await change_status(
         int(words[0].lstrip("#")), words[1].casefold(), turn.now, by=turn.agent.name
@@ -68,6 +69,13 @@ async def status(turn: AgentTurn, args: str) -> None:
         # Service about their own order: no cooldown, and WhatsApp's window still applies
         # at send time (the dispatcher holds it for a template outside 24 hours).
         text = turn.texts.render("order_status", customer.language, order=order, customer=customer)
-        await enqueue(chat.channel, chat.address, text, turn.now, customer_id=customer.id,
-                      dedupe_key=f"order:{order.id}:{order.status}")  # fmt: skip
+        await enqueue(
+            chat.channel,
+            chat.address,
+            text,
+            turn.now,
+            kind="service",
+            customer_id=customer.id,
+            dedupe_key=f"order:{order.id}:{order.status}",
+        )
     turn.say("agent_status_changed", order=order, customer=customer, told=told)

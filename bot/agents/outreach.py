@@ -12,14 +12,15 @@ from crm_core.agents import audit
 from crm_core.contact_policy import claim
 from crm_core.directory import resolve
 from crm_core.errors import InputError
-from crm_core.models import Conversation, Customer
+from crm_core.models import Conversation, Customer, Ticket
 from crm_core.outbox import enqueue
 
 MAX_TEXT = 1_000
 # WhatsApp allows free text only within 24 hours of the customer's last message.
 WHATSAPP_WINDOW = timedelta(hours=24)
-# /balas answers someone who wrote in: within a week, else it is a new contact.
-SERVICE_WINDOW = timedelta(days=7)
+# /balas answers someone who wrote in: within a day, or while their ticket is open; else
+# it would be a way round the contact policy.
+SERVICE_WINDOW = timedelta(days=1)
 
 
 async def _chat_of(turn: AgentTurn, customer: Customer, *, service: bool) -> Conversation:
@@ -39,7 +40,10 @@ async def _chat_of(turn: AgentTurn, customer: Customer, *, service: bool) -> Con
             "an approved template now"
         )
     if service and quiet >= SERVICE_WINDOW:
-        raise InputError("they have not written for over a week: use /kirim")
+        if not await Ticket.filter(customer_id=customer.id, status="open").exists():
+            raise InputError(
+                "they have not written in the last day and have no open ticket: use /kirim"
+            )
     return chat
 
 
@@ -66,7 +70,8 @@ async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
         turn.say("agent_send_refused", customer=customer, refusal=refusal)
         return
     await enqueue(
-        chat.channel, chat.address, message, turn.now, customer_id=customer.id,
+        chat.channel, chat.address, message, turn.now, kind="marketing",
+        customer_id=customer.id,
         dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
     )  # fmt: skip
     await audit(
@@ -100,7 +105,7 @@ async def reply(turn: AgentTurn, args: str) -> None:
     customer = await resolve(reference)
     chat = await _chat_of(turn, customer, service=True)
     await enqueue(
-        chat.channel, chat.address, message, turn.now, customer_id=customer.id,
+        chat.channel, chat.address, message, turn.now, kind="service", customer_id=customer.id,
         dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
     )  # fmt: skip
     await audit(turn.agent, "customer.reply", turn.now, customer_id=customer.id)

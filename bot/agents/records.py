@@ -24,7 +24,7 @@ def _tag_args(args: str) -> tuple[str, str]:
     """``CUSTOMER tag``: the tag is the last word, the customer everything before it."""
     if ":" in args:
         return split_reference(args)
-    reference, _, tag = args.rpartition(" ")
+    reference, _, tag = args.strip().rpartition(" ")
     return reference.strip(), tag.strip()
 
 

@@ -143,6 +143,7 @@ class Engine:
             await logged.save()
         except IntegrityError:
             raise Duplicate from None
+        await Agent.filter(id=agent.id).update(last_inbound_at=now)
         replies = []
         for reply in await handle_command(agent, inbound, self.texts, self.contact_cooldown):
             out = outbound_message(None, inbound.channel, reply.text, now)

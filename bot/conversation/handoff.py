@@ -21,5 +21,7 @@ async def hand_off(turn: Turn, reason: str) -> None:
         text = turn.texts.render(
             "agent_ticket", agent.language, ticket=ticket, customer=turn.customer, agent=agent
         )
-        await enqueue(*chat, text, turn.now, dedupe_key=f"ticket:{ticket.id}:agent:{agent.id}")
+        await enqueue(
+            *chat, text, turn.now, kind="staff", dedupe_key=f"ticket:{ticket.id}:agent:{agent.id}"
+        )
     turn.say("handoff_opened")

@@ -18,7 +18,7 @@ from bot.plain_text import numbered
 from bot.whatsapp.inbound import CHANNEL, inbound_from_form
 from bot.whatsapp.sender import OUTSIDE_WINDOW, Sent, TwilioSender
 from crm_core.message_log import outbound_message, record_send, record_status
-from crm_core.models import Conversation, Message
+from crm_core.models import Agent, Conversation, Message
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,12 @@ class WhatsAppChannel:
         """A message the shop starts (from the outbox): free text only inside the 24-hour
         window of that chat; outside it, held for an approved template."""
         chat = await Conversation.filter(channel=CHANNEL, address=address).first()
-        if chat is None or chat.last_inbound_at is None or now - chat.last_inbound_at >= WINDOW:
+        last: datetime | None = None
+        if chat is not None:
+            last = chat.last_inbound_at
+        elif (agent := await Agent.filter(phone=address).first()) is not None:
+            last = agent.last_inbound_at  # an agent's own last command opens their window
+        if last is None or now - last >= WINDOW:
             return Delivery(
                 "needs_template",
                 error="more than 24 hours since the customer's last WhatsApp message",

@@ -35,6 +35,9 @@ class OutboxMessage(Model):
     channel = fields.CharField(max_length=16)
     address = fields.CharField(max_length=64)
     customer_id = fields.IntField(null=True, db_index=True)
+    # marketing (passed the contact policy: checked again when sent), service (about
+    # their own order or question), staff (to an agent)
+    kind = fields.CharField(max_length=10, default="service")
     body = fields.TextField()
     # pending, sending, sent, failed, needs_template
     status = fields.CharField(max_length=16, default="pending", db_index=True)

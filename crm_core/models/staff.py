@@ -22,6 +22,8 @@ class Agent(Model):
     phone = fields.CharField(max_length=20, null=True, unique=True)  # E.164
     language = fields.CharField(max_length=2, default="id")
     active = fields.BooleanField(default=True)
+    # Their last message to the bot: WhatsApp's 24-hour window holds for agents too.
+    last_inbound_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     removed_at = fields.DatetimeField(null=True)
 
