@@ -74,6 +74,17 @@ async def _fetch_one(connection: Any, sql: str, *values: Any) -> dict[str, Any] 
     return dict(rows[0]) if rows else None
 
 
+async def reachable_chat(customer_id: int) -> Conversation | None:
+    """The Telegram or WhatsApp chat the customer wrote in last: where the shop reaches
+    them (a terminal chat cannot be reached)."""
+    return (
+        await Conversation.filter(customer_id=customer_id, last_inbound_at__isnull=False)
+        .exclude(channel="terminal")
+        .order_by("-last_inbound_at")
+        .first()
+    )
+
+
 async def start_conversation(
     channel: str,
     address: str,

@@ -7,9 +7,9 @@ from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
 from crm_core.catalog import load_catalog, match_order_text
+from crm_core.customers import reachable_chat
 from crm_core.directory import resolve
 from crm_core.errors import InputError
-from crm_core.models import Conversation
 from crm_core.orders import Shipping, change_status, place_order
 from crm_core.outbox import enqueue
 
@@ -58,12 +58,7 @@ async def status(turn: AgentTurn, args: str) -> None:
     customer = order.customer
     await audit(turn.agent, "order.status", turn.now, customer_id=customer.id, order=order.id,
                 status=order.status)  # fmt: skip
-    chat = (
-        await Conversation.filter(customer_id=customer.id, last_inbound_at__isnull=False)
-        .exclude(channel="terminal")
-        .order_by("-last_inbound_at")
-        .first()
-    )
+    chat = await reachable_chat(customer.id)
     told = chat is not None
     if chat is not None:
         # Service about their own order: no cooldown, and WhatsApp's window still applies

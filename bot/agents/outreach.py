@@ -10,6 +10,7 @@ from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
 from crm_core.contact_policy import claim
+from crm_core.customers import reachable_chat
 from crm_core.directory import resolve
 from crm_core.errors import InputError
 from crm_core.models import Conversation, Customer, Ticket
@@ -25,12 +26,7 @@ SERVICE_WINDOW = timedelta(days=1)
 
 async def _chat_of(turn: AgentTurn, customer: Customer, *, service: bool) -> Conversation:
     """The chat the customer used last, where a message from the shop can reach them."""
-    chat = (
-        await Conversation.filter(customer_id=customer.id, last_inbound_at__isnull=False)
-        .exclude(channel="terminal")
-        .order_by("-last_inbound_at")
-        .first()
-    )
+    chat = await reachable_chat(customer.id)
     if chat is None or chat.last_inbound_at is None:
         raise InputError("this customer has no Telegram or WhatsApp chat to reach them in")
     quiet = turn.now - chat.last_inbound_at
@@ -56,13 +52,20 @@ def _message(text: str) -> str:
     return text
 
 
-async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
+async def _target(
+    turn: AgentTurn, args: str, *, service: bool
+) -> tuple[Customer, Conversation, str]:
+    """``CUSTOMER: message``: who, the chat to reach them in, and the message."""
     reference, text = split_reference(args)
     if not reference:
         raise Usage
     message = _message(text)
     customer = await resolve(reference)
-    chat = await _chat_of(turn, customer, service=False)
+    return customer, await _chat_of(turn, customer, service=service), message
+
+
+async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
+    customer, chat, message = await _target(turn, args, service=False)
     refusal = await claim(
         customer.id, turn.agent.name, "agent", turn.now, turn.cooldown, override_reason=override
     )
@@ -98,12 +101,7 @@ async def force_send(turn: AgentTurn, args: str) -> None:
 
 @command("balas", "reply")
 async def reply(turn: AgentTurn, args: str) -> None:
-    reference, text = split_reference(args)
-    if not reference:
-        raise Usage
-    message = _message(text)
-    customer = await resolve(reference)
-    chat = await _chat_of(turn, customer, service=True)
+    customer, chat, message = await _target(turn, args, service=True)
     await enqueue(
         chat.channel, chat.address, message, turn.now, kind="service", customer_id=customer.id,
         dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
