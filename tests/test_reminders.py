@@ -13,7 +13,7 @@ from bot.dispatcher import Dispatcher
 from bot.jobs import release_due_reminders
 from crm_core.agents import add_agent
 from crm_core.errors import InputError
-from crm_core.models import Reminder
+from crm_core.models import Customer, Reminder
 from crm_core.when import parse_when
 from message_templates import Texts
 from tests.conftest import START, Chat
@@ -100,3 +100,17 @@ async def test_tasks_show_waiting_customers(engine: Engine, chat: Chat):
     await ani.send("/klaim budi")
     await ani.send("/tugas")
     assert "Pelanggan Anda yang menunggu jawaban" in ani.text
+
+
+async def test_a_removed_agents_waiting_customers_show_as_unhandled(engine: Engine, chat: Chat):
+    from crm_core.agents import remove_agent
+
+    await chat.onboard(name="Budi Santoso")
+    dewi = await add_agent("Dewi", START, telegram_id=9002)
+    await Customer.filter(name="Budi Santoso").update(assigned_agent_id=dewi.id)
+    await chat.send("admin")
+    await remove_agent("Dewi", START)
+    await add_agent("Ani", START, telegram_id=9001)
+    ani = Chat(engine, sender="9001", telegram_id=9001)
+    await ani.send("/tugas")
+    assert "belum ada yang menangani" in ani.text and "Budi Santoso" in ani.text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from tortoise.expressions import Q
+
 from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.directory import resolve
-from crm_core.models import Ticket
+from crm_core.models import Agent, Ticket
 from crm_core.reminders import add_reminder, pending_for
 from crm_core.when import parse_when
 
@@ -30,8 +32,13 @@ async def tasks(turn: AgentTurn, args: str) -> None:
         .order_by("opened_at")
         .prefetch_related("customer")
     )
+    # Nobody handles them: never assigned, or assigned to someone who has left.
+    gone = list(await Agent.filter(active=False).values_list("id", flat=True))
     unassigned = list(
-        await Ticket.filter(status="open", customer__assigned_agent_id__isnull=True)
+        await Ticket.filter(status="open")
+        .filter(
+            Q(customer__assigned_agent_id__isnull=True) | Q(customer__assigned_agent_id__in=gone)
+        )
         .order_by("opened_at")
         .prefetch_related("customer")
     )
