@@ -16,6 +16,7 @@ from bot.dispatcher import Dispatcher
 from bot.jobs import release_due_reminders
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
+from crm_core.contact_policy import Rules
 from crm_core.settings import Settings
 from crm_core.store import open_store, redact
 from message_templates import TemplateProblem, Texts
@@ -23,14 +24,16 @@ from message_templates import TemplateProblem, Texts
 log = logging.getLogger("langgan")
 
 
+def contact_rules(settings: Settings) -> Rules:
+    return Rules(settings.contact_cooldown, settings.weekly_cap, settings.quiet_hours, settings.tz)
+
+
 def build_engine(settings: Settings) -> Engine:
     texts = Texts(settings.templates_dir, settings.timezone)
     problems = texts.check()
     if problems:
         raise TemplateProblem("; ".join(problems))
-    return Engine(
-        texts, default_language=settings.locale, contact_cooldown=settings.contact_cooldown
-    )
+    return Engine(texts, default_language=settings.locale, rules=contact_rules(settings))
 
 
 def build_telegram(settings: Settings, engine: Engine) -> Any:

@@ -10,7 +10,8 @@ and never pass through here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 
@@ -19,7 +20,7 @@ from crm_core.models import Contact, Customer
 
 @dataclass(frozen=True)
 class Refusal:
-    reason: str  # blacklisted, opted_out, no_consent, cooldown
+    reason: str  # blacklisted, opted_out, no_consent, cooldown, weekly_cap
     by: str | None = None  # who contacted them last
     at: datetime | None = None  # when
     until: datetime | None = None  # when they may be contacted again
@@ -29,19 +30,60 @@ def _open_to_marketing() -> Q:
     return Q(blacklisted=False, opted_out_at__isnull=True, consent_marketing=True)
 
 
+WEEK = timedelta(days=7)
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The shop's contact settings (LANGGAN_CONTACT_COOLDOWN, LANGGAN_WEEKLY_CAP,
+    LANGGAN_QUIET_HOURS in LANGGAN_TIMEZONE)."""
+
+    cooldown: timedelta = timedelta(hours=72)
+    weekly_cap: int = 2
+    quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
+    tz: ZoneInfo = JAKARTA
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        return quiet_until(now, self.tz, self.quiet_hours)
+
+
 async def claim(
     customer_id: int,
     by: str,
     kind: str,
     now: datetime,
-    cooldown: timedelta,
+    rules: Rules,
     *,
     override_reason: str | None = None,
 ) -> Refusal | None:
     """Claim the right to contact the customer now; None when granted (and recorded),
-    else why not. ``override_reason`` (an admin's) sets the cooldown aside, never the
-    customer's own no."""
-    rested = Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lte=now - cooldown)
+    else why not. ``override_reason`` (an admin's) sets the cooldown and the weekly cap
+    aside, never the customer's own no.
+
+    The weekly cap is read first; the conditional update on the cooldown then lets only
+    one of several racing claimers through, so the cap cannot be overrun by a race
+    while the cooldown is at least a moment long."""
+    if override_reason is None:
+        recent = await Contact.filter(customer_id=customer_id, at__gt=now - WEEK).count()
+        if recent >= rules.weekly_cap:
+            last = await Contact.filter(customer_id=customer_id).order_by("-at").first()
+            first_of_week = (
+                await Contact.filter(customer_id=customer_id, at__gt=now - WEEK)
+                .order_by("at")
+                .first()
+            )
+            assert first_of_week is not None
+            refusal = await explain(customer_id, now, rules.cooldown)
+            if refusal.reason in ("blacklisted", "opted_out", "no_consent"):
+                return refusal
+            return Refusal(
+                "weekly_cap",
+                by=last.by if last else None,
+                at=last.at if last else None,
+                until=first_of_week.at + WEEK,
+            )
+    rested = Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lte=now - rules.cooldown)
     condition = _open_to_marketing() if override_reason else _open_to_marketing() & rested
     won = await Customer.filter(condition, id=customer_id).update(
         last_contacted_at=now, last_contacted_by=by
@@ -51,7 +93,7 @@ async def claim(
             customer_id=customer_id, by=by, kind=kind, override_reason=override_reason, at=now
         )
         return None
-    return await explain(customer_id, now, cooldown)
+    return await explain(customer_id, now, rules.cooldown)
 
 
 async def explain(customer_id: int, now: datetime, cooldown: timedelta) -> Refusal:
@@ -69,3 +111,18 @@ async def explain(customer_id: int, now: datetime, cooldown: timedelta) -> Refus
         at=last,
         until=last + cooldown if last else None,
     )
+
+
+def quiet_until(now: datetime, tz: ZoneInfo, quiet: tuple[time, time]) -> datetime | None:
+    """When quiet hours (local, possibly across midnight) end, if ``now`` is inside
+    them; None outside. Messages the shop starts wait until then, never dropped."""
+    start, end = quiet
+    if start == end:
+        return None
+    local = now.astimezone(tz)
+    clock = local.time()
+    inside = start <= clock < end if start < end else clock >= start or clock < end
+    if not inside:
+        return None
+    day = local.date() if clock < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tz)

@@ -22,6 +22,7 @@ async def enqueue(
     kind: str,
     customer_id: int | None = None,
     dedupe_key: str | None = None,
+    not_before: datetime | None = None,
 ) -> OutboxMessage:
     """Add a message (inside the caller's transaction, so it exists exactly when what
     decided it does); the message log gets its row now, as queued."""
@@ -29,7 +30,8 @@ async def enqueue(
     await logged.save()
     return await OutboxMessage.create(
         channel=channel, address=address, customer_id=customer_id, kind=kind, body=body,
-        next_attempt_at=now, dedupe_key=dedupe_key, message_id=logged.id, created_at=now,
+        next_attempt_at=not_before or now, dedupe_key=dedupe_key, message_id=logged.id,
+        created_at=now,
     )  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +17,17 @@ from crm_core.errors import SettingsError
 LANGUAGES = ("id", "en")
 _DURATION = re.compile(r"^\s*(\d{1,5})\s*([mhd])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time]:
+    """``21:00-08:00``: local hours when the shop starts no conversation."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if match is None:
+        raise SettingsError(f"LANGGAN_QUIET_HOURS must look like 21:00-08:00, not {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise SettingsError(f"LANGGAN_QUIET_HOURS has a time that is not on a clock: {text!r}")
+    return time(h1, m1), time(h2, m2)
 
 
 def parse_duration(setting: str, text: str) -> timedelta:
@@ -47,6 +58,9 @@ class Settings:
     twilio_api_url: str = "https://api.twilio.com"
     whatsapp_rate: float = 80.0  # messages a second from one sender: Twilio's default
     contact_cooldown: timedelta = timedelta(hours=72)
+    weekly_cap: int = 2
+    quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
+    campaigns_file: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -93,6 +107,12 @@ class Settings:
         cooldown = parse_duration(
             "LANGGAN_CONTACT_COOLDOWN", get("LANGGAN_CONTACT_COOLDOWN", "72h") or "72h"
         )
+        cap_text = get("LANGGAN_WEEKLY_CAP", "2") or "2"
+        if not cap_text.isdecimal() or not 1 <= int(cap_text) <= 50:
+            raise SettingsError(
+                f"LANGGAN_WEEKLY_CAP must be a number from 1 to 50, not {cap_text!r}"
+            )
+        quiet = parse_quiet_hours(get("LANGGAN_QUIET_HOURS", "21:00-08:00") or "21:00-08:00")
         port_text = get("LANGGAN_HTTP_PORT", "8080") or "8080"
         if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"LANGGAN_HTTP_PORT must be a port number, not {port_text!r}")
@@ -115,6 +135,9 @@ class Settings:
             twilio_api_url=(get("TWILIO_API_URL", cls.twilio_api_url) or "").rstrip("/"),
             whatsapp_rate=whatsapp_rate,
             contact_cooldown=cooldown,
+            weekly_cap=int(cap_text),
+            quiet_hours=quiet,
+            campaigns_file=get("LANGGAN_CAMPAIGNS"),
         )
         settings.check()
         return settings

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 # Command modules register their commands on import.
 from bot.agents import lookup, orders, outreach, records, tasks  # noqa: F401
 from bot.agents.commands import parse, run
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound, Reply
+from crm_core.contact_policy import Rules
 from crm_core.models import Agent
 from message_templates import Texts
 
 
-async def handle_command(
-    agent: Agent, inbound: Inbound, texts: Texts, cooldown: timedelta
-) -> list[Reply]:
-    turn = AgentTurn(agent, inbound, inbound.received_at, texts, cooldown)
+async def handle_command(agent: Agent, inbound: Inbound, texts: Texts, rules: Rules) -> list[Reply]:
+    turn = AgentTurn(agent, inbound, inbound.received_at, texts, rules)
     parsed = parse(inbound.text)
     if parsed is None:
         turn.say("agent_unknown", word="")

@@ -36,7 +36,7 @@ async def show_card(turn: AgentTurn, args: str) -> None:
     if not args:
         raise Usage
     customer = await resolve(args)
-    turn.say("agent_card", card=await card(turn.agent, customer, turn.now, turn.cooldown))
+    turn.say("agent_card", card=await card(turn.agent, customer, turn.now, turn.rules.cooldown))
 
 
 @command("riwayat", "history")

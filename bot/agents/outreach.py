@@ -67,21 +67,23 @@ async def _target(
 async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
     customer, chat, message = await _target(turn, args, service=False)
     refusal = await claim(
-        customer.id, turn.agent.name, "agent", turn.now, turn.cooldown, override_reason=override
+        customer.id, turn.agent.name, "agent", turn.now, turn.rules, override_reason=override
     )
     if refusal is not None:
         turn.say("agent_send_refused", customer=customer, refusal=refusal)
         return
+    # Quiet hours defer, never drop: the message waits in the outbox for the morning.
+    wait_until = turn.rules.quiet_until(turn.now)
     await enqueue(
         chat.channel, chat.address, message, turn.now, kind="marketing",
-        customer_id=customer.id,
+        customer_id=customer.id, not_before=wait_until,
         dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
     )  # fmt: skip
     await audit(
         turn.agent, "customer.send", turn.now, customer_id=customer.id, channel=chat.channel,
         override_reason=override,
     )  # fmt: skip
-    turn.say("agent_sent", customer=customer, channel=chat.channel)
+    turn.say("agent_sent", customer=customer, channel=chat.channel, wait_until=wait_until)
 
 
 @command("kirim", "send")

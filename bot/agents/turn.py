@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.inbound import Inbound, Reply
+from crm_core.contact_policy import Rules
 from crm_core.models import Agent
 from message_templates import Texts
 
@@ -17,7 +18,7 @@ class AgentTurn:
     inbound: Inbound
     now: datetime
     texts: Texts
-    cooldown: timedelta
+    rules: Rules
     replies: list[Reply] = field(default_factory=list)
 
     def say(self, template: str, **context: Any) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import unicodedata
-from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -25,6 +24,7 @@ from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply
 from crm_core.agents import recognise as recognise_agent
 from crm_core.catalog import Catalog, CatalogCache, match_order_text
+from crm_core.contact_policy import Rules
 from crm_core.customers import (
     find_conversation,
     save_changes,
@@ -56,12 +56,12 @@ class Engine:
         *,
         default_language: str = "id",
         catalog: CatalogCache | None = None,
-        contact_cooldown: timedelta = timedelta(hours=72),
+        rules: Rules | None = None,
     ) -> None:
         self.texts = texts
         self.default_language = default_language
         self.catalog = catalog or CatalogCache()
-        self.contact_cooldown = contact_cooldown
+        self.rules = rules or Rules()
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         catalog = await self.catalog.get()
@@ -145,7 +145,7 @@ class Engine:
             raise Duplicate from None
         await Agent.filter(id=agent.id).update(last_inbound_at=now)
         replies = []
-        for reply in await handle_command(agent, inbound, self.texts, self.contact_cooldown):
+        for reply in await handle_command(agent, inbound, self.texts, self.rules):
             out = outbound_message(None, inbound.channel, reply.text, now)
             await out.save()
             replies.append(dataclasses.replace(reply, message_id=out.id))

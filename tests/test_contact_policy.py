@@ -1,0 +1,89 @@
+"""The contact policy: cooldown, weekly cap, quiet hours, and the customer's own no."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.conversation import Engine
+from crm_core.agents import add_agent
+from crm_core.contact_policy import Rules, claim, quiet_until
+from crm_core.errors import SettingsError
+from crm_core.models import Customer, OutboxMessage
+from crm_core.settings import Settings
+from tests.conftest import START, Chat
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+QUIET = (time(21, 0), time(8, 0))
+
+
+@pytest.mark.parametrize(
+    ("local", "until"),
+    [(datetime(2026, 11, 2, 23, 0), datetime(2026, 11, 3, 8, 0)),
+     (datetime(2026, 11, 3, 2, 30), datetime(2026, 11, 3, 8, 0)),
+     (datetime(2026, 11, 2, 21, 0), datetime(2026, 11, 3, 8, 0)),
+     (datetime(2026, 11, 2, 20, 59), None),
+     (datetime(2026, 11, 3, 8, 0), None),
+     (datetime(2026, 11, 3, 12, 0), None)],
+)  # fmt: skip
+def test_quiet_hours_across_midnight_in_jakarta(local: datetime, until: datetime | None):
+    now = local.replace(tzinfo=JAKARTA).astimezone(UTC)
+    expected = until.replace(tzinfo=JAKARTA) if until else None
+    assert quiet_until(now, JAKARTA, QUIET) == expected
+
+
+def test_quiet_hours_within_one_day():
+    now = datetime(2026, 11, 2, 13, 30, tzinfo=JAKARTA)
+    assert quiet_until(now, JAKARTA, (time(13, 0), time(14, 0))) == datetime(
+        2026, 11, 2, 14, 0, tzinfo=JAKARTA
+    )
+
+
+@pytest.fixture
+async def budi(engine: Engine) -> Customer:
+    chat = Chat(engine, sender="1001", telegram_id=1001, display_name="Budi")
+    await chat.onboard(name="Budi")
+    return await Customer.get(name="Budi")
+
+
+async def test_the_weekly_cap_holds_over_a_rolling_seven_days(budi: Customer):
+    rules = Rules(cooldown=timedelta(hours=1), weekly_cap=2)
+    assert await claim(budi.id, "Ani", "agent", START, rules) is None
+    assert await claim(budi.id, "Dewi", "agent", START + timedelta(hours=2), rules) is None
+    refused = await claim(budi.id, "Ani", "agent", START + timedelta(days=3), rules)
+    assert refused is not None and refused.reason == "weekly_cap"
+    assert (refused.by, refused.until) == ("Dewi", START + timedelta(days=7))
+    assert await claim(budi.id, "Ani", "agent", START + timedelta(days=7, minutes=1), rules) is None
+    override = await claim(budi.id, "Owner", "agent", START + timedelta(days=7, minutes=2), rules,
+                           override_reason="paket tertukar")  # fmt: skip
+    assert override is None
+
+
+async def test_a_send_in_quiet_hours_waits_for_the_morning(engine: Engine, budi: Customer):
+    await add_agent("Ani", START, telegram_id=9001)
+    ani = Chat(engine, sender="9001", telegram_id=9001)
+    ani.now = datetime(2026, 11, 2, 23, 15, tzinfo=JAKARTA).astimezone(UTC)
+    await Customer.filter(id=budi.id).update(last_inbound_at=ani.now)
+    from crm_core.models import Conversation
+
+    await Conversation.filter(customer_id=budi.id).update(last_inbound_at=ani.now)
+    await ani.send(f"/kirim {budi.id}: Promo besok pagi")
+    assert "Jam tenang" in ani.text
+    row = await OutboxMessage.get()
+    assert row.next_attempt_at == datetime(2026, 11, 3, 8, 0, tzinfo=JAKARTA)
+
+
+def test_contact_settings():
+    s = Settings.from_mapping({"LANGGAN_WEEKLY_CAP": "3", "LANGGAN_QUIET_HOURS": "22:00-07:30"})
+    assert (s.weekly_cap, s.quiet_hours) == (3, (time(22, 0), time(7, 30)))
+    bad = [
+        {"LANGGAN_WEEKLY_CAP": "0"},
+        {"LANGGAN_QUIET_HOURS": "malam"},
+        {"LANGGAN_QUIET_HOURS": "25:00-08:00"},
+        {"LANGGAN_CONTACT_COOLDOWN": "0h"},
+    ]
+    for env in bad:
+        with pytest.raises(SettingsError):
+            Settings.from_mapping(env)
