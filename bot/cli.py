@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--sample", action="store_true", help="load the sample catalog")
     product_commands.add_parser("list", help="show the catalog")
     cli_staff.add_parsers(commands)
+    sweep = commands.add_parser("sweep", help="run every campaign once, as of --now")
+    sweep.add_argument("--now", type=_moment, help="ISO-8601 time to stand at (default: now)")
+    sweep.add_argument(
+        "--dry-run", action="store_true", help="say who would get what; send nothing"
+    )
     return parser
 
 
@@ -89,9 +94,38 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _import_products(args.file, sample=args.sample)
         if args.command == "products" and args.products_command == "list":
             return await _list_products()
+        if args.command == "sweep":
+            return await _sweep(settings, args.now, dry_run=args.dry_run)
         if args.command in ("agent", "audit"):
             return await cli_staff.dispatch(args, settings.locale, settings.tz)
     raise AssertionError(f"unhandled command {args}")
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _sweep(settings: Settings, now: datetime | None, *, dry_run: bool) -> int:
+    from bot.service import build_engine
+    from scheduler.campaigns import load_campaigns
+    from scheduler.sweep import sweep
+
+    engine = build_engine(settings)
+    campaigns = load_campaigns(settings.campaigns_file, engine.texts)
+    moment = now or datetime.now(UTC)
+    outcomes = await sweep(moment, campaigns, engine.rules, engine.texts, dry_run=dry_run)
+    table = Table("Campaign", "Customer", "Channel", "Outcome", "Why")
+    for o in outcomes:
+        table.add_row(o.campaign, f"#{o.customer_id} {o.customer}", o.channel or "-", o.status,
+                      o.reason or "")  # fmt: skip
+    title = "Would send (dry run)" if dry_run else "Sweep"
+    console.print(f"{title} as of {moment.isoformat(timespec='minutes')}:")
+    console.print(table if outcomes else "Nobody is due.")
+    return 0
 
 
 def _auto_migrate(settings: Settings) -> bool:

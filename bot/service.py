@@ -20,6 +20,8 @@ from crm_core.contact_policy import Rules
 from crm_core.settings import Settings
 from crm_core.store import open_store, redact
 from message_templates import TemplateProblem, Texts
+from scheduler.campaigns import load_campaigns
+from scheduler.jobs import start_scheduler
 
 log = logging.getLogger("langgan")
 
@@ -76,6 +78,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """``langgan run``: every configured channel and the web server, until stopped."""
     logs.quiet()
     engine = build_engine(settings)
+    campaigns = load_campaigns(settings.campaigns_file, engine.texts)  # a bad file stops here
     stop = stop or _stop_on_signals()
     embedded = settings.db_url.startswith("sqlite")
     async with open_store(settings.db_url, bring_up_to_date=embedded, require_current=True):
@@ -104,6 +107,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 jobs=[functools.partial(release_due_reminders, engine.texts)],
             )
             dispatching = asyncio.create_task(dispatcher.run(stop))
+            scheduler = start_scheduler(campaigns, engine.rules, engine.texts)
             if telegram is None and whatsapp is None:
                 log.warning(
                     "no channel is configured: set TELEGRAM_BOT_TOKEN to open Telegram, or "
@@ -111,6 +115,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
                     "WhatsApp; the web server and health check still run"
                 )
             await stop.wait()
+            scheduler.shutdown(wait=False)
             await dispatching
         finally:
             if telegram is not None:

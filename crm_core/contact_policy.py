@@ -126,3 +126,22 @@ def quiet_until(now: datetime, tz: ZoneInfo, quiet: tuple[time, time]) -> dateti
         return None
     day = local.date() if clock < end else local.date() + timedelta(days=1)
     return datetime.combine(day, end, tz)
+
+
+async def would_refuse(customer: Customer, now: datetime, rules: Rules) -> Refusal | None:
+    """The refusal a claim would meet now, without claiming (for a dry run)."""
+    if customer.blacklisted:
+        return Refusal("blacklisted")
+    if customer.opted_out_at is not None:
+        return Refusal("opted_out", at=customer.opted_out_at)
+    if not customer.consent_marketing:
+        return Refusal("no_consent")
+    last = customer.last_contacted_at
+    if last is not None and last > now - rules.cooldown:
+        return Refusal(
+            "cooldown", by=customer.last_contacted_by, at=last, until=last + rules.cooldown
+        )
+    week = await Contact.filter(customer_id=customer.id, at__gt=now - WEEK).order_by("at")
+    if len(week) >= rules.weekly_cap:
+        return Refusal("weekly_cap", by=week[-1].by, at=week[-1].at, until=week[0].at + WEEK)
+    return None

@@ -101,6 +101,10 @@ CONTEXT = {
         )
     ],
     "unassigned": [],
+    "bought": ["Kaos Polos"],
+    "suggestion": "Hijab Voal",
+    "voucher": "BALIK10",
+    "nth": 5,
 }
 
 

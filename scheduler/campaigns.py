@@ -1,0 +1,78 @@
+"""Reading and checking the campaigns file: a mistake stops the service at start-up,
+naming the file, the line and the problem, instead of surfacing at 3 a.m."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from crm_core.errors import SettingsError
+from message_templates import Texts
+
+BUILTIN = Path(__file__).with_name("campaigns.toml")
+# kind -> (its interval setting, what the number counts)
+KINDS = {
+    "nurture": "days_after_order",
+    "winback": "days_without_order",
+    "loyalty": "nth_order",
+    "unfinished": "hours",
+}
+OPTIONAL = {"tag", "voucher", "segment"}
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    kind: str
+    template: str
+    every: int  # the kind's number: days, hours, or the Nth order
+    tag: str | None = None
+    voucher: str | None = None
+
+
+def load_campaigns(path: str | Path | None, texts: Texts) -> list[Campaign]:
+    source = Path(path) if path else BUILTIN
+    if not source.is_file():
+        raise SettingsError(f"{source}: no such campaigns file")
+    text = source.read_text("utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{source}: {exc}") from None
+    campaigns = []
+    for name, table in data.items():
+        where = f"{source}:{_line_of(text, name)} [{name}]"
+        if not isinstance(table, dict):
+            raise SettingsError(f"{where}: a campaign is a table of settings")
+        kind = table.get("kind")
+        if kind not in KINDS:
+            raise SettingsError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        number_key = KINDS[kind]
+        unknown = set(table) - {"kind", "template", number_key} - OPTIONAL
+        if unknown:
+            raise SettingsError(f"{where}: unknown setting {', '.join(sorted(unknown))}")
+        template = table.get("template")
+        if not isinstance(template, str) or template not in texts.names("id"):
+            raise SettingsError(f"{where}: there is no template {template!r} in message_templates")
+        number = table.get(number_key)
+        if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+            raise SettingsError(
+                f"{where}: {number_key} must be a whole number above 0, not {number!r}"
+            )
+        if "segment" in table:
+            # Segments (RFM) are not computed yet; a tag selects customers meanwhile.
+            raise SettingsError(f'{where}: unknown segment {table["segment"]!r}; use tag = "..."')
+        tag = table.get("tag")
+        if tag is not None and (not isinstance(tag, str) or not tag.strip()):
+            raise SettingsError(f"{where}: tag must be a tag's name")
+        voucher = table.get("voucher") or None
+        campaigns.append(Campaign(name, kind, template, number, tag, voucher))
+    return campaigns
+
+
+def _line_of(text: str, name: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() in (f"[{name}]", f'["{name}"]'):
+            return number
+    return 1
