@@ -155,13 +155,20 @@ async def _winback_context(c: Customer) -> dict[str, Any]:
     names = {i.product_name for i in items}
     suggestion = None
     if bought:
-        others = (
+        # Other customers who bought the same products, and everything they bought.
+        buyers = (
             await Order.filter(items__product_id__in=list(bought))
             .exclude(customer_id=c.id)
             .limit(500)
+            .values_list("customer_id", flat=True)
+        )
+        their_orders = (
+            await Order.filter(customer_id__in=list(set(buyers)))
+            .exclude(status="batal")
+            .limit(2000)
             .values_list("id", flat=True)
         )
-        suggestion = await _most_bought([int(o) for o in set(others)], names)  # type: ignore[call-overload]
+        suggestion = await _most_bought([int(o) for o in their_orders], names)  # type: ignore[call-overload]
     if suggestion is None:
         suggestion = await _most_bought(None, names)
     return {"bought": sorted(names), "suggestion": suggestion}
