@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot import cli_staff, logs
@@ -63,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.load()
         return asyncio.run(dispatch(args, settings))
     except LangganError as exc:
-        errors.print(f"[red]langgan:[/] {exc}", highlight=False)
+        # The message may hold [brackets] (a campaign's name): never read it as markup.
+        errors.print(f"[red]langgan:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -160,7 +162,7 @@ async def _import_products(path: Path | None, *, sample: bool) -> int:
         report = await import_products(path, datetime.now(UTC))
     console.print(f"Created {len(report.created)}, updated {len(report.updated)} products.")
     for error in report.errors:
-        errors.print(f"[yellow]skipped[/] {error}", highlight=False)
+        errors.print(f"[yellow]skipped[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     return 1 if report.errors and not (report.created or report.updated) else 0
 
 

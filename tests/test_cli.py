@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -280,3 +281,18 @@ async def test_langgan_run_delivers_an_agents_message_from_the_outbox(
         fake_telegram.queue_update(message_update(99, "/kirim budi: Kaos hitam L ada lagi!"))
         await wait_for(lambda: any("Kaos hitam L" in s.text for s in fake_telegram.to(7)))
     assert "antrean" in fake_telegram.to(99)[0].text
+
+
+def test_sweep_from_the_command_line(tmp_path: Path):
+    assert langgan(tmp_path, "products", "import", "--sample").returncode == 0
+    assert langgan(tmp_path, "chat", stdin=NEWCOMER_CHAT).returncode == 0
+    later = (datetime.now(UTC) + timedelta(days=3, hours=1)).isoformat()
+    dry = langgan(tmp_path, "sweep", "--now", later, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    # A terminal chat cannot be reached: held, with the reason, and nothing queued.
+    assert "nurture" in dry.stdout and "no Telegram or WhatsApp chat" in dry.stdout
+    bad = tmp_path / "campaigns.toml"
+    bad.write_text('[x]\nkind = "nurture"\ntemplate = "campaign_nurture"\ndays_after_order = -1\n')
+    refused = langgan(tmp_path, "sweep", env={"LANGGAN_CAMPAIGNS": str(bad)})
+    assert refused.returncode == 2 and "campaigns.toml:1 [x]: days_after_order" in refused.stderr
+    assert langgan(tmp_path, "sweep", "--now", "kemarin").returncode == 2
