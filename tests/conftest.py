@@ -106,6 +106,14 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 @pytest.fixture
+async def postgres_store(postgres_url: str) -> AsyncIterator[str]:
+    """PostgreSQL alone, for what only a server with many connections can show."""
+    async with open_store(postgres_url, bring_up_to_date=False):
+        await _truncate_all()
+        yield postgres_url
+
+
+@pytest.fixture
 async def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     path = tmp_path / "langgan.db"
     shutil.copy(request.getfixturevalue("sqlite_template"), path)
