@@ -64,25 +64,8 @@ async def claim(
     The weekly cap is read first; the conditional update on the cooldown then lets only
     one of several racing claimers through, so the cap cannot be overrun by a race
     while the cooldown is at least a moment long."""
-    if override_reason is None:
-        recent = await Contact.filter(customer_id=customer_id, at__gt=now - WEEK).count()
-        if recent >= rules.weekly_cap:
-            last = await Contact.filter(customer_id=customer_id).order_by("-at").first()
-            first_of_week = (
-                await Contact.filter(customer_id=customer_id, at__gt=now - WEEK)
-                .order_by("at")
-                .first()
-            )
-            assert first_of_week is not None
-            refusal = await explain(customer_id, now, rules.cooldown)
-            if refusal.reason in ("blacklisted", "opted_out", "no_consent"):
-                return refusal
-            return Refusal(
-                "weekly_cap",
-                by=last.by if last else None,
-                at=last.at if last else None,
-                until=first_of_week.at + WEEK,
-            )
+    if override_reason is None and (capped := await _weekly_cap(customer_id, now, rules)):
+        return _their_no(await Customer.get(id=customer_id)) or capped
     rested = Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lte=now - rules.cooldown)
     condition = _open_to_marketing() if override_reason else _open_to_marketing() & rested
     won = await Customer.filter(condition, id=customer_id).update(
@@ -93,24 +76,42 @@ async def claim(
             customer_id=customer_id, by=by, kind=kind, override_reason=override_reason, at=now
         )
         return None
-    return await explain(customer_id, now, rules.cooldown)
-
-
-async def explain(customer_id: int, now: datetime, cooldown: timedelta) -> Refusal:
     customer = await Customer.get(id=customer_id)
+    return _their_no(customer) or _cooldown(customer, now, rules) or Refusal("cooldown")
+
+
+async def would_refuse(customer: Customer, now: datetime, rules: Rules) -> Refusal | None:
+    """The refusal a claim would meet now, without claiming (for a dry run)."""
+    return (
+        _their_no(customer)
+        or _cooldown(customer, now, rules)
+        or await _weekly_cap(customer.id, now, rules)
+    )
+
+
+def _their_no(customer: Customer) -> Refusal | None:
+    """The customer's own no (or the shop's blacklist): never set aside."""
     if customer.blacklisted:
         return Refusal("blacklisted")
     if customer.opted_out_at is not None:
         return Refusal("opted_out", at=customer.opted_out_at)
     if not customer.consent_marketing:
         return Refusal("no_consent")
+    return None
+
+
+def _cooldown(customer: Customer, now: datetime, rules: Rules) -> Refusal | None:
     last = customer.last_contacted_at
-    return Refusal(
-        "cooldown",
-        by=customer.last_contacted_by,
-        at=last,
-        until=last + cooldown if last else None,
-    )
+    if last is None or last <= now - rules.cooldown:
+        return None
+    return Refusal("cooldown", by=customer.last_contacted_by, at=last, until=last + rules.cooldown)
+
+
+async def _weekly_cap(customer_id: int, now: datetime, rules: Rules) -> Refusal | None:
+    week = await Contact.filter(customer_id=customer_id, at__gt=now - WEEK).order_by("at")
+    if len(week) < rules.weekly_cap:
+        return None
+    return Refusal("weekly_cap", by=week[-1].by, at=week[-1].at, until=week[0].at + WEEK)
 
 
 def quiet_until(now: datetime, tz: ZoneInfo, quiet: tuple[time, time]) -> datetime | None:
@@ -126,22 +127,3 @@ def quiet_until(now: datetime, tz: ZoneInfo, quiet: tuple[time, time]) -> dateti
         return None
     day = local.date() if clock < end else local.date() + timedelta(days=1)
     return datetime.combine(day, end, tz)
-
-
-async def would_refuse(customer: Customer, now: datetime, rules: Rules) -> Refusal | None:
-    """The refusal a claim would meet now, without claiming (for a dry run)."""
-    if customer.blacklisted:
-        return Refusal("blacklisted")
-    if customer.opted_out_at is not None:
-        return Refusal("opted_out", at=customer.opted_out_at)
-    if not customer.consent_marketing:
-        return Refusal("no_consent")
-    last = customer.last_contacted_at
-    if last is not None and last > now - rules.cooldown:
-        return Refusal(
-            "cooldown", by=customer.last_contacted_by, at=last, until=last + rules.cooldown
-        )
-    week = await Contact.filter(customer_id=customer.id, at__gt=now - WEEK).order_by("at")
-    if len(week) >= rules.weekly_cap:
-        return Refusal("weekly_cap", by=week[-1].by, at=week[-1].at, until=week[0].at + WEEK)
-    return None
