@@ -149,3 +149,33 @@ async def test_failed_and_flooded_sends_are_retried_then_recorded(
     assert row.status == "failed" and "blocked" in (row.error or "")
     logged = await Message.get(id=row.message_id)
     assert logged.status == "failed"
+
+
+async def test_telegram_sends_keep_to_one_a_second_per_chat_and_thirty_overall(
+    engine: Engine, budi: Customer, driver: Any, fake_telegram: FakeTelegram
+):
+    """Measured on the fake Bot API's clock: the arrival times of the requests."""
+    import time
+
+    from crm_core.outbox import enqueue
+
+    arrivals: list[tuple[int, float]] = []
+    original = fake_telegram._sendmessage
+
+    async def timed(params: dict[str, Any]) -> dict[str, Any]:
+        arrivals.append((int(params["chat_id"]), time.monotonic()))
+        return await original(params)
+
+    fake_telegram._sendmessage = timed  # type: ignore[method-assign]
+    now = START + timedelta(hours=1)
+    for i in range(3):
+        await enqueue("telegram", str(BUDI), f"pesan {i}", now, kind="service")
+    for chat in range(40):
+        await enqueue("telegram", str(7000 + chat), "halo", now, kind="service")
+    dispatcher = Dispatcher({"telegram": driver}, clock=lambda: now)
+    await dispatcher.run_once()
+    same_chat = [t for chat, t in arrivals if chat == BUDI]
+    assert len(same_chat) == 3 and same_chat[-1] - same_chat[0] >= 2 * 0.95
+    assert len(arrivals) == 43
+    # 43 sends at 30 a second overall take at least 42/30 seconds.
+    assert arrivals[-1][1] - arrivals[0][1] >= 42 / 30 * 0.95

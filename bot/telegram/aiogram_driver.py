@@ -27,6 +27,7 @@ from aiogram.types import (
 from bot.conversation import Engine
 from bot.dispatcher import Delivery
 from bot.inbound import Reply
+from bot.rate_limits import telegram_limits
 from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
 
 
@@ -76,9 +77,11 @@ class AiogramDriver:
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(build_router(engine, **deliver_options))
         self._polling: asyncio.Task[None] | None = None
+        self.limits = telegram_limits()
 
     async def send_text(self, address: str, text: str, now: datetime) -> Delivery:
         """A message the shop starts (from the outbox), to a private chat."""
+        await self.limits.wait(address)
         try:
             sent = await self.bot.send_message(
                 chat_id=int(address), text=to_html(text), parse_mode="HTML"

@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot.conversation import Engine
 from bot.dispatcher import Delivery
 from bot.inbound import Reply
+from bot.rate_limits import telegram_limits
 from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
 
 
@@ -86,6 +87,7 @@ class PtbDriver:
             self.application.add_handler(handler)
         self._started = False
         self._polling = False
+        self.limits = telegram_limits()
 
     async def _start(self) -> None:
         if not self._started:
@@ -96,6 +98,7 @@ class PtbDriver:
     async def send_text(self, address: str, text: str, now: datetime) -> Delivery:
         """A message the shop starts (from the outbox), to a private chat."""
         await self._start()
+        await self.limits.wait(address)
         try:
             sent = await self.application.bot.send_message(
                 chat_id=int(address), text=to_html(text), parse_mode="HTML"
