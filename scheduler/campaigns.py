@@ -6,9 +6,11 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from crm_core.errors import SettingsError
-from message_templates import Texts
+from message_templates import TemplateProblem, Texts
 
 BUILTIN = Path(__file__).with_name("campaigns.toml")
 # kind -> (its interval setting, what the number counts)
@@ -67,8 +69,30 @@ def load_campaigns(path: str | Path | None, texts: Texts) -> list[Campaign]:
         if tag is not None and (not isinstance(tag, str) or not tag.strip()):
             raise SettingsError(f"{where}: tag must be a tag's name")
         voucher = table.get("voucher") or None
+        _try_render(texts, template, kind, where)
         campaigns.append(Campaign(name, kind, template, number, tag, voucher))
     return campaigns
+
+
+def _try_render(texts: Texts, template: str, kind: str, where: str) -> None:
+    """Render the template, in both languages, with what its kind will give it: a
+    template that needs something else fails now, not at the first customer."""
+    customer = SimpleNamespace(name="Budi", display_name="Budi", language="id")
+    order = SimpleNamespace(id=1, total=150_000, items=[])
+    contexts: dict[str, dict[str, Any]] = {
+        "nurture": {"order": order},
+        "winback": {"bought": ["Kaos Polos"], "suggestion": "Hijab Voal", "voucher": None},
+        "loyalty": {"nth": 5},
+        "unfinished": {},
+    }
+    context = contexts[kind]
+    for language in ("id", "en"):
+        try:
+            texts.render(template, language, customer=customer, **context)
+        except TemplateProblem as exc:
+            raise SettingsError(
+                f"{where}: the template does not fit a {kind} campaign: {exc}"
+            ) from None
 
 
 def _line_of(text: str, name: str) -> int:

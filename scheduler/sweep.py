@@ -6,6 +6,7 @@ triggering event, across restarts and instances."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from crm_core.models import Conversation, Customer, CustomerTag, Order, OrderIte
 from crm_core.outbox import enqueue
 from message_templates import Texts
 from scheduler.campaigns import Campaign
+
+log = logging.getLogger(__name__)
 
 # How far back a trigger is still honoured when sweeps were missed (a stopped service).
 SLACK = timedelta(days=7)
@@ -53,7 +56,14 @@ async def sweep(
     outcomes = []
     for campaign in campaigns:
         async for due in _due(campaign, now):
-            outcomes.append(await _one(campaign, due, now, rules, texts, dry_run=dry_run))
+            try:
+                outcome = await _one(campaign, due, now, rules, texts, dry_run=dry_run)
+            except Exception as exc:  # one bad row never stops the rest of the sweep
+                log.error("campaign %s, customer %s: %s", campaign.name, due.customer.id,
+                          type(exc).__name__)  # fmt: skip
+                outcome = Outcome(campaign.name, due.customer.id, _name(due.customer), "held",
+                                  f"error: {type(exc).__name__}")  # fmt: skip
+            outcomes.append(outcome)
     return outcomes
 
 
@@ -133,7 +143,8 @@ async def _due(campaign: Campaign, now: datetime) -> AsyncIterator[Due]:
             **live, orders_count__gte=campaign.every, last_order_at__gt=now - SLACK
         )
         for c in loyal:
-            yield Due(c, f"{campaign.name}:{c.id}:{campaign.every}", {"nth": campaign.every})
+            # Their real count: the Nth order's message may have been held past later ones.
+            yield Due(c, f"{campaign.name}:{c.id}:{campaign.every}", {"nth": c.orders_count})
     else:  # unfinished: an order started and left
         edge = now - timedelta(hours=campaign.every)
         chats = await Conversation.filter(

@@ -199,3 +199,23 @@ def test_a_bad_campaigns_file_names_file_line_and_problem(
     with pytest.raises(SettingsError, match=r"campaigns\.toml") as caught:
         load_campaigns(path, texts)
     assert problem in str(caught.value)
+
+
+def test_a_template_that_does_not_fit_its_campaign_is_refused_at_start_up(
+    tmp_path: Path, texts: Texts
+):
+    """A loyalty campaign with the nurture text (which needs an order) passed the check
+    and then failed every sweep."""
+    path = tmp_path / "campaigns.toml"
+    path.write_text('[vip]\nkind = "loyalty"\ntemplate = "campaign_nurture"\nnth_order = 1\n')
+    with pytest.raises(SettingsError, match="does not fit a loyalty campaign"):
+        load_campaigns(path, texts)
+
+
+async def test_loyalty_names_the_real_count(chat: Chat, campaigns: list[Any], texts: Texts):
+    await ordered(chat)
+    for _ in range(5):
+        await chat.send("tote bag 1")
+        await chat.send("ya")
+    await sweep(chat.now + timedelta(hours=1), campaigns, RULES, texts)
+    assert "pesanan Anda yang ke-6" in (await OutboxMessage.get()).body
