@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from crm_core.contact_policy import Rules
 from crm_core.message_log import record_send
-from crm_core.outbox import claim_next, finish, retry_later, still_wanted
+from crm_core.outbox import claim_next, defer, finish, retry_later, still_wanted
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,11 @@ class Dispatcher:
         senders: dict[str, ChannelSender],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         jobs: Sequence[Callable[[datetime], Awaitable[object]]] = (),
+        rules: Rules | None = None,
     ) -> None:
         self.senders = senders
         self.clock = clock
+        self.rules = rules or Rules()
         self.jobs = jobs  # run first on each tick: what they queue goes out the same tick
         self.batch = 100  # sends per tick at most, so jobs and shutdown get their turn
 
@@ -55,6 +58,10 @@ class Dispatcher:
         while tried < self.batch and (row := await claim_next(now)) is not None:
             tried += 1
             sender = self.senders.get(row.channel)
+            if row.kind == "marketing" and (morning := self.rules.quiet_until(now)) is not None:
+                # A retried or late marketing message never goes out in quiet hours.
+                await defer(row, morning)
+                continue
             if (reason := await still_wanted(row)) is not None:
                 delivery = Delivery("cancelled", error=reason)
             elif sender is None:

@@ -105,6 +105,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             dispatcher = Dispatcher(
                 {k: v for k, v in senders.items() if v is not None},
                 jobs=[functools.partial(release_due_reminders, engine.texts)],
+                rules=engine.rules,
             )
             dispatching = asyncio.create_task(dispatcher.run(stop))
             scheduler = start_scheduler(campaigns, engine.rules, engine.texts)

@@ -93,6 +93,11 @@ async def retry_later(row: OutboxMessage, now: datetime, error: str) -> None:
     )
 
 
+async def defer(row: OutboxMessage, until: datetime) -> None:
+    """Put a claimed message back to wait (quiet hours); the wait is not a failed try."""
+    await _mine(row).update(status="pending", attempts=row.attempts - 1, next_attempt_at=until)
+
+
 async def still_wanted(row: OutboxMessage) -> str | None:
     """Why a marketing message queued earlier must not go now (STOP, blacklist or a
     withdrawn consent since), or None."""

@@ -87,3 +87,20 @@ def test_contact_settings():
     for env in bad:
         with pytest.raises(SettingsError):
             Settings.from_mapping(env)
+
+
+async def test_a_late_marketing_message_waits_out_quiet_hours_in_the_outbox(
+    engine: Engine, budi: Customer, driver: object, fake_telegram: object
+):
+    from bot.dispatcher import Dispatcher
+    from crm_core.outbox import enqueue
+
+    await enqueue("telegram", "1001", "promo", START, kind="marketing", customer_id=budi.id)
+    await enqueue("telegram", "1001", "pesanan dikirim", START, kind="service", customer_id=budi.id)
+    night = datetime(2026, 11, 2, 22, 0, tzinfo=JAKARTA).astimezone(UTC)
+    dispatcher = Dispatcher({"telegram": driver}, clock=lambda: night)  # type: ignore[dict-item]
+    await dispatcher.run_once()
+    promo = await OutboxMessage.get(kind="marketing")
+    assert promo.status == "pending" and promo.attempts == 0
+    assert promo.next_attempt_at == datetime(2026, 11, 3, 8, 0, tzinfo=JAKARTA)
+    assert (await OutboxMessage.get(kind="service")).status == "sent"  # service is not held
