@@ -269,8 +269,12 @@ async def test_langgan_run_delivers_an_agents_message_from_the_outbox(
     from crm_core.agents import add_agent
     from crm_core.store import open_store
 
+    # The service reads the wall clock; no quiet hours, so the test holds at any hour.
     settings, _ = service_settings(
-        tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake_telegram.url
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=fake_telegram.url,
+        LANGGAN_QUIET_HOURS="00:00-00:00",
     )
     async with open_store(settings.db_url):
         await add_agent("Ani", datetime.now(UTC), telegram_id=99)
