@@ -1,0 +1,180 @@
+"""How the sweep scales: a generated shop of many customers and orders, 1% of them due a
+nurture message today. Reports the sweep's time, the statements it issued and the
+process's peak memory, on the SQLite file store and on PostgreSQL.
+
+Run:  python bench/sweep.py [--customers 1000000] [--postgres URL]
+The data is generated with plain bulk inserts (not the ORM), in a database of its own
+that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import asyncpg
+from rich.console import Console
+from rich.table import Table
+from tortoise.connection import connections
+
+from crm_core.contact_policy import Rules
+from crm_core.store import connection_name, open_store
+from message_templates import Texts
+from scheduler.campaigns import load_campaigns
+from scheduler.sweep import sweep
+
+NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
+ORDERS_EACH = 3
+DUE_SHARE = 0.01
+BATCH = 20_000
+
+
+def rows(first: int, last: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Customers ``first``..``last``, their chats and their orders; 1% ordered exactly
+    three days ago. Made a batch at a time, so the data never sits whole in memory."""
+    rng = random.Random(first)
+    people, chats, orders = [], [], []
+    due_every = int(1 / DUE_SHARE)
+    for cid in range(first, last + 1):
+        dates = sorted(NOW - timedelta(days=rng.randint(10, 700)) for _ in range(ORDERS_EACH))
+        if cid % due_every == 0:
+            dates[-1] = NOW - timedelta(days=3, hours=2)
+        people.append(
+            (cid, f"Pelanggan {cid}", dates[0], dates[-1], len(dates), 100_000 * len(dates))
+        )
+        chats.append((cid, str(10_000_000 + cid), cid, dates[-1]))
+        orders.extend((cid, d) for d in dates)
+    return people, chats, orders
+
+
+CUSTOMER_SQL = (
+    "INSERT INTO customer (id, name, language, consent_marketing, phone_verified, blacklisted, "
+    "first_order_at, last_order_at, orders_count, total_spent, created_at, updated_at) "
+    "VALUES ({p}1, {p}2, 'id', TRUE, FALSE, FALSE, {p}3, {p}4, {p}5, {p}6, {p}3, {p}4)"
+)
+CHAT_SQL = (
+    "INSERT INTO conversation (id, channel, address, customer_id, state, data, "
+    "last_inbound_at, created_at, updated_at) "
+    "VALUES ({p}1, 'telegram', {p}2, {p}3, 'idle', '{{}}', {p}4, {p}4, {p}4)"
+)
+ORDER_SQL = (
+    'INSERT INTO "order" (customer_id, status, channel, total, ship_name, ship_address, '
+    "ship_city, created_at, updated_at) "
+    "VALUES ({p}1, 'selesai', 'telegram', 100000, 'x', 'Jl. Merdeka 1', 'Bandung', {p}2, {p}2)"
+)
+
+
+def placeholders(sql: str, postgres: bool) -> str:
+    # Numbered parameters: $1 for asyncpg, ?1 for SQLite (which may reuse them too).
+    return sql.format(p="$" if postgres else "?")
+
+
+async def fill(url: str, customers: int) -> float:
+    postgres = url.startswith("postgres")
+    statements = [placeholders(sql, postgres) for sql in (CUSTOMER_SQL, CHAT_SQL, ORDER_SQL)]
+    began = time.perf_counter()
+    async with open_store(url):
+        conn = connections.get(connection_name(url))
+        for first in range(1, customers + 1, BATCH):
+            batch = rows(first, min(customers, first + BATCH - 1))
+            for statement, data in zip(statements, batch, strict=True):
+                if not postgres:  # SQLite keeps times as Tortoise writes them
+                    data = [
+                        tuple(v.isoformat(sep=" ") if isinstance(v, datetime) else v for v in row)
+                        for row in data
+                    ]
+                await conn.execute_many(statement, data)
+    return time.perf_counter() - began
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+async def measure(url: str) -> tuple[float, int, int, int]:
+    texts = Texts()
+    campaigns = [c for c in load_campaigns(None, texts) if c.kind == "nurture"]
+    async with open_store(url, bring_up_to_date=False):
+        # Tortoise logs every statement it sends, in or out of a transaction.
+        counter = _Counter()
+        db_log = logging.getLogger("tortoise.db_client")
+        db_log.addHandler(counter)
+        db_log.setLevel(logging.DEBUG)
+        db_log.propagate = False
+        began = time.perf_counter()
+        outcomes = await sweep(NOW, campaigns, Rules(), texts)
+        seconds = time.perf_counter() - began
+        db_log.removeHandler(counter)
+    queued = sum(o.status == "queued" for o in outcomes)
+    return (
+        seconds,
+        counter.count,
+        queued,
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    table = Table(
+        title=f"Sweep: {args.customers:,} customers, {args.customers * ORDERS_EACH:,} orders, 1% due"
+    )
+    for column in ("store", "fill s", "sweep s", "statements", "queued", "peak RSS MB"):
+        table.add_column(column, justify="left" if column == "store" else "right")
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite://{Path(folder) / 'shop.db'}"
+        filled = await fill(url, args.customers)
+        seconds, statements, queued, rss = await measure(url)
+        table.add_row(
+            "SQLite file",
+            f"{filled:.1f}",
+            f"{seconds:.2f}",
+            f"{statements:,}",
+            f"{queued:,}",
+            str(rss),
+        )
+    if args.postgres:
+        name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(args.postgres)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = f"{args.postgres.rpartition('/')[0]}/{name}"
+            filled = await fill(url, args.customers)
+            seconds, statements, queued, rss = await measure(url)
+            table.add_row(
+                "PostgreSQL",
+                f"{filled:.1f}",
+                f"{seconds:.2f}",
+                f"{statements:,}",
+                f"{queued:,}",
+                str(rss),
+            )
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    Console(width=120).print(table)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--postgres", default=os.environ.get("LANGGAN_TEST_POSTGRES_URL"))
+    asyncio.run(main(parser.parse_args()))
