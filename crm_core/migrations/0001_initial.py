@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
                 ('recorded_by', fields.CharField(max_length=80)),
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'consent_event', 'app': 'langgan', 'pk_attr': 'id', 'table_description': 'Append-only: every consent given or withdrawn, with the exact wording shown.'},
+            options={'table': 'consent_event', 'app': 'langgan', 'indexes': [Index(fields=['customer_id', 'at'])], 'pk_attr': 'id', 'table_description': 'Append-only: every consent given or withdrawn, with the exact wording shown.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'conversation', 'app': 'langgan', 'unique_together': (('channel', 'address'),), 'pk_attr': 'id', 'table_description': 'One chat: a (channel, address) pair, the customer behind it, and where that chat'},
+            options={'table': 'conversation', 'app': 'langgan', 'unique_together': (('channel', 'address'),), 'indexes': [Index(fields=['customer_id', 'last_inbound_at'])], 'pk_attr': 'id', 'table_description': 'One chat: a (channel, address) pair, the customer behind it, and where that chat'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -182,7 +182,7 @@ class Migration(migrations.Migration):
                 ('body', fields.TextField(unique=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'note', 'app': 'langgan', 'pk_attr': 'id'},
+            options={'table': 'note', 'app': 'langgan', 'indexes': [Index(fields=['customer_id', 'created_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -200,7 +200,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'order', 'app': 'langgan', 'pk_attr': 'id'},
+            options={'table': 'order', 'app': 'langgan', 'indexes': [Index(fields=['customer_id', 'created_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -212,7 +212,7 @@ class Migration(migrations.Migration):
                 ('by', fields.CharField(max_length=80)),
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'order_status_change', 'app': 'langgan', 'pk_attr': 'id'},
+            options={'table': 'order_status_change', 'app': 'langgan', 'indexes': [Index(fields=['order_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -262,7 +262,7 @@ class Migration(migrations.Migration):
                 ('colour', fields.CharField(null=True, max_length=40)),
                 ('size', fields.CharField(null=True, max_length=40)),
             ],
-            options={'table': 'order_item', 'app': 'langgan', 'pk_attr': 'id'},
+            options={'table': 'order_item', 'app': 'langgan', 'indexes': [Index(fields=['order_id']), Index(fields=['product_id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -276,7 +276,7 @@ class Migration(migrations.Migration):
                 ('status', fields.CharField(default='pending', db_index=True, max_length=8)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'reminder', 'app': 'langgan', 'pk_attr': 'id', 'table_description': "An agent's note to self about a customer, delivered to their chat when due."},
+            options={'table': 'reminder', 'app': 'langgan', 'indexes': [Index(fields=['agent_id', 'status']), Index(fields=['customer_id'])], 'pk_attr': 'id', 'table_description': "An agent's note to self about a customer, delivered to their chat when due."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -291,7 +291,7 @@ class Migration(migrations.Migration):
                 ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('closed_by', fields.CharField(null=True, max_length=80)),
             ],
-            options={'table': 'ticket', 'app': 'langgan', 'pk_attr': 'id', 'table_description': "A customer who asked for a person or complained, waiting for the shop's team."},
+            options={'table': 'ticket', 'app': 'langgan', 'indexes': [Index(fields=['customer_id', 'status'])], 'pk_attr': 'id', 'table_description': "A customer who asked for a person or complained, waiting for the shop's team."},
             bases=['Model'],
         ),
     ]

@@ -82,6 +82,7 @@ class ConsentEvent(Model):
 
     class Meta:
         table = "consent_event"
+        indexes = (("customer_id", "at"),)
 
 
 class Note(Model):
@@ -96,6 +97,7 @@ class Note(Model):
 
     class Meta:
         table = "note"
+        indexes = (("customer_id", "created_at"),)
 
 
 class CustomerMerge(Model):

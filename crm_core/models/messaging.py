@@ -66,3 +66,4 @@ class Conversation(Model):
     class Meta:
         table = "conversation"
         unique_together = (("channel", "address"),)
+        indexes = (("customer_id", "last_inbound_at"),)  # the chat a customer is reached in

@@ -32,6 +32,7 @@ class Order(Model):
 
     class Meta:
         table = "order"
+        indexes = (("customer_id", "created_at"),)  # a customer's orders, newest first
 
 
 class OrderItem(Model):
@@ -50,6 +51,7 @@ class OrderItem(Model):
 
     class Meta:
         table = "order_item"
+        indexes = (("order_id",), ("product_id",))
 
 
 class OrderStatusChange(Model):
@@ -63,3 +65,4 @@ class OrderStatusChange(Model):
 
     class Meta:
         table = "order_status_change"
+        indexes = (("order_id",),)

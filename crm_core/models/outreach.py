@@ -69,3 +69,4 @@ class Ticket(Model):
 
     class Meta:
         table = "ticket"
+        indexes = (("customer_id", "status"),)

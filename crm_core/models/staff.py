@@ -82,3 +82,4 @@ class Reminder(Model):
 
     class Meta:
         table = "reminder"
+        indexes = (("agent_id", "status"), ("customer_id",))
