@@ -131,6 +131,13 @@ async def measure(url: str) -> tuple[float, int, int, int]:
     )
 
 
+async def run_one(url: str, customers: int) -> list[str]:
+    """Fill one store and sweep it: the table's cells for that store."""
+    filled = await fill(url, customers)
+    seconds, statements, queued, rss = await measure(url)
+    return [f"{filled:.1f}", f"{seconds:.2f}", f"{statements:,}", f"{queued:,}", str(rss)]
+
+
 async def main(args: argparse.Namespace) -> None:
     table = Table(
         title=f"Sweep: {args.customers:,} customers, {args.customers * ORDERS_EACH:,} orders, 1% due"
@@ -139,32 +146,14 @@ async def main(args: argparse.Namespace) -> None:
         table.add_column(column, justify="left" if column == "store" else "right")
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite://{Path(folder) / 'shop.db'}"
-        filled = await fill(url, args.customers)
-        seconds, statements, queued, rss = await measure(url)
-        table.add_row(
-            "SQLite file",
-            f"{filled:.1f}",
-            f"{seconds:.2f}",
-            f"{statements:,}",
-            f"{queued:,}",
-            str(rss),
-        )
+        table.add_row("SQLite file", *await run_one(url, args.customers))
     if args.postgres:
         name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
         admin = await asyncpg.connect(args.postgres)
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
             url = f"{args.postgres.rpartition('/')[0]}/{name}"
-            filled = await fill(url, args.customers)
-            seconds, statements, queued, rss = await measure(url)
-            table.add_row(
-                "PostgreSQL",
-                f"{filled:.1f}",
-                f"{seconds:.2f}",
-                f"{statements:,}",
-                f"{queued:,}",
-                str(rss),
-            )
+            table.add_row("PostgreSQL", *await run_one(url, args.customers))
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()

@@ -221,15 +221,6 @@ async def test_a_mixed_consent_answer_is_asked_again_not_guessed(chat: Chat, ans
     assert (await Customer.get()).consent_marketing is None
 
 
-@pytest.mark.parametrize(
-    ("answer", "consent"), [("iya boleh", True), ("2", False), ("ok ya", True)]
-)
-async def test_plain_consent_answers(chat: Chat, answer: str, consent: bool):
-    await chat.send("halo")
-    await chat.send(answer)
-    assert (await Customer.get()).consent_marketing is consent
-
-
 async def test_a_no_inside_a_yes_does_not_place_the_order(chat: Chat):
     await chat.onboard()
     await chat.to_confirmation("tote bag 1")

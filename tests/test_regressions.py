@@ -60,7 +60,8 @@ async def test_a_question_or_a_filler_is_not_consent(chat: Chat, answer: str):
 
 @pytest.mark.parametrize(
     ("answer", "consent"),
-    [("iya kak", True), ("boleh dong", True), ("tidak mau", False), ("ga usah", False),
+    [("iya boleh", True), ("2", False), ("ok ya", True),
+     ("iya kak", True), ("boleh dong", True), ("tidak mau", False), ("ga usah", False),
      ("tidak, terima kasih", False), ("tidak 🙏", False), ("ngga", False)],
 )  # fmt: skip
 async def test_plain_answers_with_polite_words(chat: Chat, answer: str, consent: bool):
