@@ -2,7 +2,7 @@
 nurture message today. Reports the sweep's time, the statements it issued and the
 process's peak memory, on the SQLite file store and on PostgreSQL.
 
-Run:  python bench/sweep.py [--customers 1000000] [--postgres URL]
+Run:  python bench/sweep.py [--customers 100000 1000000] [--postgres URL]
 The data is generated with plain bulk inserts (not the ORM), in a database of its own
 that is removed afterwards.
 """
@@ -135,35 +135,44 @@ async def run_one(url: str, customers: int) -> list[str]:
     """Fill one store and sweep it: the table's cells for that store."""
     filled = await fill(url, customers)
     seconds, statements, queued, rss = await measure(url)
-    return [f"{filled:.1f}", f"{seconds:.2f}", f"{statements:,}", f"{queued:,}", str(rss)]
+    per_due = seconds / queued * 1000 if queued else 0.0
+    return [
+        f"{customers:,}", f"{customers * ORDERS_EACH:,}", f"{filled:.1f}", f"{seconds:.2f}",
+        f"{statements:,}", f"{queued:,}", f"{per_due:.3f}", str(rss),
+    ]  # fmt: skip
 
 
 async def main(args: argparse.Namespace) -> None:
-    table = Table(
-        title=f"Sweep: {args.customers:,} customers, {args.customers * ORDERS_EACH:,} orders, 1% due"
-    )
-    for column in ("store", "fill s", "sweep s", "statements", "queued", "peak RSS MB"):
+    table = Table(title="Sweep: 3 orders per customer, 1% of customers due a nurture message")
+    columns = ("store", "customers", "orders", "fill s", "sweep s", "statements", "queued",
+               "ms per due", "peak RSS MB")  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="left" if column == "store" else "right")
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite://{Path(folder) / 'shop.db'}"
-        table.add_row("SQLite file", *await run_one(url, args.customers))
-    if args.postgres:
-        name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(args.postgres)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = f"{args.postgres.rpartition('/')[0]}/{name}"
-            table.add_row("PostgreSQL", *await run_one(url, args.customers))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
-    Console(width=120).print(table)
+    # Peak RSS is the process's high-water mark: run the sizes from small to large.
+    for customers in sorted(args.customers):
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite://{Path(folder) / 'shop.db'}"
+            table.add_row("SQLite file", *await run_one(url, customers))
+        if args.postgres:
+            name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
+            admin = await asyncpg.connect(args.postgres)
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            try:
+                url = f"{args.postgres.rpartition('/')[0]}/{name}"
+                table.add_row("PostgreSQL", *await run_one(url, customers))
+            finally:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                await admin.close()
+    Console(width=140).print(table)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument(
+        "--customers", type=int, nargs="+", default=[1_000_000],
+        help="one or more shop sizes; the sweep's cost should follow the number due",
+    )  # fmt: skip
     parser.add_argument("--postgres", default=os.environ.get("LANGGAN_TEST_POSTGRES_URL"))
     asyncio.run(main(parser.parse_args()))

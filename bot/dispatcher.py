@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from crm_core.contact_policy import Rules
-from crm_core.message_log import record_send
+from crm_core.message_log import log_sent, record_send
 from crm_core.outbox import claim_next, defer, finish, retry_later, still_wanted
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,14 @@ class Dispatcher:
                 continue
             if not await finish(row, delivery.status, now, delivery.error):
                 continue  # reclaimed meanwhile: the other claim records the end
-            if row.message_id is not None:
-                status = delivery.provider_status if delivery.status == "sent" else delivery.status
+            status = delivery.provider_status if delivery.status == "sent" else delivery.status
+            if row.message_id is None:  # queued in a batch: logged now, as it ended
+                await log_sent(
+                    row.customer_id, row.channel, row.body, now, status,
+                    provider_id=delivery.provider_id, error_code=delivery.error_code,
+                    error=delivery.error,
+                )  # fmt: skip
+            else:
                 await record_send(
                     row.message_id, status, provider_id=delivery.provider_id,
                     error_code=delivery.error_code, error=delivery.error,

@@ -9,6 +9,8 @@ and never pass through here."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 
 from crm_core.models import Contact, Customer
+from crm_core.store import updated_ids
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,58 @@ async def claim(
     return _their_no(customer) or _cooldown(customer, now, rules) or Refusal("cooldown")
 
 
+async def claim_many(
+    customer_ids: Sequence[int], by: str, kind: str, now: datetime, rules: Rules
+) -> dict[int, Refusal | None]:
+    """``claim`` for a campaign's batch of customers, in four statements whatever the
+    batch's size: the weekly cap read for all, one conditional UPDATE that returns whom
+    it claimed, the contacts written, and the losers read back to say why. Each customer
+    is claimed at most once. Run it inside the transaction that queues the messages."""
+    ids = list(dict.fromkeys(customer_ids))
+    weeks = await _weeks(ids, now)
+    capped = {cid: _capped(weeks[cid], rules) for cid in ids if len(weeks[cid]) >= rules.weekly_cap}
+    rested = Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lte=now - rules.cooldown)
+    candidates = [cid for cid in ids if cid not in capped]
+    won: set[int] = set()
+    if candidates:
+        update = Customer.filter(_open_to_marketing() & rested, id__in=candidates).update(
+            last_contacted_at=now, last_contacted_by=by
+        )
+        won = await updated_ids(update)
+    if won:
+        await Contact.bulk_create(
+            [Contact(customer_id=cid, by=by, kind=kind, at=now) for cid in ids if cid in won]
+        )
+    lost = {c.id: c for c in await Customer.filter(id__in=[i for i in ids if i not in won])}
+    answers: dict[int, Refusal | None] = {}
+    for cid in ids:
+        if cid in won:
+            answers[cid] = None
+        elif (customer := lost.get(cid)) is None:
+            answers[cid] = Refusal("gone")
+        else:
+            answers[cid] = (
+                _their_no(customer)
+                or capped.get(cid)
+                or _cooldown(customer, now, rules)
+                or Refusal("cooldown")
+            )
+    return answers
+
+
+async def would_refuse_many(
+    customers: Sequence[Customer], now: datetime, rules: Rules
+) -> dict[int, Refusal | None]:
+    """``would_refuse`` for a batch (a dry run), in one statement."""
+    weeks = await _weeks([c.id for c in customers], now)
+    return {
+        c.id: _their_no(c)
+        or _cooldown(c, now, rules)
+        or (_capped(weeks[c.id], rules) if len(weeks[c.id]) >= rules.weekly_cap else None)
+        for c in customers
+    }
+
+
 async def would_refuse(customer: Customer, now: datetime, rules: Rules) -> Refusal | None:
     """The refusal a claim would meet now, without claiming (for a dry run)."""
     return (
@@ -111,7 +166,32 @@ async def _weekly_cap(customer_id: int, now: datetime, rules: Rules) -> Refusal 
     week = await Contact.filter(customer_id=customer_id, at__gt=now - WEEK).order_by("at")
     if len(week) < rules.weekly_cap:
         return None
-    return Refusal("weekly_cap", by=week[-1].by, at=week[-1].at, until=week[0].at + WEEK)
+    return _capped([(c.by, c.at) for c in week], rules)
+
+
+async def _weeks(
+    customer_ids: list[int], now: datetime
+) -> defaultdict[int, list[tuple[str, datetime]]]:
+    """Each customer's contacts of the last 7 days, oldest first: (by, at)."""
+    weeks: defaultdict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    if customer_ids:
+        rows = (
+            await Contact.filter(customer_id__in=customer_ids, at__gt=now - WEEK)
+            .order_by("at")
+            .values_list("customer_id", "by", "at")
+        )
+        for cid, by, at in rows:
+            weeks[cid].append((by, at))
+    return weeks
+
+
+def _capped(week: list[tuple[str, datetime]], rules: Rules) -> Refusal:
+    """The weekly cap's refusal: who came last, and when the oldest contact leaves the
+    rolling week."""
+    if rules.weekly_cap <= 0 or not week:
+        return Refusal("weekly_cap")
+    (last_by, last_at), (_, first_at) = week[-1], week[-rules.weekly_cap]
+    return Refusal("weekly_cap", by=last_by, at=last_at, until=first_at + WEEK)
 
 
 def quiet_until(now: datetime, tz: ZoneInfo, quiet: tuple[time, time]) -> datetime | None:

@@ -77,6 +77,25 @@ async def record_send(
     )
 
 
+async def log_sent(
+    customer_id: int | None,
+    channel: str,
+    body: str,
+    now: datetime,
+    status: str,
+    *,
+    provider_id: str | None = None,
+    error_code: str | None = None,
+    error: str | None = None,
+) -> Message:
+    """Log a message that was queued without a log row, once its send has ended."""
+    logged = outbound_message(customer_id, channel, body, now)
+    logged.status, logged.external_id = status, provider_id
+    logged.error_code, logged.error = error_code, (error or "")[:500] or None  # type: ignore[assignment]
+    await logged.save()
+    return logged
+
+
 # A later status never moves a message back: callbacks can arrive out of order.
 PROGRESS = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5}
 FAILED = {"failed", "undelivered"}

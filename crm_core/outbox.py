@@ -3,6 +3,8 @@ first, retried with back-off, each ending sent or with the reason it could not b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,10 +31,49 @@ async def enqueue(
     logged = outbound_message(customer_id, channel, body, now)
     await logged.save()
     return await OutboxMessage.create(
-        channel=channel, address=address, customer_id=customer_id, kind=kind, body=body,
-        next_attempt_at=not_before or now, dedupe_key=dedupe_key, message_id=logged.id,
+        channel=channel,
+        address=address,
+        customer_id=customer_id,
+        kind=kind,
+        body=body,
+        next_attempt_at=not_before or now,
+        dedupe_key=dedupe_key,
+        message_id=logged.id,
         created_at=now,
-    )  # fmt: skip
+    )
+
+
+@dataclass(frozen=True)
+class Queued:
+    """One message of a batch for ``enqueue_many``."""
+
+    channel: str
+    address: str
+    body: str
+    customer_id: int
+    dedupe_key: str
+
+
+async def enqueue_many(batch: Sequence[Queued], now: datetime, *, kind: str) -> None:
+    """Add a batch of messages in one statement (a campaign's): inside the caller's
+    transaction, with its claims. Their message-log rows are written when they are sent,
+    so a batch costs no statement per message; a duplicate dedupe key raises
+    IntegrityError and the caller's transaction queues none of them."""
+    await OutboxMessage.bulk_create(
+        [
+            OutboxMessage(
+                channel=m.channel,
+                address=m.address,
+                customer_id=m.customer_id,
+                kind=kind,
+                body=m.body,
+                next_attempt_at=now,
+                dedupe_key=m.dedupe_key,
+                created_at=now,
+            )
+            for m in batch
+        ]
+    )
 
 
 async def claim_next(now: datetime) -> OutboxMessage | None:

@@ -17,6 +17,7 @@ from tortoise.context import TortoiseContext
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
+from tortoise.queryset import UpdateQuery
 
 from crm_core.errors import StoreError
 
@@ -101,6 +102,22 @@ async def open_store(
 # PostgreSQL's serialization failure and deadlock: the transaction was rolled back and
 # may simply be run again.
 RETRY_SQLSTATES = {"40001", "40P01"}
+
+
+async def updated_ids(update: UpdateQuery) -> set[int]:
+    """Run a conditional UPDATE and return the ids of the rows it changed: a batch of
+    claims in one statement, each row won by exactly one of several racing callers.
+    Tortoise has no RETURNING for updates, so its own SQL gets one appended (inside a
+    CTE on PostgreSQL, where asyncpg returns no rows for a bare UPDATE)."""
+    update._choose_db_if_not_chosen(True)
+    update._make_query()
+    sql, values = update.query.get_parameterized_sql()
+    if update._db.capabilities.dialect == "postgres":
+        sql = f'WITH changed AS ({sql} RETURNING "id") SELECT "id" FROM changed'
+    else:
+        sql = f'{sql} RETURNING "id"'
+    _, rows = await update._db.execute_query(sql, values)
+    return {int(row["id"]) for row in rows}
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -2,13 +2,16 @@
 (order dates, the customer's running figures), so the cost follows the number due, not
 the number of customers. Each message passes the contact policy and goes into the outbox
 with the campaign's dedupe key, so a customer gets a campaign's message once per
-triggering event, across restarts and instances."""
+triggering event, across restarts and instances.
+
+The due are taken a batch at a time: each batch costs a fixed handful of statements (who
+was already sent, tags, chats, the claims, the queueing), not a handful per customer."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,10 +19,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from crm_core.contact_policy import Refusal, Rules, claim, would_refuse
-from crm_core.customers import reachable_chat
+from crm_core.contact_policy import Refusal, Rules, claim_many, would_refuse_many
 from crm_core.models import Conversation, Customer, CustomerTag, Order, OrderItem, OutboxMessage
-from crm_core.outbox import enqueue
+from crm_core.outbox import Queued, enqueue_many
 from message_templates import Texts
 from scheduler.campaigns import Campaign
 
@@ -31,6 +33,8 @@ SLACK = timedelta(days=7)
 TALKING = timedelta(days=7)
 # WhatsApp allows free text only within 24 hours of the customer's last message.
 WHATSAPP_WINDOW = timedelta(hours=24)
+BATCH = 500
+ALREADY = "already sent for this event"
 
 
 @dataclass(frozen=True)
@@ -50,60 +54,170 @@ class Due:
     context: dict[str, Any]
 
 
+@dataclass
+class _Sweep:
+    """What one sweep shares between its batches."""
+
+    now: datetime
+    rules: Rules
+    texts: Texts
+    dry_run: bool
+    suggestions: dict[frozenset[str], str | None] = field(default_factory=dict)
+
+
 async def sweep(
     now: datetime, campaigns: list[Campaign], rules: Rules, texts: Texts, *, dry_run: bool = False
 ) -> list[Outcome]:
-    outcomes = []
+    run = _Sweep(now, rules, texts, dry_run)
+    outcomes: list[Outcome] = []
     for campaign in campaigns:
-        async for due in _due(campaign, now):
-            try:
-                outcome = await _one(campaign, due, now, rules, texts, dry_run=dry_run)
-            except Exception as exc:  # one bad row never stops the rest of the sweep
-                log.error("campaign %s, customer %s: %s", campaign.name, due.customer.id,
-                          type(exc).__name__)  # fmt: skip
-                outcome = Outcome(campaign.name, due.customer.id, _name(due.customer), "held",
-                                  f"error: {type(exc).__name__}")  # fmt: skip
-            outcomes.append(outcome)
+        async for batch in _due(campaign, run):
+            outcomes.extend(await _batch(campaign, batch, run))
     return outcomes
 
 
-async def _one(
-    campaign: Campaign, due: Due, now: datetime, rules: Rules, texts: Texts, *, dry_run: bool
-) -> Outcome:
-    c = due.customer
+@dataclass(frozen=True)
+class _Ready:
+    due: Due
+    chat: Conversation
+    body: str
 
-    def held(reason: str, channel: str | None = None) -> Outcome:
-        return Outcome(campaign.name, c.id, _name(c), "held", reason, channel)
 
-    if await OutboxMessage.filter(dedupe_key=due.key).exists():
-        return held("already sent for this event")
-    if campaign.tag and not await CustomerTag.filter(customer_id=c.id, name=campaign.tag).exists():
-        return held(f"no tag {campaign.tag}")
-    if campaign.kind == "winback" and c.last_inbound_at and c.last_inbound_at > now - TALKING:
-        return held("wrote to us in the last 7 days")
-    chat = await reachable_chat(c.id)
-    if chat is None or chat.last_inbound_at is None:
-        return held("no Telegram or WhatsApp chat to reach them in")
-    if chat.channel == "whatsapp" and now - chat.last_inbound_at >= WHATSAPP_WINDOW:
-        return held("needs_template: outside WhatsApp's 24-hour window", chat.channel)
-    if (morning := rules.quiet_until(now)) is not None:
-        return held(f"quiet hours until {morning.isoformat(timespec='minutes')}", chat.channel)
-    body = texts.render(campaign.template, c.language, customer=c, **due.context)
-    if dry_run:
-        refusal = await would_refuse(c, now, rules)
-        if refusal is not None:
-            return held(_why(refusal), chat.channel)
-        return Outcome(campaign.name, c.id, _name(c), "would_send", None, chat.channel)
-    try:
-        async with in_transaction():
-            refusal = await claim(c.id, f"campaign:{campaign.name}", campaign.name, now, rules)
-            if refusal is not None:
-                return held(_why(refusal), chat.channel)
-            await enqueue(chat.channel, chat.address, body, now, kind="marketing",
-                          customer_id=c.id, dedupe_key=due.key)  # fmt: skip
-    except IntegrityError:  # another instance queued this very event a moment ago
-        return held("already sent for this event")
-    return Outcome(campaign.name, c.id, _name(c), "queued", None, chat.channel)
+async def _batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[Outcome]:
+    """Check a batch of due customers, then claim and queue those who may hear from us.
+    A race with another instance over the same event rolls the batch back; it is then
+    checked again, and that event is found already queued."""
+    for _ in range(3):
+        try:
+            return await _try_batch(campaign, batch, run)
+        except IntegrityError:
+            log.info("campaign %s: another instance queued part of a batch; again", campaign.name)
+    return await _try_batch(campaign, batch, run)
+
+
+async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[Outcome]:
+    now, ids = run.now, list({d.customer.id for d in batch})
+    outcomes: dict[int, Outcome] = {}  # by position in the batch
+
+    def held(i: int, reason: str, channel: str | None = None) -> None:
+        c = batch[i].customer
+        outcomes[i] = Outcome(campaign.name, c.id, _name(c), "held", reason, channel)
+
+    done = set(
+        await OutboxMessage.filter(dedupe_key__in=[d.key for d in batch]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    tagged: set[int] = set()
+    if campaign.tag:
+        tagged = {
+            int(cid)  # type: ignore[call-overload]
+            for cid in await CustomerTag.filter(customer_id__in=ids, name=campaign.tag).values_list(
+                "customer_id", flat=True
+            )
+        }
+    chats = await _reachable_chats(ids)
+    quiet = run.rules.quiet_until(now)
+    ready: dict[int, _Ready] = {}
+    for i, due in enumerate(batch):
+        c, chat = due.customer, chats.get(due.customer.id)
+        if due.key in done:
+            held(i, ALREADY)
+        elif campaign.tag and c.id not in tagged:
+            held(i, f"no tag {campaign.tag}")
+        elif campaign.kind == "winback" and c.last_inbound_at and c.last_inbound_at > now - TALKING:
+            held(i, "wrote to us in the last 7 days")
+        elif chat is None or chat.last_inbound_at is None:
+            held(i, "no Telegram or WhatsApp chat to reach them in")
+        elif chat.channel == "whatsapp" and now - chat.last_inbound_at >= WHATSAPP_WINDOW:
+            held(i, "needs_template: outside WhatsApp's 24-hour window", chat.channel)
+        elif quiet is not None:
+            held(i, f"quiet hours until {quiet.isoformat(timespec='minutes')}", chat.channel)
+        else:
+            try:
+                body = run.texts.render(campaign.template, c.language, customer=c, **due.context)
+            except Exception as exc:  # one bad row never stops the rest of the sweep
+                log.error("campaign %s, customer %s: %s", campaign.name, c.id, type(exc).__name__)
+                held(i, f"error: {type(exc).__name__}", chat.channel)
+            else:
+                ready[i] = _Ready(due, chat, body)
+    if ready:
+        answers = await _decide(campaign, ready, run)
+        for i, item in ready.items():
+            c = item.due.customer
+            if (refusal := answers[i]) is not None:
+                held(i, _why(refusal), item.chat.channel)
+            else:
+                status = "would_send" if run.dry_run else "queued"
+                outcomes[i] = Outcome(
+                    campaign.name, c.id, _name(c), status, None, item.chat.channel
+                )
+    return [outcomes[i] for i in range(len(batch))]
+
+
+async def _decide(
+    campaign: Campaign, ready: dict[int, _Ready], run: _Sweep
+) -> dict[int, Refusal | None]:
+    """The contact policy's answer for each message ready to go; unless this is a dry
+    run, the granted ones are claimed and queued, together or not at all."""
+    customers = {item.due.customer.id: item.due.customer for item in ready.values()}
+    if run.dry_run:
+        answers = await would_refuse_many(list(customers.values()), run.now, run.rules)
+        return _once_each(ready, answers, campaign, run)
+    async with in_transaction():
+        by = f"campaign:{campaign.name}"
+        answers = await claim_many(list(customers), by, campaign.name, run.now, run.rules)
+        decided = _once_each(ready, answers, campaign, run)
+        await enqueue_many(
+            [
+                Queued(
+                    item.chat.channel,
+                    item.chat.address,
+                    item.body,
+                    item.due.customer.id,
+                    item.due.key,
+                )
+                for i, item in ready.items()
+                if decided[i] is None
+            ],
+            run.now,
+            kind="marketing",
+        )
+    return decided
+
+
+def _once_each(
+    ready: dict[int, _Ready], answers: dict[int, Refusal | None], campaign: Campaign, run: _Sweep
+) -> dict[int, Refusal | None]:
+    """A customer due twice in one batch (two orders on one day) gets the first message;
+    the second meets the cooldown the first just started."""
+    first: dict[int, int] = {}
+    decided: dict[int, Refusal | None] = {}
+    for i, item in ready.items():
+        cid = item.due.customer.id
+        if answers[cid] is None and cid in first:
+            until = run.now + run.rules.cooldown
+            decided[i] = Refusal(
+                "cooldown", by=f"campaign:{campaign.name}", at=run.now, until=until
+            )
+        else:
+            decided[i] = answers[cid]
+            first.setdefault(cid, i)
+    return decided
+
+
+async def _reachable_chats(customer_ids: list[int]) -> dict[int, Conversation]:
+    """Each customer's Telegram or WhatsApp chat they wrote in last: where the shop
+    reaches them (a terminal chat cannot be reached)."""
+    chats: dict[int, Conversation] = {}
+    found = (
+        await Conversation.filter(customer_id__in=customer_ids, last_inbound_at__isnull=False)
+        .exclude(channel="terminal")
+        .order_by("last_inbound_at", "id")
+    )
+    for chat in found:
+        chats[chat.customer_id] = chat  # type: ignore[attr-defined]  # the latest wins
+    return chats
 
 
 def _name(c: Customer) -> str:
@@ -117,59 +231,101 @@ def _why(refusal: Refusal) -> str:
     return f"{refusal.reason}: {refusal.by} at {at} UTC, until {until} UTC"
 
 
-async def _due(campaign: Campaign, now: datetime) -> AsyncIterator[Due]:
-    live = {"merged_into_id__isnull": True}
+async def _due(campaign: Campaign, run: _Sweep) -> AsyncIterator[list[Due]]:
+    """The customers due this campaign's message, a batch at a time, each batch read by
+    id after the last one (so a batch costs the same at the end of the list as at the
+    start)."""
+    now, live = run.now, {"merged_into_id__isnull": True}
     if campaign.kind == "nurture":
         edge = now - timedelta(days=campaign.every)
-        orders = (
-            await Order.filter(created_at__lte=edge, created_at__gt=edge - SLACK)
-            .exclude(status="batal")
-            .prefetch_related("customer", "items")
+        orders = Order.filter(created_at__lte=edge, created_at__gt=edge - SLACK).exclude(
+            status="batal"
         )
-        for order in orders:
-            yield Due(order.customer, f"{campaign.name}:order:{order.id}", {"order": order})
+        async for page in _pages(orders, ("customer", "items")):
+            yield [Due(o.customer, f"{campaign.name}:order:{o.id}", {"order": o}) for o in page]
     elif campaign.kind == "winback":
         edge = now - timedelta(days=campaign.every)
-        dormant = await Customer.filter(
-            **live, last_order_at__lte=edge, last_order_at__gt=edge - SLACK
-        )
-        for c in dormant:
-            assert c.last_order_at is not None
-            context = await _winback_context(c)
-            context["voucher"] = campaign.voucher
-            yield Due(c, f"{campaign.name}:{c.id}:{c.last_order_at:%Y%m%d%H%M%S}", context)
+        dormant = Customer.filter(**live, last_order_at__lte=edge, last_order_at__gt=edge - SLACK)
+        async for page in _pages(dormant):
+            contexts = await _winback_contexts(page, edge - SLACK, run)
+            yield [
+                Due(
+                    c,
+                    f"{campaign.name}:{c.id}:{c.last_order_at:%Y%m%d%H%M%S}",
+                    {**contexts[c.id], "voucher": campaign.voucher},
+                )
+                for c in page
+            ]
     elif campaign.kind == "loyalty":
-        loyal = await Customer.filter(
+        loyal = Customer.filter(
             **live, orders_count__gte=campaign.every, last_order_at__gt=now - SLACK
         )
-        for c in loyal:
+        async for page in _pages(loyal):
             # Their real count: the Nth order's message may have been held past later ones.
-            yield Due(c, f"{campaign.name}:{c.id}:{campaign.every}", {"nth": c.orders_count})
+            nth = campaign.every
+            yield [Due(c, f"{campaign.name}:{c.id}:{nth}", {"nth": c.orders_count}) for c in page]
     else:  # unfinished: an order started and left
         edge = now - timedelta(hours=campaign.every)
-        chats = await Conversation.filter(
+        chats = Conversation.filter(
             state__startswith="order_", updated_at__lte=edge, updated_at__gt=edge - SLACK
-        ).prefetch_related("customer")
-        for chat in chats:
-            key = f"{campaign.name}:{chat.id}:{chat.updated_at:%Y%m%d%H%M%S}"
-            yield Due(chat.customer, key, {})
+        )
+        async for page in _pages(chats, ("customer",)):
+            yield [Due(chat.customer, _left_key(campaign, chat), {}) for chat in page]
 
 
-async def _winback_context(c: Customer) -> dict[str, Any]:
-    """What they bought last, and one recommendation: what customers who bought the same
-    also bought, else the shop's best seller."""
-    last = (
-        await Order.filter(customer_id=c.id).exclude(status="batal").order_by("-created_at").first()
+def _left_key(campaign: Campaign, chat: Conversation) -> str:
+    # Once per time the order was left: a later unfinished order is a new event.
+    return f"{campaign.name}:{chat.id}:{chat.updated_at:%Y%m%d%H%M%S}"
+
+
+async def _pages(query: Any, related: tuple[str, ...] = ()) -> AsyncIterator[list[Any]]:
+    after = 0
+    while True:
+        page = (
+            await query.filter(id__gt=after).order_by("id").limit(BATCH).prefetch_related(*related)
+        )
+        if not page:
+            return
+        yield page
+        if len(page) < BATCH:
+            return
+        after = page[-1].id
+
+
+async def _winback_contexts(
+    customers: list[Customer], since: datetime, run: _Sweep
+) -> dict[int, dict[str, Any]]:
+    """For each dormant customer, what they bought last, and one recommendation: what
+    customers who bought the same also bought, else the shop's best seller. Their last
+    orders are read for the whole batch at once (they fall in the dormant window), and
+    a recommendation is worked out once per set of products bought."""
+    last: dict[int, Order] = {}
+    orders = (
+        await Order.filter(customer_id__in=[c.id for c in customers], created_at__gt=since)
+        .exclude(status="batal")
+        .order_by("created_at", "id")
+        .prefetch_related("items")
     )
-    items = await OrderItem.filter(order_id=last.id) if last else []
-    bought = {i.product_id for i in items if i.product_id is not None}  # type: ignore[attr-defined]
-    names = {i.product_name for i in items}
+    for order in orders:
+        last[order.customer_id] = order  # type: ignore[attr-defined]  # the latest wins
+    contexts = {}
+    for c in customers:
+        items = list(last[c.id].items) if c.id in last else []
+        names = frozenset(i.product_name for i in items)
+        bought = {i.product_id for i in items if i.product_id is not None}  # type: ignore[attr-defined]
+        if names not in run.suggestions:
+            run.suggestions[names] = await _suggestion(c.id, bought, names)
+        contexts[c.id] = {"bought": sorted(names), "suggestion": run.suggestions[names]}
+    return contexts
+
+
+async def _suggestion(customer_id: int, bought: set[int], names: frozenset[str]) -> str | None:
     suggestion = None
     if bought:
         # Other customers who bought the same products, and everything they bought.
         buyers = (
             await Order.filter(items__product_id__in=list(bought))
-            .exclude(customer_id=c.id)
+            .exclude(customer_id=customer_id)
             .limit(500)
             .values_list("customer_id", flat=True)
         )
@@ -179,10 +335,10 @@ async def _winback_context(c: Customer) -> dict[str, Any]:
             .limit(2000)
             .values_list("id", flat=True)
         )
-        suggestion = await _most_bought([int(o) for o in their_orders], names)  # type: ignore[call-overload]
+        suggestion = await _most_bought([int(o) for o in their_orders], set(names))  # type: ignore[call-overload]
     if suggestion is None:
-        suggestion = await _most_bought(None, names)
-    return {"bought": sorted(names), "suggestion": suggestion}
+        suggestion = await _most_bought(None, set(names))
+    return suggestion
 
 
 async def _most_bought(order_ids: list[int] | None, exclude: set[str]) -> str | None:

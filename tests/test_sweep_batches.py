@@ -1,0 +1,154 @@
+"""The sweep takes the due a batch at a time: every due customer is still checked,
+claimed and queued exactly once, and a batch that meets another instance's work is
+rolled back and checked again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import scheduler.sweep as sweep_module
+from bot.dispatcher import Dispatcher
+from crm_core.contact_policy import Rules
+from crm_core.models import Contact, Conversation, Customer, Message, Order, OutboxMessage
+from message_templates import Texts
+from scheduler.campaigns import Campaign
+from scheduler.sweep import sweep
+from tests.fakes.telegram_api import FakeTelegram
+
+NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta: not quiet hours
+ORDERED = NOW - timedelta(days=3, hours=1)
+NURTURE = [Campaign("nurture", "nurture", "campaign_nurture", 3)]
+RULES = Rules()
+
+
+async def customer_who_ordered(i: int, *, orders: int = 1) -> Customer:
+    customer = await Customer.create(
+        name=f"Pelanggan {i}", consent_marketing=True, consent_at=ORDERED, language="id",
+        orders_count=orders, total_spent=35_000 * orders, first_order_at=ORDERED,
+        last_order_at=ORDERED, created_at=ORDERED, updated_at=ORDERED,
+    )  # fmt: skip
+    await Conversation.create(
+        channel="telegram", address=str(1000 + i), customer=customer, state="idle", data={},
+        last_inbound_at=ORDERED, created_at=ORDERED, updated_at=ORDERED,
+    )  # fmt: skip
+    for n in range(orders):
+        at = ORDERED + timedelta(minutes=n)
+        await Order.create(
+            customer=customer, channel="telegram", total=35_000, ship_name="x",
+            ship_address="Jl. Merdeka 1", ship_city="Bandung", created_at=at, updated_at=at,
+        )  # fmt: skip
+    return customer
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sweep_module, "BATCH", 3)
+
+
+async def test_every_due_customer_is_queued_once_across_batches(
+    store: str, texts: Texts, small_batches: None
+):
+    people = [await customer_who_ordered(i) for i in range(8)]
+    outcomes = await sweep(NOW, NURTURE, RULES, texts)
+    assert sorted(o.customer_id for o in outcomes if o.status == "queued") == [c.id for c in people]
+    queued = await OutboxMessage.all().order_by("customer_id")
+    assert [(m.customer_id, m.address) for m in queued] == [
+        (c.id, str(1000 + i)) for i, c in enumerate(people)
+    ]
+    assert all(f"Halo Pelanggan {i}!" in m.body for i, m in enumerate(queued))
+    assert await Contact.filter(by="campaign:nurture").count() == 8
+    for c in people:
+        await c.refresh_from_db()
+        assert (c.last_contacted_at, c.last_contacted_by) == (NOW, "campaign:nurture")
+    # A second sweep finds every event already queued, in every batch.
+    again = await sweep(NOW + timedelta(minutes=5), NURTURE, RULES, texts)
+    assert {o.reason for o in again} == {"already sent for this event"}
+    assert await OutboxMessage.all().count() == 8
+
+
+async def test_two_orders_on_one_day_bring_one_message(store: str, texts: Texts):
+    twice = await customer_who_ordered(1, orders=2)
+    outcomes = await sweep(NOW, NURTURE, RULES, texts)
+    assert [o.status for o in outcomes] == ["queued", "held"]
+    until = NOW + RULES.cooldown
+    assert outcomes[1].reason == (
+        f"cooldown: campaign:nurture at {NOW:%Y-%m-%d %H:%M} UTC, until {until:%Y-%m-%d %H:%M} UTC"
+    )
+    assert await OutboxMessage.filter(customer_id=twice.id).count() == 1
+
+
+async def test_a_batch_that_meets_another_instances_message_is_checked_again(
+    store: str, texts: Texts, monkeypatch: pytest.MonkeyPatch
+):
+    people = [await customer_who_ordered(i) for i in range(3)]
+    first_order = await Order.get(customer_id=people[0].id)
+    real = sweep_module._reachable_chats
+    raced = []
+
+    async def another_instance_queues_first(ids: list[int]) -> Any:
+        # Between this batch's check of the outbox and its insert, another instance
+        # queues the first customer's message (and claims them).
+        if not raced:
+            raced.append(True)
+            await OutboxMessage.create(
+                channel="telegram", address="1000", customer_id=people[0].id, kind="marketing",
+                body="dari instans lain", next_attempt_at=NOW,
+                dedupe_key=f"nurture:order:{first_order.id}", created_at=NOW,
+            )  # fmt: skip
+        return await real(ids)
+
+    monkeypatch.setattr(sweep_module, "_reachable_chats", another_instance_queues_first)
+    outcomes = await sweep(NOW, NURTURE, RULES, texts)
+    assert [(o.customer_id, o.status, o.reason) for o in outcomes] == [
+        (people[0].id, "held", "already sent for this event"),
+        (people[1].id, "queued", None),
+        (people[2].id, "queued", None),
+    ]
+    # The rolled-back attempt left no claim behind: one message, one contact each.
+    assert await OutboxMessage.all().count() == 3
+    assert await Contact.filter(customer_id=people[0].id).count() == 0
+    assert sorted(await Contact.all().values_list("customer_id", flat=True)) == [
+        people[1].id, people[2].id,
+    ]  # fmt: skip
+
+
+async def test_the_weekly_cap_in_a_batch_says_who_came_last_and_until_when(
+    store: str, texts: Texts
+):
+    capped = await customer_who_ordered(1)
+    free = await customer_who_ordered(2)
+    for days, by in ((6, "Ani"), (4, "campaign:winback")):
+        await Contact.create(customer_id=capped.id, by=by, kind="x", at=NOW - timedelta(days=days))
+    await Customer.filter(id=capped.id).update(
+        last_contacted_at=NOW - timedelta(days=4), last_contacted_by="campaign:winback"
+    )
+    dry = await sweep(NOW, NURTURE, RULES, texts, dry_run=True)
+    real = await sweep(NOW, NURTURE, RULES, texts)
+    until = NOW - timedelta(days=6) + timedelta(days=7)
+    at = NOW - timedelta(days=4)
+    reason = (
+        f"weekly_cap: campaign:winback at {at:%Y-%m-%d %H:%M} UTC, until {until:%Y-%m-%d %H:%M} UTC"
+    )
+    for outcomes, sent in ((dry, "would_send"), (real, "queued")):
+        assert [(o.customer_id, o.status, o.reason) for o in outcomes] == [
+            (capped.id, "held", reason),
+            (free.id, sent, None),
+        ]
+    assert await OutboxMessage.all().values_list("customer_id", flat=True) == [free.id]
+
+
+async def test_a_message_queued_in_a_batch_is_in_the_log_once_sent(
+    store: str, texts: Texts, driver: Any, fake_telegram: FakeTelegram
+):
+    customer = await customer_who_ordered(1)
+    await sweep(NOW, NURTURE, RULES, texts)
+    assert await Message.filter(direction="out").count() == 0  # queued, not yet sent
+    await Dispatcher({"telegram": driver}, clock=lambda: NOW).run_once()
+    received = fake_telegram.to(1001)[-1].text
+    logged = await Message.get(direction="out", customer_id=customer.id)
+    assert logged.body == received
+    assert logged.status == "sent" and logged.external_id
+    assert (await OutboxMessage.get(customer_id=customer.id)).status == "sent"
