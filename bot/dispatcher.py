@@ -31,8 +31,19 @@ class Delivery:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class ApprovedTemplate:
+    """The shop's approved WhatsApp template standing in for a text once the chat's
+    24-hour window has closed: its content id and the values of its variables."""
+
+    sid: str
+    variables: dict[str, str]
+
+
 class ChannelSender(Protocol):
-    async def send_text(self, address: str, text: str, now: datetime) -> Delivery: ...
+    async def send_text(
+        self, address: str, text: str, now: datetime, template: ApprovedTemplate | None = None
+    ) -> Delivery: ...
 
 
 class Dispatcher:
@@ -67,7 +78,10 @@ class Dispatcher:
             elif sender is None:
                 delivery = Delivery("failed", error=f"the {row.channel} channel is not configured")
             else:
-                delivery = await sender.send_text(row.address, row.body, now)
+                template = None
+                if row.content_sid is not None:
+                    template = ApprovedTemplate(row.content_sid, row.content_variables or {})
+                delivery = await sender.send_text(row.address, row.body, now, template)
             now = self.clock()
             if delivery.status == "retry":
                 await retry_later(row, now, delivery.error or "try again")

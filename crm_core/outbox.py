@@ -52,6 +52,9 @@ class Queued:
     body: str
     customer_id: int
     dedupe_key: str
+    # An approved WhatsApp template for when the chat's 24-hour window has closed.
+    content_sid: str | None = None
+    content_variables: dict[str, str] | None = None
 
 
 async def enqueue_many(batch: Sequence[Queued], now: datetime, *, kind: str) -> None:
@@ -70,6 +73,8 @@ async def enqueue_many(batch: Sequence[Queued], now: datetime, *, kind: str) -> 
                 next_attempt_at=now,
                 dedupe_key=m.dedupe_key,
                 created_at=now,
+                content_sid=m.content_sid,
+                content_variables=m.content_variables,
             )
             for m in batch
         ]

@@ -81,6 +81,7 @@ class _Ready:
     due: Due
     chat: Conversation
     body: str
+    content: tuple[str, dict[str, str]] | None = None  # WhatsApp's approved template
 
 
 async def _batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[Outcome]:
@@ -129,18 +130,20 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
             held(i, "wrote to us in the last 7 days")
         elif chat is None or chat.last_inbound_at is None:
             held(i, "no Telegram or WhatsApp chat to reach them in")
-        elif chat.channel == "whatsapp" and now - chat.last_inbound_at >= WHATSAPP_WINDOW:
+        elif (
+            chat.channel == "whatsapp"
+            and now - chat.last_inbound_at >= WHATSAPP_WINDOW
+            and run.texts.whatsapp_content(campaign.template, c.language) is None
+        ):
             held(i, "needs_template: outside WhatsApp's 24-hour window", chat.channel)
         elif quiet is not None:
             held(i, f"quiet hours until {quiet.isoformat(timespec='minutes')}", chat.channel)
         else:
             try:
-                body = run.texts.render(campaign.template, c.language, customer=c, **due.context)
+                ready[i] = _render(campaign, due, chat, run)
             except Exception as exc:  # one bad row never stops the rest of the sweep
                 log.error("campaign %s, customer %s: %s", campaign.name, c.id, type(exc).__name__)
                 held(i, f"error: {type(exc).__name__}", chat.channel)
-            else:
-                ready[i] = _Ready(due, chat, body)
     if ready:
         answers = await _decide(campaign, ready, run)
         for i, item in ready.items():
@@ -153,6 +156,21 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
                     campaign.name, c.id, _name(c), status, None, item.chat.channel
                 )
     return [outcomes[i] for i in range(len(batch))]
+
+
+def _render(campaign: Campaign, due: Due, chat: Conversation, run: _Sweep) -> _Ready:
+    """The message's text, and on WhatsApp its approved template too where the shop has
+    one: the chat's window may close before the message goes (a quiet-hour wait, a
+    retry), and then only the template may be sent."""
+    c = due.customer
+    context = {"customer": c, **due.context}
+    body = run.texts.render(campaign.template, c.language, **context)
+    content = None
+    if chat.channel == "whatsapp":
+        approved = run.texts.whatsapp_content(campaign.template, c.language)
+        if approved is not None:
+            content = (approved.sid, approved.values(context))
+    return _Ready(due, chat, body, content)
 
 
 async def _decide(
@@ -176,6 +194,7 @@ async def _decide(
                     item.body,
                     item.due.customer.id,
                     item.due.key,
+                    *(item.content or (None, None)),
                 )
                 for i, item in ready.items()
                 if decided[i] is None

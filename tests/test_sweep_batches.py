@@ -4,7 +4,9 @@ rolled back and checked again."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +18,9 @@ from crm_core.models import Contact, Conversation, Customer, Message, Order, Out
 from message_templates import Texts
 from scheduler.campaigns import Campaign
 from scheduler.sweep import sweep
+from tests.conftest import Sleeps, make_channel
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
 
 NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta: not quiet hours
 ORDERED = NOW - timedelta(days=3, hours=1)
@@ -24,14 +28,16 @@ NURTURE = [Campaign("nurture", "nurture", "campaign_nurture", 3)]
 RULES = Rules()
 
 
-async def customer_who_ordered(i: int, *, orders: int = 1) -> Customer:
+async def customer_who_ordered(
+    i: int, *, orders: int = 1, channel: str = "telegram", address: str | None = None
+) -> Customer:
     customer = await Customer.create(
         name=f"Pelanggan {i}", consent_marketing=True, consent_at=ORDERED, language="id",
         orders_count=orders, total_spent=35_000 * orders, first_order_at=ORDERED,
         last_order_at=ORDERED, created_at=ORDERED, updated_at=ORDERED,
     )  # fmt: skip
     await Conversation.create(
-        channel="telegram", address=str(1000 + i), customer=customer, state="idle", data={},
+        channel=channel, address=address or str(1000 + i), customer=customer, state="idle", data={},
         last_inbound_at=ORDERED, created_at=ORDERED, updated_at=ORDERED,
     )  # fmt: skip
     for n in range(orders):
@@ -152,3 +158,40 @@ async def test_a_message_queued_in_a_batch_is_in_the_log_once_sent(
     assert logged.body == received
     assert logged.status == "sent" and logged.external_id
     assert (await OutboxMessage.get(customer_id=customer.id)).status == "sent"
+
+
+NURTURE_TEMPLATE = "HX" + "b" * 32
+
+
+async def test_a_whatsapp_customer_past_the_window_gets_the_approved_template(
+    store: str, fake_twilio: FakeTwilio, sleeps: Sleeps, tmp_path: Path
+):
+    (tmp_path / "whatsapp.toml").write_text(
+        f'[campaign_nurture]\nid = "{NURTURE_TEMPLATE}"\n'
+        'variables = ["customer.name", "order.id"]\n'
+    )
+    texts = Texts(tmp_path)
+    siti = await customer_who_ordered(1, channel="whatsapp", address="+6281200000001")
+    order = await Order.get(customer_id=siti.id)
+    # Three days after her last message the 24-hour window is long closed.
+    [outcome] = await sweep(NOW, NURTURE, RULES, texts)
+    assert (outcome.status, outcome.channel) == ("queued", "whatsapp")
+    whatsapp = make_channel(fake_twilio, sleeps, texts)
+    await Dispatcher({"whatsapp": whatsapp}, clock=lambda: NOW).run_once()
+    await whatsapp.close()
+    [sent] = fake_twilio.to("+6281200000001")
+    assert sent.content_sid == NURTURE_TEMPLATE and sent.body is None
+    assert json.loads(sent.content_variables or "") == {"1": "Pelanggan 1", "2": str(order.id)}
+    logged = await Message.get(direction="out", customer_id=siti.id)
+    assert (logged.status, logged.external_id) == ("queued", sent.sid)
+
+
+async def test_without_an_approved_template_a_whatsapp_customer_is_held_with_the_reason(
+    store: str, fake_twilio: FakeTwilio, sleeps: Sleeps, texts: Texts
+):
+    await customer_who_ordered(1, channel="whatsapp", address="+6281200000001")
+    [outcome] = await sweep(NOW, NURTURE, RULES, texts)
+    assert (outcome.status, outcome.reason) == (
+        "held", "needs_template: outside WhatsApp's 24-hour window",
+    )  # fmt: skip
+    assert await OutboxMessage.all().count() == 0

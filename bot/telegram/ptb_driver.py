@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import Engine
-from bot.dispatcher import Delivery
+from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply
 from bot.rate_limits import telegram_limits
 from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
@@ -95,8 +95,11 @@ class PtbDriver:
             await self.application.start()
             self._started = True
 
-    async def send_text(self, address: str, text: str, now: datetime) -> Delivery:
-        """A message the shop starts (from the outbox), to a private chat."""
+    async def send_text(
+        self, address: str, text: str, now: datetime, template: ApprovedTemplate | None = None
+    ) -> Delivery:
+        """A message the shop starts (from the outbox), to a private chat (Telegram has
+        no reply window, so a WhatsApp template is never needed)."""
         await self._start()
         await self.limits.wait(address)
         try:

@@ -12,7 +12,7 @@ from typing import Any
 from twilio.request_validator import RequestValidator
 
 from bot.conversation import Engine
-from bot.dispatcher import Delivery
+from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply
 from bot.plain_text import numbered
 from bot.whatsapp.inbound import CHANNEL, inbound_from_form
@@ -91,21 +91,30 @@ class WhatsAppChannel:
         await logged.refresh_from_db()
         return logged
 
-    async def send_text(self, address: str, text: str, now: datetime) -> Delivery:
-        """A message the shop starts (from the outbox): free text only inside the 24-hour
-        window of that chat; outside it, held for an approved template."""
+    async def send_text(
+        self, address: str, text: str, now: datetime, template: ApprovedTemplate | None = None
+    ) -> Delivery:
+        """A message the shop starts (from the outbox): free text inside the 24-hour
+        window of that chat; outside it, the approved template decided with the message,
+        or held as needs_template when it has none."""
         chat = await Conversation.filter(channel=CHANNEL, address=address).first()
         last: datetime | None = None
         if chat is not None:
             last = chat.last_inbound_at
         elif (agent := await Agent.filter(phone=address).first()) is not None:
             last = agent.last_inbound_at  # an agent's own last command opens their window
-        if last is None or now - last >= WINDOW:
+        if last is not None and now - last < WINDOW:
+            sent = await self.sender.send(address, body=text)
+        elif template is not None:
+            sent = await self.sender.send(
+                address, content_sid=template.sid, variables=template.variables
+            )
+        else:
             return Delivery(
                 "needs_template",
-                error="more than 24 hours since the customer's last WhatsApp message",
+                error="more than 24 hours since the customer's last WhatsApp message, "
+                "and no approved template for this text",
             )
-        sent = await self.sender.send(address, body=text)
         if sent.status in ("failed", "needs_template"):
             return Delivery(sent.status, error_code=sent.error_code, error=sent.error)
         return Delivery("sent", provider_id=sent.sid, provider_status=sent.status)

@@ -39,6 +39,11 @@ class OutboxMessage(Model):
     # their own order or question), staff (to an agent)
     kind = fields.CharField(max_length=10, default="service")
     body = fields.TextField()
+    # The shop's approved WhatsApp template standing in for the body once the chat's
+    # 24-hour window has closed (WhatsApp takes no free text then): its content id and
+    # the values of its {{1}}, {{2}}, ... as they were when the message was decided.
+    content_sid = fields.CharField(max_length=64, null=True)
+    content_variables: dict[str, str] | None = fields.JSONField(null=True)
     # pending, sending, sent, failed, needs_template
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     attempts = fields.IntField(default=0)
