@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 from tortoise.connection import connections
 
+import scheduler.sweep as sweep_module
 from crm_core.contact_policy import Rules
 from crm_core.store import connection_name, open_store
 from message_templates import Texts
@@ -38,7 +39,8 @@ from scheduler.sweep import sweep
 NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
 ORDERS_EACH = 3
 DUE_SHARE = 0.01
-BATCH = 20_000
+FILL_BATCH = 20_000  # rows generated at a time
+BATCHED = sweep_module.BATCH  # the sweep's own batch size
 
 
 def rows(first: int, last: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
@@ -87,8 +89,8 @@ async def fill(url: str, customers: int) -> float:
     began = time.perf_counter()
     async with open_store(url):
         conn = connections.get(connection_name(url))
-        for first in range(1, customers + 1, BATCH):
-            batch = rows(first, min(customers, first + BATCH - 1))
+        for first in range(1, customers + 1, FILL_BATCH):
+            batch = rows(first, min(customers, first + FILL_BATCH - 1))
             for statement, data in zip(statements, batch, strict=True):
                 if not postgres:  # SQLite keeps times as Tortoise writes them
                     data = [
@@ -108,10 +110,16 @@ class _Counter(logging.Handler):
         self.count += 1
 
 
-async def measure(url: str) -> tuple[float, int, int, int]:
+async def measure(url: str, batch: int = BATCHED) -> tuple[float, int, int, int]:
     texts = Texts()
     campaigns = [c for c in load_campaigns(None, texts) if c.kind == "nurture"]
+    sweep_module.BATCH = batch
     async with open_store(url, bring_up_to_date=False):
+        if batch == 1:  # the baseline sweeps the store the batched sweep already swept
+            conn = connections.get(connection_name(url))
+            for sql in ("DELETE FROM outbox", "DELETE FROM contact",
+                        "UPDATE customer SET last_contacted_at = NULL, last_contacted_by = NULL"):  # fmt: skip
+                await conn.execute_script(sql)
         # Tortoise logs every statement it sends, in or out of a transaction.
         counter = _Counter()
         db_log = logging.getLogger("tortoise.db_client")
@@ -131,35 +139,42 @@ async def measure(url: str) -> tuple[float, int, int, int]:
     )
 
 
-async def run_one(url: str, customers: int) -> list[str]:
-    """Fill one store and sweep it: the table's cells for that store."""
+async def run_one(url: str, customers: int, baseline: bool) -> list[list[str]]:
+    """Fill one store and sweep it (and, for the baseline, sweep it again one customer at
+    a time): the table's rows for that store."""
     filled = await fill(url, customers)
-    seconds, statements, queued, rss = await measure(url)
-    per_due = seconds / queued * 1000 if queued else 0.0
-    return [
-        f"{customers:,}", f"{customers * ORDERS_EACH:,}", f"{filled:.1f}", f"{seconds:.2f}",
-        f"{statements:,}", f"{queued:,}", f"{per_due:.3f}", str(rss),
-    ]  # fmt: skip
+    rows = []
+    for batch in (BATCHED, 1) if baseline else (BATCHED,):
+        seconds, statements, queued, rss = await measure(url, batch)
+        per_due = seconds / queued * 1000 if queued else 0.0
+        rows.append([
+            f"{customers:,}", f"{customers * ORDERS_EACH:,}", f"{filled:.1f}", str(batch),
+            f"{seconds:.2f}", f"{statements:,}", f"{queued:,}", f"{per_due:.3f}", str(rss),
+        ])  # fmt: skip
+    sweep_module.BATCH = BATCHED
+    return rows
 
 
 async def main(args: argparse.Namespace) -> None:
     table = Table(title="Sweep: 3 orders per customer, 1% of customers due a nurture message")
-    columns = ("store", "customers", "orders", "fill s", "sweep s", "statements", "queued",
-               "ms per due", "peak RSS MB")  # fmt: skip
+    columns = ("store", "customers", "orders", "fill s", "batch", "sweep s", "statements",
+               "queued", "ms per due", "peak RSS MB")  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column == "store" else "right")
     # Peak RSS is the process's high-water mark: run the sizes from small to large.
     for customers in sorted(args.customers):
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite://{Path(folder) / 'shop.db'}"
-            table.add_row("SQLite file", *await run_one(url, customers))
+            for row in await run_one(url, customers, customers <= args.baseline_upto):
+                table.add_row("SQLite file", *row)
         if args.postgres:
             name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
             admin = await asyncpg.connect(args.postgres)
             await admin.execute(f'CREATE DATABASE "{name}"')
             try:
                 url = f"{args.postgres.rpartition('/')[0]}/{name}"
-                table.add_row("PostgreSQL", *await run_one(url, customers))
+                for row in await run_one(url, customers, customers <= args.baseline_upto):
+                    table.add_row("PostgreSQL", *row)
             finally:
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 await admin.close()
@@ -173,6 +188,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--customers", type=int, nargs="+", default=[1_000_000],
         help="one or more shop sizes; the sweep's cost should follow the number due",
+    )  # fmt: skip
+    parser.add_argument(
+        "--baseline-upto", type=int, default=100_000,
+        help="for shops up to this size, sweep again one customer at a time (the baseline)",
     )  # fmt: skip
     parser.add_argument("--postgres", default=os.environ.get("LANGGAN_TEST_POSTGRES_URL"))
     asyncio.run(main(parser.parse_args()))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -127,7 +128,48 @@ async def _sweep(settings: Settings, now: datetime | None, *, dry_run: bool) -> 
     title = "Would send (dry run)" if dry_run else "Sweep"
     console.print(f"{title} as of {moment.isoformat(timespec='minutes')}:")
     console.print(table if outcomes else "Nobody is due.")
+    if not dry_run and any(o.status == "queued" for o in outcomes):
+        await _send_queued(settings, engine, moment)
     return 0
+
+
+async def _send_queued(settings: Settings, engine: Any, moment: datetime) -> None:
+    """Send what the sweep queued through the configured channels, as of the sweep's
+    moment. A running `langgan run` may be sending from the same outbox at once: each
+    message is still claimed by exactly one of them."""
+    from tortoise.functions import Count
+
+    from bot.dispatcher import Dispatcher
+    from bot.service import build_telegram, build_whatsapp
+    from crm_core.models import OutboxMessage
+
+    senders: dict[str, Any] = {}
+    if settings.telegram_enabled:
+        senders["telegram"] = build_telegram(settings, engine)
+    if settings.whatsapp_enabled:
+        senders["whatsapp"] = build_whatsapp(settings, engine)
+    if not senders:
+        console.print(
+            "No channel is configured here: the messages wait in the outbox until "
+            "`langgan run` runs with Telegram or WhatsApp set up."
+        )
+        return
+    try:
+        dispatcher = Dispatcher(senders, clock=lambda: moment, rules=engine.rules)
+        while await dispatcher.run_once():
+            pass
+    finally:
+        for sender in senders.values():
+            await sender.close()
+    ended = (
+        await OutboxMessage.filter(created_at=moment, kind="marketing")
+        .group_by("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    words = {"pending": "waiting to be tried again", "sending": "being sent elsewhere"}
+    counts = ", ".join(f"{n} {words.get(status, status)}" for status, n in sorted(ended))
+    console.print(f"Sending the queued messages: {counts}.")
 
 
 def _auto_migrate(settings: Settings) -> bool:

@@ -9,15 +9,17 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crm_core.models import Contact, Conversation, Customer, Order, OutboxMessage
+from crm_core.models import Contact, Conversation, Customer, Message, Order, OutboxMessage
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta: not quiet hours
 DUE = 30
 
 
-async def langgan_sweep(db_url: str, cwd: Path) -> tuple[int, str]:
+async def langgan_sweep(db_url: str, cwd: Path, **settings: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))}
     env["LANGGAN_DB_URL"] = db_url
+    env.update(settings)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "sweep", "--now", NOW.isoformat(), cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -26,9 +28,7 @@ async def langgan_sweep(db_url: str, cwd: Path) -> tuple[int, str]:
     return process.returncode or 0, out.decode() + err.decode()
 
 
-async def test_two_processes_sweeping_at_once_queue_each_message_once(
-    postgres_store: str, tmp_path: Path
-):
+async def due_customers() -> None:
     ordered = NOW - timedelta(days=3, hours=1)
     for i in range(DUE):
         customer = await Customer.create(
@@ -45,6 +45,12 @@ async def test_two_processes_sweeping_at_once_queue_each_message_once(
             ship_address="Jl. Merdeka 1", ship_city="Bandung", created_at=ordered,
             updated_at=ordered,
         )  # fmt: skip
+
+
+async def test_two_processes_sweeping_at_once_queue_each_message_once(
+    postgres_store: str, tmp_path: Path
+):
+    await due_customers()
     results = await asyncio.gather(
         langgan_sweep(postgres_store, tmp_path), langgan_sweep(postgres_store, tmp_path)
     )
@@ -55,3 +61,21 @@ async def test_two_processes_sweeping_at_once_queue_each_message_once(
     assert await Contact.all().count() == DUE
     keys = await OutboxMessage.all().values_list("dedupe_key", flat=True)
     assert len(set(keys)) == DUE
+
+
+async def test_two_processes_sweeping_and_sending_at_once_send_each_message_once(
+    postgres_store: str, tmp_path: Path, fake_telegram: FakeTelegram
+):
+    await due_customers()
+    telegram = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake_telegram.url}
+    results = await asyncio.gather(
+        langgan_sweep(postgres_store, tmp_path, **telegram),
+        langgan_sweep(postgres_store, tmp_path, **telegram),
+    )
+    assert all(code == 0 for code, _ in results), results
+    # Every due customer received their message exactly once, whichever process sent it.
+    received = sorted(m.chat_id for m in fake_telegram.sent)
+    assert received == [10_000 + i for i in range(DUE)]
+    assert all("sudah sampai?" in m.text for m in fake_telegram.sent)
+    assert await OutboxMessage.filter(status="sent").count() == DUE
+    assert await Message.filter(direction="out", status="sent").count() == DUE
