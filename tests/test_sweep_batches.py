@@ -15,6 +15,7 @@ import scheduler.sweep as sweep_module
 from bot.dispatcher import Dispatcher
 from crm_core.contact_policy import Rules
 from crm_core.models import Contact, Conversation, Customer, Message, Order, OutboxMessage
+from crm_core.outbox import claim_next, finish
 from message_templates import Texts
 from scheduler.campaigns import Campaign
 from scheduler.sweep import sweep
@@ -195,3 +196,26 @@ async def test_without_an_approved_template_a_whatsapp_customer_is_held_with_the
         "held", "needs_template: outside WhatsApp's 24-hour window",
     )  # fmt: skip
     assert await OutboxMessage.all().count() == 0
+
+
+async def test_a_dispatcher_that_died_mid_send_leaves_its_message_to_another_once(
+    store: str, texts: Texts, driver: Any, fake_telegram: FakeTelegram
+):
+    await customer_who_ordered(1)
+    await sweep(NOW, NURTURE, RULES, texts)
+    # One dispatcher takes the message and dies before sending it.
+    taken = await claim_next(NOW)
+    assert taken is not None and taken.status == "sending"
+    # A minute later another dispatcher leaves it alone: the first may still be sending.
+    later = NOW + timedelta(minutes=1)
+    assert await Dispatcher({"telegram": driver}, clock=lambda: later).run_once() == 0
+    # Once the claim is stale, it is taken again and sent, once.
+    stale = NOW + timedelta(minutes=6)
+    assert await Dispatcher({"telegram": driver}, clock=lambda: stale).run_once() == 1
+    assert await Dispatcher({"telegram": driver}, clock=lambda: stale).run_once() == 0
+    assert len(fake_telegram.to(1001)) == 1
+    row = await OutboxMessage.get()
+    assert (row.status, row.attempts) == ("sent", 2)
+    # The dead claim can no longer end the message: its token is spent.
+    assert not await finish(taken, "failed", stale, "late")
+    assert (await OutboxMessage.get()).status == "sent"
