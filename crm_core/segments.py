@@ -46,6 +46,7 @@ RECENCY_DAYS = (30, 60, 120, 240)  # scores 5, 4, 3, 2; older is 1
 FREQUENCY_ORDERS = (8, 5, 3, 2)  # scores 5, 4, 3, 2; one order is 1
 MONETARY_RUPIAH = (2_000_000, 1_000_000, 500_000, 200_000)
 PAGE_SIZE = 20
+ID_BATCH = 10_000
 CHURN_LIMIT = 50
 # Cancelled orders are not sales; the running figures on the customer already leave
 # them out (they are recomputed when an order is cancelled).
@@ -132,15 +133,17 @@ async def segment_sizes(now: datetime) -> dict[str, int]:
 
 async def segment_of(customer_ids: list[int], now: datetime) -> dict[int, str]:
     """Each customer's segment as of ``now``; customers in none are left out."""
-    if not customer_ids:
-        return {}
-    sql = Sql()
-    ids = ", ".join(sql.p(int(i)) for i in customer_ids)
-    rows = await sql.rows(
-        f"SELECT c.id, {segment_sql(sql, now)} AS segment FROM customer c "
-        f"WHERE {_SEGMENTED} AND c.id IN ({ids})"
-    )
-    return {int(row["id"]): row["segment"] for row in rows}
+    found: dict[int, str] = {}
+    # Both stores cap a statement's parameters (about 32,000): ask in batches.
+    for first in range(0, len(customer_ids), ID_BATCH):
+        sql = Sql()
+        ids = ", ".join(sql.p(int(i)) for i in customer_ids[first : first + ID_BATCH])
+        rows = await sql.rows(
+            f"SELECT c.id, {segment_sql(sql, now)} AS segment FROM customer c "
+            f"WHERE {_SEGMENTED} AND c.id IN ({ids})"
+        )
+        found.update((int(row["id"]), row["segment"]) for row in rows)
+    return found
 
 
 async def in_segment(segment: str, now: datetime) -> list[int]:

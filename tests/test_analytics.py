@@ -179,3 +179,23 @@ async def test_an_empty_shop_reports_zeroes(store: str):
     assert (report.orders, report.revenue, report.average_order) == (0, 0, 0)
     assert report.repeat_rate == 0.0
     assert report.products == [] and set(report.segments.values()) == {0}
+
+
+async def test_days_follow_a_zone_that_changes_its_clocks(store: str):
+    """New York leaves daylight saving on 1 November 2026: each order must land on the
+    day its own offset gives, not the offset of the period's start."""
+    new_york = ZoneInfo("America/New_York")
+    buyer = await customer("Gita", utc(2026, 10, 1), [utc(2026, 11, 1, 3, 30)], 100_000)
+    # 23:30 on 31 October (EDT, UTC-4) and 23:30 on 1 November (EST, UTC-5).
+    await order(buyer, utc(2026, 11, 1, 3, 30), "Bandung", ("Kaos Polos", 50_000, 1, None, None))
+    await order(buyer, utc(2026, 11, 2, 4, 30), "Bandung", ("Kaos Polos", 50_000, 1, None, None))
+    period = parse_period("2026-10-25..2026-11-07", NOW, new_york)
+    report = await build_report(period, NOW)
+    assert [d.label for d in report.days] == ["2026-10-31", "2026-11-01"]
+    assert [(w.label, w.orders) for w in report.weeks] == [("2026-10-26", 2)]
+
+
+async def test_segment_of_many_customers_at_once(store: str):
+    await small_shop()
+    found = await segment_of(list(range(1, 25_001)), NOW)
+    assert sorted(found.values()) == ["cant_lose", "lost", "loyal", "potential_loyalist"]
