@@ -46,13 +46,16 @@ SIZES = ("S", "M", "L", "XL", None)
 
 def generate(customers: int, orders: int) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """Customers with running figures that agree with their orders, orders, and one or
-    two items per order. Each customer gets a Pareto-ish share of the orders."""
+    two items per order, the orders spread evenly over customers and over two years."""
     rng = random.Random(7)
-    owners = sorted(rng.choices(range(1, customers + 1), weights=None, k=orders))
+    # Order numbers grow with time, as in a real shop: a period's orders sit together.
+    placed_at = sorted(
+        (NOW - timedelta(seconds=rng.randint(0, DAYS * 86_400)), rng.randint(1, customers))
+        for _ in range(orders)
+    )
     people, placed, items = [], [], []
     figures: dict[int, list] = {}
-    for order_id, cid in enumerate(owners, start=1):
-        at = NOW - timedelta(seconds=rng.randint(0, DAYS * 86_400))
+    for order_id, (at, cid) in enumerate(placed_at, start=1):
         cancelled = rng.random() < 0.05
         lines = [(rng.choice(PRODUCTS), rng.randint(1, 3), rng.choice(COLOURS), rng.choice(SIZES))
                  for _ in range(1 if rng.random() < 0.8 else 2)]  # fmt: skip
