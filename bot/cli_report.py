@@ -141,6 +141,14 @@ def _print(report: Report) -> None:
         f"{report.repeat_rate:.0%}",
     )  # fmt: skip
     console.print(summary)
+    if report.orders:
+        _print_sales(report)
+    else:
+        console.print("No sales in this period.")
+    _print_customers(report)
+
+
+def _print_sales(report: Report) -> None:
     console.print(_sales("Best products", report.best, quantity=True))
     if report.worst:
         console.print(_sales("Worst products", report.worst, quantity=True))
@@ -152,10 +160,13 @@ def _print(report: Report) -> None:
     ):  # fmt: skip
         if rows:
             console.print(_sales(title, rows, quantity=quantity))
+
+
+def _print_customers(report: Report) -> None:
     sources = Table("Lead source", "New leads", "First orders", title="Where buyers come from")
     for s in report.sources:
         sources.add_row(s.source or "(unknown)", str(s.leads), str(s.first_orders))
-    console.print(sources)
+    console.print(sources if report.sources else "No new leads or first orders in this period.")
     console.print(_segment_table(report.segments))
     churn = Table("Customer", "Orders", "Usually every", "Last order", title="Overdue to reorder")
     for risk in report.churn[:10]:
@@ -192,5 +203,5 @@ async def _segments(segment: str | None, page: int, now: datetime) -> int:
     for m in found.members:
         last = f"{m.last_order_at:%Y-%m-%d}" if m.last_order_at else "-"
         table.add_row(f"#{m.id} {m.name}", str(m.orders_count), rupiah(m.total_spent), last)
-    console.print(table)
+    console.print(table if found.members else f"Nobody is in {found.segment} (page {page}).")
     return 0
