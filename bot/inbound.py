@@ -29,9 +29,19 @@ class Inbound:
 
 
 @dataclass(frozen=True)
+class Image:
+    """A picture sent after a reply's text: a report's chart."""
+
+    filename: str
+    data: bytes  # PNG
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     choices: tuple[str, ...] = ()
     # The label of a "share my number" button, where the channel has one.
     contact_button: str | None = None
     message_id: int | None = None  # the row in the message log, for delivery status
+    # Sent after the text, where the channel can; the text must stand on its own.
+    images: tuple[Image, ...] = ()

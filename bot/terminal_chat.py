@@ -3,10 +3,12 @@ tokens. Choices are shown as a numbered list; typing the number picks one."""
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
@@ -18,10 +20,17 @@ from crm_core.phones import try_normalize_phone
 QUIT_WORDS = {"/quit", "/exit", "/keluar", "keluar"}
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, folder: Path | None = None) -> str:
     text = numbered(reply)
     if reply.contact_button:
         text += "\n(type your phone number)"
+    if reply.images:
+        # A terminal shows no pictures: save them where the person can open them.
+        folder = folder or Path(tempfile.gettempdir()) / "langgan-charts"
+        folder.mkdir(parents=True, exist_ok=True)
+        for image in reply.images:
+            (folder / image.filename).write_bytes(image.data)
+            text += f"\n(chart saved: {folder / image.filename})"
     return text
 
 

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from crm_core.errors import SettingsError
+from crm_core.segments import SEGMENTS
 from message_templates import TemplateProblem, Texts
 
 BUILTIN = Path(__file__).with_name("campaigns.toml")
@@ -31,6 +32,7 @@ class Campaign:
     every: int  # the kind's number: days, hours, or the Nth order
     tag: str | None = None
     voucher: str | None = None
+    segment: str | None = None  # one of crm_core.segments.SEGMENTS, as of the sweep
 
 
 def load_campaigns(path: str | Path | None, texts: Texts) -> list[Campaign]:
@@ -62,15 +64,17 @@ def load_campaigns(path: str | Path | None, texts: Texts) -> list[Campaign]:
             raise SettingsError(
                 f"{where}: {number_key} must be a whole number above 0, not {number!r}"
             )
-        if "segment" in table:
-            # Segments (RFM) are not computed yet; a tag selects customers meanwhile.
-            raise SettingsError(f'{where}: unknown segment {table["segment"]!r}; use tag = "..."')
+        segment = table.get("segment")
+        if segment is not None and segment not in SEGMENTS:
+            raise SettingsError(
+                f"{where}: unknown segment {segment!r}; choose one of {', '.join(SEGMENTS)}"
+            )
         tag = table.get("tag")
         if tag is not None and (not isinstance(tag, str) or not tag.strip()):
             raise SettingsError(f"{where}: tag must be a tag's name")
         voucher = table.get("voucher") or None
         _try_render(texts, template, kind, where)
-        campaigns.append(Campaign(name, kind, template, number, tag, voucher))
+        campaigns.append(Campaign(name, kind, template, number, tag, voucher, segment))
     return campaigns
 
 

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from crm_core.contact_policy import Refusal, Rules, claim_many, would_refuse_many
 from crm_core.models import Conversation, Customer, CustomerTag, Order, OrderItem, OutboxMessage
 from crm_core.outbox import Queued, enqueue_many
+from crm_core.segments import segment_of
 from message_templates import Texts
 from scheduler.campaigns import Campaign
 
@@ -117,6 +118,7 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
                 "customer_id", flat=True
             )
         }
+    segments = await segment_of(ids, now) if campaign.segment else {}
     chats = await _reachable_chats(ids)
     quiet = run.rules.quiet_until(now)
     ready: dict[int, _Ready] = {}
@@ -126,6 +128,8 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
             held(i, ALREADY)
         elif campaign.tag and c.id not in tagged:
             held(i, f"no tag {campaign.tag}")
+        elif campaign.segment and segments.get(c.id) != campaign.segment:
+            held(i, f"not in segment {campaign.segment} (in {segments.get(c.id) or 'none'})")
         elif campaign.kind == "winback" and c.last_inbound_at and c.last_inbound_at > now - TALKING:
             held(i, "wrote to us in the last 7 days")
         elif chat is None or chat.last_inbound_at is None:

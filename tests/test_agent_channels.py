@@ -22,7 +22,8 @@ CALLS = [
     "/tag budi vip", "/untag budi vip", "/klaim budi", "/kirim budi: Halo Budi!",
     "/balas budi: Sama-sama", "/order budi: tote bag 1", "/status 1 dibayar",
     "/ingatkan budi: 3d tanya ukuran", "/tugas", "/tiket", "/blacklist budi: fiktif",
-    "/unblacklist budi", "/paksakirim budi: minta dihubungi | Halo lagi",
+    "/unblacklist budi", "/paksakirim budi: minta dihubungi | Halo lagi", "/laporan 30d",
+    "/segmen",
 ]  # fmt: skip
 
 

@@ -183,11 +183,19 @@ BAD_FILES = [
     ('\n[b]\nkind = "winback"\ntemplate = "campaign_winback"\ndays_without_order = 0\n',
      ":2 [b]: days_without_order must be a whole number above 0"),
     ('[c]\nkind = "loyalty"\ntemplate = "campaign_loyalty"\nnth_order = 5\nsegment = "VIP"\n',
-     "unknown segment 'VIP'"),
+     "unknown segment 'VIP'; choose one of champions, loyal"),
     ('[d]\nkind = "birthday"\n', "kind must be one of"),
     ("[e]\n" + NURTURE + "every = 2\n", "unknown setting every"),
     ("[f\n", "campaigns.toml"),
 ]  # fmt: skip
+
+
+def test_a_campaign_may_target_a_segment(tmp_path: Path, texts: Texts):
+    path = tmp_path / "campaigns.toml"
+    path.write_text('[back]\nkind = "winback"\ntemplate = "campaign_winback"\n'
+                    'days_without_order = 60\nsegment = "at_risk"\n')  # fmt: skip
+    [campaign] = load_campaigns(path, texts)
+    assert campaign.segment == "at_risk"
 
 
 @pytest.mark.parametrize(("content", "problem"), BAD_FILES)

@@ -219,3 +219,16 @@ async def test_a_dispatcher_that_died_mid_send_leaves_its_message_to_another_onc
     # The dead claim can no longer end the message: its token is spent.
     assert not await finish(taken, "failed", stale, "late")
     assert (await OutboxMessage.get()).status == "sent"
+
+
+async def test_a_campaign_for_one_segment_reaches_only_that_segment(store: str, texts: Texts):
+    newcomer = await customer_who_ordered(1)  # one order, three days ago: "new"
+    regular = await customer_who_ordered(2, orders=5)  # five orders, recent: "champions"
+    for_new = [Campaign("welcome", "nurture", "campaign_nurture", 3, segment="new")]
+    outcomes = await sweep(NOW, for_new, RULES, texts)
+    held = "not in segment new (in champions)"
+    assert [(o.customer_id, o.status, o.reason) for o in outcomes] == [
+        (newcomer.id, "queued", None),
+        *[(regular.id, "held", held)] * 5,
+    ]
+    assert await OutboxMessage.all().values_list("customer_id", flat=True) == [newcomer.id]

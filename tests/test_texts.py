@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from crm_core.analytics import ChurnRisk, Report, Sales, Source
 from crm_core.catalog import CatalogItem, OrderLine
+from crm_core.periods import between
 from message_templates import LANGUAGES, TemplateProblem, Texts
 
 KAOS = CatalogItem(1, "Kaos Polos", 75_000, ("Hitam", "Putih"), ("S", "M"))
@@ -39,6 +42,13 @@ CARD = SimpleNamespace(
 MESSAGE = SimpleNamespace(
     created_at=datetime(2026, 11, 1, tzinfo=UTC), direction="in", body="halo", kind="text"
 )
+REPORT = Report(
+    between(date(2026, 11, 1), date(2026, 11, 30), ZoneInfo("Asia/Jakarta")),
+    datetime(2026, 12, 1, tzinfo=UTC), orders=3, revenue=410_000, buyers=2, new_buyers=1,
+    repeat_buyers=1, products=[Sales("Kaos Polos", 2, 3, 2, 225_000)] * 6,
+    cities=[Sales("Bandung", 2, 0, 1, 300_000)], sources=[Source("", 1, 0)],
+    churn=[ChurnRisk(7, "Budi", 3, 30.5, 60.0)],
+)  # fmt: skip
 CONTEXT = {
     "customer": CUSTOMER,
     "orders": [ORDER],
@@ -105,6 +115,26 @@ CONTEXT = {
     "suggestion": "Hijab Voal",
     "voucher": "BALIK10",
     "nth": 5,
+    "report": REPORT,
+    "segments": [("Juara", 3), ("Hilang", 0)],
+    "charts": False,
+    "sizes": [("champions", "Juara", 3)],
+    "segment_page": SimpleNamespace(
+        segment="loyal",
+        total=21,
+        page=1,
+        pages=2,
+        members=[
+            SimpleNamespace(
+                id=7,
+                name="Budi",
+                orders_count=3,
+                total_spent=450_000,
+                last_order_at=datetime(2026, 11, 2, 3, 0, tzinfo=UTC),
+            )
+        ],
+    ),
+    "title": "Setia",
 }
 
 

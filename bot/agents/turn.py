@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.inbound import Inbound, Reply
+from bot.inbound import Image, Inbound, Reply
 from crm_core.contact_policy import Rules
 from crm_core.models import Agent
 from message_templates import Texts
@@ -21,9 +21,10 @@ class AgentTurn:
     rules: Rules
     replies: list[Reply] = field(default_factory=list)
 
-    def say(self, template: str, **context: Any) -> None:
+    def say(self, template: str, *, images: tuple[Image, ...] = (), **context: Any) -> None:
         context.setdefault("agent", self.agent)
-        self.replies.append(Reply(self.texts.render(template, self.agent.language, **context)))
+        text = self.texts.render(template, self.agent.language, **context)
+        self.replies.append(Reply(text, images=images))
 
     def label(self, key: str) -> str:
         return self.texts.label(key, self.agent.language)

@@ -17,6 +17,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import (
+    BufferedInputFile,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -28,7 +29,14 @@ from bot.conversation import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply
 from bot.rate_limits import telegram_limits
-from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
+from bot.telegram.common import (
+    RetryLater,
+    deliver,
+    inbound_from_message,
+    provider_id,
+    send_images,
+    to_html,
+)
 
 
 def keyboard(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
@@ -61,6 +69,12 @@ def build_router(engine: Engine, **deliver_options: Any) -> Router:
                 )
             except TelegramRetryAfter as exc:
                 raise RetryLater(float(exc.retry_after)) from exc
+            await send_images(
+                reply,
+                lambda image: bot.send_photo(
+                    message.chat.id, BufferedInputFile(image.data, filename=image.filename)
+                ),
+            )
             return provider_id(message.chat.id, sent.message_id)
 
         await deliver(replies, send_one, **deliver_options)

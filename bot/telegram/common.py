@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.inbound import Inbound, Reply
+from bot.inbound import Image, Inbound, Reply
 from crm_core.message_log import mark_failed, mark_sent
 from crm_core.phones import try_normalize_phone
 
@@ -134,6 +134,16 @@ async def deliver(
             if reply.message_id is not None:
                 await mark_sent(reply.message_id, provider_id)
             break
+
+
+async def send_images(reply: Reply, send_photo: Callable[[Image], Awaitable[object]]) -> None:
+    """A reply's pictures, after its text. The text already went and stands on its own,
+    so a picture that fails is logged and skipped rather than retried with the text."""
+    for image in reply.images:
+        try:
+            await send_photo(image)
+        except Exception as exc:  # the library's own errors, flood control included
+            log.warning("telegram photo %s not sent: %s", image.filename, type(exc).__name__)
 
 
 async def _failed(reply: Reply, error: str) -> None:

@@ -23,7 +23,14 @@ from bot.conversation import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply
 from bot.rate_limits import telegram_limits
-from bot.telegram.common import RetryLater, deliver, inbound_from_message, provider_id, to_html
+from bot.telegram.common import (
+    RetryLater,
+    deliver,
+    inbound_from_message,
+    provider_id,
+    send_images,
+    to_html,
+)
 
 
 def keyboard(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
@@ -65,6 +72,12 @@ def build_handlers(engine: Engine, **deliver_options: Any) -> list[BaseHandler[A
                 )
             except RetryAfter as exc:
                 raise RetryLater(_seconds(exc)) from exc
+            await send_images(
+                reply,
+                lambda image: context.bot.send_photo(
+                    message.chat.id, image.data, filename=image.filename
+                ),
+            )
             return provider_id(message.chat.id, sent.message_id)
 
         await deliver(replies, send_one, **deliver_options)

@@ -32,7 +32,13 @@ class Order(Model):
 
     class Meta:
         table = "order"
-        indexes = (("customer_id", "created_at"),)  # a customer's orders, newest first
+        indexes = (
+            ("customer_id", "created_at"),  # a customer's orders, newest first
+            # The churn list groups every order by customer, leaving out cancelled ones:
+            # with the status in the index SQLite never reads the table (5x faster at
+            # 200,000 orders, bench/report.py).
+            ("customer_id", "status", "created_at"),
+        )
 
 
 class OrderItem(Model):

@@ -46,8 +46,16 @@ class Sent:
 
 
 @dataclass
+class Photo:
+    chat_id: int
+    data: bytes  # the uploaded file as received
+    filename: str | None
+
+
+@dataclass
 class FakeTelegram:
     sent: list[Sent] = field(default_factory=list)
+    photos: list[Photo] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
@@ -83,6 +91,9 @@ class FakeTelegram:
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
 
+    def photos_to(self, chat_id: int) -> list[Photo]:
+        return [p for p in self.photos if p.chat_id == chat_id]
+
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != TOKEN:
             return web.json_response(
@@ -116,6 +127,20 @@ class FakeTelegram:
             "text": params["text"],
         }
 
+    async def _sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        upload = params["photo"]
+        if isinstance(upload, str) and upload.startswith("attach://"):
+            upload = params[upload.removeprefix("attach://")]
+        self.photos.append(Photo(chat_id, upload.data, upload.filename))
+        return {
+            "message_id": next(self._message_ids.setdefault(chat_id, itertools.count(1))),
+            "date": 1_790_000_000,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+            "photo": [{"file_id": "p1", "file_unique_id": "p1", "width": 800, "height": 450}],
+        }
+
     async def _getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
@@ -129,11 +154,27 @@ class FakeTelegram:
         return list(self.updates)
 
 
+@dataclass
+class Upload:
+    data: bytes
+    filename: str | None
+
+
 async def _params(request: web.Request) -> dict[str, Any]:
     if request.content_type == "application/json":
         return dict(await request.json())
     form = await request.post()
-    return {k: v if isinstance(v, str) else v.file.read().decode() for k, v in form.items()}  # type: ignore[union-attr]
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        if isinstance(value, str):
+            params[key] = value
+        elif value.filename and value.filename != key:  # type: ignore[union-attr]
+            # An uploaded file (PTB names the part "photo", aiogram "attach://<id>"):
+            # keep the bytes, they are not text.
+            params[key] = Upload(value.file.read(), value.filename)  # type: ignore[union-attr]
+        else:
+            params[key] = value.file.read().decode()  # type: ignore[union-attr]
+    return params
 
 
 _update_ids = itertools.count(10_000)

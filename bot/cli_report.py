@@ -1,0 +1,207 @@
+"""``langgan report`` and ``langgan segments``: the sales report and the customer
+segments in the terminal (rich tables), as CSV or JSON for scripts, and as PNG charts."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+from crm_core.analytics import Report, Sales, build_report
+from crm_core.errors import InputError
+from crm_core.money import rupiah
+from crm_core.periods import DEFAULT_DAYS, between, last_days, parse_day
+from crm_core.segments import SEGMENTS, members, segment_sizes
+from message_templates import Texts
+
+console = Console()
+FORMATS = ("table", "csv", "json")
+
+
+def add_parsers(commands: Any) -> None:
+    report = commands.add_parser(
+        "report", help=f"sales, customers and segments over a period (default: {DEFAULT_DAYS} days)"
+    )
+    report.add_argument("--from", dest="first", type=_day, help="first day, YYYY-MM-DD")
+    report.add_argument(
+        "--to", dest="last", type=_day, help="last day, YYYY-MM-DD (default: today)"
+    )
+    report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument("--charts", type=Path, metavar="DIR", help="also write PNG charts here")
+    segments = commands.add_parser("segments", help="customers per segment, or one segment's")
+    segments.add_argument("segment", nargs="?", help=f"one of {', '.join(SEGMENTS)}")
+    segments.add_argument("--page", type=int, default=1)
+
+
+def _day(text: str) -> date:
+    try:
+        return parse_day(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+async def dispatch(args: argparse.Namespace, tz: ZoneInfo, now: datetime | None = None) -> int:
+    now = now or datetime.now(UTC)
+    if args.command == "segments":
+        return await _segments(args.segment, args.page, now)
+    today = now.astimezone(tz).date()
+    if args.first is None and args.last is None:
+        period = last_days(DEFAULT_DAYS, now, tz)
+    else:
+        last = args.last or today
+        period = between(args.first or last.replace(day=1), last, tz)
+    report = await build_report(period, now)
+    if args.charts is not None:
+        _write_charts(report, args.charts)
+    if args.format == "json":
+        json.dump(as_json(report), sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(("section", "label", "measure", "value"))
+        writer.writerows(as_rows(report))
+    else:
+        _print(report)
+    return 0
+
+
+def _write_charts(report: Report, folder: Path) -> None:
+    from bot.report_charts import charts  # matplotlib loads in about a second: only here
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot use {folder} for the charts: {exc.strerror}") from None
+    texts = Texts()
+    for name, png in charts(report, lambda key: texts.label(key, "en")):
+        (folder / name).write_bytes(png)
+    # To stderr: stdout may be CSV or JSON that a script reads.
+    Console(stderr=True).print(f"Charts written to {folder}/")
+
+
+def as_json(report: Report) -> dict[str, Any]:
+    data = dataclasses.asdict(report)
+    data["period"] = {"from": report.period.first, "to": report.period.last,
+                      "timezone": str(report.period.tz)}  # fmt: skip
+    data["average_order"] = report.average_order
+    data["returning_buyers"] = report.returning_buyers
+    data["repeat_rate"] = round(report.repeat_rate, 4)
+    return data
+
+
+SUMMARY = ("orders", "revenue", "buyers", "new_buyers", "returning_buyers", "repeat_buyers",
+           "repeat_rate", "average_order")  # fmt: skip
+BREAKDOWNS = ("products", "colours", "sizes", "days", "weeks", "months", "cities", "genders",
+              "age_bands")  # fmt: skip
+
+
+def as_rows(report: Report) -> Iterator[tuple[str, str, str, object]]:
+    """One number a row (section, label, measure, value): easy to filter or pivot."""
+    yield "period", "from", "date", report.period.first.isoformat()
+    yield "period", "to", "date", report.period.last.isoformat()
+    for name in SUMMARY:
+        value = getattr(report, name)
+        yield "summary", name, "value", round(value, 4) if isinstance(value, float) else value
+    for section in BREAKDOWNS:
+        for row in getattr(report, section):
+            for measure in ("orders", "quantity", "buyers", "revenue"):
+                yield section, row.label, measure, getattr(row, measure)
+    for source in report.sources:
+        yield "sources", source.source, "leads", source.leads
+        yield "sources", source.source, "first_orders", source.first_orders
+    for segment, size in report.segments.items():
+        yield "segments", segment, "customers", size
+    for tag, size in report.tags.items():
+        yield "tags", tag, "customers", size
+    for risk in report.churn:
+        yield "churn_risk", f"#{risk.id} {risk.name}", "days_since", risk.days_since
+
+
+def _print(report: Report) -> None:
+    period = report.period
+    console.print(
+        f"[bold]Sales {period.first:%d %b %Y} – {period.last:%d %b %Y}[/] "
+        f"({period.days} days, {period.tz}; segments as of today)"
+    )
+    summary = Table("Orders", "Revenue", "Average order", "Buyers", "New", "Returning",
+                    "Repeat rate")  # fmt: skip
+    summary.add_row(
+        str(report.orders), rupiah(report.revenue), rupiah(report.average_order),
+        str(report.buyers), str(report.new_buyers), str(report.returning_buyers),
+        f"{report.repeat_rate:.0%}",
+    )  # fmt: skip
+    console.print(summary)
+    if report.orders:
+        _print_sales(report)
+    else:
+        console.print("No sales in this period.")
+    _print_customers(report)
+
+
+def _print_sales(report: Report) -> None:
+    console.print(_sales("Best products", report.best, quantity=True))
+    if report.worst:
+        console.print(_sales("Worst products", report.worst, quantity=True))
+    for title, rows, quantity in (
+        ("By colour", report.colours, True), ("By size", report.sizes, True),
+        ("By week (Monday)", report.weeks, False), ("By month", report.months, False),
+        ("By city (shipped to)", report.cities, False), ("By gender", report.genders, False),
+        ("By age band", report.age_bands, False),
+    ):  # fmt: skip
+        if rows:
+            console.print(_sales(title, rows, quantity=quantity))
+
+
+def _print_customers(report: Report) -> None:
+    sources = Table("Lead source", "New leads", "First orders", title="Where buyers come from")
+    for s in report.sources:
+        sources.add_row(s.source or "(unknown)", str(s.leads), str(s.first_orders))
+    console.print(sources if report.sources else "No new leads or first orders in this period.")
+    console.print(_segment_table(report.segments))
+    churn = Table("Customer", "Orders", "Usually every", "Last order", title="Overdue to reorder")
+    for risk in report.churn[:10]:
+        churn.add_row(f"#{risk.id} {risk.name}", str(risk.orders_count),
+                      f"{risk.usual_gap_days:g} days", f"{risk.days_since:g} days ago")  # fmt: skip
+    console.print(churn if report.churn else "Nobody is overdue to reorder.")
+
+
+def _sales(title: str, rows: list[Sales], *, quantity: bool) -> Table:
+    table = Table("", "Orders", *(["Quantity"] if quantity else []), "Revenue", title=title)
+    for row in rows:
+        cells = [row.label or "(none)", str(row.orders)]
+        cells += [str(row.quantity)] if quantity else []
+        table.add_row(*cells, rupiah(row.revenue))
+    return table
+
+
+def _segment_table(sizes: dict[str, int]) -> Table:
+    texts = Texts()
+    table = Table("Segment", "Name", "Nama", "Customers", title="Segments (as of today)")
+    for name, size in sizes.items():
+        table.add_row(name, texts.label(f"segment_{name}", "en"),
+                      texts.label(f"segment_{name}", "id"), str(size))  # fmt: skip
+    return table
+
+
+async def _segments(segment: str | None, page: int, now: datetime) -> int:
+    if segment is None:
+        console.print(_segment_table(await segment_sizes(now)))
+        return 0
+    found = await members(segment, now, page)
+    title = f"{found.segment}: {found.total} customers, page {found.page}/{found.pages}"
+    table = Table("Customer", "Orders", "Spent", "Last order", title=title)
+    for m in found.members:
+        last = f"{m.last_order_at:%Y-%m-%d}" if m.last_order_at else "-"
+        table.add_row(f"#{m.id} {m.name}", str(m.orders_count), rupiah(m.total_spent), last)
+    console.print(table if found.members else f"Nobody is in {found.segment} (page {page}).")
+    return 0

@@ -1,0 +1,90 @@
+"""/laporan and /segmen as an agent uses them: through the real Telegram drivers against
+the fake Bot API (the charts arrive as photos), and in the engine for WhatsApp."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.conversation import Engine
+from crm_core.agents import add_agent
+from tests.conftest import START, Chat
+from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.test_analytics import small_shop
+from tests.test_report_output import png_size
+
+ANI_AGENT, CUSTOMER = 9001, 5001
+# Telegram dates the test messages about 21 September 2026 (1_790_000_000 s).
+
+
+async def ask(driver: Any, fake: FakeTelegram, text: str, who: int = ANI_AGENT) -> str:
+    before = len(fake.to(who))
+    await driver.feed(message_update(who, text))
+    return "\n".join(s.text for s in fake.to(who)[before:])
+
+
+async def test_laporan_sends_the_summary_and_the_charts(driver: Any, fake_telegram: FakeTelegram):
+    await add_agent("Ani", START, telegram_id=ANI_AGENT, role="agent")
+    await small_shop()
+    text = await ask(driver, fake_telegram, "/laporan 2026-11-01..2026-11-30")
+    assert "Laporan 2026-11-01 s/d 2026-11-30" in text
+    assert "Omzet: Rp410.000" in text and "Kaos Polos: 3 pcs, Rp225.000" in text
+    assert "beli lagi: 50%" in text
+    photos = fake_telegram.photos_to(ANI_AGENT)
+    assert [p.filename for p in photos] == [
+        "revenue.png", "products.png", "cities.png", "segments.png",
+    ]  # fmt: skip
+    assert all(png_size(p.data) == (800, 450) for p in photos)
+
+
+@pytest.mark.parametrize(
+    "call, says",
+    [("/laporan kemarin-lusa", "Tidak bisa: 'kemarin-lusa' is not a period: say 7d, 30d"),
+     ("/laporan 2026-11-30..2026-11-01", "starts (2026-11-30) after it ends (2026-11-01)"),
+     ("/report 2026-13", "'2026-13' is not a month"),
+     ("/segmen vip", "Tidak bisa: 'vip': bukan segmen. Pilih salah satu: Juara, Setia")],
+)  # fmt: skip
+async def test_bad_report_requests_are_explained(
+    driver: Any, fake_telegram: FakeTelegram, call: str, says: str
+):
+    await add_agent("Ani", START, telegram_id=ANI_AGENT)
+    assert says in await ask(driver, fake_telegram, call)
+    assert fake_telegram.photos_to(ANI_AGENT) == []
+
+
+async def test_segmen_sizes_then_members(driver: Any, fake_telegram: FakeTelegram):
+    await add_agent("Ani", START, telegram_id=ANI_AGENT)
+    await small_shop()
+    # The shop's segments as of the message's date (September 2026).
+    sizes = await ask(driver, fake_telegram, "/segmen")
+    assert "Segmen pelanggan hari ini" in sizes and "Berisiko pergi (at_risk)" in sizes
+    listed = await ask(driver, fake_telegram, "/segmen setia")
+    assert "Segmen Setia: 1 pelanggan (halaman 1/1)" in listed
+    assert "Ani: 3 pesanan, Rp345.000, terakhir 30 Nov 2026 23:30" in listed
+
+
+async def test_customers_cannot_see_reports(driver: Any, fake_telegram: FakeTelegram):
+    await small_shop()
+    answer = await ask(driver, fake_telegram, "/laporan", who=CUSTOMER)
+    assert "Omzet" not in answer and "Laporan" not in answer
+    assert fake_telegram.photos_to(CUSTOMER) == []
+
+
+async def test_whatsapp_agents_get_the_text_and_are_told_where_charts_are(engine: Engine):
+    await add_agent("Ani", START, phone="+6281377778888")
+    await small_shop()
+    agent = Chat(engine, channel="whatsapp", sender="+6281377778888",
+                 verified_phone="+6281377778888")  # fmt: skip
+    [reply] = await agent.send("/laporan 2026-11")
+    assert "Omzet: Rp410.000" in reply.text
+    assert "Grafik hanya dikirim di Telegram" in reply.text and reply.images == ()
+
+
+def test_the_terminal_chat_saves_charts_and_says_where(tmp_path: Any):
+    from bot.inbound import Image, Reply
+    from bot.terminal_chat import render
+
+    shown = render(Reply("Laporan", images=(Image("revenue.png", b"\x89PNG..."),)), tmp_path)
+    assert shown == f"Laporan\n(chart saved: {tmp_path / 'revenue.png'})"
+    assert (tmp_path / "revenue.png").read_bytes() == b"\x89PNG..."

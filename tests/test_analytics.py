@@ -1,0 +1,201 @@
+"""Every report figure and segment, against answers worked out by hand on a small shop,
+on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crm_core.analytics import Sales, Source, build_report
+from crm_core.errors import InputError
+from crm_core.models import Customer, CustomerTag, Order, OrderItem
+from crm_core.periods import parse_period
+from crm_core.segments import churn_risk, in_segment, members, segment_of, segment_sizes
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 on 1 December in Jakarta
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def local(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=JAKARTA).astimezone(UTC)
+
+
+async def customer(name: str, created: datetime, orders: list[datetime], spent: int,
+                   **profile: object) -> Customer:  # fmt: skip
+    """A customer with the running figures the order code would have kept."""
+    return await Customer.create(
+        name=name, created_at=created, updated_at=created, orders_count=len(orders),
+        total_spent=spent, first_order_at=min(orders, default=None),
+        last_order_at=max(orders, default=None), **profile,
+    )  # fmt: skip
+
+
+async def order(
+    who: Customer, at: datetime, city: str, *items: tuple, status: str = "selesai"
+) -> None:
+    total = sum(price * qty for _, price, qty, _, _ in items)
+    placed = await Order.create(
+        customer=who, status=status, channel="telegram", total=total, ship_name=who.name,
+        ship_address="Jl. Merdeka 1", ship_city=city, created_at=at, updated_at=at,
+    )  # fmt: skip
+    for name, price, qty, colour, size in items:
+        await OrderItem.create(order=placed, product_name=name, unit_price=price, quantity=qty,
+                               colour=colour, size=size)  # fmt: skip
+
+
+async def small_shop() -> None:
+    ani_orders = [utc(2026, 9, 15, 3), local(2026, 11, 3, 10), local(2026, 11, 30, 23, 30)]
+    ani = await customer("Ani", utc(2026, 10, 1), ani_orders, 345_000, city="Bandung",
+                         gender="f", age_band="25-34", lead_source="instagram")  # fmt: skip
+    await order(ani, ani_orders[0], "Bandung", ("Hijab Voal", 45_000, 1, "Mocca", None))
+    await order(ani, ani_orders[1], "Bandung", ("Kaos Polos", 75_000, 2, "Hitam", "L"))
+    # 23:30 on the period's last day, local time: inside the period.
+    await order(ani, ani_orders[2], "Bandung", ("Kemeja Batik", 150_000, 1, "Biru", "M"))
+
+    budi_orders = [local(2026, 11, 10, 12), local(2026, 12, 1, 0, 30)]
+    budi = await customer("Budi", local(2026, 11, 10, 11), budi_orders, 200_000,
+                          city="Jakarta", gender="m", lead_source="tiktok")  # fmt: skip
+    await order(budi, budi_orders[0], "Jakarta", ("Kaos Polos", 75_000, 1, "Putih", "M"),
+                ("Tote Bag Kanvas", 35_000, 1, None, None))  # fmt: skip
+    # 00:30 the next morning, local time (still 30 November in UTC): outside.
+    await order(budi, budi_orders[1], "Jakarta", ("Hijab Voal", 45_000, 2, "Hitam", None),
+                status="baru")  # fmt: skip
+
+    citra = await customer("Citra", local(2026, 11, 20, 9), [], 0, lead_source="instagram")
+    await order(citra, local(2026, 11, 21, 9), "Bandung", ("Hijab Voal", 45_000, 3, "Hitam", None),
+                status="batal")  # fmt: skip
+    await customer("Dedi", local(2026, 11, 25, 9), [], 0)
+    eko = await customer("Eko", utc(2026, 2, 1), [utc(2026, 3, 1)], 50_000)
+    await order(eko, utc(2026, 3, 1), "Solo", ("Tote Bag Kanvas", 50_000, 1, None, None))
+    fajar_orders = [utc(2026, month, 1, 3) for month in (4, 5, 6, 7, 8)]
+    fajar = await customer("Fajar", utc(2026, 3, 1), fajar_orders, 2_500_000)
+    for at in fajar_orders:
+        await order(fajar, at, "Medan", ("Kemeja Batik", 500_000, 1, "Coklat", "XL"))
+    gone = await customer("Ani (lama)", utc(2026, 1, 1), [utc(2026, 11, 29)], 9_000_000)
+    await Customer.filter(id=gone.id).update(merged_into_id=ani.id)
+    await CustomerTag.create(customer=ani, name="vip", created_at=NOW)
+    await CustomerTag.create(customer=gone, name="vip", created_at=NOW)
+
+
+async def test_the_report_of_a_month_matches_the_hand_count(store: str):
+    await small_shop()
+    report = await build_report(parse_period("2026-11", NOW, JAKARTA), NOW)
+
+    assert (report.orders, report.revenue, report.buyers) == (3, 410_000, 2)
+    assert (report.new_buyers, report.returning_buyers, report.repeat_buyers) == (1, 1, 1)
+    assert report.repeat_rate == 0.5
+    assert report.average_order == 136_667
+    assert report.products == [
+        Sales("Kaos Polos", 2, 3, 2, 225_000),
+        Sales("Kemeja Batik", 1, 1, 1, 150_000),
+        Sales("Tote Bag Kanvas", 1, 1, 1, 35_000),
+    ]
+    assert [(s.label, s.quantity, s.revenue) for s in report.colours] == [
+        ("Hitam", 2, 150_000), ("Biru", 1, 150_000), ("Putih", 1, 75_000), ("", 1, 35_000),
+    ]  # fmt: skip
+    assert [(s.label, s.quantity, s.revenue) for s in report.sizes] == [
+        ("M", 2, 225_000), ("L", 2, 150_000), ("", 1, 35_000),
+    ]  # fmt: skip
+    assert [(s.label, s.orders, s.revenue) for s in report.weeks] == [
+        ("2026-11-02", 1, 150_000), ("2026-11-09", 1, 110_000), ("2026-11-30", 1, 150_000),
+    ]  # fmt: skip
+    assert [(s.label, s.orders, s.revenue) for s in report.months] == [("2026-11-01", 3, 410_000)]
+    assert [(s.label, s.orders, s.buyers, s.revenue) for s in report.cities] == [
+        ("Bandung", 2, 1, 300_000), ("Jakarta", 1, 1, 110_000),
+    ]  # fmt: skip
+    assert [(s.label, s.revenue) for s in report.genders] == [("f", 300_000), ("m", 110_000)]
+    assert [(s.label, s.revenue) for s in report.age_bands] == [("25-34", 300_000), ("", 110_000)]
+    assert report.sources == [Source("tiktok", 1, 1), Source("", 1, 0), Source("instagram", 1, 0)]
+    assert report.tags == {"vip": 1}  # the merged-away record's tag is not counted
+
+
+async def test_segments_and_churn_risk_match_the_hand_count(store: str):
+    await small_shop()
+    assert await segment_sizes(NOW) == {
+        "champions": 0, "loyal": 1, "potential_loyalist": 1, "new": 0, "at_risk": 0,
+        "cant_lose": 1, "hibernating": 0, "lost": 1,
+    }  # fmt: skip
+    names = {c.id: c.name for c in await Customer.all()}
+    assert {names[i]: s for i, s in (await segment_of(list(names), NOW)).items()} == {
+        "Ani": "loyal", "Budi": "potential_loyalist", "Eko": "lost", "Fajar": "cant_lose",
+    }  # fmt: skip
+    assert [names[i] for i in await in_segment("cant_lose", NOW)] == ["Fajar"]
+    page = await members("Can't lose", NOW)
+    assert [(m.name, m.orders_count, m.total_spent) for m in page.members] == [
+        ("Fajar", 5, 2_500_000)
+    ]
+    [risk] = await churn_risk(NOW)
+    assert (risk.name, risk.orders_count, risk.usual_gap_days, risk.days_since) == (
+        "Fajar", 5, 30.5, 122.0,
+    )  # fmt: skip
+
+
+async def test_each_segment_rule(store: str):
+    # (orders, spent, days since the last order) -> segment
+    cases = {
+        (5, 800_000, 10): "champions", (3, 300_000, 90): "loyal", (1, 75_000, 5): "new",
+        (2, 150_000, 50): "potential_loyalist", (1, 60_000, 100): "potential_loyalist",
+        (5, 400_000, 200): "cant_lose", (1, 1_500_000, 300): "cant_lose",
+        (3, 300_000, 150): "at_risk", (1, 50_000, 200): "hibernating",
+        (2, 100_000, 400): "hibernating", (1, 50_000, 400): "lost",
+    }  # fmt: skip
+    ids = {}
+    for (n, spent, days), _ in cases.items():
+        last = NOW - timedelta(days=days)
+        made = await customer(f"{n}-{spent}-{days}", last, [last] * n, spent)
+        ids[made.id] = cases[(n, spent, days)]
+    assert await segment_of(list(ids), NOW) == ids
+
+
+@pytest.mark.parametrize(
+    "text, first, last",
+    [("2026-11", "2026-11-01", "2026-11-30"), ("7d", "2026-11-25", "2026-12-01"),
+     ("", "2026-11-02", "2026-12-01"), ("2026-11-05", "2026-11-05", "2026-11-05"),
+     ("2026-02-01..2026-02-28", "2026-02-01", "2026-02-28")],
+)  # fmt: skip
+def test_periods_people_write(text: str, first: str, last: str):
+    period = parse_period(text, NOW, JAKARTA)
+    assert (period.first.isoformat(), period.last.isoformat()) == (first, last)
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [("kemarin-lusa", "is not a period"), ("2026-11-30..2026-11-01", "starts (2026-11-30) after"),
+     ("2026-13", "is not a month"), ("0d", "between 1d"), ("2020-01-01..2026-01-01", "longer")],
+)  # fmt: skip
+def test_bad_periods_are_explained(text: str, says: str):
+    with pytest.raises(InputError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        parse_period(text, NOW, JAKARTA)
+
+
+async def test_an_empty_shop_reports_zeroes(store: str):
+    report = await build_report(parse_period("30d", NOW, JAKARTA), NOW)
+    assert (report.orders, report.revenue, report.average_order) == (0, 0, 0)
+    assert report.repeat_rate == 0.0
+    assert report.products == [] and set(report.segments.values()) == {0}
+
+
+async def test_days_follow_a_zone_that_changes_its_clocks(store: str):
+    """New York leaves daylight saving on 1 November 2026: each order must land on the
+    day its own offset gives, not the offset of the period's start."""
+    new_york = ZoneInfo("America/New_York")
+    buyer = await customer("Gita", utc(2026, 10, 1), [utc(2026, 11, 1, 3, 30)], 100_000)
+    # 23:30 on 31 October (EDT, UTC-4) and 23:30 on 1 November (EST, UTC-5).
+    await order(buyer, utc(2026, 11, 1, 3, 30), "Bandung", ("Kaos Polos", 50_000, 1, None, None))
+    await order(buyer, utc(2026, 11, 2, 4, 30), "Bandung", ("Kaos Polos", 50_000, 1, None, None))
+    period = parse_period("2026-10-25..2026-11-07", NOW, new_york)
+    report = await build_report(period, NOW)
+    assert [d.label for d in report.days] == ["2026-10-31", "2026-11-01"]
+    assert [(w.label, w.orders) for w in report.weeks] == [("2026-10-26", 2)]
+
+
+async def test_segment_of_many_customers_at_once(store: str):
+    await small_shop()
+    found = await segment_of(list(range(1, 25_001)), NOW)
+    assert sorted(found.values()) == ["cant_lose", "lost", "loyal", "potential_loyalist"]
