@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from crm_core.errors import InputError
 from crm_core.models import (
     Agent,
     AuditEvent,
+    ConsentEvent,
     Contact,
     Conversation,
     Customer,
@@ -107,6 +109,11 @@ async def _scrub(
     )
     await Ticket.filter(customer_id=cid).update(excerpt=ERASED)
     await Contact.filter(customer_id=cid).update(override_reason=None)
+    for event in await ConsentEvent.filter(customer_id=cid):
+        # The proof stays; the greeting in it ("Halo Budi!") does not.
+        wording = _redact(event.wording, fragments)
+        if wording != event.wording:
+            await ConsentEvent.filter(id=event.id).update(wording=wording)
     await CustomerMerge.filter(kept_id=cid).update(reason=ERASED)
     orders = await Order.filter(customer_id=cid).update(
         ship_name=ERASED, ship_phone=None, ship_address=ERASED, updated_at=now
@@ -157,6 +164,13 @@ def _scrub_detail(detail: dict[str, Any], fragments: list[str], *, whole: bool) 
         else:
             scrubbed[name] = value
     return scrubbed
+
+
+def _redact(text: str, fragments: list[str]) -> str:
+    """``text`` with every fragment replaced, whatever its case; the rest kept."""
+    for fragment in sorted(fragments, key=len, reverse=True):
+        text = re.sub(re.escape(fragment), ERASED, text, flags=re.IGNORECASE)
+    return text
 
 
 def _without(text: str, fragments: list[str]) -> str:
