@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot import cli_privacy, cli_staff, logs
+from bot import cli_backup, cli_privacy, cli_staff, logs
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     product_commands.add_parser("list", help="show the catalog")
     cli_staff.add_parsers(commands)
     cli_privacy.add_parsers(commands)
+    cli_backup.add_parsers(commands)
     sweep = commands.add_parser("sweep", help="run every campaign once, as of --now")
     sweep.add_argument("--now", type=_moment, help="ISO-8601 time to stand at (default: now)")
     sweep.add_argument(
@@ -83,6 +84,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             f"({redact(settings.db_url)})",
         )
         return 0
+    if cli_backup.handles(args):
+        # Outside the ORM: a backup reads the store as it is, a restore replaces it whole.
+        return await cli_backup.dispatch(args, settings.db_url)
     if args.command == "run":
         from bot.service import run
 

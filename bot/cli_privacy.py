@@ -19,7 +19,7 @@ from crm_core.directory import resolve
 from crm_core.erasure import erase_customer
 from crm_core.errors import InputError
 
-console = Console()
+console = Console(soft_wrap=True)
 
 STATE_WORDS = {
     "opted_out": "said STOP: no proactive messages",
