@@ -87,7 +87,7 @@ async def erase_customer(
         fragments = await _fragments(customer)
         chats = list(await Conversation.filter(customer_id=customer.id))
         await _remember(key, customer, chats, now)
-        result = await _scrub(customer, chats, fragments, now)
+        result = await _scrub(customer, chats, fragments, now, actor)
         await audit(
             agent, "customer.erase", now, customer_id=customer.id, actor=actor,
             reason=_without(reason, fragments), messages=result.messages, notes=result.notes,
@@ -97,7 +97,11 @@ async def erase_customer(
 
 
 async def _scrub(
-    customer: Customer, chats: list[Conversation], fragments: list[str], now: datetime
+    customer: Customer,
+    chats: list[Conversation],
+    fragments: list[str],
+    now: datetime,
+    actor: str,
 ) -> Erasure:
     cid = customer.id
     messages = await Message.filter(customer_id=cid).update(body=ERASED, media_url=None, error=None)
@@ -125,6 +129,11 @@ async def _scrub(
     ).update(status="failed", error="the customer's data was erased")
     await OutboxMessage.filter(customer_id=cid).update(body=ERASED, address=ERASED)
     await _scrub_free_text(cid, fragments)
+    # Consent ends with the data: an event like any other change of consent says so.
+    await ConsentEvent.create(
+        customer_id=cid, kind="erasure", given=False, wording="data erased on request",
+        channel="agent" if actor != "cli" else "cli", recorded_by=actor, at=now,
+    )  # fmt: skip
     await Customer.filter(id=cid).update(
         **dict.fromkeys(PERSONAL), phone_verified=False, consent_marketing=False,
         opted_out_at=customer.opted_out_at or now, erased_at=now, updated_at=now,

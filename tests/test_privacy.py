@@ -237,7 +237,12 @@ async def test_after_erasure_no_table_holds_their_name_phone_or_email(
     # Sales still add up; consent proof stays.
     order = await Order.get(customer_id=budi.id)
     assert order.total == 70_000 and erased.orders_count == 1 and erased.total_spent == 70_000
-    assert await ConsentEvent.filter(customer_id=budi.id).count() == 1
+    kinds = (
+        await ConsentEvent.filter(customer_id=budi.id)
+        .order_by("id")
+        .values_list("kind", "recorded_by")
+    )
+    assert list(kinds) == [("marketing", "customer"), ("erasure", "cli")]
     assert not await Reminder.exists()
     waiting = await OutboxMessage.get(customer_id=budi.id, kind="marketing")
     assert waiting.status == "failed"
@@ -305,3 +310,43 @@ async def test_who_looked_at_an_erased_customer_stays_in_the_audit(
     assert list(actions)[-4:] == [
         "customer.view", "customer.history", "customer.export", "customer.erase"
     ]  # fmt: skip
+
+
+async def test_an_agent_records_consent_given_on_the_phone_and_reads_the_history(
+    budi: Customer, ani: Chat
+):
+    await ani.send(f"/izin {budi.id}: tidak ditelepon, tidak mau promo")
+    assert "tidak setuju promo" in ani.text and "agent:Ani" in ani.text
+    event = await ConsentEvent.filter(customer_id=budi.id).order_by("-id").first()
+    assert event is not None
+    assert (event.kind, event.given, event.wording, event.recorded_by, event.channel) == (
+        "marketing", False, "ditelepon, tidak mau promo", "agent:Ani", "telegram"
+    )  # fmt: skip
+    assert (await Customer.get(id=budi.id)).consent_marketing is False
+    await ani.send(f"/izin {budi.id}: ya")
+    assert "say what the customer agreed to" in ani.text
+    await ani.send(f"/izin {budi.id}: mungkin")
+    assert "/izin PELANGGAN" in ani.text
+    await ani.send(f"/consent {budi.id}")
+    assert ani.text.count("•") == 2
+    actions = await AuditEvent.filter(customer_id=budi.id).values_list("action", flat=True)
+    assert "consent.record" in actions and "customer.consent_view" in actions
+
+
+async def test_the_audit_lists_who_looked_filtered_by_agent_customer_action_and_date(
+    budi: Customer, ani: Chat, capsys: pytest.CaptureFixture[str]
+):
+    from bot import cli_staff
+
+    await ani.send(f"/pelanggan {budi.id}")
+    await customer_data(budi, ani.now)
+    argv = ["audit", "--customer", f"#{budi.id}", "--action", "customer.", "--from", "2026-11-02"]
+    assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
+    out = capsys.readouterr().out
+    assert "customer.view" in out and "customer.export" in out and "note.add" not in out
+    argv = ["audit", "--agent", "Ani", "--action", "customer.export"]
+    assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
+    assert "Nothing in the audit log" in capsys.readouterr().out
+    argv = ["audit", "--customer", f"#{budi.id}", "--to", "2026-11-01"]
+    assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
+    assert "Nothing in the audit log" in capsys.readouterr().out

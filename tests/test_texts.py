@@ -110,6 +110,16 @@ CONTEXT = {
         customer=CUSTOMER, orders=1, messages=20, notes=1, tickets=0, consent_events=2
     ),
     "erasure": None,
+    "events": [
+        SimpleNamespace(
+            at=datetime(2026, 11, 1, tzinfo=UTC),
+            kind="marketing",
+            given=True,
+            channel="telegram",
+            recorded_by="customer",
+            wording="Bolehkah kami...",
+        )
+    ],
     "sent": True,
 }
 

@@ -1,10 +1,13 @@
-"""Carrying out a customer's data request: /setujui (/approve) TICKET."""
+"""A customer's rights, from the agents' side: /setujui (/approve) TICKET carries out a
+data request; /izin (/consent) shows or records consent."""
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command
+from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
+from crm_core.consent import consent_history, record_agent_consent
 from crm_core.customers import reachable_chat
+from crm_core.directory import resolve
 from crm_core.outbox import enqueue
 from crm_core.privacy_requests import approve
 
@@ -31,3 +34,25 @@ async def approve_request(turn: AgentTurn, args: str) -> None:
             customer_id=done.customer.id, dedupe_key=f"ticket:{done.ticket.id}:summary",
         )  # fmt: skip
     turn.say("agent_privacy_done", erasure=None, ticket=done.ticket, sent=chat is not None)
+
+
+@command("izin", "consent")
+async def consent(turn: AgentTurn, args: str) -> None:
+    """``/izin CUSTOMER``: the consent history; ``/izin CUSTOMER: ya|tidak words``:
+    record an answer the customer gave the agent."""
+    if ":" not in args:
+        if not args.strip():
+            raise Usage
+        customer = await resolve(args)
+        events = await consent_history(customer, turn.now, agent=turn.agent, actor=turn.agent.name)
+        turn.say("agent_consent", customer=customer, events=events)
+        return
+    reference, rest = split_reference(args)
+    answer, _, wording = rest.partition(" ")
+    given = {"ya": True, "yes": True, "tidak": False, "no": False}.get(answer.casefold())
+    if not reference or given is None:
+        raise Usage
+    customer = await resolve(reference)
+    await record_agent_consent(turn.agent, customer, given, wording, turn.inbound.channel, turn.now)
+    events = await consent_history(customer, turn.now, agent=turn.agent, actor=turn.agent.name)
+    turn.say("agent_consent", customer=customer, events=events)
