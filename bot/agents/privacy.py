@@ -49,7 +49,10 @@ async def consent(turn: AgentTurn, args: str) -> None:
         return
     reference, rest = split_reference(args)
     answer, _, wording = rest.partition(" ")
-    given = {"ya": True, "yes": True, "tidak": False, "no": False}.get(answer.casefold())
+    # "ya, setuju promo" is as much a yes as "ya setuju promo".
+    given = {"ya": True, "yes": True, "tidak": False, "no": False}.get(
+        answer.strip(",.;:").casefold()
+    )
     if not reference or given is None:
         raise Usage
     customer = await resolve(reference)
