@@ -142,16 +142,15 @@ async def _scrub(
 
 
 async def _scrub_free_text(customer_id: int, fragments: list[str]) -> None:
-    """Agents' commands and the team's alerts are logged on no customer's record, but
-    may name them ("/catat Budi Santoso: ..."): those texts go too."""
+    """Agents' commands, the bot's answers to them and the team's alerts are logged on no
+    customer's record, but may name them ("/catat Budi Santoso: ..."): those texts go too.
+    Another customer's own messages that happen to hold the same words stay: they are
+    that person's data, and a common first name would wipe other people's chats."""
     if not fragments:
         return
     mentions = Q(*(Q(body__icontains=f) for f in fragments), join_type="OR")
-    await Message.filter(mentions).update(body=ERASED, media_url=None)
-    await OutboxMessage.filter(mentions).update(body=ERASED)
-    await Ticket.filter(Q(*(Q(excerpt__icontains=f) for f in fragments), join_type="OR")).update(
-        excerpt=ERASED
-    )
+    await Message.filter(mentions, customer_id__isnull=True).update(body=ERASED, media_url=None)
+    await OutboxMessage.filter(mentions, customer_id__isnull=True).update(body=ERASED)
     events = await AuditEvent.filter(
         Q(customer_id=customer_id) | Q(action__in=("customer.search", "customer.find"))
     )

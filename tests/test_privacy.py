@@ -30,6 +30,7 @@ from crm_core.models import (
     Contact,
     Customer,
     ErasedIdentity,
+    Message,
     Order,
     OutboxMessage,
     Reminder,
@@ -350,3 +351,16 @@ async def test_the_audit_lists_who_looked_filtered_by_agent_customer_action_and_
     argv = ["audit", "--customer", f"#{budi.id}", "--to", "2026-11-01"]
     assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
     assert "Nothing in the audit log" in capsys.readouterr().out
+
+
+async def test_another_customers_own_words_stay_when_someone_is_erased(
+    budi: Customer, engine: Engine
+):
+    """A common first name must not wipe other people's chats."""
+    sari = Chat(engine, sender="2002", telegram_id=2002, display_name="Sari")
+    await sari.onboard(name="Sari Dewi")
+    await sari.send("kirim ke kantor Budi Santoso ya")
+    await erase_customer(budi, sari.now, reason="asked", agent=None, actor="cli")
+    sari_id = (await Customer.get(name="Sari Dewi")).id
+    bodies = await Message.filter(customer_id=sari_id).values_list("body", flat=True)
+    assert "kirim ke kantor Budi Santoso ya" in bodies
