@@ -259,19 +259,27 @@ async def _known(kind: str, value: str) -> bool:
 
 
 async def is_erased_phone(phone: str) -> bool:
-    """Whether this number (any written form) belonged to an erased customer: an import
-    skips the row, a campaign skips the number."""
+    """Whether this number (any written form) belonged to an erased customer who has not
+    come back: an import skips the row, a campaign skips the number. A person who wrote
+    to the shop again since has a live record with the number, and is not "erased"."""
     e164 = try_normalize_phone(phone)
-    return e164 is not None and await _known("phone", e164)
+    if e164 is None or await Customer.filter(phone=e164, erased_at__isnull=True).exists():
+        return False
+    return await _known("phone", e164)
 
 
 async def is_erased_telegram(telegram_id: int) -> bool:
+    if await Customer.filter(telegram_id=telegram_id, erased_at__isnull=True).exists():
+        return False
     return await _known("telegram", str(telegram_id))
 
 
 async def is_erased_chat(channel: str, address: str) -> bool:
     """Whether a chat address (a Telegram chat id, a WhatsApp number) was an erased
-    customer's: an outbox row to it should not go out."""
+    customer's and they have not written from it since: an outbox row to it should not
+    go out."""
+    if await Conversation.filter(channel=channel, address=address).exists():
+        return False  # they wrote again from it: a new chat of a new record
     if channel == "whatsapp" and await is_erased_phone(address):
         return True
     return await _known("chat", f"{channel}:{address}")

@@ -275,6 +275,9 @@ async def test_an_erased_person_who_writes_again_starts_afresh(budi: Customer, c
     assert "Bolehkah kami" in chat.text  # asked for consent again, as a stranger
     fresh = await Customer.get(telegram_id=1001)
     assert fresh.id != budi.id and fresh.name is None and fresh.orders_count == 0
+    # They came back by their own choice: an import or campaign may see them again.
+    assert not await is_erased_telegram(1001) and not await is_erased_chat("telegram", "1001")
+    assert await is_erased_phone("081234567890")  # not given again yet
 
 
 async def test_erasure_asked_in_chat_needs_an_admin_to_approve(
