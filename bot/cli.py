@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot import cli_report, cli_staff, logs
+from bot import cli_backup, cli_privacy, cli_report, cli_staff, logs
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     product_commands.add_parser("list", help="show the catalog")
     cli_staff.add_parsers(commands)
     cli_report.add_parsers(commands)
+    cli_privacy.add_parsers(commands)
+    cli_backup.add_parsers(commands)
     sweep = commands.add_parser("sweep", help="run every campaign once, as of --now")
     sweep.add_argument("--now", type=_moment, help="ISO-8601 time to stand at (default: now)")
     sweep.add_argument(
@@ -84,6 +86,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             f"({redact(settings.db_url)})",
         )
         return 0
+    if cli_backup.handles(args):
+        # Outside the ORM: a backup reads the store as it is, a restore replaces it whole.
+        return await cli_backup.dispatch(args, settings.db_url)
     if args.command == "run":
         from bot.service import run
 
@@ -104,6 +109,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await cli_staff.dispatch(args, settings.locale, settings.tz)
         if args.command in ("report", "segments"):
             return await cli_report.dispatch(args, settings.tz)
+        if cli_privacy.handles(args):
+            return await cli_privacy.dispatch(args, settings.tz)
     raise AssertionError(f"unhandled command {args}")
 
 

@@ -36,6 +36,9 @@ def add_parsers(commands: Any) -> None:
     audit.add_argument("--customer", help="only this customer (id, phone or name)")
     audit.add_argument("--from", dest="since", type=date.fromisoformat, help="YYYY-MM-DD")
     audit.add_argument("--to", dest="until", type=date.fromisoformat, help="YYYY-MM-DD")
+    audit.add_argument(
+        "--action", help="only these actions: customer.view, or a prefix such as customer."
+    )
     audit.add_argument("--limit", type=int, default=100)
 
 
@@ -78,6 +81,9 @@ async def _audit(args: argparse.Namespace, tz: Any) -> int:
         query = query.filter(agent_id=agent.id)
     if args.customer:
         query = query.filter(customer_id=(await resolve(args.customer)).id)
+    if args.action:
+        # "customer." lists every look at or change to customers: views, exports, erasures.
+        query = query.filter(action__startswith=args.action.strip())
     if args.since:
         query = query.filter(at__gte=datetime.combine(args.since, time(), tz))
     if args.until:

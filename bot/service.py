@@ -14,6 +14,7 @@ from bot import logs
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
 from bot.jobs import release_due_reminders
+from bot.maintenance import add_jobs
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
 from crm_core.contact_policy import Rules
@@ -109,6 +110,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             )
             dispatching = asyncio.create_task(dispatcher.run(stop))
             scheduler = start_scheduler(campaigns, engine.rules, engine.texts)
+            add_jobs(scheduler, settings)  # the daily backup, the message retention
             if telegram is None and whatsapp is None:
                 log.warning(
                     "no channel is configured: set TELEGRAM_BOT_TOKEN to open Telegram, or "

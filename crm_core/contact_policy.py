@@ -30,7 +30,9 @@ class Refusal:
 
 
 def _open_to_marketing() -> Q:
-    return Q(blacklisted=False, opted_out_at__isnull=True, consent_marketing=True)
+    return Q(
+        blacklisted=False, opted_out_at__isnull=True, consent_marketing=True, erased_at__isnull=True
+    )
 
 
 WEEK = timedelta(days=7)
@@ -152,6 +154,8 @@ def _their_no(customer: Customer) -> Refusal | None:
         return Refusal("opted_out", at=customer.opted_out_at)
     if not customer.consent_marketing:
         return Refusal("no_consent")
+    if customer.erased_at is not None:
+        return Refusal("erased")
     return None
 
 

@@ -145,13 +145,18 @@ async def defer(row: OutboxMessage, until: datetime) -> None:
 
 
 async def still_wanted(row: OutboxMessage) -> str | None:
-    """Why a marketing message queued earlier must not go now (STOP, blacklist or a
-    withdrawn consent since), or None."""
-    if row.kind != "marketing" or row.customer_id is None:
+    """Why a message queued earlier must not go now, or None: nothing goes to a customer
+    whose data was erased since, and no marketing after a STOP, a blacklisting or a
+    withdrawn consent."""
+    if row.customer_id is None:
         return None
     customer = await Customer.filter(id=row.customer_id).first()
     if customer is None:
         return "the customer is gone"
+    if customer.erased_at is not None:
+        return "the customer's data was erased since it was queued"
+    if row.kind != "marketing":
+        return None
     if customer.blacklisted:
         return "blacklisted since it was queued"
     if customer.opted_out_at is not None:

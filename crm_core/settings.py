@@ -61,6 +61,9 @@ class Settings:
     weekly_cap: int = 2
     quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
     campaigns_file: str | None = None
+    backup_dir: str | None = None  # daily backups go here when set
+    backup_keep: timedelta = timedelta(days=14)
+    message_retention: timedelta | None = None  # None: keep message text
 
     @property
     def tz(self) -> ZoneInfo:
@@ -116,6 +119,17 @@ class Settings:
         port_text = get("LANGGAN_HTTP_PORT", "8080") or "8080"
         if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
             raise SettingsError(f"LANGGAN_HTTP_PORT must be a port number, not {port_text!r}")
+        keep_text = get("LANGGAN_BACKUP_KEEP", "14") or "14"
+        if not keep_text.isdecimal() or not 1 <= int(keep_text) <= 3650:
+            raise SettingsError(
+                f"LANGGAN_BACKUP_KEEP must be a number of days from 1 to 3650, not {keep_text!r}"
+            )
+        retention_text = get("LANGGAN_MESSAGE_RETENTION", "keep") or "keep"
+        retention = (
+            None
+            if retention_text.lower() == "keep"
+            else parse_duration("LANGGAN_MESSAGE_RETENTION", retention_text)
+        )
         settings = cls(
             db_url=get("LANGGAN_DB_URL", cls.db_url) or cls.db_url,
             timezone=get("LANGGAN_TIMEZONE", cls.timezone) or cls.timezone,
@@ -138,6 +152,9 @@ class Settings:
             weekly_cap=int(cap_text),
             quiet_hours=quiet,
             campaigns_file=get("LANGGAN_CAMPAIGNS"),
+            backup_dir=get("LANGGAN_BACKUP_DIR"),
+            backup_keep=timedelta(days=int(keep_text)),
+            message_retention=retention,
         )
         settings.check()
         return settings

@@ -23,7 +23,8 @@ CALLS = [
     "/balas budi: Sama-sama", "/order budi: tote bag 1", "/status 1 dibayar",
     "/ingatkan budi: 3d tanya ukuran", "/tugas", "/tiket", "/blacklist budi: fiktif",
     "/unblacklist budi", "/paksakirim budi: minta dihubungi | Halo lagi", "/laporan 30d",
-    "/segmen",
+    "/segmen", "/izin budi",
+    "/izin budi: ya, setuju promo (ditanya lewat telepon)", "/setujui 1",
 ]  # fmt: skip
 
 
@@ -33,7 +34,8 @@ def test_the_calls_cover_every_command():
 
 async def onboard_budi(send: Any) -> None:
     for text in ("/start", "Ya", "Budi", "Bandung", "Lewati", "tote bag 1",
-                 "Jl. Merdeka No. 10, Sumur Bandung", "081234567890", "ya"):  # fmt: skip
+                 "Jl. Merdeka No. 10, Sumur Bandung", "081234567890", "ya",
+                 "data saya"):  # fmt: skip
         await send(text)
 
 
@@ -69,6 +71,7 @@ async def test_every_command_over_whatsapp(whatsapp_client: Any, channel: Any, f
     await say(whatsapp_client, channel, "tote bag 1")
     await say(whatsapp_client, channel, "Jl. Merdeka No. 10, Sumur Bandung")
     await say(whatsapp_client, channel, "ya")
+    await say(whatsapp_client, channel, "data saya")  # ticket #1, for /setujui
     for call in CALLS:
         before = len(fake_twilio.to(agent))
         await say(whatsapp_client, channel, call, phone=agent)

@@ -14,8 +14,9 @@ import pytest
 import scheduler.sweep as sweep_module
 from bot.dispatcher import Dispatcher
 from crm_core.contact_policy import Rules
+from crm_core.erasure import erase_customer
 from crm_core.models import Contact, Conversation, Customer, Message, Order, OutboxMessage
-from crm_core.outbox import claim_next, finish
+from crm_core.outbox import claim_next, enqueue, finish
 from message_templates import Texts
 from scheduler.campaigns import Campaign
 from scheduler.sweep import sweep
@@ -232,3 +233,24 @@ async def test_a_campaign_for_one_segment_reaches_only_that_segment(store: str, 
         *[(regular.id, "held", held)] * 5,
     ]
     assert await OutboxMessage.all().values_list("customer_id", flat=True) == [newcomer.id]
+
+
+async def test_a_customer_erased_after_the_sweep_is_sent_nothing(
+    store: str, texts: Texts, driver: Any, fake_telegram: FakeTelegram
+):
+    budi = await customer_who_ordered(1)
+    [outcome] = await sweep(NOW, NURTURE, RULES, texts)
+    assert outcome.status == "queued"
+    later = NOW + timedelta(minutes=1)
+    await erase_customer(budi, later, reason="asked in chat", agent=None, actor="cli")
+    # A message queued for them afterwards (an order's news, say) is stopped at the door.
+    await enqueue("telegram", "1001", "Pesanan dikirim", later, kind="service",
+                  customer_id=budi.id)  # fmt: skip
+    await Dispatcher({"telegram": driver}, clock=lambda: later).run_once()
+    assert fake_telegram.to(1001) == []
+    reasons = await OutboxMessage.filter(kind="service").values_list("status", "error")
+    assert reasons == [("cancelled", "the customer's data was erased since it was queued")]
+    assert await OutboxMessage.filter(status="sent").count() == 0
+    # And no later sweep claims them again.
+    assert all(o.status == "held" for o in await sweep(later, NURTURE, RULES, texts))
+    assert await OutboxMessage.filter(kind="marketing").count() == 1

@@ -30,6 +30,7 @@ CUSTOMER = SimpleNamespace(
     blacklist_reason="fake buyer", orders_count=1, total_spent=150_000,
     last_order_at=datetime(2026, 11, 1, 20, 0, tzinfo=UTC), last_contacted_by="Ani",
     last_contacted_at=datetime(2026, 11, 1, 21, 0, tzinfo=UTC),
+    consent_at=datetime(2026, 10, 1, tzinfo=UTC), consent_channel="telegram", erased_at=None,
 )  # fmt: skip
 COMMAND = SimpleNamespace(name="cari", alias="find", admin_only=True)
 NOTE = SimpleNamespace(
@@ -135,6 +136,21 @@ CONTEXT = {
         ],
     ),
     "title": "Setia",
+    "summary": SimpleNamespace(
+        customer=CUSTOMER, orders=1, messages=20, notes=1, tickets=0, consent_events=2
+    ),
+    "erasure": None,
+    "events": [
+        SimpleNamespace(
+            at=datetime(2026, 11, 1, tzinfo=UTC),
+            kind="marketing",
+            given=True,
+            channel="telegram",
+            recorded_by="customer",
+            wording="Bolehkah kami...",
+        )
+    ],
+    "sent": True,
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Command modules register their commands on import.
-from bot.agents import lookup, orders, outreach, records, reports, tasks  # noqa: F401
+from bot.agents import lookup, orders, outreach, privacy, records, reports, tasks  # noqa: F401
 from bot.agents.commands import parse, run
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound, Reply

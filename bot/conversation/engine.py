@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 from bot.agents.handle import handle_command
 
 # Flow modules register their states on import.
-from bot.conversation import handoff, menu, ordering, profile
+from bot.conversation import handoff, menu, ordering, privacy, profile
 from bot.conversation.intents import Intent, is_complaint, recognise
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
@@ -213,6 +213,10 @@ class Engine:
             await self._reprompt(turn)
         elif intent is Intent.HELP:
             turn.say("help")
+            await self._reprompt(turn)
+        elif intent in (Intent.DATA_ACCESS, Intent.DATA_ERASURE):
+            # A right the person has from the first message, consent or not.
+            await privacy.request(turn, intent.value)
             await self._reprompt(turn)
         elif turn.state in ("new", "consent"):
             await self._before_consent(turn, intent)

@@ -21,6 +21,8 @@ class Intent(Enum):
     CANCEL = "cancel"
     LANG_ID = "lang_id"
     LANG_EN = "lang_en"
+    DATA_ACCESS = "data_access"
+    DATA_ERASURE = "data_erasure"
 
 
 # Opt-out only when the whole message is the word ("stop, ukurannya salah" is a complaint).
@@ -31,6 +33,24 @@ OPT_OUT_WHEN_IDLE = {"cancel", "end", "quit"}
 OPT_IN_WORDS = {"mulai", "start", "unstop", "langganan lagi"}
 
 WORDS: dict[Intent, set[str]] = {
+    # A person's rights over their data (UU PDP, GDPR): asked for in their own words.
+    Intent.DATA_ACCESS: {
+        "data saya",
+        "my data",
+        "minta data saya",
+        "lihat data saya",
+        "salinan data saya",
+        "/datasaya",
+        "/mydata",
+    },
+    Intent.DATA_ERASURE: {
+        "hapus data saya",
+        "delete my data",
+        "hapus akun saya",
+        "erase my data",
+        "/hapusdata",
+        "/deletemydata",
+    },
     Intent.START: {"/start"},
     Intent.GREETING: {
         "halo",

@@ -14,6 +14,7 @@ from crm_core.models.customers import (
 from crm_core.models.messaging import Conversation, Message
 from crm_core.models.orders import Order, OrderItem, OrderStatusChange
 from crm_core.models.outreach import Contact, OutboxMessage, Ticket
+from crm_core.models.privacy import ErasedIdentity, StoreSecret
 from crm_core.models.staff import Agent, AuditEvent, CustomerTag, Reminder
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Customer",
     "CustomerMerge",
     "CustomerTag",
+    "ErasedIdentity",
     "Message",
     "Note",
     "Order",
@@ -33,5 +35,6 @@ __all__ = [
     "OutboxMessage",
     "Product",
     "Reminder",
+    "StoreSecret",
     "Ticket",
 ]

@@ -56,6 +56,9 @@ class Customer(Model):
     merged_into: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # Set when the person's data was erased on their request: the row stays, empty, so
+    # orders keep a customer to belong to and sales figures still add up.
+    erased_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -1,0 +1,127 @@
+"""``langgan consent``, ``langgan export customer`` and ``langgan erase``: a person's
+rights over their data (UU PDP No. 27/2022; GDPR), from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from crm_core.consent import consent_history, consent_state
+from crm_core.data_export import customer_data
+from crm_core.directory import resolve
+from crm_core.erasure import erase_customer
+from crm_core.errors import InputError
+
+console = Console(soft_wrap=True)
+
+STATE_WORDS = {
+    "opted_out": "said STOP: no proactive messages",
+    "given": "agreed to offers",
+    "refused": "declined offers",
+    "not_asked": "not asked yet",
+}
+
+
+def subcommands(commands: Any, name: str, help_text: str) -> Any:
+    """The sub-command group ``name`` (``export``), made on first call and shared after:
+    several modules may each add their own kind of export to it."""
+    parser = commands.choices.get(name)
+    if parser is None:
+        parser = commands.add_parser(name, help=help_text)
+        parser.add_subparsers(dest=f"{name}_command", required=True, metavar="WHAT")
+    group = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return group
+
+
+def add_parsers(commands: Any) -> None:
+    consent = commands.add_parser("consent", help="a customer's consent: state and history")
+    consent.add_argument("customer", help="the customer's id (#12), phone or name")
+
+    export = subcommands(commands, "export", "write the shop's data to files")
+    one = export.add_parser(
+        "customer", help="everything held about one person (their right of access)"
+    )
+    one.add_argument("customer", help="the customer's id (#12), phone or name")
+    one.add_argument("--format", choices=("json",), default="json")
+    one.add_argument("--output", type=Path, help="the file to write (default: print it)")
+
+    erase = commands.add_parser(
+        "erase", help="erase one person's data for good (their right to erasure)"
+    )
+    erase.add_argument("customer", help="the customer's id (#12), phone or name")
+    erase.add_argument("--reason", required=True, help="why, for the audit log")
+
+
+def handles(args: argparse.Namespace) -> bool:
+    return args.command in ("consent", "erase") or (
+        args.command == "export" and getattr(args, "export_command", None) == "customer"
+    )
+
+
+async def dispatch(args: argparse.Namespace, tz: Any) -> int:
+    now = datetime.now(UTC)
+    customer = await resolve(args.customer)
+    if args.command == "consent":
+        return await _consent(customer, now, tz)
+    if args.command == "erase":
+        done = await erase_customer(customer, now, reason=args.reason, agent=None, actor="cli")
+        console.print(
+            f"Erased customer #{done.customer_id}: {done.messages} messages and {done.notes} "
+            f"notes emptied, {done.chats} chats removed, {done.outbox_cancelled} waiting "
+            f"messages cancelled; {done.orders} orders kept as sales figures without a name."
+        )
+        return 0
+    return await _export(customer, now, args.output)
+
+
+async def _consent(customer: Any, now: datetime, tz: Any) -> int:
+    events = await consent_history(customer, now)
+    console.print(
+        f"#{customer.id} {escape(str(customer))}: {STATE_WORDS[consent_state(customer)]}."
+    )
+    if not events:
+        console.print("No consent was ever recorded for this customer.")
+        return 0
+    table = Table("When", "What", "Given", "Channel", "Recorded by", "Wording shown or written")
+    for e in events:
+        table.add_row(
+            e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), e.kind, "yes" if e.given else "no",
+            e.channel, escape(e.recorded_by), escape(e.wording),
+        )  # fmt: skip
+    console.print(table)
+    return 0
+
+
+async def _export(customer: Any, now: datetime, output: Path | None) -> int:
+    if output is not None:
+        _check_writable(output)
+    data = await customer_data(customer, now)
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if output is None:
+        print(text)
+        return 0
+    _write(output, text + "\n")
+    console.print(f"Wrote everything held about #{customer.id} to {output}.")
+    return 0
+
+
+def _check_writable(output: Path) -> None:
+    # Checked before the export, so a wrong path does not leave an audited export behind.
+    if output.is_dir():
+        raise InputError(f"{output} is a folder; give a file name, e.g. {output}/customer.json")
+    if not output.parent.is_dir():
+        raise InputError(f"there is no folder {output.parent}; create it first")
+
+
+def _write(output: Path, text: str) -> None:
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None

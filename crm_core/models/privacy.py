@@ -1,0 +1,32 @@
+"""What an erasure leaves behind: one-way fingerprints of the erased person's addresses,
+and the store's own key for them."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ErasedIdentity(Model):
+    """A keyed hash of a phone, Telegram id or chat address that belonged to an erased
+    customer. Nothing here can be turned back into the number; it only answers "was this
+    number erased?", so a campaign or an import never brings the person back."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=16)  # phone, telegram, chat
+    digest = fields.CharField(max_length=64, unique=True)
+    erased_at = fields.DatetimeField()
+
+    class Meta:
+        table = "erased_identity"
+
+
+class StoreSecret(Model):
+    """Random keys made once per store (the erasure hash key): a copied phone list cannot
+    be hashed and compared without the store itself."""
+
+    name = fields.CharField(max_length=32, primary_key=True)
+    value = fields.CharField(max_length=128)
+
+    class Meta:
+        table = "store_secret"
