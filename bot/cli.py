@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot import cli_staff, logs
+from bot import cli_sheets, cli_staff, logs
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--sample", action="store_true", help="load the sample catalog")
     product_commands.add_parser("list", help="show the catalog")
     cli_staff.add_parsers(commands)
+    cli_sheets.add_parsers(commands)
     sweep = commands.add_parser("sweep", help="run every campaign once, as of --now")
     sweep.add_argument("--now", type=_moment, help="ISO-8601 time to stand at (default: now)")
     sweep.add_argument(
@@ -98,6 +99,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _list_products()
         if args.command == "sweep":
             return await _sweep(settings, args.now, dry_run=args.dry_run)
+        if args.command in ("import", "export"):
+            return await cli_sheets.dispatch(args, settings)
         if args.command in ("agent", "audit"):
             return await cli_staff.dispatch(args, settings.locale, settings.tz)
     raise AssertionError(f"unhandled command {args}")

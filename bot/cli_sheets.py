@@ -1,0 +1,108 @@
+"""``langgan import`` and ``langgan export``: the shop's spreadsheet in and out, with a
+progress bar for long files and a summary at the end."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from crm_core.settings import Settings
+from crm_core.sheet_import import ImportSummary, default_report_path, write_report
+
+console = Console()
+errors = Console(stderr=True)
+KINDS = ("customers", "orders")
+
+
+def add_parsers(commands: Any) -> None:
+    importer = commands.add_parser("import", help="load customers or orders from a spreadsheet")
+    importer.add_argument("kind", choices=KINDS)
+    importer.add_argument("file", type=Path, help="a .xlsx or .csv file")
+    importer.add_argument(
+        "--report", type=Path, help="where to write the rows that were not loaded "
+        "(default: FILE.errors.csv next to the file)",
+    )  # fmt: skip
+    exporter = commands.add_parser("export", help="write customers or orders to a spreadsheet")
+    exporter.add_argument("kind", choices=KINDS)
+    exporter.add_argument("file", type=Path, help="a .xlsx or .csv file (by its extension)")
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "import":
+        return await _import(args.kind, args.file, args.report, settings)
+    return await _export(args.kind, args.file, settings)
+
+
+@contextmanager
+def _bar(description: str) -> Iterator[Any]:
+    """A progress bar on a terminal; nothing when the output goes to a file or a pipe."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=errors, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+async def _import(kind: str, path: Path, report: Path | None, settings: Settings) -> int:
+    from crm_core.customer_import import import_customers
+    from crm_core.order_import import import_orders
+
+    now = datetime.now(UTC)
+    with _bar(f"Importing {kind}") as progress:
+        if kind == "customers":
+            summary = await import_customers(path, now, language=settings.locale, progress=progress)
+        else:
+            summary = await import_orders(
+                path, now, settings.tz, language=settings.locale, progress=progress
+            )
+    _print_summary(kind, summary)
+    if summary.problems or summary.unknown_columns:
+        report = report or default_report_path(path)
+        write_report(summary, report)
+        errors.print(
+            f"[yellow]{len(summary.problems)} rows not loaded or skipped[/]; each with its "
+            f"row number and reason in {escape(str(report))}. Fix them and import the file "
+            "again: rows already loaded are not loaded twice.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return 1 if summary.bad else 0
+
+
+def _print_summary(kind: str, s: ImportSummary) -> None:
+    what = "orders" if kind == "orders" else "customers"
+    console.print(
+        f"{what.capitalize()}: {s.added} added, {s.merged} merged into existing records, "
+        f"{s.unchanged} rows already there, {s.skipped} duplicate rows skipped, "
+        f"{s.bad} bad rows.",
+        highlight=False,
+    )
+    if s.customers_added:
+        console.print(f"New customers from the orders: {s.customers_added}.", highlight=False)
+    for name in s.unknown_columns:
+        errors.print(f"[yellow]ignored[/] the unknown column {escape(repr(name))}", highlight=False)
+
+
+async def _export(kind: str, path: Path, settings: Settings) -> int:
+    from crm_core.sheet_export import export_customers, export_orders
+
+    with _bar(f"Exporting {kind}") as progress:
+        if kind == "customers":
+            count = await export_customers(path, settings.tz, progress=progress)
+        else:
+            count = await export_orders(path, settings.tz, progress=progress)
+    console.print(f"Wrote {count} {kind} to {escape(str(path))}.", highlight=False)
+    return 0
