@@ -73,8 +73,8 @@ async def _import(kind: str, path: Path, report: Path | None, settings: Settings
         report = report or default_report_path(path)
         write_report(summary, report)
         errors.print(
-            f"[yellow]{len(summary.problems)} rows not loaded or skipped[/]; each with its "
-            f"row number and reason in {escape(str(report))}. Fix them and import the file "
+            f"[yellow]Rows not loaded or skipped: {len(summary.problems)}[/]. Each, with its "
+            f"row number and the reason, is in {escape(str(report))}. Fix them and import the file "
             "again: rows already loaded are not loaded twice.",
             highlight=False,
             soft_wrap=True,
