@@ -129,6 +129,7 @@ async def import_customers(
                 progress(number, sheet.total_rows)
         await _load(batch, now, language, wording, summary)
         progress(sheet.total_rows or 0, sheet.total_rows)
+    summary.problems.sort(key=lambda p: p.row)
     return summary
 
 

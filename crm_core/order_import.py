@@ -184,6 +184,7 @@ async def import_orders(
                 progress(number, sheet.total_rows)
         await _load(orders, now, language, catalog, summary)
         progress(sheet.total_rows or 0, sheet.total_rows)
+    summary.problems.sort(key=lambda p: p.row)
     return summary
 
 
