@@ -43,6 +43,9 @@ CUSTOMER_ALIASES = {
     "source": {"sumber", "source", "lead source", "sumber lead", "tahu dari", "asal"},
     "consent": {"consent", "izin", "izin promosi", "persetujuan", "setuju promosi",
                 "marketing consent", "boleh dihubungi", "consent marketing"},
+    # Langgan's own number for the customer ("#12"), written by the export, so a customer
+    # known only by their Telegram chat comes back as themselves.
+    "langgan_id": {"langgan id"},
 }  # fmt: skip
 # Columns that Langgan's own export writes but an import does not read: figures kept
 # by the store itself. Known, so they are not reported as unknown.
@@ -61,6 +64,7 @@ PARSERS: dict[str, Any] = {
     "name": lambda v: sheet_cells.text(v)[:120],
     "city": lambda v: sheet_cells.text(v)[:80],
     "address": lambda v: sheet_cells.text(v)[:1000],
+    "langgan_id": sheet_cells.own_number,
 }
 
 
@@ -83,6 +87,10 @@ class CustomerRow:
     def email(self) -> str | None:
         return self.values.get("email")
 
+    @property
+    def langgan_id(self) -> int | None:
+        return self.values.get("langgan_id")
+
 
 def parse_row(number: int, cells: dict[str, Any]) -> CustomerRow:
     """The row's non-empty cells, parsed; ValueError names the first bad one."""
@@ -91,7 +99,7 @@ def parse_row(number: int, cells: dict[str, Any]) -> CustomerRow:
         if value is None or sheet_cells.text(value) == "":
             continue
         row.values[column] = PARSERS[column](value)
-    if not row.phone and not row.email:
+    if not row.phone and not row.email and not row.langgan_id:
         raise ValueError("no phone and no email: nothing to recognise the customer by")
     return row
 
@@ -158,7 +166,7 @@ async def _load(
 async def _load_batch(
     rows: list[CustomerRow], now: datetime, language: str, wording: str, tally: ImportSummary
 ) -> None:
-    by_phone, by_email = await _existing(rows)
+    by_phone, by_email, by_id = await _existing(rows)
     new: list[Customer] = []
     changed: dict[int, set[str]] = {}  # an existing customer's id -> fields filled
     for row in rows:
@@ -170,7 +178,11 @@ async def _load_batch(
                 f"{_ref(email_owner)}'s; correct the row, or merge the two customers first",
             )
             continue
-        customer = owner or email_owner
+        customer = by_id.get(row.langgan_id or 0) or owner or email_owner
+        if customer is None and not (row.phone or row.email):
+            tally.problem(row.row, f"customer #{row.langgan_id} is not in this store, and the "
+                          "row has no phone or email to add them by")  # fmt: skip
+            continue
         if customer is None:
             customer = _new_customer(row, now, language, wording)
             new.append(customer)
@@ -187,12 +199,16 @@ async def _load_batch(
             by_phone.setdefault(customer.phone, customer)
         if customer.email:
             by_email.setdefault(customer.email.casefold(), customer)
-    await _write(new, changed, by_phone, by_email, wording, now)
+    await _write(new, changed, [*by_phone.values(), *by_email.values(), *by_id.values()],
+                 wording, now)  # fmt: skip
 
 
-async def _existing(rows: list[CustomerRow]) -> tuple[dict[str, Customer], dict[str, Customer]]:
-    """The batch's customers already in the store, by phone and by email (ignoring case),
-    in two queries. A record folded into another by a merge is not a customer."""
+async def _existing(
+    rows: list[CustomerRow],
+) -> tuple[dict[str, Customer], dict[str, Customer], dict[int, Customer]]:
+    """The batch's customers already in the store, by phone, by email (ignoring case) and
+    by Langgan's number, in a query each. A record folded into another by a merge is not
+    a customer."""
     phones = {row.phone for row in rows if row.phone}
     emails = {row.email for row in rows if row.email}
     by_phone = {
@@ -211,7 +227,15 @@ async def _existing(rows: list[CustomerRow]) -> tuple[dict[str, Customer], dict[
             # One object per record: a row matching both ways must find the same one.
             customer = by_phone.get(customer.phone or "", customer)
             by_email.setdefault((customer.email or "").casefold(), customer)
-    return by_phone, by_email
+    by_id: dict[int, Customer] = {}
+    numbers = {row.langgan_id for row in rows if row.langgan_id}
+    if numbers:
+        for customer in await Customer.filter(id__in=numbers, merged_into_id__isnull=True):
+            known = by_phone.get(customer.phone or "") or by_email.get(
+                (customer.email or "").casefold()
+            )
+            by_id[customer.id] = known if known and known.id == customer.id else customer
+    return by_phone, by_email, by_id
 
 
 def _new_customer(row: CustomerRow, now: datetime, language: str, wording: str) -> Customer:
@@ -258,8 +282,7 @@ def _consent(customer: Customer, given: bool, now: datetime, wording: str) -> No
 async def _write(
     new: list[Customer],
     changed: dict[int, set[str]],
-    by_phone: dict[str, Customer],
-    by_email: dict[str, Customer],
+    known: list[Customer],
     wording: str,
     now: datetime,
 ) -> None:
@@ -269,7 +292,7 @@ async def _write(
     await Customer.bulk_create([c for c in new if c.consent_marketing is None])
     for customer in with_consent:
         await customer.save()
-    existing = {c.id: c for c in _unique([*by_phone.values(), *by_email.values()]) if c.id}
+    existing = {c.id: c for c in _unique(known) if c.id}
     for customer_id, names in changed.items():
         await existing[customer_id].save(update_fields=sorted(names))
     consenting = [c for c in existing.values() if "consent_at" in changed.get(c.id, ())]

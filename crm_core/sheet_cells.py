@@ -56,6 +56,14 @@ def try_phone(value: object) -> str | None:
     return try_normalize_phone(text(value))
 
 
+def own_number(value: object) -> int:
+    """Langgan's own number for a record, as its export writes it: ``#12``."""
+    raw = text(value)
+    if not re.fullmatch(r"#\d{1,9}", raw):
+        raise ValueError(f"Langgan ID {raw!r} is not like #12; leave it empty for new customers")
+    return int(raw[1:])
+
+
 def email(value: object) -> str:
     raw = text(value)
     if not EMAIL.match(raw) or len(raw) > 254:

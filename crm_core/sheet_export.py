@@ -33,6 +33,7 @@ class ExtraColumn:
 CUSTOMER_HEADERS = [
     "Name", "Phone", "Email", "Address", "City", "Gender", "Age", "Source", "Consent",
     "Tags", "Orders", "Total spent", "First order", "Last order", "Customer since",
+    "Langgan ID",
 ]  # fmt: skip
 ORDER_HEADERS = [
     "Order", "Date", "Name", "Phone", "Email", "Product", "Colour", "Size", "Quantity",
@@ -64,7 +65,7 @@ async def export_customers(
                     c.age_band, c.lead_source, CONSENT_OUT.get(c.consent_marketing) if
                     c.consent_marketing is not None else None, ", ".join(tags.get(c.id, [])),
                     c.orders_count, c.total_spent, _day(c.first_order_at, tz),
-                    _day(c.last_order_at, tz), _day(c.created_at, tz),
+                    _day(c.last_order_at, tz), _day(c.created_at, tz), f"#{c.id}",
                     *(values.get(c.id) for values in extras),
                 ])  # fmt: skip
             written += len(page)

@@ -72,9 +72,7 @@ async def test_a_windows_csv_with_semicolons_merges_by_phone_and_by_email(
     summary = await import_customers(customers_cp1252_csv(tmp_path / "excel.csv"), START)
 
     assert (summary.added, summary.merged, summary.bad) == (0, 2, 1)
-    assert problems(summary) == [
-        (5, "no phone and no email: nothing to recognise the customer by")
-    ]
+    assert problems(summary) == [(5, "no phone and no email: nothing to recognise the customer by")]
     siti = await customer("+6281234567890")
     # What the record held stays; only its gaps are filled.
     assert (siti.name, siti.city) == ("Siti", "Sidoarjo")
@@ -119,9 +117,7 @@ async def test_consent_only_from_an_explicit_column_and_recorded_as_an_event(
     ]
 
 
-async def test_a_row_whose_phone_and_email_are_two_customers_is_refused(
-    store: str, tmp_path: Path
-):
+async def test_a_row_whose_phone_and_email_are_two_customers_is_refused(store: str, tmp_path: Path):
     a = await Customer.create(phone="+6281234567890", created_at=START, updated_at=START)
     b = await Customer.create(email="b@example.com", created_at=START, updated_at=START)
     path = tmp_path / "sheet.csv"
@@ -130,15 +126,16 @@ async def test_a_row_whose_phone_and_email_are_two_customers_is_refused(
     summary = await import_customers(path, START)
 
     assert problems(summary) == [
-        (2, f"the phone is customer #{a.id}'s and the email is customer #{b.id}'s; correct "
-            "the row, or merge the two customers first")  # fmt: skip
+        (
+            2,
+            f"the phone is customer #{a.id}'s and the email is customer #{b.id}'s; correct "
+            "the row, or merge the two customers first",
+        )  # fmt: skip
     ]
     assert await Customer.all().count() == 2
 
 
-async def test_rows_repeating_a_customer_across_batches_make_one_record(
-    store: str, tmp_path: Path
-):
+async def test_rows_repeating_a_customer_across_batches_make_one_record(store: str, tmp_path: Path):
     path = tmp_path / "sheet.csv"
     lines = ["nama,hp,kota"] + [f"P{i},0812-2000-{i:04d},Kota {i}" for i in range(30)]
     lines += ["Lagi,0812-2000-0005,", "Lagi,0812-2000-0031,Baru"]
