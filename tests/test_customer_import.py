@@ -130,7 +130,7 @@ async def test_a_row_whose_phone_and_email_are_two_customers_is_refused(store: s
             2,
             f"the phone is customer #{a.id}'s and the email is customer #{b.id}'s; correct "
             "the row, or merge the two customers first",
-        )  # fmt: skip
+        )
     ]
     assert await Customer.all().count() == 2
 

@@ -79,8 +79,9 @@ async def test_imported_history_and_chat_orders_count_together(store: str, tmp_p
                                  updated_at=START)  # fmt: skip
     product = await Product.get(name="Kaos Polos")
     kaos = CatalogItem(product.id, product.name, product.price, ("Hitam",), ("L",))
-    await place_order(siti, [OrderLine(kaos, "Hitam", "L", 1)],
-                      Shipping("Siti", "Jl. Darmo", "Surabaya", None), "telegram", START)  # fmt: skip
+    line = OrderLine(kaos, "Hitam", "L", 1)
+    where = Shipping("Siti", "Jl. Darmo", "Surabaya", None)
+    await place_order(siti, [line], where, "telegram", START)
     path = tmp_path / "lama.csv"
     path.write_text(
         "tanggal;no hp;produk;harga;status\n"

@@ -37,8 +37,9 @@ async def a_shop(tmp_path: Path) -> None:
     await Customer.create(display_name="Tono", telegram_id=777, created_at=START, updated_at=START)
     product = await Product.get(name="Kaos Polos")
     kaos = CatalogItem(product.id, product.name, product.price, ("Hitam",), ("L",))
-    await place_order(rina, [OrderLine(kaos, "Hitam", "L", 2)],
-                      Shipping("Rina", "Jl. Gatot Subroto", "Medan", None), "telegram", START)  # fmt: skip
+    line = OrderLine(kaos, "Hitam", "L", 2)
+    where = Shipping("Rina", "Jl. Gatot Subroto", "Medan", None)
+    await place_order(rina, [line], where, "telegram", START)
 
 
 async def store_contents() -> tuple[list[dict[str, object]], list[tuple[object, ...]], int]:
