@@ -137,24 +137,31 @@ def _csv_rows(handle: IO[str]) -> Iterator[tuple[int, list[Any]]]:
 def _xlsx_rows(path: Path) -> Iterator[tuple[Iterator[tuple[int, list[Any]]], int | None]]:
     from openpyxl import load_workbook  # imported here: only XLSX needs it
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(
-            f"{path}: not an Excel workbook that can be read ({type(exc).__name__}); "
-            "save it again from Excel as .xlsx or CSV"
-        ) from None
-    try:
-        sheet = book.worksheets[0]
-        total = sheet.max_row if isinstance(sheet.max_row, int) else None
+    unreadable = (
+        f"{path}: not an Excel workbook that can be read; save it again from Excel as .xlsx or CSV"
+    )
+    # A handle rather than the name: openpyxl refuses a workbook named .csv by its name.
+    with path.open("rb") as handle:
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except Exception:  # a damaged file fails in many ways, and all mean one thing
+            raise InputError(unreadable) from None
+        try:
+            sheet = book.worksheets[0]
+            total = sheet.max_row if isinstance(sheet.max_row, int) else None
 
-        def rows() -> Iterator[tuple[int, list[Any]]]:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, list(values)
+            def rows() -> Iterator[tuple[int, list[Any]]]:
+                number = 0
+                try:
+                    for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+                        yield number, list(values)
+                except (zipfile.BadZipFile, ValueError, KeyError, SyntaxError) as exc:
+                    # SyntaxError: the XML parser's ParseError, a damaged sheet.
+                    raise InputError(f"{unreadable} (after row {number}: {exc})") from None
 
-        yield rows(), total
-    finally:
-        book.close()
+            yield rows(), total
+        finally:
+            book.close()
 
 
 def _find_header(

@@ -167,3 +167,9 @@ async def test_files_that_cannot_be_read_say_why(
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         await import_customers(path, START)
     assert not await Customer.exists()
+
+
+async def test_a_workbook_saved_with_a_csv_name_is_read_as_a_workbook(store: str, tmp_path: Path):
+    path = customers_xlsx(tmp_path / "pelanggan.xlsx").rename(tmp_path / "pelanggan.csv")
+    summary = await import_customers(path, START)
+    assert summary.added == 3
