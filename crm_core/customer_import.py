@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from tortoise.exceptions import BaseORMException
-from tortoise.functions import Lower
 from tortoise.transactions import in_transaction
 
 from crm_core import sheet_cells
@@ -210,23 +209,21 @@ async def _existing(
     by Langgan's number, in a query each. A record folded into another by a merge is not
     a customer."""
     phones = {row.phone for row in rows if row.phone}
-    emails = {row.email for row in rows if row.email}
     by_phone = {
         c.phone: c
         for c in await Customer.filter(phone__in=phones, merged_into_id__isnull=True)
         if c.phone
     }
+    # Emails are kept in lower case (by the bot and by this import), so an indexed exact
+    # match is a match ignoring case.
+    emails = {row.email for row in rows if row.email}
     by_email: dict[str, Customer] = {}
     if emails:
-        matches = (
-            await Customer.annotate(email_key=Lower("email"))
-            .filter(email_key__in=emails, merged_into_id__isnull=True)
-            .order_by("id")
-        )
-        for customer in matches:
+        matches = await Customer.filter(email__in=emails, merged_into_id__isnull=True)
+        for customer in sorted(matches, key=lambda c: c.id):
             # One object per record: a row matching both ways must find the same one.
             customer = by_phone.get(customer.phone or "", customer)
-            by_email.setdefault((customer.email or "").casefold(), customer)
+            by_email.setdefault(customer.email or "", customer)
     by_id: dict[int, Customer] = {}
     numbers = {row.langgan_id for row in rows if row.langgan_id}
     if numbers:

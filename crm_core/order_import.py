@@ -19,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import BaseORMException
-from tortoise.functions import Lower
 from tortoise.transactions import in_transaction
 
 from crm_core import sheet_cells
@@ -294,12 +293,11 @@ async def _customers(
                                                           merged_into_id__isnull=True)}  # fmt: skip
     by_email: dict[str, Customer] = {}
     if emails:
-        for c in await (
-            Customer.annotate(email_key=Lower("email"))
-            .filter(email_key__in=emails, merged_into_id__isnull=True)
-            .order_by("id")
+        # Emails are kept in lower case, so an exact match ignores case.
+        for c in await Customer.filter(email__in=emails, merged_into_id__isnull=True).order_by(
+            "id"
         ):
-            by_email.setdefault((c.email or "").casefold(), c)
+            by_email.setdefault(c.email or "", c)
     found: dict[str, Customer] = {}
     for row in rows:
         if row.who in found or not (row.customer.get("phone") or row.customer.get("email")):

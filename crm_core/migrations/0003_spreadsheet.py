@@ -8,6 +8,11 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AlterField(
+            model_name='Customer',
+            name='email',
+            field=fields.CharField(null=True, db_index=True, max_length=254),
+        ),
         ops.AddField(
             model_name='Order',
             name='external_ref',
