@@ -83,11 +83,10 @@ async def _import(kind: str, path: Path, report: Path | None, settings: Settings
 
 
 def _print_summary(kind: str, s: ImportSummary) -> None:
-    what = "orders" if kind == "orders" else "customers"
+    merged = f"{s.merged} merged into existing records, " if kind == "customers" else ""
     console.print(
-        f"{what.capitalize()}: {s.added} added, {s.merged} merged into existing records, "
-        f"{s.unchanged} rows already there, {s.skipped} duplicate rows skipped, "
-        f"{s.bad} bad rows.",
+        f"{kind.capitalize()}: {s.added} added, {merged}{s.unchanged} rows already there, "
+        f"{s.skipped} duplicate rows skipped, {s.bad} bad rows.",
         highlight=False,
     )
     if s.customers_added:

@@ -46,7 +46,8 @@ def test_a_shop_loads_its_spreadsheets_and_gets_them_back(tmp_path: Path):
         assert out.returncode == 0, out.stderr
         back = langgan(tmp_path, "import", kind, f"{kind}.xlsx")
         assert back.returncode == 0, back.stderr
-        assert "0 added, 0 merged" in back.stdout
+        assert f"{kind.capitalize()}: 0 added, " in back.stdout
+        assert "0 duplicate rows skipped, 0 bad rows." in back.stdout
         assert not (tmp_path / f"{kind}.xlsx.errors.csv").exists()
 
 
