@@ -88,11 +88,16 @@ def _print_summary(kind: str, s: ImportSummary) -> None:
         f"{kind.capitalize()}: {s.added} added, {merged}{s.unchanged} rows already there, "
         f"{s.skipped} duplicate rows skipped, {s.bad} bad rows.",
         highlight=False,
+        soft_wrap=True,
     )
     if s.customers_added:
         console.print(f"New customers from the orders: {s.customers_added}.", highlight=False)
     for name in s.unknown_columns:
-        errors.print(f"[yellow]ignored[/] the unknown column {escape(repr(name))}", highlight=False)
+        errors.print(
+            f"[yellow]ignored[/] the unknown column {escape(repr(name))}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 async def _export(kind: str, path: Path, settings: Settings) -> int:
@@ -103,5 +108,5 @@ async def _export(kind: str, path: Path, settings: Settings) -> int:
             count = await export_customers(path, settings.tz, progress=progress)
         else:
             count = await export_orders(path, settings.tz, progress=progress)
-    console.print(f"Wrote {count} {kind} to {escape(str(path))}.", highlight=False)
+    console.print(f"Wrote {count} {kind} to {escape(str(path))}.", highlight=False, soft_wrap=True)
     return 0
