@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tortoise.exceptions import IntegrityError
 
 from crm_core.customer_import import import_customers
 from crm_core.customers import snapshot
@@ -173,3 +174,24 @@ async def test_a_workbook_saved_with_a_csv_name_is_read_as_a_workbook(store: str
     path = customers_xlsx(tmp_path / "pelanggan.xlsx").rename(tmp_path / "pelanggan.csv")
     summary = await import_customers(path, START)
     assert summary.added == 3
+
+
+async def test_a_batch_the_store_refuses_leaves_nothing_half_imported(
+    store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = tmp_path / "sheet.csv"
+    path.write_text("name,phone,consent\nAni,0812-1000-0001,ya\nBeni,0812-1000-0002,\n")
+
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise IntegrityError("the disk is full")
+
+    # The last write of the batch fails: the customers written before it go too.
+    monkeypatch.setattr(ConsentEvent, "bulk_create", refuse)
+    summary = await import_customers(path, START)
+
+    assert (summary.added, summary.bad) == (0, 2)
+    assert problems(summary)[0] == (
+        2,
+        "not loaded, the store refused the batch (the disk is full); import the file again",
+    )
+    assert not await Customer.exists()
