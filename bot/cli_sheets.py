@@ -15,11 +15,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crm_core.settings import Settings
+from crm_core.sheet_export import ExtraColumn
 from crm_core.sheet_import import ImportSummary, default_report_path, write_report
 
 console = Console()
 errors = Console(stderr=True)
 KINDS = ("customers", "orders")
+
+
+def customer_extra_columns() -> list[ExtraColumn]:
+    """Columns added to ``langgan export customers`` after the built-in ones, each one
+    query per page of customers: a segment column is one more entry here."""
+    return []
 
 
 def add_parsers(commands: Any) -> None:
@@ -105,7 +112,9 @@ async def _export(kind: str, path: Path, settings: Settings) -> int:
 
     with _bar(f"Exporting {kind}") as progress:
         if kind == "customers":
-            count = await export_customers(path, settings.tz, progress=progress)
+            count = await export_customers(
+                path, settings.tz, extra=customer_extra_columns(), progress=progress
+            )
         else:
             count = await export_orders(path, settings.tz, progress=progress)
     console.print(f"Wrote {count} {kind} to {escape(str(path))}.", highlight=False, soft_wrap=True)
