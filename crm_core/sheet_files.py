@@ -14,7 +14,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,7 +41,6 @@ class Sheet:
     unknown: list[str]  # headers we do not know, ignored
     rows: Iterator[tuple[int, list[Any]]]  # (row number as the spreadsheet shows it, cells)
     total_rows: int | None  # for progress; an estimate
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def cell(self, cells: list[Any], column: str) -> Any:
         index = self.columns.get(column)
