@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot import cli_backup, cli_privacy, cli_report, cli_staff, logs
+from bot import cli_backup, cli_privacy, cli_report, cli_sheets, cli_staff, logs
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_report.add_parsers(commands)
     cli_privacy.add_parsers(commands)
     cli_backup.add_parsers(commands)
+    cli_sheets.add_parsers(commands)
     sweep = commands.add_parser("sweep", help="run every campaign once, as of --now")
     sweep.add_argument("--now", type=_moment, help="ISO-8601 time to stand at (default: now)")
     sweep.add_argument(
@@ -105,6 +106,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _list_products()
         if args.command == "sweep":
             return await _sweep(settings, args.now, dry_run=args.dry_run)
+        if cli_sheets.handles(args):
+            return await cli_sheets.dispatch(args, settings)
         if args.command in ("agent", "audit"):
             return await cli_staff.dispatch(args, settings.locale, settings.tz)
         if args.command in ("report", "segments"):

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.cli_groups import subcommands
 from crm_core.consent import consent_history, consent_state
 from crm_core.data_export import customer_data
 from crm_core.directory import resolve
@@ -27,17 +28,6 @@ STATE_WORDS = {
     "refused": "declined offers",
     "not_asked": "not asked yet",
 }
-
-
-def subcommands(commands: Any, name: str, help_text: str) -> Any:
-    """The sub-command group ``name`` (``export``), made on first call and shared after:
-    several modules may each add their own kind of export to it."""
-    parser = commands.choices.get(name)
-    if parser is None:
-        parser = commands.add_parser(name, help=help_text)
-        parser.add_subparsers(dest=f"{name}_command", required=True, metavar="WHAT")
-    group = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return group
 
 
 def add_parsers(commands: Any) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -256,6 +257,20 @@ async def _known(kind: str, value: str) -> bool:
     return await ErasedIdentity.filter(
         digest=_digest(bytes.fromhex(row.value), kind, value)
     ).exists()
+
+
+async def erased_phones(phones: Iterable[str]) -> set[str]:
+    """Which of these E.164 numbers belonged to erased customers, in one query (an
+    import's batch). The caller has already found the numbers that live records hold:
+    a person who came back is theirs again."""
+    row = await StoreSecret.filter(name=KEY_NAME).first()
+    numbers = set(phones)
+    if row is None or not numbers:
+        return set()
+    key = bytes.fromhex(row.value)
+    by_digest = {_digest(key, "phone", n): n for n in numbers}
+    found = await ErasedIdentity.filter(digest__in=list(by_digest)).values_list("digest", flat=True)
+    return {by_digest[str(d)] for d in found}
 
 
 async def is_erased_phone(phone: str) -> bool:

@@ -6,9 +6,11 @@ Nothing connects at import; ``TORTOISE_ORM`` is only a dictionary, read by Torto
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -60,10 +62,38 @@ async def migrate(db_url: str) -> list[str]:
             applied.append(name)
 
     try:
-        await tortoise_migrate(config=tortoise_config(db_url), progress=progress)
+        await tortoise_migrate(config=tortoise_config(_for_migrating(db_url)), progress=progress)
     except OSError as exc:
         raise StoreError(f"cannot reach the store at {redact(db_url)}: {exc}") from exc
+    if connection_name(db_url) == "sqlite" and applied:
+        await _check_references(db_url)
     return applied
+
+
+def _for_migrating(db_url: str) -> str:
+    """SQLite changes a column by copying its table to a new one and dropping the old;
+    with foreign keys enforced, dropping a table other rows point to fails, so a store
+    with data could not be migrated. Enforcement is off for the migration's own
+    connection (as SQLite's documentation prescribes for such changes), and every
+    reference is checked afterwards."""
+    if connection_name(db_url) != "sqlite":
+        return db_url
+    return f"{db_url}{'&' if '?' in db_url else '?'}foreign_keys=OFF"
+
+
+async def _check_references(db_url: str) -> None:
+    path = db_url.removeprefix("sqlite://").split("?", 1)[0]
+
+    def check() -> list[Any]:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return db.execute("PRAGMA foreign_key_check").fetchall()
+
+    broken = await asyncio.to_thread(check) if path != ":memory:" else []
+    if broken:
+        raise StoreError(
+            f"the store at {redact(db_url)} has {len(broken)} rows pointing at rows that are "
+            "gone after migrating; restore the backup taken before `langgan migrate`"
+        )
 
 
 async def pending_migrations(db_url: str) -> list[str]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from tortoise.context import TortoiseContext
+from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from crm_core.errors import InputError, SettingsError, StoreError
+from crm_core.models import Conversation, Customer, Order
 from crm_core.money import rupiah
 from crm_core.phones import normalize_phone
 from crm_core.settings import Settings
-from crm_core.store import open_store, tortoise_config
+from crm_core.store import open_store, pending_migrations, tortoise_config
 
 
 @pytest.mark.parametrize(
@@ -103,3 +107,51 @@ async def test_a_store_behind_its_migrations_is_refused_with_what_to_do(tmp_path
         pass
     async with open_store(url, bring_up_to_date=False, require_current=True):
         pass
+
+
+@pytest.mark.parametrize("first", ["0001_initial", "0004_privacy"])
+async def test_a_store_with_data_is_migrated_without_losing_a_row(tmp_path, first: str):
+    """A shop's store, full of customers, chats, orders and messages, is brought up to
+    date from an earlier schema: SQLite rebuilds changed tables, whose rows others point
+    at, and nothing is lost or left pointing nowhere."""
+    path = tmp_path / "shop.db"
+    url = f"sqlite://{path}"
+    async with TortoiseContext():  # closes the connection the migration opens
+        await tortoise_migrate(
+            config=tortoise_config(f"{url}?foreign_keys=OFF"), target=f"langgan.{first}"
+        )
+    at = "2026-11-01 03:00:00+00:00"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA foreign_keys=ON")
+        db.execute(
+            "INSERT INTO customer (id, name, phone, email, language, phone_verified, blacklisted, "
+            "orders_count, total_spent, created_at, updated_at) "
+            "VALUES (1, 'Budi', '+6281234567890', 'budi@contoh.id', 'id', 1, 0, 1, 75000, ?, ?)",
+            (at, at),
+        )
+        db.execute(
+            "INSERT INTO conversation (id, channel, address, customer_id, state, data, "
+            "created_at, updated_at) VALUES (1, 'telegram', '1001', 1, 'idle', '{}', ?, ?)",
+            (at, at),
+        )
+        db.execute(
+            'INSERT INTO "order" (id, customer_id, status, channel, total, ship_name, '
+            "ship_address, ship_city, created_at, updated_at) "
+            "VALUES (1, 1, 'baru', 'telegram', 75000, 'Budi', 'Jl. Merdeka 1', 'Bandung', ?, ?)",
+            (at, at),
+        )
+        db.execute(
+            "INSERT INTO order_item (order_id, product_name, unit_price, quantity) "
+            "VALUES (1, 'Kaos Polos', 75000, 1)"
+        )
+    async with open_store(url):  # brought up to date
+        customer = await Customer.get(id=1)
+        order = await Order.get(id=1).prefetch_related("items")
+        assert (customer.name, customer.phone, customer.email) == (
+            "Budi", "+6281234567890", "budi@contoh.id",
+        )  # fmt: skip
+        assert [i.product_name for i in order.items] == ["Kaos Polos"]
+        assert await Conversation.filter(customer_id=1).count() == 1
+        assert await pending_migrations(url) == []
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -18,7 +18,7 @@ class Customer(Model):
     # A number a customer merely typed is not, and never joins or opens another record.
     phone_verified = fields.BooleanField(default=False)
     telegram_id = fields.BigIntField(null=True, unique=True)
-    email = fields.CharField(max_length=254, null=True)
+    email = fields.CharField(max_length=254, null=True, db_index=True)  # kept in lower case
     address = fields.TextField(null=True)
     city = fields.CharField(max_length=80, null=True, db_index=True)
     gender = fields.CharField(max_length=1, null=True)  # "f" or "m"

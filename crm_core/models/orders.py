@@ -25,6 +25,11 @@ class Order(Model):
     ship_phone = fields.CharField(max_length=20, null=True)
     ship_address = fields.TextField()
     ship_city = fields.CharField(max_length=80)
+    # For an order loaded from a spreadsheet: the shop's own order number (if the sheet
+    # had one) and a key of who ordered and which order, so loading the same sheet
+    # again finds the order instead of adding it twice.
+    external_ref = fields.CharField(max_length=64, null=True)
+    import_key = fields.CharField(max_length=64, null=True, unique=True)
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
 

@@ -1,0 +1,139 @@
+"""``langgan import`` and ``langgan export``: the shop's spreadsheet in and out, with a
+progress bar for long files and a summary at the end."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.cli_groups import subcommands
+from crm_core.settings import Settings
+from crm_core.sheet_export import ExtraColumn
+from crm_core.sheet_import import ImportSummary, default_report_path, write_report
+
+console = Console()
+errors = Console(stderr=True)
+KINDS = ("customers", "orders")
+
+
+def customer_extra_columns(now: datetime) -> list[ExtraColumn]:
+    """Columns added to ``langgan export customers`` after the built-in ones, each one
+    query per page of customers: the segment each customer is in today (its machine
+    name, the same in every language, so a sheet can be filtered by it)."""
+    from crm_core.segments import segment_of
+
+    async def segments(page: list[Any]) -> dict[int, Any]:
+        return await segment_of([c.id for c in page], now)
+
+    return [ExtraColumn("Segment", segments)]
+
+
+def add_parsers(commands: Any) -> None:
+    importer = commands.add_parser("import", help="load customers or orders from a spreadsheet")
+    importer.add_argument("kind", choices=KINDS)
+    importer.add_argument("file", type=Path, help="a .xlsx or .csv file")
+    importer.add_argument(
+        "--report", type=Path, help="where to write the rows that were not loaded "
+        "(default: FILE.errors.csv next to the file)",
+    )  # fmt: skip
+    export = subcommands(commands, "export", "write the shop's data to files")
+    for kind in KINDS:
+        exporter = export.add_parser(kind, help=f"write the {kind} to a spreadsheet")
+        exporter.add_argument("file", type=Path, help="a .xlsx or .csv file (by its extension)")
+        exporter.set_defaults(kind=kind)
+
+
+def handles(args: argparse.Namespace) -> bool:
+    return args.command == "import" or (
+        args.command == "export" and getattr(args, "export_command", None) in KINDS
+    )
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "import":
+        return await _import(args.kind, args.file, args.report, settings)
+    return await _export(args.kind, args.file, settings)
+
+
+@contextmanager
+def _bar(description: str) -> Iterator[Any]:
+    """A progress bar on a terminal; nothing when the output goes to a file or a pipe."""
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=errors, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+async def _import(kind: str, path: Path, report: Path | None, settings: Settings) -> int:
+    from crm_core.customer_import import import_customers
+    from crm_core.order_import import import_orders
+
+    now = datetime.now(UTC)
+    with _bar(f"Importing {kind}") as progress:
+        if kind == "customers":
+            summary = await import_customers(path, now, language=settings.locale, progress=progress)
+        else:
+            summary = await import_orders(
+                path, now, settings.tz, language=settings.locale, progress=progress
+            )
+    _print_summary(kind, summary)
+    if summary.problems or summary.unknown_columns:
+        report = report or default_report_path(path)
+        write_report(summary, report)
+        errors.print(
+            f"[yellow]Rows not loaded or skipped: {len(summary.problems)}[/]. Each, with its "
+            f"row number and the reason, is in {escape(str(report))}. Fix them and import the file "
+            "again: rows already loaded are not loaded twice.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return 1 if summary.bad else 0
+
+
+def _print_summary(kind: str, s: ImportSummary) -> None:
+    merged = f"{s.merged} merged into existing records, " if kind == "customers" else ""
+    console.print(
+        f"{kind.capitalize()}: {s.added} added, {merged}{s.unchanged} rows already there, "
+        f"{s.skipped} duplicate rows skipped, {s.bad} bad rows.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if s.customers_added:
+        console.print(f"New customers from the orders: {s.customers_added}.", highlight=False)
+    for name in s.unknown_columns:
+        errors.print(
+            f"[yellow]ignored[/] the unknown column {escape(repr(name))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+async def _export(kind: str, path: Path, settings: Settings) -> int:
+    from crm_core.sheet_export import export_customers, export_orders
+
+    with _bar(f"Exporting {kind}") as progress:
+        if kind == "customers":
+            count = await export_customers(
+                path,
+                settings.tz,
+                extra=customer_extra_columns(datetime.now(UTC)),
+                progress=progress,
+            )
+        else:
+            count = await export_orders(path, settings.tz, progress=progress)
+    console.print(f"Wrote {count} {kind} to {escape(str(path))}.", highlight=False, soft_wrap=True)
+    return 0

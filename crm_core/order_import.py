@@ -1,0 +1,384 @@
+"""Orders from the shop's spreadsheet: one row per item, attached to the customer named by
+phone (or email), who is created when the store does not know them yet.
+
+Which rows make one order: rows next to each other with the same order number, or, in a
+sheet with no order-number column, with the same customer and date. An order is written
+with all its items or not at all: one bad item row leaves the whole order out, reported.
+Each imported order carries a key (its order number, or its customer and date), so
+importing the same sheet again finds the orders instead of adding them twice. The
+customers' running figures are recounted from their orders afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import BaseORMException
+from tortoise.transactions import in_transaction
+
+from crm_core import sheet_cells
+from crm_core.customer_import import EXPORT_ONLY, PARSERS, PROFILE_ALIASES
+from crm_core.customers import recount_orders
+from crm_core.erasure import erased_phones
+from crm_core.models import Customer, Order, OrderItem, OrderStatusChange, Product
+from crm_core.models.orders import ORDER_STATUSES
+from crm_core.sheet_files import open_sheet
+from crm_core.sheet_import import ImportSummary, Progress, no_progress
+
+ORDERS_PER_BATCH = 200
+ORDER_ALIASES = {
+    **PROFILE_ALIASES,
+    "order": {"no pesanan", "nomor pesanan", "pesanan", "order", "order no", "order number",
+              "order id", "no order", "invoice", "no invoice", "nomor invoice", "no nota",
+              "nota"},
+    "product": {"produk", "product", "nama produk", "barang", "nama barang", "item"},
+    "quantity": {"jumlah", "qty", "quantity", "kuantitas", "pcs", "jml"},
+    "colour": {"warna", "colour", "color"},
+    "size": {"ukuran", "size"},
+    "price": {"harga", "price", "harga satuan", "unit price", "harga per item"},
+    "date": {"tanggal", "date", "tgl", "tanggal pesan", "tanggal order", "order date",
+             "tanggal pesanan", "waktu"},
+    "status": {"status", "status pesanan"},
+}  # fmt: skip
+ORDER_EXPORT_ONLY = {*EXPORT_ONLY, "subtotal", "total", "line total"}
+STATUSES = {
+    **{s: s for s in ORDER_STATUSES},
+    "new": "baru", "paid": "dibayar", "lunas": "dibayar", "shipped": "dikirim",
+    "terkirim": "dikirim", "done": "selesai", "completed": "selesai", "complete": "selesai",
+    "cancelled": "batal", "canceled": "batal", "dibatalkan": "batal",
+}  # fmt: skip
+# "#12" is how Langgan's export names its own order 12.
+OWN_NUMBER = re.compile(r"#(\d{1,9})")
+DEFAULT_STATUS = "selesai"  # a past order in a shop's book was, as a rule, delivered
+
+
+def needs(found: set[str]) -> str | None:
+    missing = [name for name in ("product", "date") if name not in found]
+    if "phone" not in found and "email" not in found:
+        missing.append("phone (no hp, whatsapp) or email")
+    return f"has no {', '.join(missing)} column" if missing else None
+
+
+@dataclass
+class ItemRow:
+    row: int
+    customer: dict[str, Any]  # name, phone, email, address, city
+    ref: str
+    at: datetime
+    product: str
+    quantity: int
+    colour: str | None
+    size: str | None
+    price: int | None
+    status: str
+
+    @property
+    def who(self) -> str:
+        # A row naming one of Langgan's own orders ("#12") may name nobody else.
+        return self.customer.get("phone") or self.customer.get("email") or self.ref
+
+    @property
+    def order_key(self) -> str:
+        # An order number names the order in the whole shop; without one, a customer's
+        # order is known by its day.
+        basis = f"ref|{self.ref}" if self.ref else f"day|{self.who}|{self.at.date()}"
+        return hashlib.sha256(basis.encode()).hexdigest()[:40]
+
+
+@dataclass
+class PendingOrder:
+    key: str
+    rows: list[ItemRow] = field(default_factory=list)
+    problem: tuple[int, str] | None = None  # the first bad row and why
+
+
+def parse_item(number: int, cells: dict[str, Any], tz: ZoneInfo) -> ItemRow:
+    customer = {
+        column: PARSERS[column](value)
+        for column, value in cells.items()
+        if column in PROFILE_ALIASES and sheet_cells.text(value)
+    }
+    ref = sheet_cells.text(cells.get("order"))[:64]
+    if not customer.get("phone") and not customer.get("email") and not OWN_NUMBER.fullmatch(ref):
+        raise ValueError("no phone and no email: nothing to tell whose order it is")
+    product = sheet_cells.text(cells.get("product"))[:120]
+    if not product:
+        raise ValueError("the product is empty")
+    if not sheet_cells.text(cells.get("date")):
+        raise ValueError("the date is empty")
+    status_text = sheet_cells.text(cells.get("status")).casefold()
+    if status_text and status_text not in STATUSES:
+        raise ValueError(f"status {status_text!r} is not one of {', '.join(ORDER_STATUSES)}")
+    price = cells.get("price")
+    return ItemRow(
+        row=number,
+        customer=customer,
+        ref=ref,
+        at=sheet_cells.moment(cells.get("date"), tz),
+        product=product,
+        quantity=sheet_cells.quantity(cells.get("quantity")),
+        colour=sheet_cells.text(cells.get("colour"))[:40] or None,
+        size=sheet_cells.text(cells.get("size"))[:40] or None,
+        price=sheet_cells.rupiah(price) if sheet_cells.text(price) else None,
+        status=STATUSES.get(status_text, DEFAULT_STATUS),
+    )
+
+
+async def import_orders(
+    path: Path,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    language: str = "id",
+    progress: Progress = no_progress,
+    batch_size: int = ORDERS_PER_BATCH,
+) -> ImportSummary:
+    summary = ImportSummary()
+    catalog = {p.name.casefold(): p for p in await Product.all()}
+    with open_sheet(path, ORDER_ALIASES, ORDER_EXPORT_ONLY, required=needs) as sheet:
+        summary.unknown_columns, summary.header_row = sheet.unknown, sheet.header_row
+        seen_rows: dict[int, int] = {}
+        seen_orders: dict[str, int] = {}  # order key -> its first row
+        orders: list[PendingOrder] = []
+        current: PendingOrder | None = None
+        bad_before: tuple[int, dict[str, Any]] | None = None  # the bad row just read
+        for number, cells in sheet.rows:
+            values = {column: sheet.cell(cells, column) for column in sheet.columns}
+            if all(sheet_cells.text(v) == "" for v in values.values()):
+                continue
+            fingerprint = hash(tuple(sheet_cells.text(v).casefold() for v in values.values()))
+            if fingerprint in seen_rows:
+                summary.problem(number, f"the same as row {seen_rows[fingerprint]}; skipped",
+                                bad=False)  # fmt: skip
+                continue
+            seen_rows[fingerprint] = number
+            try:
+                item = parse_item(number, values, tz)
+            except ValueError as exc:
+                if current is not None and _same_order(values, current.rows[0]):
+                    current.problem = current.problem or (number, str(exc))
+                summary.problem(number, str(exc))
+                bad_before = (number, values)
+                continue
+            key = item.order_key
+            if current is None or current.key != key:
+                if key in seen_orders:
+                    summary.problem(number, f"this order began on row {seen_orders[key]}; "
+                                    "keep an order's rows together")  # fmt: skip
+                    continue
+                current = PendingOrder(key)
+                if bad_before is not None and _same_order(bad_before[1], item):
+                    current.problem = (bad_before[0], "bad")
+                seen_orders[key] = number
+                orders.append(current)
+            bad_before = None
+            current.rows.append(item)
+            if len(orders) > batch_size:
+                await _load(orders[:-1], now, language, catalog, summary)
+                orders = orders[-1:]
+                progress(number, sheet.total_rows)
+        await _load(orders, now, language, catalog, summary)
+        progress(sheet.total_rows or 0, sheet.total_rows)
+    summary.problems.sort(key=lambda p: p.row)
+    return summary
+
+
+def _same_order(values: dict[str, Any], item: ItemRow) -> bool:
+    """Whether a bad row next to ``item`` is of the same order: the same order number,
+    or (with none) the same customer's phone. Then that order must not load without it."""
+    if item.ref:
+        return sheet_cells.text(values.get("order")) == item.ref
+    phone = sheet_cells.try_phone(values.get("phone"))
+    return phone is not None and phone == item.customer.get("phone")
+
+
+async def _load(
+    orders: list[PendingOrder],
+    now: datetime,
+    language: str,
+    catalog: dict[str, Product],
+    summary: ImportSummary,
+) -> None:
+    ready = []
+    for order in orders:
+        if order.problem is not None:
+            row, _ = order.problem
+            for item in order.rows:
+                summary.problem(item.row, f"not loaded: row {row} of the same order is bad")
+            continue
+        missing = [i for i in order.rows if i.price is None and i.product.casefold() not in catalog]
+        if missing:
+            first_bad = missing[0]
+            for item in order.rows:
+                summary.problem(
+                    item.row,
+                    f"no price, and {item.product!r} is not in the catalog; write the price"
+                    if item in missing
+                    else f"not loaded: row {first_bad.row} of the same order is bad",
+                )
+            continue
+        ready.append(order)
+    if not ready:
+        return
+    tally = ImportSummary()
+    try:
+        async with in_transaction():
+            await _load_batch(ready, now, language, catalog, tally)
+    except BaseORMException as exc:
+        for order in ready:
+            for item in order.rows:
+                summary.problem(item.row, f"not loaded, the store refused the batch ({exc}); "
+                                "import the file again")  # fmt: skip
+        return
+    for name in ("added", "merged", "unchanged", "bad", "customers_added"):
+        setattr(summary, name, getattr(summary, name) + getattr(tally, name))
+    summary.problems.extend(tally.problems)
+
+
+async def _load_batch(
+    orders: list[PendingOrder],
+    now: datetime,
+    language: str,
+    catalog: dict[str, Product],
+    tally: ImportSummary,
+) -> None:
+    customers, erased = await _customers(orders, now, language, tally)
+    known = set(
+        await Order.filter(import_key__in=[o.key for o in orders]).values_list(
+            "import_key", flat=True
+        )
+    )
+    own = await _own_orders(orders)
+    touched: dict[int, Customer] = {}
+    for order in orders:
+        first = order.rows[0]
+        customer = customers.get(first.who)
+        owner = own.get(first.ref)
+        if order.key in known or (owner and (customer is None or owner == customer.id)):
+            tally.unchanged += len(order.rows)
+            continue
+        if customer is None:
+            reason = (
+                "this phone belonged to a customer whose data was erased at their request; "
+                "their orders are not added again"
+                if first.who in erased
+                else "the phone is one customer's and the email another's; correct the row, "
+                "or merge the two customers first"
+                if first.customer
+                else f"order {first.ref} is not in this store; give the customer's phone"
+            )
+            for item in order.rows:
+                tally.problem(item.row, reason)
+            continue
+        await _write_order(order, customer, catalog, now)
+        touched[customer.id] = customer
+        tally.added += 1
+    for customer in touched.values():
+        await recount_orders(customer)
+        await customer.save(
+            update_fields=["orders_count", "total_spent", "first_order_at", "last_order_at"]
+        )
+
+
+async def _customers(
+    orders: list[PendingOrder], now: datetime, language: str, tally: ImportSummary
+) -> tuple[dict[str, Customer], set[str]]:
+    """Each order's customer by the phone or email the sheet names, creating those the
+    store does not know. A row whose phone and email point at two records maps to none,
+    and so does one whose phone an erased customer had (those are returned too)."""
+    rows = [order.rows[0] for order in orders]
+    phones = {r.customer["phone"] for r in rows if r.customer.get("phone")}
+    emails = {r.customer["email"] for r in rows if r.customer.get("email")}
+    by_phone = {c.phone: c for c in await Customer.filter(phone__in=phones,
+                                                          merged_into_id__isnull=True)}  # fmt: skip
+    by_email: dict[str, Customer] = {}
+    if emails:
+        # Emails are kept in lower case, so an exact match ignores case.
+        for c in await Customer.filter(email__in=emails, merged_into_id__isnull=True).order_by(
+            "id"
+        ):
+            by_email.setdefault(c.email or "", c)
+    erased_numbers = await erased_phones(phones - set(by_phone))
+    erased: set[str] = set()
+    found: dict[str, Customer] = {}
+    for row in rows:
+        if row.who in found or not (row.customer.get("phone") or row.customer.get("email")):
+            continue
+        phone_owner = by_phone.get(row.customer.get("phone") or "")
+        email_owner = by_email.get(row.customer.get("email") or "")
+        if phone_owner and email_owner and phone_owner.id != email_owner.id:
+            continue
+        customer = phone_owner or email_owner
+        if customer is None and row.customer.get("phone") in erased_numbers:
+            erased.add(row.who)
+            continue
+        if customer is None:
+            customer = await Customer.create(
+                name=row.customer.get("name"),
+                phone=row.customer.get("phone"),
+                phone_verified=bool(row.customer.get("phone")),  # the shop vouches
+                email=row.customer.get("email"),
+                address=row.customer.get("address"),
+                city=row.customer.get("city"),
+                language=language,
+                created_at=now,
+                updated_at=now,
+            )
+            tally.customers_added += 1
+            if customer.phone:
+                by_phone[customer.phone] = customer
+            if customer.email:
+                by_email[customer.email] = customer
+        found[row.who] = customer
+    return found, erased
+
+
+async def _own_orders(orders: list[PendingOrder]) -> dict[str, int]:
+    """Rows naming one of Langgan's own orders ("#12", from an export): order -> customer."""
+    numbers = {
+        int(m.group(1)): o.rows[0].ref for o in orders if (m := OWN_NUMBER.fullmatch(o.rows[0].ref))
+    }
+    if not numbers:
+        return {}
+    pairs = await Order.filter(id__in=list(numbers)).values_list("id", "customer_id")
+    return {numbers[order_id]: customer_id for order_id, customer_id in pairs}
+
+
+async def _write_order(
+    order: PendingOrder, customer: Customer, catalog: dict[str, Product], now: datetime
+) -> None:
+    first = order.rows[0]
+    lines = []
+    for item in order.rows:
+        product = catalog.get(item.product.casefold())
+        price = item.price if item.price is not None else product.price if product else 0
+        lines.append((item, product, price))
+    written = await Order.create(
+        customer=customer,
+        status=first.status,
+        channel="import",
+        total=sum(price * item.quantity for item, _, price in lines),
+        ship_name=first.customer.get("name") or customer.name or "",
+        ship_phone=first.customer.get("phone") or customer.phone,
+        ship_address=first.customer.get("address") or customer.address or "",
+        ship_city=first.customer.get("city") or customer.city or "",
+        external_ref=None if OWN_NUMBER.fullmatch(first.ref) else first.ref or None,
+        import_key=order.key,
+        created_at=first.at,
+        updated_at=now,
+    )
+    await OrderItem.bulk_create([
+        OrderItem(
+            order_id=written.id, product_id=product.id if product else None,
+            product_name=product.name if product else item.product, unit_price=price,
+            quantity=item.quantity, colour=item.colour, size=item.size,
+        )
+        for item, product, price in lines
+    ])  # fmt: skip
+    await OrderStatusChange.create(order_id=written.id, status=first.status, by="import",
+                                   at=first.at)  # fmt: skip

@@ -1,0 +1,255 @@
+"""Spreadsheet files in and out, streamed: CSV (UTF-8 or Excel's Windows-1252, comma,
+semicolon or tab) and XLSX (openpyxl's read-only and write-only modes, so a 50 MB sheet
+never sits in memory whole).
+
+Reading finds the header row (a title row or merged cells may sit above it), matches
+headers to known columns however they are spelled, and yields each row with the number
+the spreadsheet shows for it."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from crm_core.errors import InputError
+
+HEADER_SEARCH_ROWS = 20  # a title, a logo's merged cells, a note: the header is below
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+CHUNK = 1 << 20
+
+
+def header_key(title: object) -> str:
+    """``No. HP``, ``no hp``, ``NO_HP`` and ``Jenis Kelamin (L/P)`` all become the
+    same plain words."""
+    plain = re.sub(r"\(.*?\)", " ", str(title or "").casefold())
+    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+
+
+@dataclass
+class Sheet:
+    """An open spreadsheet: which column is where, and the rows below the header."""
+
+    columns: dict[str, int]  # our column name -> index in the row
+    header_row: int
+    unknown: list[str]  # headers we do not know, ignored
+    rows: Iterator[tuple[int, list[Any]]]  # (row number as the spreadsheet shows it, cells)
+    total_rows: int | None  # for progress; an estimate
+
+    def cell(self, cells: list[Any], column: str) -> Any:
+        index = self.columns.get(column)
+        if index is None or index >= len(cells):
+            return None
+        value = cells[index]
+        return value.strip() if isinstance(value, str) else value
+
+
+@contextmanager
+def open_sheet(
+    path: Path,
+    aliases: Mapping[str, set[str]],
+    ignored: set[str],
+    *,
+    required: Callable[[set[str]], str | None],
+) -> Iterator[Sheet]:
+    """Open ``path`` and find its header. ``aliases`` maps each column to the header
+    keys that mean it; ``ignored`` are headers known but not read (an export's totals);
+    ``required`` says what is missing from a set of found columns, or None."""
+    _check_file(path)
+    if path.suffix.casefold() in XLSX_SUFFIXES or _is_zip(path):
+        with _xlsx_rows(path) as (rows, total):
+            yield _find_header(path, rows, total, aliases, ignored, required)
+    else:
+        encoding = detect_encoding(path)
+        with path.open(encoding=encoding, newline="") as handle:
+            rows = _csv_rows(handle)
+            yield _find_header(path, rows, _count_lines(path), aliases, ignored, required)
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    if path.suffix.casefold() == ".xls":
+        raise InputError(
+            f"{path}: this is the old Excel format; in Excel use Save As and choose "
+            "Excel Workbook (.xlsx) or CSV"
+        )
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    if not start.startswith(b"PK") and b"\0" in start:
+        raise InputError(f"{path}: this is not a spreadsheet; save it as .xlsx or .csv")
+
+
+def _is_zip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"PK"
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (Excel adds a BOM when asked for "CSV UTF-8"), else Windows-1252, which is
+    what Excel on Windows writes for plain "CSV". Checked in chunks: the whole file is
+    never in memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def _count_lines(path: Path) -> int:
+    lines = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def _csv_rows(handle: IO[str]) -> Iterator[tuple[int, list[Any]]]:
+    sample = handle.read(64 * 1024)
+    handle.seek(0)
+    first = sample.splitlines()[0] if sample else ""
+    # Excel writes ";" where the decimal mark is a comma (Indonesian Windows); the sniffer
+    # guesses wrong on short files, so the header line's own counts decide.
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(handle, delimiter=delimiter)
+    try:
+        for cells in reader:
+            # A quoted cell may span lines: the reader's line count is the sheet's row.
+            yield reader.line_num, cells
+    except csv.Error as exc:
+        raise InputError(f"line {reader.line_num}: the CSV is malformed ({exc})") from None
+
+
+@contextmanager
+def _xlsx_rows(path: Path) -> Iterator[tuple[Iterator[tuple[int, list[Any]]], int | None]]:
+    from openpyxl import load_workbook  # imported here: only XLSX needs it
+
+    unreadable = (
+        f"{path}: not an Excel workbook that can be read; save it again from Excel as .xlsx or CSV"
+    )
+    # A handle rather than the name: openpyxl refuses a workbook named .csv by its name.
+    with path.open("rb") as handle:
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except Exception:  # a damaged file fails in many ways, and all mean one thing
+            raise InputError(unreadable) from None
+        try:
+            sheet = book.worksheets[0]
+            total = sheet.max_row if isinstance(sheet.max_row, int) else None
+
+            def rows() -> Iterator[tuple[int, list[Any]]]:
+                number = 0
+                try:
+                    for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+                        yield number, list(values)
+                except (zipfile.BadZipFile, ValueError, KeyError, SyntaxError) as exc:
+                    # SyntaxError: the XML parser's ParseError, a damaged sheet.
+                    raise InputError(f"{unreadable} (after row {number}: {exc})") from None
+
+            yield rows(), total
+        finally:
+            book.close()
+
+
+def _find_header(
+    path: Path,
+    rows: Iterator[tuple[int, list[Any]]],
+    total: int | None,
+    aliases: Mapping[str, set[str]],
+    ignored: set[str],
+    required: Callable[[set[str]], str | None],
+) -> Sheet:
+    best: tuple[int, dict[str, int], list[Any]] | None = None
+    for number, cells in rows:
+        columns = match_columns(cells, aliases)
+        if len(columns) >= 2 and required(set(columns)) is None:
+            unknown = [
+                str(title).strip()
+                for title in cells
+                if header_key(title) and header_key(title) not in ignored
+                and not any(header_key(title) in keys for keys in aliases.values())
+            ]  # fmt: skip
+            return Sheet(columns, number, unknown, rows, total)
+        if columns and (best is None or len(columns) > len(best[1])):
+            best = (number, columns, cells)
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if best is None:
+        raise InputError(
+            f"{path}: no header row in the first {HEADER_SEARCH_ROWS} rows; the first row "
+            "of the table must name its columns (for example nama, no hp, kota)"
+        )
+    number, columns, _ = best
+    raise InputError(f"{path}: the header on row {number} {required(set(columns))}")
+
+
+def match_columns(cells: list[Any], aliases: Mapping[str, set[str]]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, title in enumerate(cells):
+        key = header_key(title)
+        for column, keys in aliases.items():
+            if key in keys and column not in found:
+                found[column] = index
+    return found
+
+
+class SheetWriter:
+    """Rows out to CSV or XLSX, chosen by the file's extension, one row at a time."""
+
+    def __init__(self, path: Path, headers: list[str]) -> None:
+        self.path = path
+        self.xlsx = path.suffix.casefold() in XLSX_SUFFIXES
+        if not self.xlsx and path.suffix.casefold() not in (".csv", ".txt"):
+            raise InputError(f"{path}: write to a .xlsx or .csv file")
+        if self.xlsx:
+            from openpyxl import Workbook
+
+            self._book = Workbook(write_only=True)
+            self._sheet = self._book.create_sheet()
+            self._sheet.append(headers)
+        else:
+            try:
+                # Excel opens a CSV as UTF-8 only when it starts with the BOM.
+                self._handle = path.open("w", encoding="utf-8-sig", newline="")
+            except OSError as exc:
+                raise InputError(f"{path}: cannot write here ({exc.strerror})") from None
+            self._csv = csv.writer(self._handle)
+            self._csv.writerow(headers)
+
+    def write(self, row: list[Any]) -> None:
+        if self.xlsx:
+            self._sheet.append(row)
+        else:
+            self._csv.writerow(["" if v is None else _csv_text(v) for v in row])
+
+    def close(self) -> None:
+        if self.xlsx:
+            try:
+                self._book.save(self.path)
+            except OSError as exc:
+                raise InputError(f"{self.path}: cannot write here ({exc.strerror})") from None
+        else:
+            self._handle.close()
+
+
+def _csv_text(value: Any) -> str:
+    if hasattr(value, "isoformat"):
+        # A date stays a date; a time of day is to the minute, which is what was entered.
+        return (
+            value.isoformat(sep=" ", timespec="minutes")
+            if hasattr(value, "hour")
+            else (value.isoformat())
+        )
+    return str(value)

@@ -1,0 +1,63 @@
+"""What every spreadsheet import shares: the tally of rows, the problems found (each with
+the row number the spreadsheet shows), the report file, and progress reporting through a
+callback so the core never draws on a terminal."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crm_core.errors import InputError
+
+# (rows read so far, rows expected or None): the command line draws the bar.
+Progress = Callable[[int, int | None], None]
+
+
+def no_progress(done: int, total: int | None) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0  # new records
+    merged: int = 0  # rows that filled something into a record already there
+    unchanged: int = 0  # rows already in the store: nothing to do
+    skipped: int = 0  # rows repeating an earlier row of the same file
+    bad: int = 0  # rows not loaded, each with a problem
+    customers_added: int = 0  # orders import: customers created for the orders
+    header_row: int = 1
+    unknown_columns: list[str] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def problem(self, row: int, reason: str, *, bad: bool = True) -> None:
+        self.problems.append(RowProblem(row, reason))
+        if bad:
+            self.bad += 1
+        else:
+            self.skipped += 1
+
+
+def default_report_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.errors.csv")
+
+
+def write_report(summary: ImportSummary, path: Path) -> None:
+    """One line per problem, in row order, for the shop to fix and import again."""
+    lines = [RowProblem(summary.header_row, f"column {name!r} is not known; ignored")
+             for name in summary.unknown_columns]  # fmt: skip
+    try:
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["row", "problem"])
+            for problem in sorted([*lines, *summary.problems], key=lambda p: p.row):
+                writer.writerow([problem.row, problem.reason])
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the report here ({exc.strerror})") from None

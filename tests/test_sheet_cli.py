@@ -1,0 +1,83 @@
+"""``langgan import`` and ``langgan export`` through the real command, as a shop uses them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from crm_core.segments import SEGMENTS
+from tests.shop_sheets import customers_cp1252_csv, customers_xlsx, orders_xlsx
+from tests.test_cli import langgan
+
+
+def report(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_a_shop_loads_its_spreadsheets_and_gets_them_back(tmp_path: Path):
+    assert langgan(tmp_path, "products", "import", "--sample").returncode == 0
+    sheet = customers_xlsx(tmp_path / "pelanggan.xlsx")
+
+    first = langgan(tmp_path, "import", "customers", "pelanggan.xlsx")
+
+    # Bad rows: the good ones load, the command says so and exits 1 for scripts.
+    assert first.returncode == 1, first.stderr
+    assert "Traceback" not in first.stderr
+    assert "3 added" in first.stdout and "2 bad rows" in first.stdout
+    assert "pelanggan.xlsx.errors.csv" in first.stderr
+    assert report(tmp_path / "pelanggan.xlsx.errors.csv") == [
+        ["row", "problem"],
+        ["4", "column 'Catatan' is not known; ignored"],
+        ["9", "the same as row 5; skipped"],
+        ["10", "phone '12345' is not a valid number; write it like 0812-3456-7890"],
+        ["11", "gender 'X' is not L/P, laki-laki/perempuan or M/F"],
+    ]
+
+    again = langgan(tmp_path, "import", "customers", str(sheet), "--report", "laporan.csv")
+    assert "0 added, 0 merged into existing records, 3 rows already there" in again.stdout
+    assert (tmp_path / "laporan.csv").exists()
+
+    orders_xlsx(tmp_path / "penjualan.xlsx")
+    orders = langgan(tmp_path, "import", "orders", "penjualan.xlsx")
+    assert "Orders: 3 added" in orders.stdout, orders.stdout + orders.stderr
+
+    for kind in ("customers", "orders"):
+        out = langgan(tmp_path, "export", kind, f"{kind}.xlsx")
+        assert out.returncode == 0, out.stderr
+        back = langgan(tmp_path, "import", kind, f"{kind}.xlsx")
+        assert back.returncode == 0, back.stderr
+        assert f"{kind.capitalize()}: 0 added, " in back.stdout
+        assert "0 duplicate rows skipped, 0 bad rows." in back.stdout
+        assert not (tmp_path / f"{kind}.xlsx.errors.csv").exists()
+    # Each customer's segment as of the export: who ordered is in one, who never did is not.
+    sheet_rows = list(load_workbook(tmp_path / "customers.xlsx").active.values)
+    segment = sheet_rows[0].index("Segment")
+    assert {row[segment] for row in sheet_rows[1:]} <= {*SEGMENTS, None}
+    assert any(row[segment] in SEGMENTS for row in sheet_rows[1:])
+
+
+def test_a_windows_csv_from_the_command_line(tmp_path: Path):
+    customers_cp1252_csv(tmp_path / "excel.csv")
+    loaded = langgan(tmp_path, "import", "customers", "excel.csv")
+    assert "2 added" in loaded.stdout, loaded.stdout + loaded.stderr
+    exported = langgan(tmp_path, "export", "customers", "out.csv")
+    assert exported.returncode == 0
+    assert "Zoë Müller" in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+
+
+def test_files_that_are_not_spreadsheets_get_a_sentence(tmp_path: Path):
+    (tmp_path / "foto.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (tmp_path / "kosong.csv").write_bytes(b"")
+    for name, words in (
+        ("foto.xlsx", "this is not a spreadsheet"),
+        ("kosong.csv", "the file is empty"),
+        ("tidak-ada.csv", "no such file"),
+    ):
+        result = langgan(tmp_path, "import", "customers", name)
+        assert result.returncode == 2
+        assert words in result.stderr and "Traceback" not in result.stderr
+    wrong = langgan(tmp_path, "export", "orders", "pesanan.pdf")
+    assert wrong.returncode == 2 and "write to a .xlsx or .csv file" in wrong.stderr
