@@ -159,6 +159,12 @@ def _their_no(customer: Customer) -> Refusal | None:
     return None
 
 
+def cooldown(customer: Customer, now: datetime, rules: Rules) -> Refusal | None:
+    """The cooldown the customer is in now (who contacted them, when, until when), if any:
+    read from the customer row as loaded."""
+    return _cooldown(customer, now, rules)
+
+
 def _cooldown(customer: Customer, now: datetime, rules: Rules) -> Refusal | None:
     last = customer.last_contacted_at
     if last is None or last <= now - rules.cooldown:

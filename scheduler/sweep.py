@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from crm_core.contact_policy import Refusal, Rules, claim_many, would_refuse_many
+from crm_core.contact_policy import Refusal, Rules, claim_many, cooldown, would_refuse_many
 from crm_core.models import Conversation, Customer, CustomerTag, Order, OrderItem, OutboxMessage
 from crm_core.outbox import Queued, enqueue_many
 from crm_core.segments import segment_of
@@ -125,7 +125,9 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
     for i, due in enumerate(batch):
         c, chat = due.customer, chats.get(due.customer.id)
         if due.key in done:
-            held(i, ALREADY)
+            # Said with the cooldown it started, when that still runs: who, until when.
+            active = cooldown(c, now, run.rules)
+            held(i, f"{ALREADY}; {_why(active)}" if active else ALREADY)
         elif campaign.tag and c.id not in tagged:
             held(i, f"no tag {campaign.tag}")
         elif campaign.segment and segments.get(c.id) != campaign.segment:

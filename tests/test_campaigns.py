@@ -54,7 +54,12 @@ async def test_nurture_three_days_after_an_order_then_the_cooldown_holds(
     await Dispatcher({"telegram": driver}, clock=lambda: day3).run_once()
     assert "Pesanan #1 sudah sampai?" in fake_telegram.to(1001)[-1].text
     again = await sweep(day3 + timedelta(minutes=5), campaigns, RULES, texts)
-    assert [o.reason for o in again] == ["already sent for this event"]
+    # Held, with the cooldown that message started: by whom, and until when.
+    until = day3 + RULES.cooldown
+    assert [o.reason for o in again] == [
+        f"already sent for this event; cooldown: campaign:nurture at {day3:%Y-%m-%d %H:%M} UTC, "
+        f"until {until:%Y-%m-%d %H:%M} UTC"
+    ]
 
     # An agent's /kirim right after is refused by the same gate, with who and until when.
     await add_agent("Ani", chat.now, telegram_id=9001)

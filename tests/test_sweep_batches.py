@@ -73,7 +73,11 @@ async def test_every_due_customer_is_queued_once_across_batches(
         assert (c.last_contacted_at, c.last_contacted_by) == (NOW, "campaign:nurture")
     # A second sweep finds every event already queued, in every batch.
     again = await sweep(NOW + timedelta(minutes=5), NURTURE, RULES, texts)
-    assert {o.reason for o in again} == {"already sent for this event"}
+    until = NOW + RULES.cooldown
+    assert {o.reason for o in again} == {
+        f"already sent for this event; cooldown: campaign:nurture at {NOW:%Y-%m-%d %H:%M} UTC, "
+        f"until {until:%Y-%m-%d %H:%M} UTC"
+    }
     assert await OutboxMessage.all().count() == 8
 
 
