@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import os
 import random
@@ -17,18 +18,17 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg
 from openpyxl import Workbook
 from rich.console import Console
 from rich.table import Table
 
+from bench.scratch import scratch_database
 from crm_core.customer_import import import_customers
 from crm_core.store import open_store
 
@@ -108,20 +108,12 @@ async def main(args: argparse.Namespace) -> None:
 
         await run_store(table, "SQLite file", sqlite_url, files)
         if args.postgres:
-            admin = await asyncpg.connect(args.postgres)
-            made: list[str] = []
+            async with contextlib.AsyncExitStack() as made:
 
-            async def postgres_url(name: str) -> str:
-                made.append(f"langgan_bench_{uuid.uuid4().hex[:8]}")
-                await admin.execute(f'CREATE DATABASE "{made[-1]}"')
-                return f"{args.postgres.rpartition('/')[0]}/{made[-1]}"
+                async def postgres_url(name: str) -> str:
+                    return await made.enter_async_context(scratch_database(args.postgres))
 
-            try:
                 await run_store(table, "PostgreSQL", postgres_url, files)
-            finally:
-                for name in made:
-                    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
     Console(width=120).print(table)
 
 

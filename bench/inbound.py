@@ -22,7 +22,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,7 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
+from bench.scratch import scratch_database
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
 from crm_core.catalog_import import import_products
@@ -258,15 +258,8 @@ async def raw_postgres(url: str, customers: int, concurrency: int) -> list[Resul
 async def with_postgres_database(
     admin_url: str, body: Callable[[str], Awaitable[list[Result]]]
 ) -> list[Result]:
-    name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
-    base = admin_url.rpartition("/")[0]
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        return await body(f"{base}/{name}")
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with scratch_database(admin_url) as url:
+        return await body(url)
 
 
 async def main(args: argparse.Namespace) -> None:

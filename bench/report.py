@@ -17,7 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
+from bench.scratch import scratch_database
 from crm_core.analytics import build_report
 from crm_core.periods import last_days
 from crm_core.store import open_store
@@ -158,19 +158,12 @@ async def main(args: argparse.Namespace) -> None:
         fill_sqlite(path, data)
         row("SQLite file", time.perf_counter() - began, await time_reports(url, args.runs))
     if args.postgres:
-        name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(args.postgres)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = f"{args.postgres.rpartition('/')[0]}/{name}"
+        async with scratch_database(args.postgres) as url:
             async with open_store(url):
                 pass
             began = time.perf_counter()
             await fill_postgres(url, data)
             row("PostgreSQL", time.perf_counter() - began, await time_reports(url, args.runs))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
     Console(width=120).print(table)
 
 

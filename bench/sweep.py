@@ -18,18 +18,17 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncpg
 from rich.console import Console
 from rich.table import Table
 from tortoise.connection import connections
 
 import scheduler.sweep as sweep_module
+from bench.scratch import scratch_database
 from crm_core.contact_policy import Rules
 from crm_core.store import connection_name, open_store
 from message_templates import Texts
@@ -168,16 +167,9 @@ async def main(args: argparse.Namespace) -> None:
             for row in await run_one(url, customers, customers <= args.baseline_upto):
                 table.add_row("SQLite file", *row)
         if args.postgres:
-            name = f"langgan_bench_{uuid.uuid4().hex[:8]}"
-            admin = await asyncpg.connect(args.postgres)
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                url = f"{args.postgres.rpartition('/')[0]}/{name}"
+            async with scratch_database(args.postgres) as url:
                 for row in await run_one(url, customers, customers <= args.baseline_upto):
                     table.add_row("PostgreSQL", *row)
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
     Console(width=140).print(table)
 
 
