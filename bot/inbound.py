@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 # What a message can be besides text; adapters map their channel's kinds onto these.
 KINDS = ("text", "contact", "photo", "sticker", "voice", "video", "location", "document", "other")
@@ -45,3 +45,6 @@ class Reply:
     message_id: int | None = None  # the row in the message log, for delivery status
     # Sent after the text, where the channel can; the text must stand on its own.
     images: tuple[Image, ...] = ()
+    # A sales report's charts for these local days (first, last), for a channel that
+    # takes pictures only by link (WhatsApp): it sends signed links to the web server.
+    chart_days: tuple[date, date] | None = None

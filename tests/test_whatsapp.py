@@ -7,7 +7,7 @@ import io
 import itertools
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -15,6 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from twilio.request_validator import RequestValidator
 
+from bot.report_links import CHART_NAMES, ChartLink, chart_url
 from bot.web import build_app
 from bot.whatsapp.channel import WhatsAppChannel
 from crm_core.models import Conversation, Customer, Message, Order
@@ -332,3 +333,33 @@ async def test_an_agent_works_from_whatsapp(
     await say(client, channel, "/pelanggan siti", phone="+6281377778888")
     card = fake_twilio.to("+6281377778888")[-1].body or ""
     assert "Siti" in card and "HP: +6281234567890" in card
+
+
+async def test_an_agent_on_whatsapp_gets_the_reports_charts_by_signed_link(
+    client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
+):
+    from crm_core.agents import add_agent
+
+    await add_agent("Ani", START, phone="+6281377778888")
+    await say(client, channel, "/laporan 30d", phone="+6281377778888")
+    summary, *pictures = fake_twilio.to("+6281377778888")
+    assert "*Laporan" in (summary.body or "") and "Omzet" in (summary.body or "")
+    assert "hanya dikirim di Telegram" not in (summary.body or "")
+    links = [p.media_url or "" for p in pictures]
+    assert [link.split("?")[0] for link in links] == [
+        f"{PUBLIC_URL}/reports/charts/{name}" for name in CHART_NAMES
+    ]
+    # Twilio fetches each picture from the web server: a real PNG, drawn from the store.
+    for link in links:
+        response = await client.get(link.removeprefix(PUBLIC_URL))
+        assert response.status == 200 and response.content_type == "image/png"
+        png = await response.read()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    # A link someone changed (a longer period), or one past its hour, draws nothing.
+    tampered = links[0].replace("from=", "from=2020-01-01&x=")
+    assert (await client.get(tampered.removeprefix(PUBLIC_URL))).status == 403
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    old = chart_url(PUBLIC_URL, channel.link_key,
+                    ChartLink("revenue.png", date(2026, 11, 1), date(2026, 11, 30), "id"),
+                    long_ago)  # fmt: skip
+    assert (await client.get(old.removeprefix(PUBLIC_URL))).status == 403

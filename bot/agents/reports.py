@@ -14,9 +14,10 @@ from crm_core.periods import parse_period
 from crm_core.segments import SEGMENTS, members, segment_sizes
 from message_templates import LANGUAGES
 
-# WhatsApp media must be fetched by Twilio from a public URL; the web server does not
-# serve charts yet, so WhatsApp agents get the text and are pointed to Telegram or the CLI.
+# Channels that take the pictures themselves; WhatsApp takes them by link (Twilio fetches
+# each chart from the web server, see bot/report_links.py).
 PICTURE_CHANNELS = ("telegram", "terminal")
+LINKED_PICTURE_CHANNELS = ("whatsapp",)
 
 
 @command("laporan", "report")
@@ -31,12 +32,14 @@ async def report(turn: AgentTurn, args: str) -> None:
         # are answered meanwhile.
         drawn = await asyncio.to_thread(charts, built, turn.label)
         images = tuple(Image(name, png) for name, png in drawn)
+    linked = turn.inbound.channel in LINKED_PICTURE_CHANNELS
     turn.say(
         "agent_report",
         report=built,
         segments=[(turn.label(f"segment_{n}"), built.segments[n]) for n in SEGMENTS],
-        charts=bool(images),
+        charts=bool(images) or linked,
         images=images,
+        chart_days=(period.first, period.last) if linked else None,
     )
 
 

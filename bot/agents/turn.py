@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.inbound import Image, Inbound, Reply
@@ -21,10 +21,17 @@ class AgentTurn:
     rules: Rules
     replies: list[Reply] = field(default_factory=list)
 
-    def say(self, template: str, *, images: tuple[Image, ...] = (), **context: Any) -> None:
+    def say(
+        self,
+        template: str,
+        *,
+        images: tuple[Image, ...] = (),
+        chart_days: tuple[date, date] | None = None,
+        **context: Any,
+    ) -> None:
         context.setdefault("agent", self.agent)
         text = self.texts.render(template, self.agent.language, **context)
-        self.replies.append(Reply(text, images=images))
+        self.replies.append(Reply(text, images=images, chart_days=chart_days))
 
     def label(self, key: str) -> str:
         return self.texts.label(key, self.agent.language)

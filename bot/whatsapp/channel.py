@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from twilio.request_validator import RequestValidator
@@ -15,6 +15,7 @@ from bot.conversation import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply
 from bot.plain_text import numbered
+from bot.report_links import CHART_NAMES, ChartLink, chart_url, link_key
 from bot.whatsapp.inbound import CHANNEL, inbound_from_form
 from bot.whatsapp.sender import OUTSIDE_WINDOW, Sent, TwilioSender
 from crm_core.message_log import outbound_message, record_send, record_status
@@ -36,6 +37,7 @@ class WhatsAppChannel:
         self.sender = sender
         self.validator = RequestValidator(auth_token)
         self.public_url = public_url.rstrip("/")
+        self.link_key = link_key(auth_token)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def signed(self, path_and_query: str, form: Mapping[str, str], signature: str) -> bool:
@@ -59,6 +61,18 @@ class WhatsAppChannel:
             sent = await self.sender.send(phone, body=numbered(reply))
             if reply.message_id is not None:
                 await _record(reply.message_id, sent)
+            if reply.chart_days is not None:
+                await self._send_charts(phone, reply.chart_days)
+
+    async def _send_charts(self, phone: str, days: tuple[date, date]) -> None:
+        """A report's charts, each a picture Twilio fetches from a signed link."""
+        now = datetime.now(UTC)
+        agent = await Agent.filter(phone=phone).first()
+        language = agent.language if agent is not None else "id"
+        for name in CHART_NAMES:
+            link = ChartLink(name, days[0], days[1], language)
+            await self.sender.send(phone, media_url=chart_url(self.public_url, self.link_key,
+                                                              link, now))  # fmt: skip
 
     async def send_started_by_shop(
         self, chat: Conversation, template: str, now: datetime, **context: Any

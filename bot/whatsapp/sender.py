@@ -97,6 +97,7 @@ class TwilioSender:
         body: str | None = None,
         content_sid: str | None = None,
         variables: dict[str, str] | None = None,
+        media_url: str | None = None,
     ) -> Sent:
         """Hand one message to Twilio; 429, 5xx and network errors are retried with
         back-off, other errors are final and come back with Twilio's code."""
@@ -107,6 +108,8 @@ class TwilioSender:
             options["content_variables"] = json.dumps(variables or {})
         else:
             options["body"] = body or ""
+        if media_url is not None:  # Twilio fetches the picture from there
+            options["media_url"] = [media_url]
         if self.status_callback:
             options["status_callback"] = self.status_callback
         backoff = FIRST_BACKOFF

@@ -3,13 +3,17 @@ both signed. Nothing is read, let alone written, before the signature checks out
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
 from aiohttp import web
 
+from bot.report_links import PATH, read_link
 from bot.whatsapp.channel import WhatsAppChannel
+from crm_core.analytics import build_report
 from crm_core.errors import InputError
+from crm_core.periods import Period
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +25,25 @@ def add_routes(app: web.Application, channel: WhatsAppChannel) -> None:
     app[WHATSAPP] = channel
     app.router.add_post("/webhooks/whatsapp", incoming)
     app.router.add_post("/webhooks/whatsapp/status", status)
+    app.router.add_get(PATH + "{name}", chart)
+
+
+async def chart(request: web.Request) -> web.Response:
+    """A report's chart, for Twilio to fetch and pass on to an agent on WhatsApp: only
+    with a link the service signed in the last hour."""
+    channel = request.app[WHATSAPP]
+    now = datetime.now(UTC)
+    link = read_link(channel.link_key, request.match_info["name"], dict(request.query), now)
+    if link is None:
+        raise web.HTTPForbidden(text="this chart link is wrong or has expired")
+    from bot.report_charts import charts  # matplotlib loads slowly: only when asked
+
+    texts = channel.engine.texts
+    period = Period(link.first, link.last, texts.tz)
+    report = await build_report(period, now)
+    drawn = dict(await asyncio.to_thread(charts, report, lambda k: texts.label(k, link.language)))
+    return web.Response(body=drawn[link.name], content_type="image/png",
+                        headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
 
 
 async def _signed_form(request: web.Request) -> dict[str, str]:

@@ -29,6 +29,7 @@ class SentMessage:
     content_sid: str | None
     content_variables: str | None
     status_callback: str | None
+    media_url: str | None
     at: float  # this server's clock, when the request arrived
     sid: str
 
@@ -82,6 +83,7 @@ class FakeTwilio:
                 content_sid=_text(form.get("ContentSid")),
                 content_variables=_text(form.get("ContentVariables")),
                 status_callback=_text(form.get("StatusCallback")),
+                media_url=_text(form.get("MediaUrl")),
                 at=time.monotonic(),
                 sid=sid,
             )
