@@ -155,3 +155,28 @@ async def test_a_store_with_data_is_migrated_without_losing_a_row(tmp_path, firs
         assert await pending_migrations(url) == []
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+async def test_every_declared_index_exists_after_migrating_sqlite(tmp_path):
+    """SQLite rebuilds a table to change a column; a rebuild must never lose the table's
+    indexes (the sweep and the segments read through them)."""
+    from tortoise import Tortoise
+
+    path = tmp_path / "fresh.db"
+    async with open_store(f"sqlite://{path}"):
+        models = list(Tortoise.apps["langgan"].values())
+    with sqlite3.connect(path) as db:
+        for model in models:
+            table = model._meta.db_table
+            first_columns = set()
+            for _, name, *_ in db.execute(f'PRAGMA index_list("{table}")'):
+                columns = db.execute(f'PRAGMA index_info("{name}")').fetchall()
+                first_columns.add(columns[0][2])
+            wanted = {
+                field.source_field or name
+                for name, field in model._meta.fields_map.items()
+                if getattr(field, "index", False) or getattr(field, "unique", False)
+            } | {index.fields[0] for index in model._meta.indexes if hasattr(index, "fields")}
+            wanted |= {i[0] for i in model._meta.indexes if isinstance(i, tuple)}
+            missing = wanted - first_columns - {model._meta.db_pk_column}
+            assert not missing, f"{table} lacks indexes on {sorted(missing)}"

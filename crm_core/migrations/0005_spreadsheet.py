@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('langgan', '0004_privacy')]
@@ -8,10 +9,9 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AlterField(
+        ops.AddIndex(
             model_name='Customer',
-            name='email',
-            field=fields.CharField(null=True, db_index=True, max_length=254),
+            index=Index(fields=['email']),
         ),
         ops.AddField(
             model_name='Order',
