@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.conversation.turn import Turn
 from crm_core.agents import agent_address
+from crm_core.models import Ticket
 from crm_core.outbox import enqueue
 from crm_core.tickets import open_ticket, who_to_tell
 
@@ -14,14 +15,20 @@ async def hand_off(turn: Turn, reason: str) -> None:
     if ticket is None:
         turn.say("handoff_waiting")
         return
+    await tell_agents(turn, ticket, "agent_ticket")
+    turn.say("handoff_opened")
+
+
+async def tell_agents(turn: Turn, ticket: Ticket, template: str) -> None:
+    """Tell the customer's agent (or every agent, when nobody handles them) about a new
+    ticket, each in their own chat and language, once per ticket."""
     for agent in await who_to_tell(turn.customer):
         chat = agent_address(agent)
         if chat is None:
             continue
         text = turn.texts.render(
-            "agent_ticket", agent.language, ticket=ticket, customer=turn.customer, agent=agent
+            template, agent.language, ticket=ticket, customer=turn.customer, agent=agent
         )
         await enqueue(
             *chat, text, turn.now, kind="staff", dedupe_key=f"ticket:{ticket.id}:agent:{agent.id}"
         )
-    turn.say("handoff_opened")

@@ -3,11 +3,9 @@ hears about it in their own chats. Nothing is sent or erased until an agent appr
 
 from __future__ import annotations
 
+from bot.conversation.handoff import tell_agents
 from bot.conversation.turn import Turn
-from crm_core.agents import agent_address
-from crm_core.outbox import enqueue
 from crm_core.privacy_requests import open_request
-from crm_core.tickets import who_to_tell
 
 
 async def request(turn: Turn, kind: str) -> None:
@@ -15,15 +13,5 @@ async def request(turn: Turn, kind: str) -> None:
     if ticket is None:
         turn.say("privacy_request_waiting", kind=kind)
         return
-    for agent in await who_to_tell(turn.customer):
-        chat = agent_address(agent)
-        if chat is None:
-            continue
-        text = turn.texts.render(
-            "agent_privacy_request", agent.language, ticket=ticket, customer=turn.customer,
-            agent=agent,
-        )  # fmt: skip
-        await enqueue(
-            *chat, text, turn.now, kind="staff", dedupe_key=f"ticket:{ticket.id}:agent:{agent.id}"
-        )
+    await tell_agents(turn, ticket, "agent_privacy_request")
     turn.say("privacy_request_opened", kind=kind)
