@@ -151,10 +151,7 @@ async def _load(
         async with in_transaction():
             await _load_batch(rows, now, language, wording, tally)
     except BaseORMException as exc:
-        # The whole batch is rolled back: no row of it is half in the store.
-        for row in rows:
-            summary.problem(row.row, f"not loaded, the store refused the batch ({exc}); "
-                            "import the file again")  # fmt: skip
+        summary.refused((row.row for row in rows), exc)
         return
     summary.added += tally.added
     summary.merged += tally.merged

@@ -230,10 +230,7 @@ async def _load(
         async with in_transaction():
             await _load_batch(ready, now, language, catalog, tally)
     except BaseORMException as exc:
-        for order in ready:
-            for item in order.rows:
-                summary.problem(item.row, f"not loaded, the store refused the batch ({exc}); "
-                                "import the file again")  # fmt: skip
+        summary.refused((item.row for order in ready for item in order.rows), exc)
         return
     for name in ("added", "merged", "unchanged", "bad", "customers_added"):
         setattr(summary, name, getattr(summary, name) + getattr(tally, name))

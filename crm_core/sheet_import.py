@@ -5,7 +5,7 @@ callback so the core never draws on a terminal."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,13 @@ class ImportSummary:
     header_row: int = 1
     unknown_columns: list[str] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+
+    def refused(self, rows: Iterable[int], exc: Exception) -> None:
+        """A batch the store refused was rolled back whole: each of its rows is reported,
+        none is half in the store."""
+        for row in rows:
+            self.problem(row, f"not loaded, the store refused the batch ({exc}); "
+                         "import the file again")  # fmt: skip
 
     def problem(self, row: int, reason: str, *, bad: bool = True) -> None:
         self.problems.append(RowProblem(row, reason))
