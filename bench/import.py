@@ -28,7 +28,7 @@ from openpyxl import Workbook
 from rich.console import Console
 from rich.table import Table
 
-from bench.scratch import scratch_database
+from bench.scratch import DATA_KEY, scratch_database
 from crm_core.customer_import import import_customers
 from crm_core.store import open_store
 
@@ -71,7 +71,7 @@ def write_files(folder: Path, count: int) -> tuple[Path, Path]:
 
 
 async def timed(url: str, path: Path) -> tuple[float, str]:
-    async with open_store(url, bring_up_to_date=False):
+    async with open_store(url, DATA_KEY, bring_up_to_date=False):
         began = time.perf_counter()
         s = await import_customers(path, NOW)
         seconds = time.perf_counter() - began
@@ -83,7 +83,7 @@ async def run_store(table: Table, store: str, make_url: Any, files: tuple[Path, 
         # A fresh store for each file (emptying one costs more than the import: deleting
         # a customer checks every other for a merge pointing at it).
         url = await make_url(path.suffix[1:])
-        async with open_store(url):
+        async with open_store(url, DATA_KEY):
             pass
         first, said = await timed(url, path)
         again, _ = await timed(url, path)

@@ -34,7 +34,7 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
-from bench.scratch import scratch_database
+from bench.scratch import DATA_KEY, scratch_database
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
 from crm_core.catalog_import import import_products
@@ -134,7 +134,7 @@ async def noop(inbound: Inbound) -> list[Reply]:
 
 async def engine_run(url: str, backend: str, customers: int, concurrency: int) -> list[Result]:
     results = []
-    async with open_store(url):
+    async with open_store(url, DATA_KEY):
         await import_products(SAMPLE, START)
         engine = Engine(Texts())
         for path, handle in (("no-op engine", noop), ("Langgan engine", engine.handle)):

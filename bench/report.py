@@ -28,7 +28,7 @@ import asyncpg
 from rich.console import Console
 from rich.table import Table
 
-from bench.scratch import scratch_database
+from bench.scratch import DATA_KEY, scratch_database
 from crm_core.analytics import build_report
 from crm_core.periods import last_days
 from crm_core.store import open_store
@@ -124,7 +124,7 @@ async def fill_postgres(url: str, data: dict[str, list[tuple]]) -> None:
 
 async def time_reports(url: str, runs: int) -> dict[int, list[float]]:
     timings: dict[int, list[float]] = {30: [], 365: []}
-    async with open_store(url, bring_up_to_date=False):
+    async with open_store(url, DATA_KEY, bring_up_to_date=False):
         for days, seconds in timings.items():
             for _ in range(runs):
                 began = time.perf_counter()
@@ -152,14 +152,14 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "shop.db"
         url = f"sqlite://{path}"
-        async with open_store(url):  # migrate: the schema and its indexes
+        async with open_store(url, DATA_KEY):  # migrate: the schema and its indexes
             pass
         began = time.perf_counter()
         fill_sqlite(path, data)
         row("SQLite file", time.perf_counter() - began, await time_reports(url, args.runs))
     if args.postgres:
         async with scratch_database(args.postgres) as url:
-            async with open_store(url):
+            async with open_store(url, DATA_KEY):
                 pass
             began = time.perf_counter()
             await fill_postgres(url, data)

@@ -9,6 +9,11 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+from crm_core.sealing import new_key
+
+# A key of the run's own: the stores a benchmark makes are thrown away with it.
+DATA_KEY = new_key()
+
 
 @contextlib.asynccontextmanager
 async def scratch_database(admin_url: str) -> AsyncIterator[str]:

@@ -28,7 +28,7 @@ from rich.table import Table
 from tortoise.connection import connections
 
 import scheduler.sweep as sweep_module
-from bench.scratch import scratch_database
+from bench.scratch import DATA_KEY, scratch_database
 from crm_core.contact_policy import Rules
 from crm_core.store import connection_name, open_store
 from message_templates import Texts
@@ -86,7 +86,7 @@ async def fill(url: str, customers: int) -> float:
     postgres = url.startswith("postgres")
     statements = [placeholders(sql, postgres) for sql in (CUSTOMER_SQL, CHAT_SQL, ORDER_SQL)]
     began = time.perf_counter()
-    async with open_store(url):
+    async with open_store(url, DATA_KEY):
         conn = connections.get(connection_name(url))
         for first in range(1, customers + 1, FILL_BATCH):
             batch = rows(first, min(customers, first + FILL_BATCH - 1))
@@ -113,7 +113,7 @@ async def measure(url: str, batch: int = BATCHED) -> tuple[float, int, int, int]
     texts = Texts()
     campaigns = [c for c in load_campaigns(None, texts) if c.kind == "nurture"]
     sweep_module.BATCH = batch
-    async with open_store(url, bring_up_to_date=False):
+    async with open_store(url, DATA_KEY, bring_up_to_date=False):
         if batch == 1:  # the baseline sweeps the store the batched sweep already swept
             conn = connections.get(connection_name(url))
             for sql in ("DELETE FROM outbox", "DELETE FROM contact",

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot import cli_backup, cli_privacy, cli_report, cli_sheets, cli_staff, logs
+from bot import cli_backup, cli_keys, cli_privacy, cli_report, cli_sheets, cli_staff, logs
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_privacy.add_parsers(commands)
     cli_backup.add_parsers(commands)
     cli_sheets.add_parsers(commands)
+    cli_keys.add_parsers(commands)
     sweep = commands.add_parser("sweep", help="run every campaign once, as of --now")
     sweep.add_argument("--now", type=_moment, help="ISO-8601 time to stand at (default: now)")
     sweep.add_argument(
@@ -77,11 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from crm_core.store import migrate, open_store, redact
+    from crm_core.store import load_keys, migrate, open_store, redact
 
     if args.command == "migrate":
-        async with open_store(settings.db_url, bring_up_to_date=False):
+        async with open_store(settings.db_url, settings.data_key, bring_up_to_date=False):
             applied = await migrate(settings.db_url)
+            await load_keys(settings.db_url, seal=True)
         console.print(
             f"Applied {', '.join(applied)}." if applied else "The store is up to date.",
             f"({redact(settings.db_url)})",
@@ -90,13 +92,20 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if cli_backup.handles(args):
         # Outside the ORM: a backup reads the store as it is, a restore replaces it whole.
         return await cli_backup.dispatch(args, settings.db_url)
+    if args.command == "keygen":
+        return cli_keys.keygen()
+    if args.command == "rotate-key":
+        return await cli_keys.rotate(settings, _auto_migrate(settings))
     if args.command == "run":
         from bot.service import run
 
         await run(settings)
         return 0
     async with open_store(
-        settings.db_url, bring_up_to_date=_auto_migrate(settings), require_current=True
+        settings.db_url,
+        settings.data_key,
+        bring_up_to_date=_auto_migrate(settings),
+        require_current=True,
     ):
         if args.command == "chat":
             return await _chat(settings, args.as_who)

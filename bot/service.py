@@ -82,7 +82,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     campaigns = load_campaigns(settings.campaigns_file, engine.texts)  # a bad file stops here
     stop = stop or _stop_on_signals()
     embedded = settings.db_url.startswith("sqlite")
-    async with open_store(settings.db_url, bring_up_to_date=embedded, require_current=True):
+    async with open_store(
+        settings.db_url, settings.data_key, bring_up_to_date=embedded, require_current=True
+    ):
         telegram = build_telegram(settings, engine) if settings.telegram_enabled else None
         whatsapp = build_whatsapp(settings, engine) if settings.whatsapp_enabled else None
         webhook = telegram is not None and settings.telegram_mode == "webhook"

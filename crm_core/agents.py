@@ -9,6 +9,7 @@ from crm_core.errors import InputError
 from crm_core.models import Agent, AuditEvent
 from crm_core.models.staff import ROLES
 from crm_core.phones import normalize_phone
+from crm_core.sealing import phone_index
 
 
 async def add_agent(
@@ -32,7 +33,13 @@ async def add_agent(
     e164 = normalize_phone(phone) if phone is not None else None
     taken = (
         await Agent.filter(active=True)
-        .filter(**({"telegram_id": telegram_id} if telegram_id is not None else {"phone": e164}))
+        .filter(
+            **(
+                {"telegram_id": telegram_id}
+                if telegram_id is not None
+                else {"phone_index": phone_index(e164)}
+            )
+        )
         .first()
     )
     if taken is not None:
@@ -43,7 +50,9 @@ async def add_agent(
     if telegram_id is not None:
         await Agent.filter(active=False, telegram_id=telegram_id).update(telegram_id=None)
     else:
-        await Agent.filter(active=False, phone=e164).update(phone=None)
+        await Agent.filter(active=False, phone_index=phone_index(e164)).update(
+            phone=None, phone_index=None
+        )
     agent = await Agent.create(
         name=name, role=role, telegram_id=telegram_id, phone=e164, language=language,
         created_at=now,
@@ -71,7 +80,7 @@ async def find_agent_by_reference(reference: str, *, include_removed: bool = Fal
         candidates = await query.filter(id=number) or await query.filter(telegram_id=number)
     if not candidates and any(ch.isdigit() for ch in text):
         try:
-            candidates = await query.filter(phone=normalize_phone(text))
+            candidates = await query.filter(phone_index=phone_index(normalize_phone(text)))
         except InputError:
             candidates = []
     if not candidates:
@@ -88,7 +97,7 @@ async def recognise(telegram_id: int | None, phone: str | None) -> Agent | None:
     if telegram_id is not None:
         return await Agent.filter(active=True, telegram_id=telegram_id).first()
     if phone is not None:
-        return await Agent.filter(active=True, phone=phone).first()
+        return await Agent.filter(active=True, phone_index=phone_index(phone)).first()
     return None
 
 

@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from crm_core import sheet_cells
 from crm_core.erasure import erased_phones
 from crm_core.models import ConsentEvent, Customer
+from crm_core.sealing import email_index, phone_index
 from crm_core.sheet_files import open_sheet
 from crm_core.sheet_import import ImportSummary, Progress, no_progress
 
@@ -216,7 +217,9 @@ async def _existing(
     phones = {row.phone for row in rows if row.phone}
     by_phone = {
         c.phone: c
-        for c in await Customer.filter(phone__in=phones, merged_into_id__isnull=True)
+        for c in await Customer.filter(
+            phone_index__in=[phone_index(p) for p in phones], merged_into_id__isnull=True
+        )
         if c.phone
     }
     # Emails are kept in lower case (by the bot and by this import), so an indexed exact
@@ -224,7 +227,9 @@ async def _existing(
     emails = {row.email for row in rows if row.email}
     by_email: dict[str, Customer] = {}
     if emails:
-        matches = await Customer.filter(email__in=emails, merged_into_id__isnull=True)
+        matches = await Customer.filter(
+            email_index__in=[email_index(e) for e in emails], merged_into_id__isnull=True
+        )
         for customer in sorted(matches, key=lambda c: c.id):
             # One object per record: a row matching both ways must find the same one.
             customer = by_phone.get(customer.phone or "", customer)
@@ -253,6 +258,7 @@ def _new_customer(row: CustomerRow, now: datetime, language: str, wording: str) 
     )
     if "consent" in row.values:
         _consent(customer, row.values["consent"], now, wording)
+    customer.set_indexes()  # most new customers go in by bulk_create, which skips save()
     return customer
 
 

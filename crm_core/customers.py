@@ -25,6 +25,7 @@ from crm_core.models import (
     Reminder,
     Ticket,
 )
+from crm_core.sealing import chat_index, phone_index
 
 
 async def find_conversation(channel: str, address: str) -> Conversation | None:
@@ -38,7 +39,7 @@ async def find_conversation(channel: str, address: str) -> Conversation | None:
     connection = Conversation._meta.db
     chat_columns, customer_columns = _columns()
     query = _chat_query(connection.capabilities.dialect)
-    row = await _fetch_one(connection, query, channel, address)
+    row = await _fetch_one(connection, query, chat_index(channel, address))
     if row is None:
         return None
     conversation = Conversation._init_from_db(**{name: row[name] for name in chat_columns})
@@ -60,9 +61,9 @@ def _chat_query(dialect: str) -> str:
     chat = ", ".join(f'v."{name}"' for name in chat_columns)
     customer = ", ".join(f'c."{name}" AS "c_{name}"' for name in customer_columns)
     if dialect == "postgres":
-        where, lock = "v.channel = $1 AND v.address = $2", " FOR NO KEY UPDATE OF v"
+        where, lock = "v.address_index = $1", " FOR NO KEY UPDATE OF v"
     else:
-        where, lock = "v.channel = ? AND v.address = ?", ""
+        where, lock = "v.address_index = ?", ""
     return (
         f"SELECT {chat}, {customer} FROM conversation v JOIN customer c ON c.id = v.customer_id "
         f"WHERE {where} LIMIT 1{lock}"
@@ -103,9 +104,10 @@ async def start_conversation(
     to its proven owner instead of being opened by them."""
     customer = None
     if phone:
-        customer = await Customer.filter(phone=phone, phone_verified=True).first()
+        found = Customer.filter(phone_index=phone_index(phone))
+        customer = await found.filter(phone_verified=True).first()
         if customer is None:
-            await Customer.filter(phone=phone).update(phone=None, updated_at=now)
+            await found.update(phone=None, phone_index=None, updated_at=now)
     if customer is None and telegram_id is not None:
         customer = await Customer.filter(telegram_id=telegram_id).first()
     if customer is None:
@@ -178,11 +180,11 @@ async def attach_phone(
     if not verified and customer.phone_verified:
         # A typed number or someone's forwarded card never replaces a proven one.
         return PhoneResult(customer, taken=True)
-    owner = await Customer.filter(phone=phone).exclude(id=customer.id).first()
+    owner = await Customer.filter(phone_index=phone_index(phone)).exclude(id=customer.id).first()
     if owner is not None and not verified:
         return PhoneResult(customer, taken=True)
     if owner is not None and not owner.phone_verified:
-        await Customer.filter(id=owner.id).update(phone=None, updated_at=now)
+        await Customer.filter(id=owner.id).update(phone=None, phone_index=None, updated_at=now)
         owner = None
     if owner is None:
         customer.phone, customer.phone_verified = phone, verified

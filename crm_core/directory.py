@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 from crm_core.errors import Ambiguous, NotFound
 from crm_core.models import Customer
 from crm_core.phones import try_normalize_phone
+from crm_core.sealing import phone_index
 
 PAGE_SIZE = 10
 LIVE = Q(merged_into_id__isnull=True)  # a folded record is not a customer any more
@@ -29,7 +30,7 @@ async def resolve(reference: str) -> Customer:
             return found
     phone = try_normalize_phone(text)
     if phone is not None:
-        found = await Customer.filter(LIVE, phone=phone).first()
+        found = await Customer.filter(LIVE, phone_index=phone_index(phone)).first()
         if found is not None:
             return found
     named = await Customer.filter(LIVE, name__icontains=text[:80]).order_by("id").limit(11)
@@ -57,16 +58,16 @@ class Page:
 async def search(text: str, page: int = 1) -> Page:
     """Customers whose name, phone, city or a tag holds ``text``, newest first."""
     fragment = " ".join(text.split())[:80]
-    digits = "".join(ch for ch in fragment if ch.isdecimal())
     match = (
         Q(name__icontains=fragment)
         | Q(display_name__icontains=fragment)
         | Q(city__icontains=fragment)
         | Q(tags__name__icontains=fragment)
     )
-    if len(digits) >= 4:
-        # "0812 3456" and "+62812..." both hold the local digits after the leading 0.
-        match |= Q(phone__contains=digits.lstrip("0"))
+    # Phones are sealed in the store: a whole number, in any written form, finds its
+    # owner through the blind index; a part of one cannot.
+    if (phone := try_normalize_phone(fragment)) is not None:
+        match |= Q(phone_index=phone_index(phone))
     query = Customer.filter(LIVE).filter(match).distinct()
     total = await query.count()
     page = max(1, page)

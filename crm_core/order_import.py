@@ -27,6 +27,7 @@ from crm_core.customers import recount_orders
 from crm_core.erasure import erased_phones
 from crm_core.models import Customer, Order, OrderItem, OrderStatusChange, Product
 from crm_core.models.orders import ORDER_STATUSES
+from crm_core.sealing import email_index, phone_index
 from crm_core.sheet_files import open_sheet
 from crm_core.sheet_import import ImportSummary, Progress, no_progress
 
@@ -291,14 +292,18 @@ async def _customers(
     rows = [order.rows[0] for order in orders]
     phones = {r.customer["phone"] for r in rows if r.customer.get("phone")}
     emails = {r.customer["email"] for r in rows if r.customer.get("email")}
-    by_phone = {c.phone: c for c in await Customer.filter(phone__in=phones,
-                                                          merged_into_id__isnull=True)}  # fmt: skip
+    by_phone = {
+        c.phone: c
+        for c in await Customer.filter(
+            phone_index__in=[phone_index(p) for p in phones], merged_into_id__isnull=True
+        )
+    }
     by_email: dict[str, Customer] = {}
     if emails:
         # Emails are kept in lower case, so an exact match ignores case.
-        for c in await Customer.filter(email__in=emails, merged_into_id__isnull=True).order_by(
-            "id"
-        ):
+        for c in await Customer.filter(
+            email_index__in=[email_index(e) for e in emails], merged_into_id__isnull=True
+        ).order_by("id"):
             by_email.setdefault(c.email or "", c)
     erased_numbers = await erased_phones(phones - set(by_phone))
     erased: set[str] = set()

@@ -15,15 +15,12 @@ PURGED = "[expired]"
 async def purge_old_messages(now: datetime, keep: timedelta) -> int:
     """Empty the text of messages older than ``keep``; returns how many were emptied."""
     cutoff = now - keep
-    emptied = (
-        await Message.filter(created_at__lt=cutoff)
-        .exclude(body=PURGED)
-        .update(body=PURGED, media_url=None)
+    # Bodies are sealed and cannot be compared in SQL: expired_at marks what is done.
+    emptied = await Message.filter(created_at__lt=cutoff, expired_at__isnull=True).update(
+        body=PURGED, media_url=None, expired_at=now
     )
     # The outbox holds a copy of each text sent; a finished row's copy goes too.
-    await (
-        OutboxMessage.filter(created_at__lt=cutoff, status__in=("sent", "failed"))
-        .exclude(body=PURGED)
-        .update(body=PURGED)
-    )
+    await OutboxMessage.filter(
+        created_at__lt=cutoff, status__in=("sent", "failed"), expired_at__isnull=True
+    ).update(body=PURGED, expired_at=now)
     return emptied

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,13 +47,13 @@ class Settings:
     http_port: int = 8080
     public_url: str | None = None
     templates_dir: str | None = None
-    telegram_bot_token: str | None = None
+    telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_driver: str = "aiogram"
     telegram_api_url: str = "https://api.telegram.org"
     telegram_mode: str = "polling"
     telegram_webhook_secret: str | None = None
     twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
     twilio_whatsapp_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
     whatsapp_rate: float = 80.0  # messages a second from one sender: Twilio's default
@@ -64,6 +64,8 @@ class Settings:
     backup_dir: str | None = None  # daily backups go here when set
     backup_keep: timedelta = timedelta(days=14)
     message_retention: timedelta | None = None  # None: keep message text
+    # The key (or, during a rotation, keys) that seals personal data in the store.
+    data_key: str | None = field(default=None, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -155,6 +157,7 @@ class Settings:
             backup_dir=get("LANGGAN_BACKUP_DIR"),
             backup_keep=timedelta(days=int(keep_text)),
             message_retention=retention,
+            data_key=get("LANGGAN_DATA_KEY"),
         )
         settings.check()
         return settings

@@ -21,7 +21,16 @@ from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.queryset import UpdateQuery
 
+from crm_core import sealed_rows
 from crm_core.errors import StoreError
+from crm_core.sealing import (
+    Keyring,
+    StoreKeys,
+    keyring,
+    keys_in_use,
+    use_keyring,
+    use_store_keys,
+)
 
 APP = "langgan"
 DEFAULT_DB_URL = "sqlite://langgan.db"
@@ -107,15 +116,34 @@ async def pending_migrations(db_url: str) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def open_store(
-    db_url: str, *, bring_up_to_date: bool = True, require_current: bool = False
+    db_url: str,
+    data_key: str | None,
+    *,
+    bring_up_to_date: bool = True,
+    require_current: bool = False,
 ) -> AsyncIterator[None]:
-    """Connect, migrate (or, with ``require_current``, refuse a store that lacks
-    migrations), and close on the way out."""
+    """Connect, check the data key against the store, migrate (or, with
+    ``require_current``, refuse a store that lacks migrations), and close on the way out.
+
+    ``data_key`` is ``LANGGAN_DATA_KEY``: without it, or with a key that does not open
+    this store, nothing is opened and nothing changes."""
+    ring = Keyring.from_setting(data_key)
+    with keys_in_use():
+        use_keyring(ring)
+        async with _opened(db_url, ring, bring_up_to_date, require_current):
+            yield
+
+
+@contextlib.asynccontextmanager
+async def _opened(
+    db_url: str, ring: Keyring, bring_up_to_date: bool, require_current: bool
+) -> AsyncIterator[None]:
     # A context of its own: models bind to this store's dialect and connections, and
     # nothing leaks into the next store opened in the same process (tests, benchmarks).
     async with TortoiseContext() as context:
         try:
             await context.init(config=tortoise_config(db_url))
+            await sealed_rows.check_key(connection_name(db_url), ring)
             if bring_up_to_date:
                 with contextlib.redirect_stdout(io.StringIO()):
                     await migrate(db_url)
@@ -124,9 +152,33 @@ async def open_store(
                     f"the store at {redact(db_url)} lacks migrations {', '.join(missing)}: "
                     "run `langgan migrate` first"
                 )
+            if bring_up_to_date or not await pending_migrations(db_url):
+                await load_keys(db_url, seal=bring_up_to_date or not require_current)
         except OSError as exc:
             raise StoreError(f"cannot reach the store at {redact(db_url)}: {exc}") from exc
         yield
+
+
+async def load_keys(db_url: str, *, seal: bool) -> StoreKeys:
+    """Load the store's index key for this context. Rows written before encryption at
+    rest are sealed once (``seal``), on the first open after migrating, else the store
+    is refused until `langgan migrate` has sealed them; on SQLite the file is then
+    rewritten, so the plain text they held is not left behind in its free pages."""
+    keys = await sealed_rows.load_keys(keyring())
+    use_store_keys(keys)
+    if await sealed_rows.sealed_with(keys) is None:
+        if not seal:
+            sealed_rows.require_sealed(None)
+        done = await sealed_rows.reseal(connection_name(db_url), keys)
+        if done.total and connection_name(db_url) == "sqlite":
+            await vacuum(db_url)
+    return keys
+
+
+async def vacuum(db_url: str) -> None:
+    connection = connections.get(connection_name(db_url))
+    await connection.execute_script("VACUUM")
+    await connection.execute_script("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # PostgreSQL's serialization failure and deadlock: the transaction was rolled back and

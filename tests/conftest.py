@@ -28,10 +28,13 @@ from crm_core.catalog import CatalogCache
 from crm_core.models import Product
 from crm_core.store import open_store
 from message_templates import Texts
+from tests.data_key import DATA_KEY
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 
 POSTGRES_URL = os.environ.get("LANGGAN_TEST_POSTGRES_URL")
+# `langgan` run as a subprocess by a test reads the key from its environment.
+os.environ["LANGGAN_DATA_KEY"] = DATA_KEY
 NO_POSTGRES = "LANGGAN_TEST_POSTGRES_URL is not set: the PostgreSQL store tests are skipped"
 START = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta, a Monday
 
@@ -49,7 +52,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("store") / "template.db"
 
     async def build() -> None:
-        async with open_store(f"sqlite://{path}"):
+        async with open_store(f"sqlite://{path}", DATA_KEY):
             pass
 
     run_aside(build)
@@ -73,7 +76,7 @@ def postgres_url() -> Iterator[str]:
             await conn.close()
 
     async def migrate() -> None:
-        async with open_store(url):
+        async with open_store(url, DATA_KEY):
             pass
 
     run_aside(admin, f'CREATE DATABASE "{name}"')
@@ -86,7 +89,12 @@ def postgres_url() -> Iterator[str]:
 
 async def _truncate_all() -> None:
     conn = Tortoise.get_connection("postgres")
-    tables = ", ".join(f'"{model._meta.db_table}"' for model in Tortoise.apps["langgan"].values())
+    # The store's own secrets stay: every process that opens it must hash look-ups alike.
+    tables = ", ".join(
+        f'"{model._meta.db_table}"'
+        for model in Tortoise.apps["langgan"].values()
+        if model._meta.db_table != "store_secret"
+    )
     await conn.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
@@ -96,11 +104,11 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     if request.param == "sqlite":
         path = tmp_path / "langgan.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        async with open_store(f"sqlite://{path}", bring_up_to_date=False):
+        async with open_store(f"sqlite://{path}", DATA_KEY, bring_up_to_date=False):
             yield "sqlite"
     else:
         url = request.getfixturevalue("postgres_url")
-        async with open_store(url, bring_up_to_date=False):
+        async with open_store(url, DATA_KEY, bring_up_to_date=False):
             await _truncate_all()
             yield "postgres"
 
@@ -108,7 +116,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 @pytest.fixture
 async def postgres_store(postgres_url: str) -> AsyncIterator[str]:
     """PostgreSQL alone, for what only a server with many connections can show."""
-    async with open_store(postgres_url, bring_up_to_date=False):
+    async with open_store(postgres_url, DATA_KEY, bring_up_to_date=False):
         await _truncate_all()
         yield postgres_url
 
@@ -117,7 +125,7 @@ async def postgres_store(postgres_url: str) -> AsyncIterator[str]:
 async def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     path = tmp_path / "langgan.db"
     shutil.copy(request.getfixturevalue("sqlite_template"), path)
-    async with open_store(f"sqlite://{path}", bring_up_to_date=False):
+    async with open_store(f"sqlite://{path}", DATA_KEY, bring_up_to_date=False):
         yield "sqlite"
 
 

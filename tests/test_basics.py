@@ -15,6 +15,7 @@ from crm_core.money import rupiah
 from crm_core.phones import normalize_phone
 from crm_core.settings import Settings
 from crm_core.store import open_store, pending_migrations, tortoise_config
+from tests.data_key import DATA_KEY
 
 
 @pytest.mark.parametrize(
@@ -101,11 +102,11 @@ async def test_a_store_behind_its_migrations_is_refused_with_what_to_do(tmp_path
     url = f"sqlite://{tmp_path / 'old.db'}"
     lacks = r"lacks migrations 0001_initial(, \w+)*: run `langgan migrate` first"
     with pytest.raises(StoreError, match=lacks):
-        async with open_store(url, bring_up_to_date=False, require_current=True):
+        async with open_store(url, DATA_KEY, bring_up_to_date=False, require_current=True):
             pass
-    async with open_store(url):  # brought up to date
+    async with open_store(url, DATA_KEY):  # brought up to date
         pass
-    async with open_store(url, bring_up_to_date=False, require_current=True):
+    async with open_store(url, DATA_KEY, bring_up_to_date=False, require_current=True):
         pass
 
 
@@ -144,7 +145,7 @@ async def test_a_store_with_data_is_migrated_without_losing_a_row(tmp_path, firs
             "INSERT INTO order_item (order_id, product_name, unit_price, quantity) "
             "VALUES (1, 'Kaos Polos', 75000, 1)"
         )
-    async with open_store(url):  # brought up to date
+    async with open_store(url, DATA_KEY):  # brought up to date
         customer = await Customer.get(id=1)
         order = await Order.get(id=1).prefetch_related("items")
         assert (customer.name, customer.phone, customer.email) == (
@@ -163,7 +164,7 @@ async def test_every_declared_index_exists_after_migrating_sqlite(tmp_path):
     from tortoise import Tortoise
 
     path = tmp_path / "fresh.db"
-    async with open_store(f"sqlite://{path}"):
+    async with open_store(f"sqlite://{path}", DATA_KEY):
         models = list(Tortoise.apps["langgan"].values())
     with sqlite3.connect(path) as db:
         for model in models:

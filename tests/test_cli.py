@@ -18,6 +18,7 @@ import pytest
 
 from bot.service import run
 from crm_core.settings import Settings
+from tests.data_key import DATA_KEY
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
 
 NEWCOMER_CHAT = (
@@ -45,6 +46,7 @@ def langgan(
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))
     }
+    environment["LANGGAN_DATA_KEY"] = DATA_KEY
     environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
@@ -105,7 +107,11 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None
 
 def service_settings(tmp_path: Path, **extra: str) -> tuple[Settings, int]:
     port = free_port()
-    env = {"LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}", "LANGGAN_HTTP_PORT": str(port)}
+    env = {
+        "LANGGAN_DB_URL": f"sqlite://{tmp_path / 'shop.db'}",
+        "LANGGAN_HTTP_PORT": str(port),
+        "LANGGAN_DATA_KEY": DATA_KEY,
+    }
     return Settings.from_mapping({**env, **extra}), port
 
 
@@ -276,7 +282,7 @@ async def test_langgan_run_delivers_an_agents_message_from_the_outbox(
         TELEGRAM_API_URL=fake_telegram.url,
         LANGGAN_QUIET_HOURS="00:00-00:00",
     )
-    async with open_store(settings.db_url):
+    async with open_store(settings.db_url, DATA_KEY):
         await add_agent("Ani", datetime.now(UTC), telegram_id=99)
     async with running(settings):
         for text in ("/start", "ya", "Budi", "Bandung", "lewati"):

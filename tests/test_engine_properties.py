@@ -20,6 +20,7 @@ from crm_core.models import Conversation, Customer, Order, OrderItem
 from crm_core.store import open_store
 from message_templates import Texts
 from tests.conftest import Chat, add_sample_catalog
+from tests.data_key import DATA_KEY
 
 WORDS = [
     "halo",
@@ -85,7 +86,7 @@ async def fresh_engine(template: Path) -> AsyncIterator[Engine]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "langgan.db"
         shutil.copy(template, path)
-        async with open_store(f"sqlite://{path}", bring_up_to_date=False):
+        async with open_store(f"sqlite://{path}", DATA_KEY, bring_up_to_date=False):
             await add_sample_catalog()
             yield Engine(Texts(), catalog=CatalogCache(check_every=0))
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crm_core.models import Contact, Conversation, Customer, Message, Order, OutboxMessage
+from tests.data_key import DATA_KEY
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta: not quiet hours
@@ -18,6 +19,7 @@ DUE = 30
 
 async def langgan_sweep(db_url: str, cwd: Path, **settings: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))}
+    env["LANGGAN_DATA_KEY"] = DATA_KEY
     env["LANGGAN_DB_URL"] = db_url
     env.update(settings)
     process = await asyncio.create_subprocess_exec(

@@ -34,6 +34,7 @@ from crm_core.customers import (
 )
 from crm_core.message_log import inbound_message, outbound_message
 from crm_core.models import Agent, Conversation
+from crm_core.sealing import chat_index
 from crm_core.store import is_transient
 from message_templates import Texts
 
@@ -278,7 +279,9 @@ class Engine:
         try:
             async with in_transaction():
                 chat = (
-                    await Conversation.filter(channel=inbound.channel, address=inbound.sender)
+                    await Conversation.filter(
+                        address_index=chat_index(inbound.channel, inbound.sender)
+                    )
                     .select_related("customer")
                     .first()
                 )

@@ -20,6 +20,7 @@ from bot.whatsapp.inbound import CHANNEL, inbound_from_form
 from bot.whatsapp.sender import OUTSIDE_WINDOW, Sent, TwilioSender
 from crm_core.message_log import outbound_message, record_send, record_status
 from crm_core.models import Agent, Conversation, Message
+from crm_core.sealing import chat_index, phone_index
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class WhatsAppChannel:
     async def _send_charts(self, phone: str, days: tuple[date, date]) -> None:
         """A report's charts, each a picture Twilio fetches from a signed link."""
         now = datetime.now(UTC)
-        agent = await Agent.filter(phone=phone).first()
+        agent = await Agent.filter(phone_index=phone_index(phone)).first()
         language = agent.language if agent is not None else "id"
         for name in CHART_NAMES:
             link = ChartLink(name, days[0], days[1], language)
@@ -111,11 +112,11 @@ class WhatsAppChannel:
         """A message the shop starts (from the outbox): free text inside the 24-hour
         window of that chat; outside it, the approved template decided with the message,
         or held as needs_template when it has none."""
-        chat = await Conversation.filter(channel=CHANNEL, address=address).first()
+        chat = await Conversation.filter(address_index=chat_index(CHANNEL, address)).first()
         last: datetime | None = None
         if chat is not None:
             last = chat.last_inbound_at
-        elif (agent := await Agent.filter(phone=address).first()) is not None:
+        elif (agent := await Agent.filter(phone_index=phone_index(address)).first()) is not None:
             last = agent.last_inbound_at  # an agent's own last command opens their window
         if last is not None and now - last < WINDOW:
             sent = await self.sender.send(address, body=text)

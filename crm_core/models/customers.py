@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+from crm_core.models.sealed import IndexedManager, SealedText
+from crm_core.sealing import email_index, phone_index
 
 
 class Customer(Model):
@@ -13,14 +19,18 @@ class Customer(Model):
     # What the channel calls them (Telegram first name, WhatsApp profile name): offered
     # as the name, never taken as it without the customer saying so.
     display_name = fields.CharField(max_length=120, null=True)
-    phone = fields.CharField(max_length=20, null=True, unique=True)  # E.164
+    phone = SealedText(null=True)  # E.164; sealed, found through phone_index
+    # Blind indexes (keyed hashes) of the phone and the email, kept by save(): the
+    # store cannot compare sealed values, and a look-up must not read every row.
+    phone_index = fields.CharField(max_length=64, null=True, unique=True)
+    email_index = fields.CharField(max_length=64, null=True)
     # Whether someone vouches for the phone being this person's: the channel (a WhatsApp
     # sender, a Telegram contact shared by its owner) or the shop (an agent, an import).
     # A number a customer merely typed is not, and never joins or opens another record.
     phone_verified = fields.BooleanField(default=False)
     telegram_id = fields.BigIntField(null=True, unique=True)
-    email = fields.CharField(max_length=254, null=True)  # kept in lower case; indexed below
-    address = fields.TextField(null=True)
+    email = SealedText(null=True)  # kept in lower case; sealed, found through email_index
+    address = SealedText(null=True)
     city = fields.CharField(max_length=80, null=True, db_index=True)
     gender = fields.CharField(max_length=1, null=True)  # "f" or "m"
     age_band = fields.CharField(max_length=8, null=True)
@@ -68,7 +78,35 @@ class Customer(Model):
         # Declared here rather than as db_index: adding it is a CREATE INDEX, where
         # changing the column would make SQLite rebuild the table (and Tortoise's rebuild
         # drops the table's other indexes).
-        indexes = (Index(fields=("email",)),)
+        indexes = (Index(fields=("email_index",)),)
+        manager = IndexedManager()
+
+    @staticmethod
+    def blind_indexes(values: dict[str, Any]) -> dict[str, str | None]:
+        """The index columns to write with these values (a bulk update)."""
+        found: dict[str, str | None] = {}
+        if "phone" in values:
+            found["phone_index"] = phone_index(values["phone"])
+        if "email" in values:
+            found["email_index"] = email_index(values["email"])
+        return found
+
+    async def save(
+        self,
+        using_db: Any = None,
+        update_fields: Iterable[str] | None = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        self.set_indexes()
+        if update_fields is not None:
+            update_fields = set(update_fields) | {"phone_index", "email_index"}
+        await super().save(using_db, update_fields, force_create, force_update)
+
+    def set_indexes(self) -> None:
+        """Bring the blind indexes in line with the phone and email: save() does it, and
+        so must anything that writes customers without it (bulk_create)."""
+        self.phone_index, self.email_index = phone_index(self.phone), email_index(self.email)
 
     def __str__(self) -> str:
         return self.name or self.display_name or f"#{self.id}"
@@ -100,7 +138,7 @@ class Note(Model):
     )
     author = fields.CharField(max_length=80)  # the agent's name when they wrote it
     agent_id = fields.IntField(null=True)
-    body = fields.TextField()
+    body = SealedText()
     created_at = fields.DatetimeField()
 
     class Meta:

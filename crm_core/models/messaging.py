@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from crm_core.models.customers import Customer
+from crm_core.models.sealed import IndexedManager, SealedText
+from crm_core.sealing import chat_index
 
 
 class Message(Model):
@@ -24,7 +27,7 @@ class Message(Model):
     channel = fields.CharField(max_length=16)
     direction = fields.CharField(max_length=3)  # in, out
     kind = fields.CharField(max_length=16, default="text")
-    body = fields.TextField()
+    body = SealedText()
     external_id = fields.CharField(max_length=64, null=True)
     media_url = fields.TextField(null=True)
     media_type = fields.CharField(max_length=80, null=True)
@@ -33,6 +36,7 @@ class Message(Model):
     error_code = fields.CharField(max_length=16, null=True)  # the provider's, e.g. Twilio 63016
     error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
+    expired_at = fields.DatetimeField(null=True)  # when retention emptied the body
 
     class Meta:
         table = "message"
@@ -51,7 +55,11 @@ class Conversation(Model):
 
     id = fields.IntField(primary_key=True)
     channel = fields.CharField(max_length=16)
-    address = fields.CharField(max_length=64)  # Telegram chat id, E.164 phone, ...
+    address = SealedText()  # Telegram chat id, E.164 phone, ...: sealed
+    # The blind index of (channel, address), kept by save(): how an incoming message
+    # finds its chat, and what makes one chat one row (two first messages racing to
+    # open it meet this unique index).
+    address_index = fields.CharField(max_length=64, null=True, unique=True)
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name="conversations", on_delete=fields.CASCADE
     )
@@ -65,5 +73,26 @@ class Conversation(Model):
 
     class Meta:
         table = "conversation"
+        # Kept from before addresses were sealed; sealed values never repeat, so the
+        # unique address_index is what holds now.
         unique_together = (("channel", "address"),)
         indexes = (("customer_id", "last_inbound_at"),)  # the chat a customer is reached in
+        manager = IndexedManager()
+
+    @staticmethod
+    def blind_indexes(values: dict[str, Any]) -> dict[str, str | None]:
+        if "address" in values or "channel" in values:
+            raise TypeError("a chat's address is changed by saving the chat, not in bulk")
+        return {}
+
+    async def save(
+        self,
+        using_db: Any = None,
+        update_fields: Iterable[str] | None = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        self.address_index = chat_index(self.channel, self.address)
+        if update_fields is not None:
+            update_fields = set(update_fields) | {"address_index"}
+        await super().save(using_db, update_fields, force_create, force_update)

@@ -7,6 +7,7 @@ from tortoise.models import Model
 
 from crm_core.models.catalog import Product
 from crm_core.models.customers import Customer
+from crm_core.models.sealed import SealedText
 
 ORDER_STATUSES = ("baru", "dibayar", "dikirim", "selesai", "batal")
 
@@ -22,8 +23,8 @@ class Order(Model):
     # Where this order goes, as it was when ordered: a later change of address does not
     # rewrite history.
     ship_name = fields.CharField(max_length=120)
-    ship_phone = fields.CharField(max_length=20, null=True)
-    ship_address = fields.TextField()
+    ship_phone = SealedText(null=True)
+    ship_address = SealedText()
     ship_city = fields.CharField(max_length=80)
     # For an order loaded from a spreadsheet: the shop's own order number (if the sheet
     # had one) and a key of who ordered and which order, so loading the same sheet

@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from crm_core.models.customers import Customer
+from crm_core.models.sealed import SealedText
 
 
 class Contact(Model):
@@ -33,12 +34,12 @@ class OutboxMessage(Model):
 
     id = fields.BigIntField(primary_key=True)
     channel = fields.CharField(max_length=16)
-    address = fields.CharField(max_length=64)
+    address = SealedText()
     customer_id = fields.IntField(null=True, db_index=True)
     # marketing (passed the contact policy: checked again when sent), service (about
     # their own order or question), staff (to an agent)
     kind = fields.CharField(max_length=10, default="service")
-    body = fields.TextField()
+    body = SealedText()
     # The shop's approved WhatsApp template standing in for the body once the chat's
     # 24-hour window has closed (WhatsApp takes no free text then): its content id and
     # the values of its {{1}}, {{2}}, ... as they were when the message was decided.
@@ -53,6 +54,7 @@ class OutboxMessage(Model):
     error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    expired_at = fields.DatetimeField(null=True)  # when retention emptied the body
 
     class Meta:
         table = "outbox"
@@ -66,7 +68,7 @@ class Ticket(Model):
         "langgan.Customer", related_name="tickets", on_delete=fields.CASCADE
     )
     reason = fields.CharField(max_length=16)  # person, complaint
-    excerpt = fields.TextField()  # what they wrote, as the team first sees it
+    excerpt = SealedText()  # what they wrote, as the team first sees it
     status = fields.CharField(max_length=8, default="open", db_index=True)  # open, closed
     opened_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+from crm_core.models.sealed import SealedText
+
 
 class ErasedIdentity(Model):
     """A keyed hash of a phone, Telegram id or chat address that belonged to an erased
@@ -22,11 +24,12 @@ class ErasedIdentity(Model):
 
 
 class StoreSecret(Model):
-    """Random keys made once per store (the erasure hash key): a copied phone list cannot
-    be hashed and compared without the store itself."""
+    """Random keys made once per store (the erasure hash key, the blind index key), kept
+    sealed with the data key: a copy of the store alone, or of a backup, does not let
+    anyone hash a phone list and compare it with what the store holds."""
 
     name = fields.CharField(max_length=32, primary_key=True)
-    value = fields.CharField(max_length=128)
+    value = SealedText()
 
     class Meta:
         table = "store_secret"

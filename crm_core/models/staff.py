@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from crm_core.models.customers import Customer
+from crm_core.models.sealed import IndexedManager, SealedText
+from crm_core.sealing import phone_index
 
 ROLES = ("admin", "agent")
 
@@ -19,7 +22,8 @@ class Agent(Model):
     name = fields.CharField(max_length=80)
     role = fields.CharField(max_length=8, default="agent")  # admin, agent
     telegram_id = fields.BigIntField(null=True, unique=True)
-    phone = fields.CharField(max_length=20, null=True, unique=True)  # E.164
+    phone = SealedText(null=True)  # E.164; sealed, found through phone_index
+    phone_index = fields.CharField(max_length=64, null=True, unique=True)
     language = fields.CharField(max_length=2, default="id")
     active = fields.BooleanField(default=True)
     # Their last message to the bot: WhatsApp's 24-hour window holds for agents too.
@@ -29,6 +33,23 @@ class Agent(Model):
 
     class Meta:
         table = "agent"
+        manager = IndexedManager()
+
+    @staticmethod
+    def blind_indexes(values: dict[str, Any]) -> dict[str, str | None]:
+        return {"phone_index": phone_index(values["phone"])} if "phone" in values else {}
+
+    async def save(
+        self,
+        using_db: Any = None,
+        update_fields: Iterable[str] | None = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        self.phone_index = phone_index(self.phone)
+        if update_fields is not None:
+            update_fields = set(update_fields) | {"phone_index"}
+        await super().save(using_db, update_fields, force_create, force_update)
 
     @property
     def is_admin(self) -> bool:

@@ -1,0 +1,84 @@
+"""`langgan keygen` and `langgan rotate-key`: the data key that seals personal data in the
+store (see ``crm_core.sealing``)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+
+from crm_core.settings import Settings
+
+console = Console()
+
+ROTATION = (
+    "To rotate: make a new key with `langgan keygen`, set LANGGAN_DATA_KEY to the new key, "
+    "a comma and the old one (NEW,OLD), restart the service, and run `langgan rotate-key`."
+)
+
+
+def add_parsers(commands: Any) -> None:
+    commands.add_parser(
+        "keygen", help="print a new data key for LANGGAN_DATA_KEY (changes nothing)"
+    )
+    commands.add_parser(
+        "rotate-key",
+        help="seal every row again with the first key of LANGGAN_DATA_KEY (NEW,OLD)",
+        description=ROTATION + " It may be cut off and run again: it carries on.",
+    )
+
+
+def handles(args: argparse.Namespace) -> bool:
+    return args.command in ("keygen", "rotate-key")
+
+
+def keygen() -> int:
+    from crm_core.sealing import new_key
+
+    # Only the key on stdout, so `echo "LANGGAN_DATA_KEY=$(langgan keygen)" >> .env` works.
+    print(new_key())
+    return 0
+
+
+async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
+    from rich.progress import Progress
+
+    from crm_core import sealed_rows
+    from crm_core.agents import audit
+    from crm_core.sealing import keyring, store_keys
+    from crm_core.store import connection_name, open_store, vacuum
+
+    async with open_store(
+        settings.db_url, settings.data_key, bring_up_to_date=bring_up_to_date, require_current=True
+    ):
+        keys, ring = store_keys(), keyring()
+        before = await sealed_rows.sealed_with(keys)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("sealing", total=None)
+
+            def step(table: str, done: int) -> None:
+                progress.update(task, description=f"sealing {table}", completed=done)
+
+            result = await sealed_rows.reseal(connection_name(settings.db_url), keys, step)
+        if connection_name(settings.db_url) == "sqlite" and result.total:
+            await vacuum(settings.db_url)  # old sealed copies out of the file's free pages
+        await audit(
+            None, "store.rotate_key", datetime.now(UTC), actor="cli",
+            from_key=before, to_key=ring.primary, rows=result.total,
+        )  # fmt: skip
+    moved = ", ".join(f"{table} {n:,}" for table, n in result.rows.items() if n)
+    if not result.total:
+        console.print(f"Every row was already sealed with key {ring.primary}; nothing changed.")
+        if len(ring.keys) == 1:
+            console.print(ROTATION)
+        return 0
+    console.print(f"Sealed {result.total:,} values again with key {ring.primary} ({moved}).")
+    if len(ring.keys) > 1:
+        console.print(
+            f"Every row is under key {ring.primary} now: set LANGGAN_DATA_KEY to that key "
+            "alone (the first one) and restart the service. Keep the old key until the "
+            "backups made with it are gone."
+        )
+    return 0

@@ -1,0 +1,191 @@
+"""Encryption at rest: the personal fields are sealed with the shop's data key before they
+reach the store, and found again through keyed hashes (blind indexes).
+
+A sealed value is ``KID:TOKEN``: a Fernet token (AES-128-CBC and HMAC-SHA256, from the
+``cryptography`` package) behind the id of the key that made it. The key id lets a
+rotation find, in SQL, the rows still under an older key, and lets a store opened with
+the wrong key say so before it changes anything.
+
+``LANGGAN_DATA_KEY`` holds one key, or several separated by commas while a rotation runs:
+the first seals, every one of them opens.
+
+A blind index is HMAC-SHA256 of the value under the store's index key: equal values give
+equal hashes, so ``phone_index = ?`` finds a customer without the phone being readable.
+The index key is random, made once per store and kept in the store sealed with the data
+key. It does not change when the data key does, so look-ups keep working through a
+rotation that is cut off halfway, and nothing has to be hashed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import hmac
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from crm_core.errors import SettingsError, StoreError
+
+SETTING = "LANGGAN_DATA_KEY"
+_SEALED = re.compile(r"^[0-9a-f]{8}:gA")
+
+
+def new_key() -> str:
+    """A fresh data key, as ``langgan keygen`` prints it."""
+    return Fernet.generate_key().decode()
+
+
+def key_id(key: str) -> str:
+    """Eight hex digits naming a key without revealing it."""
+    return hmac.new(key.encode(), b"langgan key id", hashlib.sha256).hexdigest()[:8]
+
+
+class KeyMissing(SettingsError):
+    pass
+
+
+class WrongKey(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The data keys this process holds: ``keys[0]`` seals, all of them open."""
+
+    keys: tuple[str, ...]
+    _fernets: dict[str, Fernet] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_setting(cls, text: str | None) -> Keyring:
+        if not text or not text.strip():
+            raise KeyMissing(
+                f"{SETTING} is not set: the customers' phones, emails, addresses and messages "
+                "are encrypted with it. Make one with `langgan keygen` and keep it safe (in "
+                "`.env` or the service's environment): without it the data cannot be read"
+            )
+        keys = tuple(k.strip() for k in text.split(",") if k.strip())
+        ring = cls(keys)
+        for position, key in enumerate(keys, start=1):
+            try:
+                ring._fernets[key_id(key)] = Fernet(key.encode())
+            except (ValueError, TypeError):
+                which = "" if len(keys) == 1 else f" (key {position} of {len(keys)})"
+                raise SettingsError(
+                    f"{SETTING}{which} is not a Fernet key: it must be 32 bytes in url-safe "
+                    "base64, 44 characters ending in '='. `langgan keygen` prints one"
+                ) from None
+        return ring
+
+    @property
+    def primary(self) -> str:
+        return key_id(self.keys[0])
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(key_id(k) for k in self.keys)
+
+    def seal(self, text: str) -> str:
+        token = self._fernets[self.primary].encrypt(text.encode())
+        return f"{self.primary}:{token.decode()}"
+
+    def open(self, value: str) -> str:
+        """The text behind a sealed value; a value that was never sealed (a row written
+        before encryption, not yet sealed by `langgan migrate`) is returned as it is."""
+        if not is_sealed(value):
+            return value
+        kid, token = value.split(":", 1)
+        fernet = self._fernets.get(kid)
+        if fernet is None:
+            raise WrongKey(
+                f"this value was sealed with data key {kid}, which {SETTING} does not hold "
+                f"(it holds {', '.join(self.ids)}); add that key back after the new one"
+            )
+        try:
+            return fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise WrongKey(
+                f"a value sealed with key {kid} does not open with it: it was changed "
+                "outside Langgan"
+            ) from None
+
+
+def is_sealed(value: str) -> bool:
+    return bool(_SEALED.match(value))
+
+
+@dataclass(frozen=True)
+class StoreKeys:
+    """What one open store needs to seal, open and look up: the keyring and the store's
+    own index key."""
+
+    keyring: Keyring
+    index_key: bytes
+
+    def blind(self, kind: str, value: str) -> str:
+        return hmac.new(self.index_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+# Set by ``open_store`` for the tasks it runs, like Tortoise's own current context: two
+# stores open in one process (tests, a restore check) each see their own index key.
+_current: contextvars.ContextVar[StoreKeys | None] = contextvars.ContextVar(
+    "langgan_store_keys", default=None
+)
+_keyring: contextvars.ContextVar[Keyring | None] = contextvars.ContextVar(
+    "langgan_keyring", default=None
+)
+
+
+def use_keyring(keyring: Keyring) -> contextvars.Token[Keyring | None]:
+    return _keyring.set(keyring)
+
+
+def use_store_keys(keys: StoreKeys) -> None:
+    _current.set(keys)
+
+
+@contextlib.contextmanager
+def keys_in_use() -> Iterator[None]:
+    """Whatever keys are set inside are unset on the way out: a store opened inside
+    another (a test, a restore check) leaves the outer one's keys as they were."""
+    ring, keys = _keyring.set(_keyring.get()), _current.set(_current.get())
+    try:
+        yield
+    finally:
+        _current.reset(keys)
+        _keyring.reset(ring)
+
+
+def keyring() -> Keyring:
+    ring = _keyring.get()
+    if ring is None:
+        raise StoreError("no data key is in use: the store was not opened with open_store")
+    return ring
+
+
+def store_keys() -> StoreKeys:
+    keys = _current.get()
+    if keys is None:
+        raise StoreError("the store's index key is not loaded: open it with open_store")
+    return keys
+
+
+def blind(kind: str, value: str) -> str:
+    """The blind index of ``value``: ``phone`` (E.164), ``email`` (lower case), ``chat``
+    (``channel:address``)."""
+    return store_keys().blind(kind, value)
+
+
+def phone_index(phone: str | None) -> str | None:
+    return blind("phone", phone) if phone else None
+
+
+def email_index(email: str | None) -> str | None:
+    return blind("email", email.lower()) if email else None
+
+
+def chat_index(channel: str, address: str) -> str:
+    return blind("chat", f"{channel}:{address}")
