@@ -44,6 +44,7 @@ def keygen() -> int:
 
 async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
     from rich.progress import Progress
+    from tortoise.exceptions import OperationalError
 
     from crm_core import sealed_rows
     from crm_core.agents import audit
@@ -62,8 +63,12 @@ async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
                 progress.update(task, description=f"sealing {table}", completed=done)
 
             result = await sealed_rows.reseal(connection_name(settings.db_url), keys, step)
-        if connection_name(settings.db_url) == "sqlite" and result.total:
-            await vacuum(settings.db_url)  # old sealed copies out of the file's free pages
+        vacuumed = True
+        if connection_name(settings.db_url) == "sqlite":
+            try:  # old sealed copies out of the file's free pages
+                await vacuum(settings.db_url)
+            except OperationalError:  # the service is writing: it needs the file alone
+                vacuumed = False
         await audit(
             None, "store.rotate_key", datetime.now(UTC), actor="cli",
             from_key=before, to_key=ring.primary, rows=result.total,
@@ -73,9 +78,15 @@ async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
         console.print(f"Every row was already sealed with key {ring.primary}; nothing changed.")
         if len(ring.keys) == 1:
             console.print(ROTATION)
-        return 0
-    console.print(f"Sealed {result.total:,} values again with key {ring.primary} ({moved}).")
-    if len(ring.keys) > 1:
+    else:
+        console.print(f"Sealed {result.total:,} values again with key {ring.primary} ({moved}).")
+    if not vacuumed:
+        console.print(
+            "The file still holds the old sealed copies in its free space (the service was "
+            "writing, so it could not be compacted): run `langgan rotate-key` again while "
+            "the service is stopped."
+        )
+    if result.total and len(ring.keys) > 1:
         console.print(
             f"Every row is under key {ring.primary} now: set LANGGAN_DATA_KEY to that key "
             "alone (the first one) and restart the service. Keep the old key until the "

@@ -54,7 +54,7 @@ SCAN_PAGE = 1000
 PERSONAL = (
     "name", "display_name", "phone", "telegram_id", "email", "address", "gender", "age_band",
     "education", "occupation", "consent_text", "blacklist_reason", "assigned_agent_id",
-    "phone_index", "email_index",
+    "phone_index", "email_index", "phone_tail_index",
 )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from crm_core.errors import StoreError
-from crm_core.sealing import SETTING, Keyring, StoreKeys, WrongKey, is_sealed
+from crm_core.sealing import SETTING, TAIL, Keyring, StoreKeys, WrongKey, is_sealed
 
 INDEX_KEY = "index_key"
 SEALED_WITH = "sealed_with"  # the key id the last finished pass sealed every row with
@@ -33,6 +33,7 @@ def _customer(keys: StoreKeys, row: dict[str, Any]) -> dict[str, str | None]:
     phone, email = row["phone"], row["email"]
     return {
         "phone_index": keys.blind("phone", phone) if phone else None,
+        "phone_tail_index": keys.blind("phone_tail", phone[-TAIL:]) if phone else None,
         "email_index": keys.blind("email", email.lower()) if email else None,
     }
 
@@ -194,13 +195,23 @@ async def _reseal_table(
                 values.update(spec.indexes(keys, plain))
             updates.append((values, row[spec.key]))
         names = list(updates[0][0])
-        sets = ", ".join(
-            f'"{n}" = {m}' for n, m in zip(names, _marks(dialect, len(names)), strict=True)
+        marks = _marks(dialect, len(names) + 1 + len(spec.columns))
+        sets = ", ".join(f'"{n}" = {m}' for n, m in zip(names, marks, strict=False))
+        # Only if the row still holds what was read: a value the service wrote meanwhile
+        # (sealed with the new key already) is never put back to the one read before.
+        same = " IS NOT DISTINCT FROM " if dialect == "postgres" else " IS "
+        unchanged = " AND ".join(
+            f'"{c}"{same}{m}' for c, m in zip(spec.columns, marks[len(names) + 1 :], strict=True)
         )
-        where = _marks(dialect, 1, len(names) + 1)[0]
-        statement = f"UPDATE {table} SET {sets} WHERE {key} = {where}"
+        statement = f"UPDATE {table} SET {sets} WHERE {key} = {marks[len(names)]} AND {unchanged}"
         async with in_transaction(connection.connection_name) as tx:
-            await tx.execute_many(statement, [[*v.values(), k] for v, k in updates])
+            await tx.execute_many(
+                statement,
+                [
+                    [*v.values(), k, *(row[c] for c in spec.columns)]
+                    for (v, k), row in zip(updates, rows, strict=True)
+                ],
+            )
         count += len(rows)
         last = rows[-1][spec.key]
         if progress is not None:

@@ -183,6 +183,19 @@ def phone_index(phone: str | None) -> str | None:
     return blind("phone", phone) if phone else None
 
 
+# How many of a phone's last digits its tail index hashes: enough to narrow a search by
+# "the number ending 7890" to a few rows, whose phones are then opened and compared.
+TAIL = 4
+
+
+def tail_index(digits: str) -> str:
+    return blind("phone_tail", digits[-TAIL:])
+
+
+def phone_tail_index(phone: str | None) -> str | None:
+    return tail_index(phone) if phone else None
+
+
 def email_index(email: str | None) -> str | None:
     return blind("email", email.lower()) if email else None
 

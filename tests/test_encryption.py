@@ -70,6 +70,8 @@ async def test_a_copy_of_the_store_shows_no_phone_email_address_or_message(
     assert (budi.phone, budi.email) == ("+6281234567890", EMAIL)
     assert (await resolve("+62 812 3456 7890")).id == budi.id
     assert [c.id for c in (await search(PHONE)).customers] == [budi.id]
+    assert [c.id for c in (await search("567890")).customers] == [budi.id]  # its end
+    assert (await search("3456")).customers == []  # the middle of a number: not found
     assert (await Order.get(customer_id=budi.id)).ship_address == "Jl. Kenanga No. 7"
     assert await Conversation.filter(channel="whatsapp").count() == 1
     assert (await Agent.get(name="Ani")).phone == AGENT_PHONE

@@ -82,6 +82,15 @@ class Migration(migrations.Migration):
             model_name='Customer',
             index=Index(fields=['email_index']),
         ),
+        ops.AddField(
+            model_name='Customer',
+            name='phone_tail_index',
+            field=fields.CharField(null=True, max_length=64),
+        ),
+        ops.AddIndex(
+            model_name='Customer',
+            index=Index(fields=['phone_tail_index']),
+        ),
         SealColumn(
             model_name='Message',
             name='body',

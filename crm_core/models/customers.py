@@ -10,7 +10,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from crm_core.models.sealed import IndexedManager, SealedText
-from crm_core.sealing import email_index, phone_index
+from crm_core.sealing import email_index, phone_index, phone_tail_index
 
 
 class Customer(Model):
@@ -24,6 +24,8 @@ class Customer(Model):
     # store cannot compare sealed values, and a look-up must not read every row.
     phone_index = fields.CharField(max_length=64, null=True, unique=True)
     email_index = fields.CharField(max_length=64, null=True)
+    # The hash of the phone's last four digits: an agent's search by the end of a number.
+    phone_tail_index = fields.CharField(max_length=64, null=True)
     # Whether someone vouches for the phone being this person's: the channel (a WhatsApp
     # sender, a Telegram contact shared by its owner) or the shop (an agent, an import).
     # A number a customer merely typed is not, and never joins or opens another record.
@@ -78,7 +80,7 @@ class Customer(Model):
         # Declared here rather than as db_index: adding it is a CREATE INDEX, where
         # changing the column would make SQLite rebuild the table (and Tortoise's rebuild
         # drops the table's other indexes).
-        indexes = (Index(fields=("email_index",)),)
+        indexes = (Index(fields=("email_index",)), Index(fields=("phone_tail_index",)))
         manager = IndexedManager()
 
     @staticmethod
@@ -87,6 +89,7 @@ class Customer(Model):
         found: dict[str, str | None] = {}
         if "phone" in values:
             found["phone_index"] = phone_index(values["phone"])
+            found["phone_tail_index"] = phone_tail_index(values["phone"])
         if "email" in values:
             found["email_index"] = email_index(values["email"])
         return found
@@ -100,13 +103,14 @@ class Customer(Model):
     ) -> None:
         self.set_indexes()
         if update_fields is not None:
-            update_fields = set(update_fields) | {"phone_index", "email_index"}
+            update_fields = set(update_fields) | {"phone_index", "email_index", "phone_tail_index"}
         await super().save(using_db, update_fields, force_create, force_update)
 
     def set_indexes(self) -> None:
         """Bring the blind indexes in line with the phone and email: save() does it, and
         so must anything that writes customers without it (bulk_create)."""
         self.phone_index, self.email_index = phone_index(self.phone), email_index(self.email)
+        self.phone_tail_index = phone_tail_index(self.phone)
 
     def __str__(self) -> str:
         return self.name or self.display_name or f"#{self.id}"
