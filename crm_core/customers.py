@@ -193,7 +193,7 @@ async def attach_phone(
         return PhoneResult(customer)
     keep, fold = (owner, customer) if owner.id < customer.id else (customer, owner)
     await merge_customers(
-        keep, fold, now, reason=f"same phone {phone}", current=customer, proven_phone=phone
+        keep, fold, now, reason="same phone", current=customer, proven_phone=phone
     )
     return PhoneResult(keep, merged_from=fold.id)
 

@@ -59,12 +59,15 @@ class SealedTable:
 SEALED_TABLES = (
     SealedTable("customer", "id", ("phone", "email", "address"), _customer),
     SealedTable("agent", "id", ("phone",), _agent),
-    SealedTable("conversation", "id", ("address",), _chat, ("channel",)),
+    SealedTable("conversation", "id", ("address", "data"), _chat, ("channel",)),
     SealedTable("order", "id", ("ship_phone", "ship_address")),
     SealedTable("message", "id", ("body",)),
     SealedTable("outbox", "id", ("address", "body")),
     SealedTable("note", "id", ("body",)),
     SealedTable("ticket", "id", ("excerpt",)),
+    SealedTable("reminder", "id", ("note",)),
+    SealedTable("contact", "id", ("override_reason",)),
+    SealedTable("audit_event", "id", ("detail",)),
     SealedTable("store_secret", "name", ("value",)),  # last: see the module's docstring
 )
 

@@ -22,7 +22,18 @@ from crm_core import sealed_rows
 from crm_core.agents import add_agent
 from crm_core.directory import resolve, search
 from crm_core.errors import SettingsError
-from crm_core.models import Agent, Conversation, Customer, Message, Note, Order, OutboxMessage
+from crm_core.models import (
+    Agent,
+    AuditEvent,
+    Conversation,
+    Customer,
+    CustomerMerge,
+    Message,
+    Note,
+    Order,
+    OutboxMessage,
+    Reminder,
+)
 from crm_core.models.sealed import SealedText
 from crm_core.outbox import enqueue
 from crm_core.sealing import KeyMissing, Keyring, WrongKey, key_id, store_keys
@@ -32,6 +43,7 @@ from tests.data_key import DATA_KEY
 
 PHONE, PHONE_DIGITS = "0812-3456-7890", "81234567890"
 WA_PHONE = "+6281399998888"
+TYPED_PHONE = "0813-5555-4444"
 AGENT_PHONE = "+6281277776666"
 EMAIL, STREET = "budi.santoso@contoh.id", "Kenanga"
 OTHER_KEY = Fernet.generate_key().decode()
@@ -56,7 +68,19 @@ async def budi_orders_and_the_team_talks(engine: Engine) -> Customer:
     whatsapp = Chat(engine, channel="whatsapp", sender=WA_PHONE, verified_phone=WA_PHONE)
     await whatsapp.onboard(name="Sari", city="Medan")
     await whatsapp.send(f"nomor saya {WA_PHONE}, kirim ke Jl. {STREET} 9")
+    # Sari on Telegram shares her own contact: the two records are one person, merged.
+    sari = Chat(engine, sender="1002", telegram_id=1002, display_name="Sari")
+    await sari.onboard(name="Sari", city="Medan")
+    await sari.send("", kind="contact", verified_phone=WA_PHONE)
+    # Someone halfway through an order: the number typed waits in the chat's state.
+    halfway = Chat(engine, sender="1003", telegram_id=1003, display_name="Tono")
+    await halfway.onboard(name="Tono", city="Depok")
+    await halfway.to_confirmation("tote bag 1", address="Jl. Anggrek 3", phone=TYPED_PHONE)
     await add_agent("Ani", START, phone=AGENT_PHONE)
+    await add_agent("Dewi", START, telegram_id=9001)
+    dewi = Chat(engine, sender="9001", telegram_id=9001)
+    await dewi.send(f"/cari {PHONE}")  # the search is audited, with what was searched
+    await dewi.send(f"/ingatkan {budi.id}: besok 10:00 telepon {PHONE}")
     await Note.create(customer=budi, author="Ani", body=f"telp {PHONE}", created_at=START)
     await enqueue("whatsapp", WA_PHONE, "Halo Sari", START, kind="service")
     return budi
@@ -76,10 +100,14 @@ async def test_a_copy_of_the_store_shows_no_phone_email_address_or_message(
     assert await Conversation.filter(channel="whatsapp").count() == 1
     assert (await Agent.get(name="Ani")).phone == AGENT_PHONE
     assert any(STREET in m.body for m in await Message.all())
+    assert await CustomerMerge.exists()  # Sari's two records became one
+    assert (await AuditEvent.get(action="customer.search")).detail["text"] == PHONE
+    assert PHONE in (await Reminder.get()).note
 
     stored = await everything_as_stored(store, tmp_path / "langgan.db")
     assert b"Budi Santoso" in stored  # names are not sealed: this is the right store
-    for secret in (PHONE_DIGITS, WA_PHONE[3:], AGENT_PHONE[3:], EMAIL, STREET):
+    for secret in (PHONE_DIGITS, PHONE, WA_PHONE[3:], AGENT_PHONE[3:], "81355554444", "5555-4444",
+                   EMAIL, STREET, "Anggrek"):  # fmt: skip
         assert secret.encode() not in stored, secret
 
 

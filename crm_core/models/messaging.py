@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from crm_core.models.customers import Customer
-from crm_core.models.sealed import IndexedManager, SealedText
+from crm_core.models.sealed import IndexedManager, SealedJSON, SealedText
 from crm_core.sealing import chat_index
 
 
@@ -64,7 +64,7 @@ class Conversation(Model):
         "langgan.Customer", related_name="conversations", on_delete=fields.CASCADE
     )
     state = fields.CharField(max_length=32, default="new")
-    data: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    data: fields.Field[dict[str, Any]] = SealedJSON(default=dict)
     # The customer's last message in this chat: WhatsApp allows free text only within 24
     # hours of it, per chat.
     last_inbound_at = fields.DatetimeField(null=True)

@@ -20,7 +20,7 @@ class Contact(Model):
     )
     by = fields.CharField(max_length=80)
     kind = fields.CharField(max_length=24)  # agent, or the campaign's name
-    override_reason = fields.TextField(null=True)  # an admin's, when the cooldown was set aside
+    override_reason = SealedText(null=True)  # an admin's, when the cooldown was set aside
     at = fields.DatetimeField(db_index=True)
 
     class Meta:

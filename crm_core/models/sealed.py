@@ -3,6 +3,7 @@ Python (see ``crm_core.sealing``)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tortoise import fields
@@ -37,6 +38,23 @@ class SealedText(fields.TextField):
         if value is None:
             return None
         return keyring().open(str(value))
+
+
+class SealedJSON(SealedText):
+    """A JSON document (a chat's state, an audit event's details), sealed whole: what a
+    customer typed mid-order or what an agent searched for is personal too."""
+
+    def to_db_value(self, value: Any, instance: Any) -> str | None:
+        if value is None:
+            return None
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return super().to_db_value(text, instance)
+
+    def to_python_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, dict | list):
+            return value
+        text = super().to_python_value(value)
+        return json.loads(text) if text else None
 
 
 class IndexedQuerySet(QuerySet[Any]):

@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from crm_core.models.customers import Customer
-from crm_core.models.sealed import IndexedManager, SealedText
+from crm_core.models.sealed import IndexedManager, SealedJSON, SealedText
 from crm_core.sealing import phone_index
 
 ROLES = ("admin", "agent")
@@ -66,7 +66,7 @@ class AuditEvent(Model):
     actor = fields.CharField(max_length=80)  # the agent's name then, or "cli", "system"
     action = fields.CharField(max_length=40, db_index=True)
     customer_id = fields.IntField(null=True, db_index=True)  # kept after an erasure
-    detail: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    detail: fields.Field[dict[str, Any]] = SealedJSON(default=dict)  # may name a customer
     at = fields.DatetimeField(db_index=True)
 
     class Meta:
@@ -96,7 +96,7 @@ class Reminder(Model):
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name="reminders", on_delete=fields.CASCADE
     )
-    note = fields.TextField()
+    note = SealedText()
     due_at = fields.DatetimeField(db_index=True)
     status = fields.CharField(max_length=8, default="pending", db_index=True)  # pending, sent
     created_at = fields.DatetimeField()
