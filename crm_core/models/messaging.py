@@ -64,7 +64,7 @@ class Conversation(Model):
         "langgan.Customer", related_name="conversations", on_delete=fields.CASCADE
     )
     state = fields.CharField(max_length=32, default="new")
-    data: fields.Field[dict[str, Any]] = SealedJSON(default=dict)
+    data: dict[str, Any] = SealedJSON(default=dict)  # type: ignore[assignment]
     # The customer's last message in this chat: WhatsApp allows free text only within 24
     # hours of it, per chat.
     last_inbound_at = fields.DatetimeField(null=True)
