@@ -10,16 +10,15 @@ free text about them scrubbed."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -44,12 +43,14 @@ from crm_core.models import (
     Ticket,
 )
 from crm_core.phones import try_normalize_phone
+from crm_core.sealed_rows import store_secret
 from crm_core.sealing import chat_index, phone_index
 
 ERASED = "[erased]"
 KEY_NAME = "erasure_key"
 # Shorter fragments than this would match unrelated text ("Ani" in "Pakaian").
 MIN_FRAGMENT = 4
+PHONE_DIGITS = 8  # a fragment of this many digits is a phone, found whatever its spacing
 SCAN_PAGE = 1000
 PERSONAL = (
     "name", "display_name", "phone", "telegram_id", "email", "address", "gender", "age_band",
@@ -195,13 +196,22 @@ def _scrub_detail(detail: dict[str, Any], fragments: list[str], *, whole: bool) 
 def _redact(text: str, fragments: list[str]) -> str:
     """``text`` with every fragment replaced, whatever its case; the rest kept."""
     for fragment in sorted(fragments, key=len, reverse=True):
-        text = re.sub(re.escape(fragment), ERASED, text, flags=re.IGNORECASE)
+        text = _pattern(fragment).sub(ERASED, text)
     return text
 
 
 def _without(text: str, fragments: list[str]) -> str:
-    folded = text.casefold()
-    return ERASED if any(f.casefold() in folded for f in fragments) else text
+    return ERASED if any(_pattern(f).search(text) for f in fragments) else text
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(fragment: str) -> re.Pattern[str]:
+    """A phone matches however it was written ("0812 3456-7890", "(0812) 3456 7890"):
+    spaces, dots, dashes and brackets may stand between its digits."""
+    digits = fragment.removeprefix("+")
+    if digits.isdecimal() and len(digits) >= PHONE_DIGITS:
+        return re.compile(r"[\s.()\-]*".join(digits))
+    return re.compile(re.escape(fragment), re.IGNORECASE)
 
 
 async def _fragments(customer: Customer) -> list[str]:
@@ -257,14 +267,7 @@ async def _key() -> bytes:
     """The store's erasure key, made on first use. Keyed, because the space of phone
     numbers is small enough to hash whole: without the key a copy of the hashes alone
     tells nobody which numbers they are."""
-    row = await StoreSecret.filter(name=KEY_NAME).first()
-    if row is None:
-        try:
-            async with in_transaction():
-                row = await StoreSecret.create(name=KEY_NAME, value=secrets.token_hex(32))
-        except IntegrityError:  # another erasure made it a moment ago
-            row = await StoreSecret.get(name=KEY_NAME)
-    return bytes.fromhex(row.value)
+    return await store_secret(KEY_NAME)
 
 
 async def _known(kind: str, value: str) -> bool:

@@ -112,16 +112,22 @@ async def check_key(connection_name: str, keyring: Keyring) -> None:
 
 async def load_keys(keyring: Keyring) -> StoreKeys:
     """The store's index key, made on first use."""
+    return StoreKeys(keyring, await store_secret(INDEX_KEY))
+
+
+async def store_secret(name: str) -> bytes:
+    """One of the store's random keys (kept sealed, like every secret in it), made on
+    first use."""
     from crm_core.models import StoreSecret
 
-    row = await StoreSecret.filter(name=INDEX_KEY).first()
+    row = await StoreSecret.filter(name=name).first()
     if row is None:
         try:
             async with in_transaction():
-                row = await StoreSecret.create(name=INDEX_KEY, value=secrets.token_hex(32))
+                row = await StoreSecret.create(name=name, value=secrets.token_hex(32))
         except IntegrityError:  # another process made it a moment ago
-            row = await StoreSecret.get(name=INDEX_KEY)
-    return StoreKeys(keyring, bytes.fromhex(row.value))
+            row = await StoreSecret.get(name=name)
+    return bytes.fromhex(row.value)
 
 
 async def sealed_with(keys: StoreKeys) -> str | None:

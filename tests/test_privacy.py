@@ -217,6 +217,7 @@ async def test_after_erasure_no_table_holds_their_name_phone_or_email(
     budi: Customer, chat: Chat, ani: Chat, capsys: pytest.CaptureFixture[str]
 ):
     await ani.send("/cari Budi Santoso")
+    await ani.send("/cari 0812 3456 7890")  # the number with spaces, in the team's own log
     await ani.send("/catat Budi Santoso: rumahnya di Jl. Kenanga No. 7, telp 081234567890")
     await ani.send(f"/ingatkan {budi.id}: besok 10:00 tawari kemeja")
     await chat.send("admin, paket saya ke Jl. Kenanga No. 7 belum sampai")
@@ -224,14 +225,16 @@ async def test_after_erasure_no_table_holds_their_name_phone_or_email(
     await enqueue("telegram", "1001", "Halo Budi Santoso, ada promo", chat.now,
                   kind="marketing", customer_id=budi.id)  # fmt: skip
     before = await everything_stored()
-    for trace in ("Budi Santoso", "81234567890", "budi.santoso@contoh.id", "Kenanga"):
+    for trace in ("Budi Santoso", "81234567890", "budi.santoso@contoh.id", "Kenanga",
+                  "812 3456 7890"):  # fmt: skip
         assert trace in before
 
     out = await cli(capsys, "erase", "0812-3456-7890", "--reason", "Budi Santoso asked by phone")
     assert f"Erased customer #{budi.id}" in out
 
     after = await everything_stored()
-    for trace in ("Budi Santoso", "81234567890", "budi.santoso@contoh.id", "Kenanga", "'1001'"):
+    for trace in ("Budi Santoso", "81234567890", "budi.santoso@contoh.id", "Kenanga", "'1001'",
+                  "812 3456 7890"):  # fmt: skip
         assert trace not in after, trace
     erased = await Customer.get(id=budi.id)
     assert erased.erased_at is not None and erased.phone is None and erased.telegram_id is None

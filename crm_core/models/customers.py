@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from crm_core.models.sealed import IndexedManager, SealedText
+from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedText
 from crm_core.sealing import email_index, phone_index, phone_tail_index
 
 
-class Customer(Model):
+class Customer(BlindIndexed):
+    INDEXES = ("phone_index", "email_index", "phone_tail_index")  # kept by save()
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=120, null=True)
     # What the channel calls them (Telegram first name, WhatsApp profile name): offered
@@ -93,18 +93,6 @@ class Customer(Model):
         if "email" in values:
             found["email_index"] = email_index(values["email"])
         return found
-
-    async def save(
-        self,
-        using_db: Any = None,
-        update_fields: Iterable[str] | None = None,
-        force_create: bool = False,
-        force_update: bool = False,
-    ) -> None:
-        self.set_indexes()
-        if update_fields is not None:
-            update_fields = set(update_fields) | {"phone_index", "email_index", "phone_tail_index"}
-        await super().save(using_db, update_fields, force_create, force_update)
 
     def set_indexes(self) -> None:
         """Bring the blind indexes in line with the phone and email: save() does it, and

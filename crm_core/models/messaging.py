@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from crm_core.models.customers import Customer
-from crm_core.models.sealed import IndexedManager, SealedJSON, SealedText
+from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedJSON, SealedText
 from crm_core.sealing import chat_index
 
 
@@ -44,7 +43,7 @@ class Message(Model):
         unique_together = (("channel", "direction", "external_id"),)
 
 
-class Conversation(Model):
+class Conversation(BlindIndexed):
     """One chat: a (channel, address) pair, the customer behind it, and where that chat
     is in a flow.
 
@@ -53,6 +52,7 @@ class Conversation(Model):
     kept. State lives here, not in memory, so any instance can take the next message
     and a restart loses nothing; reading a message's chat and customer is one query."""
 
+    INDEXES = ("address_index",)  # kept by save()
     id = fields.IntField(primary_key=True)
     channel = fields.CharField(max_length=16)
     address = SealedText()  # Telegram chat id, E.164 phone, ...: sealed
@@ -85,14 +85,5 @@ class Conversation(Model):
             raise TypeError("a chat's address is changed by saving the chat, not in bulk")
         return {}
 
-    async def save(
-        self,
-        using_db: Any = None,
-        update_fields: Iterable[str] | None = None,
-        force_create: bool = False,
-        force_update: bool = False,
-    ) -> None:
+    def set_indexes(self) -> None:
         self.address_index = chat_index(self.channel, self.address)
-        if update_fields is not None:
-            update_fields = set(update_fields) | {"address_index"}
-        await super().save(using_db, update_fields, force_create, force_update)

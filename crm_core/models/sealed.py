@@ -4,10 +4,12 @@ Python (see ``crm_core.sealing``)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from tortoise import fields
 from tortoise.manager import Manager
+from tortoise.models import Model
 from tortoise.queryset import QuerySet, UpdateQuery
 
 from crm_core.sealing import is_sealed, keyring
@@ -55,6 +57,31 @@ class SealedJSON(SealedText):
             return value
         text = super().to_python_value(value)
         return json.loads(text) if text else None
+
+
+class BlindIndexed(Model):
+    """A model with blind indexes: save() brings them in line with the sealed values
+    first (and writes them with any field it writes)."""
+
+    INDEXES: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def set_indexes(self) -> None:
+        raise NotImplementedError
+
+    async def save(
+        self,
+        using_db: Any = None,
+        update_fields: Iterable[str] | None = None,
+        force_create: bool = False,
+        force_update: bool = False,
+    ) -> None:
+        self.set_indexes()
+        if update_fields is not None:
+            update_fields = set(update_fields) | set(self.INDEXES)
+        await super().save(using_db, update_fields, force_create, force_update)
 
 
 class IndexedQuerySet(QuerySet[Any]):

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from crm_core.models.customers import Customer
-from crm_core.models.sealed import IndexedManager, SealedJSON, SealedText
+from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedJSON, SealedText
 from crm_core.sealing import phone_index
 
 ROLES = ("admin", "agent")
 
 
-class Agent(Model):
+class Agent(BlindIndexed):
     """A sales agent or the owner, recognised by their Telegram id or WhatsApp number."""
 
+    INDEXES = ("phone_index",)  # kept by save()
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80)
     role = fields.CharField(max_length=8, default="agent")  # admin, agent
@@ -39,17 +39,8 @@ class Agent(Model):
     def blind_indexes(values: dict[str, Any]) -> dict[str, str | None]:
         return {"phone_index": phone_index(values["phone"])} if "phone" in values else {}
 
-    async def save(
-        self,
-        using_db: Any = None,
-        update_fields: Iterable[str] | None = None,
-        force_create: bool = False,
-        force_update: bool = False,
-    ) -> None:
+    def set_indexes(self) -> None:
         self.phone_index = phone_index(self.phone)
-        if update_fields is not None:
-            update_fields = set(update_fields) | {"phone_index"}
-        await super().save(using_db, update_fields, force_create, force_update)
 
     @property
     def is_admin(self) -> bool:
