@@ -233,3 +233,32 @@ async def test_a_sheet_never_brings_back_an_erased_customer(store: str, tmp_path
     ]  # fmt: skip
     assert await Customer.filter(phone_index=phone_index("+6281311112222")).count() == 0
     assert await Customer.filter(phone_index=phone_index("+6285777778888")).count() == 1
+
+
+async def test_a_50_mb_sheet_loads_every_good_row_and_names_each_bad_one(
+    sqlite_store: str, tmp_path: Path
+):
+    """The size of a shop's whole history, with a long notes column: read as a stream,
+    loaded in batches, every bad row reported by its number, nothing lost."""
+    path = tmp_path / "pelanggan-lengkap.csv"
+    notes = "pelanggan lama, suka warna gelap, minta dikirim sore hari. " * 14
+    rows, bad_rows = 0, []
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("Nama,No HP,Kota,Alamat,Catatan\n")
+        while handle.tell() < 50 * 1024 * 1024:
+            rows += 1
+            phone = f"0812{rows:08d}"
+            if rows % 10_000 == 0:
+                phone = "12345"
+                bad_rows.append(rows + 1)  # the header is row 1
+            handle.write(f"Pelanggan {rows},{phone},Bandung,Jl. Mawar {rows},{notes}\n")
+    assert path.stat().st_size >= 50 * 1024 * 1024
+
+    summary = await import_customers(path, START)
+
+    assert summary.unknown_columns == ["Catatan"]
+    assert [p.row for p in summary.problems] == bad_rows
+    assert (summary.added, summary.bad) == (rows - len(bad_rows), len(bad_rows))
+    assert await Customer.all().count() == rows - len(bad_rows)
+    last = await customer(f"+62812{rows:08d}")
+    assert (last.name, last.address) == (f"Pelanggan {rows}", f"Jl. Mawar {rows}")
