@@ -10,6 +10,7 @@ column, as an event naming the file."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,10 +22,12 @@ from tortoise.transactions import in_transaction
 
 from crm_core import sheet_cells
 from crm_core.erasure import erased_phones
-from crm_core.models import ConsentEvent, Customer
+from crm_core.errors import InputError
+from crm_core.models import ConsentEvent, Customer, CustomerTag
 from crm_core.sealing import email_index, phone_index
 from crm_core.sheet_files import open_sheet
 from crm_core.sheet_import import ImportSummary, Progress, no_progress
+from crm_core.staff_actions import clean_tag
 
 BATCH = 1000
 PROFILE_ALIASES = {
@@ -47,11 +50,12 @@ CUSTOMER_ALIASES = {
     # Langgan's own number for the customer ("#12"), written by the export, so a customer
     # known only by their Telegram chat comes back as themselves.
     "langgan_id": {"langgan id"},
+    "tags": {"tags", "tag", "label", "labels", "label pelanggan"},
 }  # fmt: skip
 # Columns that Langgan's own export writes but an import does not read: figures kept
 # by the store itself. Known, so they are not reported as unknown.
 EXPORT_ONLY = {"orders", "total spent", "first order", "last order", "customer since",
-               "tags", "segment", "id", "no", "jumlah pesanan", "total belanja"}  # fmt: skip
+               "segment", "id", "no", "jumlah pesanan", "total belanja"}  # fmt: skip
 # The sheet's column -> the customer's field, in the order rows are merged.
 FIELDS = {"name": "name", "email": "email", "address": "address", "city": "city",
           "gender": "gender", "age": "age_band", "source": "lead_source"}  # fmt: skip
@@ -66,7 +70,21 @@ PARSERS: dict[str, Any] = {
     "city": lambda v: sheet_cells.text(v)[:80],
     "address": lambda v: sheet_cells.text(v)[:1000],
     "langgan_id": sheet_cells.own_number,
+    "tags": lambda v: _tags(sheet_cells.text(v)),
 }
+
+
+def _tags(text: str) -> frozenset[str]:
+    """``vip, reseller`` (commas, semicolons or bars, as the export writes them or a shop
+    types them): tags as agents' /tag makes them."""
+    tags = set()
+    for word in re.split(r"[,;|]", text):
+        if word.strip():
+            try:
+                tags.add(clean_tag(word))
+            except InputError as exc:
+                raise ValueError(f"tag {word.strip()!r}: {exc}") from None
+    return frozenset(tags)
 
 
 def needs_identity(found: set[str]) -> str | None:
@@ -170,6 +188,8 @@ async def _load_batch(
     erased = await erased_phones({r.phone for r in rows if r.phone and r.phone not in by_phone})
     new: list[Customer] = []
     changed: dict[int, set[str]] = {}  # an existing customer's id -> fields filled
+    tagged = await _tags_held([*by_phone.values(), *by_email.values(), *by_id.values()])
+    tagging: list[tuple[Customer, frozenset[str]]] = []  # tags to add, once ids are known
     for row in rows:
         owner, email_owner = by_phone.get(row.phone or ""), by_email.get(row.email or "")
         if owner is not None and email_owner is not None and owner is not email_owner:
@@ -188,6 +208,8 @@ async def _load_batch(
             tally.problem(row.row, "this phone belonged to a customer whose data was erased at "
                           "their request; they are not added again")  # fmt: skip
             continue
+        held = tagged.get(_key(customer), set()) if customer is not None else set()
+        tags = row.values.get("tags", frozenset()) - held
         if customer is None:
             customer = _new_customer(row, now, language, wording)
             new.append(customer)
@@ -196,16 +218,38 @@ async def _load_batch(
             filled = _fill(customer, row, now, wording)
             if customer.id is not None and filled:
                 changed.setdefault(customer.id, set()).update(filled)
-            if filled:
+            if filled or tags:
                 tally.merged += 1
             else:
                 tally.unchanged += 1
+        if tags:
+            tagged.setdefault(_key(customer), set()).update(tags)
+            tagging.append((customer, tags))
         if customer.phone:
             by_phone.setdefault(customer.phone, customer)
         if customer.email:
             by_email.setdefault(customer.email.casefold(), customer)
     await _write(new, changed, [*by_phone.values(), *by_email.values(), *by_id.values()],
-                 wording, now)  # fmt: skip
+                 wording, now, {id(c) for c, _ in tagging})  # fmt: skip
+    # Tags are only ever added: a sheet without one takes nothing away from an agent's.
+    await CustomerTag.bulk_create(
+        [CustomerTag(customer_id=c.id, name=t, created_at=now) for c, ts in tagging for t in ts],
+        ignore_conflicts=True,  # an agent tagged them the same a moment ago
+    )
+
+
+def _key(customer: Customer) -> tuple[str, int]:
+    """A record in this batch: by its id, or, before it is written, by the object."""
+    return ("id", customer.id) if customer.id else ("new", id(customer))
+
+
+async def _tags_held(customers: list[Customer]) -> dict[tuple[str, int], set[str]]:
+    """The tags the batch's known customers already have."""
+    ids = {c.id for c in customers if c.id}
+    held: dict[tuple[str, int], set[str]] = {}
+    for tag in await CustomerTag.filter(customer_id__in=ids):
+        held.setdefault(("id", tag.customer_id), set()).add(tag.name)  # type: ignore[attr-defined]
+    return held
 
 
 async def _existing(
@@ -295,12 +339,15 @@ async def _write(
     known: list[Customer],
     wording: str,
     now: datetime,
+    tagged: set[int],
 ) -> None:
-    # Customers with a consent answer need their id for its event: those few are
-    # inserted one by one, the rest in one statement.
+    # Customers with a consent answer or tags need their id for the event or the tags:
+    # those are inserted one by one, the rest in one statement.
     with_consent = [c for c in new if c.consent_marketing is not None]
-    await Customer.bulk_create([c for c in new if c.consent_marketing is None])
-    for customer in with_consent:
+    one_by_one = [c for c in new if c.consent_marketing is not None or id(c) in tagged]
+    chosen = {id(c) for c in one_by_one}  # by object: unsaved models all compare equal
+    await Customer.bulk_create([c for c in new if id(c) not in chosen])
+    for customer in one_by_one:
         await customer.save()
     existing = {c.id: c for c in _unique(known) if c.id}
     for customer_id, names in changed.items():

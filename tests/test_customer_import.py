@@ -13,7 +13,7 @@ from crm_core.customer_import import import_customers
 from crm_core.customers import snapshot
 from crm_core.erasure import erase_customer
 from crm_core.errors import InputError
-from crm_core.models import ConsentEvent, Conversation, Customer
+from crm_core.models import ConsentEvent, Conversation, Customer, CustomerTag
 from crm_core.sealing import email_index, phone_index
 from crm_core.sheet_import import ImportSummary
 from tests.conftest import START, Chat
@@ -262,3 +262,37 @@ async def test_a_50_mb_sheet_loads_every_good_row_and_names_each_bad_one(
     assert await Customer.all().count() == rows - len(bad_rows)
     last = await customer(f"+62812{rows:08d}")
     assert (last.name, last.address) == (f"Pelanggan {rows}", f"Jl. Mawar {rows}")
+
+
+async def test_tags_in_the_sheet_are_added_and_never_taken_away(store: str, tmp_path: Path):
+    path = tmp_path / "pelanggan.csv"
+    path.write_text(
+        "Nama,No HP,Label\n"
+        'Siti,0812-3456-7890,"VIP, reseller"\n'
+        "Budi,0813-1111-2222,\n"
+        "Rina,0857-7777-8888,langganan | Reseller\n"
+        f"Tono,0858-1234-5678,{'x' * 50}\n",
+        encoding="utf-8",
+    )
+    summary = await import_customers(path, START)
+    assert (summary.added, summary.bad) == (3, 1)
+    assert problems(summary)[0][0] == 5 and "tag" in problems(summary)[0][1]
+
+    async def tags(phone: str) -> list[str]:
+        owner = await customer(phone)
+        return sorted(await CustomerTag.filter(customer=owner).values_list("name", flat=True))
+
+    assert await tags("+6281234567890") == ["reseller", "vip"]
+    assert await tags("+6281311112222") == []
+    assert await tags("+6285777778888") == ["langganan", "reseller"]
+
+    # An agent's own tag stays, and the sheet's new one for Budi is added to him.
+    budi = await customer("+6281311112222")
+    await CustomerTag.create(customer=budi, name="komplain", created_at=START)
+    path.write_text("Nama,No HP,Tags\nSiti,0812-3456-7890,vip\nBudi,0813-1111-2222,grosir\n",
+                    encoding="utf-8")  # fmt: skip
+    again = await import_customers(path, START)
+    assert (again.added, again.merged, again.unchanged) == (0, 1, 1)
+    assert await tags("+6281234567890") == ["reseller", "vip"]
+    assert await tags("+6281311112222") == ["grosir", "komplain"]
+    assert (await import_customers(path, START)).unchanged == 2  # the same file: nothing
