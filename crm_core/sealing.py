@@ -56,7 +56,7 @@ class WrongKey(StoreError):
 class Keyring:
     """The data keys this process holds: ``keys[0]`` seals, all of them open."""
 
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] = field(repr=False)  # never in a log or a traceback
     _fernets: dict[str, Fernet] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -123,7 +123,7 @@ class StoreKeys:
     own index key."""
 
     keyring: Keyring
-    index_key: bytes
+    index_key: bytes = field(repr=False)
 
     def blind(self, kind: str, value: str) -> str:
         return hmac.new(self.index_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()

@@ -36,7 +36,8 @@ from crm_core.models import (
 )
 from crm_core.models.sealed import SealedText
 from crm_core.outbox import enqueue
-from crm_core.sealing import KeyMissing, Keyring, WrongKey, key_id, store_keys
+from crm_core.sealing import KeyMissing, Keyring, StoreKeys, WrongKey, key_id, store_keys
+from crm_core.settings import Settings
 from crm_core.store import connection_name, open_store, tortoise_config
 from tests.conftest import START, Chat
 from tests.data_key import DATA_KEY
@@ -376,3 +377,13 @@ async def test_a_store_from_before_encryption_is_sealed_on_its_first_open(tmp_pa
 async def _main(*argv: str) -> int:
     """`langgan ...` in this process, on a loop of its own (main() runs asyncio.run)."""
     return await asyncio.to_thread(main, list(argv))
+
+
+def test_no_key_or_token_shows_in_a_log_line_or_a_traceback():
+    settings = Settings.from_mapping(
+        {"LANGGAN_DATA_KEY": DATA_KEY, "TELEGRAM_BOT_TOKEN": "123:secret-token"}
+    )
+    ring = Keyring.from_setting(f"{OTHER_KEY},{DATA_KEY}")
+    shown = repr(settings) + repr(ring) + repr(StoreKeys(ring, b"k" * 32))
+    for secret in (DATA_KEY, OTHER_KEY, "secret-token", "kkkk"):
+        assert secret not in shown
