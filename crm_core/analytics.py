@@ -149,6 +149,7 @@ async def _buyers(report: Report) -> None:
 
 BREAKDOWNS = {"product": "i.product_name", "colour": "COALESCE(i.colour, '')",
               "size": "COALESCE(i.size, '')"}  # fmt: skip
+ORDER_KEY = 2**32  # above any order id (an IntField): customer * ORDER_KEY + order is unique
 
 
 async def _items(period: Period) -> dict[str, list[Sales]]:
@@ -157,12 +158,17 @@ async def _items(period: Period) -> dict[str, list[Sales]]:
     labels = ", ".join(f"{expression} AS {kind}" for kind, expression in BREAKDOWNS.items())
     # A CTE named twice or more is computed once and kept, by SQLite (3.35+) and
     # PostgreSQL (12+) alike: the join of orders and items is done once, not per breakdown.
+    # Kept in buyer order: SQLite's sorter hands each breakdown's group its lines in the
+    # order they came, so buyers arrive one after another and so does the order key
+    # (customer, then order), and counting either distinct appends to its b-tree rather
+    # than inserting at random (3.1 s down to 2.6 s over a million orders, bench/report.py).
     rows = await sql.rows(
-        "WITH line AS (SELECT o.id AS order_id, o.customer_id, i.quantity, "
-        f"i.quantity * i.unit_price AS revenue, {labels} "
-        f'FROM order_item i JOIN "order" o ON o.id = i.order_id WHERE {_in_period(sql, period)}) '
+        f"WITH line AS (SELECT o.customer_id * {ORDER_KEY} + o.id AS order_key, o.customer_id, "
+        f"i.quantity, i.quantity * i.unit_price AS revenue, {labels} "
+        f'FROM order_item i JOIN "order" o ON o.id = i.order_id WHERE {_in_period(sql, period)} '
+        "ORDER BY o.customer_id, o.id) "
         + " UNION ALL ".join(
-            f"SELECT '{kind}' AS kind, {kind} AS label, COUNT(DISTINCT order_id) AS orders, "
+            f"SELECT '{kind}' AS kind, {kind} AS label, COUNT(DISTINCT order_key) AS orders, "
             "SUM(quantity) AS quantity, COUNT(DISTINCT customer_id) AS buyers, "
             f"SUM(revenue) AS revenue FROM line GROUP BY {kind}"
             for kind in BREAKDOWNS
