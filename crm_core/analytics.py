@@ -166,7 +166,7 @@ async def _items(period: Period) -> dict[str, list[Sales]]:
         f"WITH line AS (SELECT o.customer_id * {ORDER_KEY} + o.id AS order_key, o.customer_id, "
         f"i.quantity, i.quantity * i.unit_price AS revenue, {labels} "
         f'FROM order_item i JOIN "order" o ON o.id = i.order_id WHERE {_in_period(sql, period)} '
-        "ORDER BY o.customer_id, o.id) "
+        "ORDER BY order_key) "
         + " UNION ALL ".join(
             f"SELECT '{kind}' AS kind, {kind} AS label, COUNT(DISTINCT order_key) AS orders, "
             "SUM(quantity) AS quantity, COUNT(DISTINCT customer_id) AS buyers, "
