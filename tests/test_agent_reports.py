@@ -131,3 +131,21 @@ async def test_other_chats_are_answered_while_a_report_is_built(
     assert "Omzet: Rp410.000" in reply.text
     assert writing.done() and writing.result()
     assert await Message.filter(direction="out", customer_id=None).count() == 1
+
+
+async def test_a_report_that_fails_after_the_commit_is_answered_not_retried(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    """Built after the transaction, a failing report cannot roll the message back: the
+    agent gets the apology, and the message is logged once."""
+    await add_agent("Ani", START, phone="+6281377778888")
+    agent = Chat(engine, channel="whatsapp", sender="+6281377778888",
+                 verified_phone="+6281377778888")  # fmt: skip
+
+    async def broken(period: Period, now: datetime) -> Report:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(reports, "build_report", broken)
+    [reply] = await agent.send("/laporan 2026-11")
+    assert reply.text == engine.texts.render("error", "id")
+    assert await Message.filter(direction="in", body="/laporan 2026-11").count() == 1
