@@ -3,13 +3,19 @@ the fake Bot API (the charts arrive as photos), and in the engine for WhatsApp."
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 
+from bot.agents import reports
 from bot.conversation import Engine
+from bot.inbound import Reply
 from crm_core.agents import add_agent
+from crm_core.analytics import Report, build_report
+from crm_core.models import Message
+from crm_core.periods import Period
 from tests.conftest import START, Chat
 from tests.fakes.telegram_api import FakeTelegram, message_update
 from tests.test_analytics import small_shop
@@ -92,3 +98,55 @@ def test_the_terminal_chat_saves_charts_and_says_where(tmp_path: Any):
     shown = render(Reply("Laporan", images=(Image("revenue.png", b"\x89PNG..."),)), tmp_path)
     assert shown == f"Laporan\n(chart saved: {tmp_path / 'revenue.png'})"
     assert (tmp_path / "revenue.png").read_bytes() == b"\x89PNG..."
+
+
+async def test_other_chats_are_answered_while_a_report_is_built(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    """/laporan built the report inside the engine's per-message transaction, which on
+    SQLite holds the store's one connection: every other chat waited for the whole
+    report (seconds over a year of orders). Now it is built after that commits."""
+    await add_agent("Ani", START, phone="+6281377778888")
+    await small_shop()
+    agent = Chat(engine, channel="whatsapp", sender="+6281377778888",
+                 verified_phone="+6281377778888")  # fmt: skip
+    customer = Chat(engine, channel="whatsapp", sender="+6281355556666",
+                    verified_phone="+6281355556666")  # fmt: skip
+    building = asyncio.Event()
+
+    async def customer_writes() -> list[Reply]:
+        await building.wait()
+        return await customer.send("halo")
+
+    # Started before the agent's message, so outside any transaction of its.
+    writing = asyncio.create_task(customer_writes())
+
+    async def report_while_a_customer_writes(period: Period, now: datetime) -> Report:
+        building.set()
+        await asyncio.wait_for(asyncio.shield(writing), timeout=5)
+        return await build_report(period, now)
+
+    monkeypatch.setattr(reports, "build_report", report_while_a_customer_writes)
+    [reply] = await agent.send("/laporan 2026-11")
+    assert "Omzet: Rp410.000" in reply.text
+    assert writing.done() and writing.result()
+    assert await Message.filter(direction="out", customer_id=None).count() == 1
+
+
+async def test_a_report_that_fails_after_the_commit_is_answered_not_retried(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+):
+    """Built after the transaction, a failing report cannot roll the message back: the
+    agent gets the apology, and the message is logged once."""
+    await add_agent("Ani", START, phone="+6281377778888")
+    agent = Chat(engine, channel="whatsapp", sender="+6281377778888",
+                 verified_phone="+6281377778888")  # fmt: skip
+
+    async def broken(period: Period, now: datetime) -> Report:
+        raise RuntimeError("the store went away")
+
+    monkeypatch.setattr(reports, "build_report", broken)
+    [reply] = await agent.send("/laporan 2026-11")
+    assert reply.text == engine.texts.render("error", "id")
+    inbound = [m.body for m in await Message.filter(direction="in")]  # bodies are sealed
+    assert inbound == ["/laporan 2026-11"]

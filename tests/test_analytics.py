@@ -199,3 +199,20 @@ async def test_segment_of_many_customers_at_once(store: str):
     await small_shop()
     found = await segment_of(list(range(1, 25_001)), NOW)
     assert sorted(found.values()) == ["cant_lose", "lost", "loyal", "potential_loyalist"]
+
+
+async def test_an_order_or_a_buyer_counts_once_per_line_of_a_breakdown(store: str):
+    """Products, colours and sizes come from one read of the items, counted with a key
+    of customer and order: two lines of one product in one order are one order, and one
+    buyer of two colours is one buyer of each."""
+    sri = await customer("Sri", utc(2026, 10, 1), [local(2026, 11, 2, 9)], 0)
+    tono = await customer("Tono", utc(2026, 10, 1), [local(2026, 11, 3, 9)], 0)
+    await order(sri, local(2026, 11, 2, 9), "Bandung", ("Kaos Polos", 75_000, 1, "Hitam", "M"),
+                ("Kaos Polos", 75_000, 2, "Putih", "M"))  # fmt: skip
+    await order(sri, local(2026, 11, 4, 9), "Bandung", ("Kaos Polos", 75_000, 1, "Hitam", "L"))
+    await order(tono, local(2026, 11, 3, 9), "Jakarta", ("Kaos Polos", 75_000, 1, "Hitam", "M"))
+    report = await build_report(parse_period("2026-11", NOW, JAKARTA), NOW)
+    assert report.products == [Sales("Kaos Polos", 3, 5, 2, 375_000)]
+    assert report.colours == [Sales("Hitam", 3, 3, 2, 225_000), Sales("Putih", 1, 2, 1, 150_000)]
+    assert report.sizes == [Sales("M", 2, 4, 2, 300_000), Sales("L", 1, 1, 1, 75_000)]
+    assert (report.orders, report.buyers, report.repeat_buyers) == (3, 2, 1)

@@ -18,14 +18,20 @@ class Command:
     alias: str  # English
     handler: Handler
     admin_only: bool = False
+    # Runs after the engine's transaction has committed, reading the store statement by
+    # statement: a report over a year of orders takes seconds, and inside the transaction
+    # SQLite's one connection would be held for every other chat meanwhile.
+    reads_only: bool = False
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, alias: str, *, admin_only: bool = False) -> Callable[[Handler], Handler]:
+def command(
+    name: str, alias: str, *, admin_only: bool = False, reads_only: bool = False
+) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        entry = Command(name, alias, handler, admin_only)
+        entry = Command(name, alias, handler, admin_only, reads_only)
         COMMANDS[name] = COMMANDS[alias] = entry
         return handler
 
@@ -45,6 +51,13 @@ def parse(text: str) -> tuple[str, str] | None:
     word = parts[0] if parts else ""
     rest = parts[1] if len(parts) > 1 else ""
     return word.split("@", 1)[0].casefold(), rest.strip()
+
+
+def reads_only(text: str) -> bool:
+    """Whether ``text`` calls a command that only reads the store."""
+    parsed = parse(text)
+    entry = COMMANDS.get(parsed[0]) if parsed else None
+    return entry is not None and entry.reads_only
 
 
 async def run(turn: AgentTurn, word: str, args: str) -> None:

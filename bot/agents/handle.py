@@ -1,15 +1,18 @@
-"""Running one agent command inside the engine's transaction."""
+"""Running one agent command: inside the engine's transaction, or after it for a command
+that only reads (``reads_only``)."""
 
 from __future__ import annotations
 
 # Command modules register their commands on import.
 from bot.agents import lookup, orders, outreach, privacy, records, reports, tasks  # noqa: F401
-from bot.agents.commands import parse, run
+from bot.agents.commands import parse, reads_only, run
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound, Reply
 from crm_core.contact_policy import Rules
 from crm_core.models import Agent
 from message_templates import Texts
+
+__all__ = ["handle_command", "reads_only"]
 
 
 async def handle_command(agent: Agent, inbound: Inbound, texts: Texts, rules: Rules) -> list[Reply]:

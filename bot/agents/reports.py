@@ -20,7 +20,7 @@ PICTURE_CHANNELS = ("telegram", "terminal")
 LINKED_PICTURE_CHANNELS = ("whatsapp",)
 
 
-@command("laporan", "report")
+@command("laporan", "report", reads_only=True)
 async def report(turn: AgentTurn, args: str) -> None:
     period = parse_period(args, turn.now, turn.texts.tz)
     built = await build_report(period, turn.now)
@@ -43,7 +43,7 @@ async def report(turn: AgentTurn, args: str) -> None:
     )
 
 
-@command("segmen", "segments")
+@command("segmen", "segments", reads_only=True)
 async def segments(turn: AgentTurn, args: str) -> None:
     words = args.split()
     if not words:

@@ -3,7 +3,10 @@
 ``Engine.handle(inbound)`` runs in one database transaction: find or create the chat and
 its customer, log the message (skipping an update already handled), advance the conversation, write
 what the customer decided, log the replies. It returns the replies for the adapter to
-send. Any instance can take any message: all state is in the store."""
+send. Any instance can take any message: all state is in the store.
+
+An agent's command that only reads (a report) is logged and recognised in that
+transaction, and run after it commits, its replies logged in a second one."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import unicodedata
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.agents.handle import handle_command
+from bot.agents.handle import handle_command, reads_only
 
 # Flow modules register their states on import.
 from bot.conversation import handoff, menu, ordering, privacy, profile
@@ -50,6 +53,14 @@ class Duplicate(Exception):
     """This update was handled before (a webhook retry, a re-polled update)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class AfterCommit:
+    """An agent's read-only command, logged and recognised: run it once committed."""
+
+    agent: Agent
+    inbound: Inbound
+
+
 class Engine:
     def __init__(
         self,
@@ -69,7 +80,10 @@ class Engine:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with in_transaction():
-                    return await self._handle(inbound, catalog)
+                    outcome = await self._handle(inbound, catalog)
+                if isinstance(outcome, AfterCommit):
+                    return await self._read_only_command(outcome.agent, outcome.inbound)
+                return outcome
             except Duplicate:
                 return []
             except Exception as exc:
@@ -89,7 +103,7 @@ class Engine:
                 break
         return await self._apologise(inbound)
 
-    async def _handle(self, inbound: Inbound, catalog: Catalog) -> list[Reply]:
+    async def _handle(self, inbound: Inbound, catalog: Catalog) -> list[Reply] | AfterCommit:
         now = inbound.received_at
         if inbound.text.lstrip().startswith("/"):
             # Only a slash command can be an agent's: one look-up, for those alone.
@@ -133,7 +147,7 @@ class Engine:
             replies.append(dataclasses.replace(reply, message_id=logged.id))
         return replies
 
-    async def _agent_command(self, agent: Agent, inbound: Inbound) -> list[Reply]:
+    async def _agent_command(self, agent: Agent, inbound: Inbound) -> list[Reply] | AfterCommit:
         """An agent's command: logged like any message (and deduplicated the same way),
         but on no customer's record."""
         now = inbound.received_at
@@ -145,12 +159,37 @@ class Engine:
         except IntegrityError:
             raise Duplicate from None
         await Agent.filter(id=agent.id).update(last_inbound_at=now)
-        replies = []
-        for reply in await handle_command(agent, inbound, self.texts, self.rules):
-            out = outbound_message(None, inbound.channel, reply.text, now)
+        if reads_only(inbound.text):
+            return AfterCommit(agent, inbound)
+        return await self._log_agent_replies(
+            inbound, await handle_command(agent, inbound, self.texts, self.rules)
+        )
+
+    async def _read_only_command(self, agent: Agent, inbound: Inbound) -> list[Reply]:
+        """Run outside the transaction: its reads hold no lock (on SQLite the one
+        connection is free between statements), so other chats are answered meanwhile.
+        Its update is already logged, so a failure here is answered, not retried."""
+        try:
+            replies = await handle_command(agent, inbound, self.texts, self.rules)
+            async with in_transaction():
+                return await self._log_agent_replies(inbound, replies)
+        except Exception as exc:
+            log.error(
+                "failed on %s update %s: %s",
+                inbound.channel,
+                inbound.external_id,
+                type(exc).__name__,
+                exc_info=not is_transient(exc),
+            )
+            return [Reply(self.texts.render("error", agent.language))]
+
+    async def _log_agent_replies(self, inbound: Inbound, replies: list[Reply]) -> list[Reply]:
+        logged = []
+        for reply in replies:
+            out = outbound_message(None, inbound.channel, reply.text, inbound.received_at)
             await out.save()
-            replies.append(dataclasses.replace(reply, message_id=out.id))
-        return replies
+            logged.append(dataclasses.replace(reply, message_id=out.id))
+        return logged
 
     async def _conversation(self, inbound: Inbound) -> Conversation:
         found = await find_conversation(inbound.channel, inbound.sender)
