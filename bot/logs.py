@@ -15,6 +15,8 @@ QUIET = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "twilio": logging.WARNING,  # logs each request it makes at INFO
+    # Tells at INFO how it reads a chart's labels (dates, numbers as names): noise.
+    "matplotlib": logging.WARNING,
     # python-telegram-bot logs its API URLs, token included, at DEBUG.
     "telegram.ext.ExtBot": logging.INFO,
     "telegram.Bot": logging.INFO,
