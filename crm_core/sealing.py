@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import hashlib
 import hmac
 import re
@@ -80,11 +81,11 @@ class Keyring:
                 ) from None
         return ring
 
-    @property
-    def primary(self) -> str:
+    @functools.cached_property
+    def primary(self) -> str:  # read for every value sealed: worked out once
         return key_id(self.keys[0])
 
-    @property
+    @functools.cached_property
     def ids(self) -> tuple[str, ...]:
         return tuple(key_id(k) for k in self.keys)
 
