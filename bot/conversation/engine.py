@@ -93,13 +93,7 @@ class Engine:
                 # Logged by type only: a database's message can quote personal data.
                 if is_transient(exc) and attempt < ATTEMPTS:
                     continue
-                log.error(
-                    "failed on %s update %s: %s",
-                    inbound.channel,
-                    inbound.external_id,
-                    type(exc).__name__,
-                    exc_info=not is_transient(exc),
-                )
+                _log_failure(inbound, exc)
                 break
         return await self._apologise(inbound)
 
@@ -174,13 +168,7 @@ class Engine:
             async with in_transaction():
                 return await self._log_agent_replies(inbound, replies)
         except Exception as exc:
-            log.error(
-                "failed on %s update %s: %s",
-                inbound.channel,
-                inbound.external_id,
-                type(exc).__name__,
-                exc_info=not is_transient(exc),
-            )
+            _log_failure(inbound, exc)
             return [Reply(self.texts.render("error", agent.language))]
 
     async def _log_agent_replies(self, inbound: Inbound, replies: list[Reply]) -> list[Reply]:
@@ -344,3 +332,14 @@ def clean(text: str) -> str:
     """The text without control characters (keeping line breaks), trimmed."""
     kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return "".join(kept).strip()
+
+
+def _log_failure(inbound: Inbound, exc: BaseException) -> None:
+    # By type only: a database's message can quote personal data.
+    log.error(
+        "failed on %s update %s: %s",
+        inbound.channel,
+        inbound.external_id,
+        type(exc).__name__,
+        exc_info=not is_transient(exc),
+    )
