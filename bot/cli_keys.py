@@ -86,7 +86,12 @@ async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
             "writing, so it could not be compacted): run `langgan rotate-key` again while "
             "the service is stopped."
         )
-    if result.total and len(ring.keys) > 1:
+    if result.left:
+        console.print(
+            f"{result.left:,} rows were changed by the service while this ran and still hold "
+            "a value under the old key: run `langgan rotate-key` again to finish."
+        )
+    elif result.total and len(ring.keys) > 1:
         console.print(
             f"Every row is under key {ring.primary} now: set LANGGAN_DATA_KEY to that key "
             "alone (the first one) and restart the service. Keep the old key until the "

@@ -140,7 +140,8 @@ async def sealed_with(keys: StoreKeys) -> str | None:
 
 @dataclass
 class Resealed:
-    rows: dict[str, int]
+    rows: dict[str, int]  # rows sealed again, by table
+    left: int = 0  # rows the service changed while this pass ran: the next pass has them
 
     @property
     def total(self) -> int:
@@ -162,10 +163,26 @@ async def reseal(
     done: dict[str, int] = {}
     for spec in SEALED_TABLES:
         done[spec.table] = await _reseal_table(connection, dialect, spec, keys, prefix, progress)
-    async with in_transaction(connection_name):
-        await StoreSecret.filter(name=SEALED_WITH).delete()
-        await StoreSecret.create(name=SEALED_WITH, value=keys.keyring.primary)
-    return Resealed(done)
+    left = 0
+    for spec in SEALED_TABLES:
+        _, rows = await connection.execute_query(
+            f'SELECT count(*) AS n FROM "{spec.table}" WHERE {_stale(spec, dialect, prefix, 1)}',
+            [prefix] * len(spec.columns),
+        )
+        left += int(rows[0]["n"])
+    if not left:
+        async with in_transaction(connection_name):
+            await StoreSecret.filter(name=SEALED_WITH).delete()
+            await StoreSecret.create(name=SEALED_WITH, value=keys.keyring.primary)
+    return Resealed(done, left)
+
+
+def _stale(spec: SealedTable, dialect: str, prefix: str, start: int) -> str:
+    """A row holding a value not under the first key."""
+    return " OR ".join(
+        f'("{c}" IS NOT NULL AND substr("{c}", 1, {len(prefix)}) <> {m})'
+        for c, m in zip(spec.columns, _marks(dialect, len(spec.columns), start), strict=True)
+    )
 
 
 async def _reseal_table(
@@ -178,13 +195,15 @@ async def _reseal_table(
 ) -> int:
     table, key = f'"{spec.table}"', f'"{spec.key}"'
     columns = [*spec.columns, *spec.extra]
-    stale = " OR ".join(
-        f'("{c}" IS NOT NULL AND substr("{c}", 1, {len(prefix)}) <> {m})'
-        for c, m in zip(spec.columns, _marks(dialect, len(spec.columns), 2), strict=True)
-    )
     select = (
         f"SELECT {key}, {', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)} FROM {table} "
-        f"WHERE {key} > {_marks(dialect, 1)[0]} AND ({stale}) ORDER BY {key} LIMIT {BATCH}"
+        f"WHERE {key} > {_marks(dialect, 1)[0]} AND ({_stale(spec, dialect, prefix, 2)}) "
+        f"ORDER BY {key} LIMIT {BATCH}"
+    )
+    low, high = _marks(dialect, 2)
+    still = (
+        f"SELECT count(*) AS n FROM {table} WHERE {key} >= {low} AND {key} <= {high} "
+        f"AND ({_stale(spec, dialect, prefix, 3)})"
     )
     count, last = 0, "" if spec.key == "name" else 0
     while True:
@@ -213,6 +232,7 @@ async def _reseal_table(
             f'"{c}"{same}{m}' for c, m in zip(spec.columns, marks[len(names) + 1 :], strict=True)
         )
         statement = f"UPDATE {table} SET {sets} WHERE {key} = {marks[len(names)]} AND {unchanged}"
+        first, last = rows[0][spec.key], rows[-1][spec.key]
         async with in_transaction(connection.connection_name) as tx:
             await tx.execute_many(
                 statement,
@@ -221,8 +241,9 @@ async def _reseal_table(
                     for (v, k), row in zip(updates, rows, strict=True)
                 ],
             )
-        count += len(rows)
-        last = rows[-1][spec.key]
+            # Rows the service changed meanwhile were not written: a later pass has them.
+            _, left = await tx.execute_query(still, [first, last, *[prefix] * len(spec.columns)])
+        count += len(rows) - int(left[0]["n"])
         if progress is not None:
             progress(spec.table, count)
 

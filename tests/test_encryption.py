@@ -387,3 +387,40 @@ def test_no_key_or_token_shows_in_a_log_line_or_a_traceback():
     shown = repr(settings) + repr(ring) + repr(StoreKeys(ring, b"k" * 32))
     for secret in (DATA_KEY, OTHER_KEY, "secret-token", "kkkk"):
         assert secret not in shown
+
+
+async def test_a_rotation_never_puts_back_a_value_the_service_changed_meanwhile(
+    tmp_path: Path,
+):
+    """Between the rotation reading a batch and writing it back, the service changes a
+    customer's address (sealed with the new key already): the new address stays."""
+    path = tmp_path / "shop.db"
+    url = f"sqlite://{path}"
+    await fill(url, DATA_KEY)
+    both = Keyring.from_setting(f"{OTHER_KEY},{DATA_KEY}")
+    moved = both.seal("Jl. Baru 99")
+    written = []
+
+    class ServiceWritesMeanwhile(Keyring):
+        def open(self, value: str) -> str:
+            if not written:  # the batch has been read: another connection writes now
+                with sqlite3.connect(path) as db:
+                    db.execute("UPDATE customer SET address = ? WHERE id = 1", (moved,))
+                written.append(True)
+            return super().open(value)
+
+    async with open_store(url, f"{OTHER_KEY},{DATA_KEY}"):
+        ring = ServiceWritesMeanwhile(both.keys)
+        ring._fernets.update(both._fernets)
+        result = await sealed_rows.reseal(
+            connection_name(url), StoreKeys(ring, store_keys().index_key)
+        )
+        assert (await Customer.get(id=1)).address == "Jl. Baru 99"
+        assert result.rows["customer"] == 11  # customer 1 was left to the service's write
+        assert result.left == 1 and await sealed_rows.sealed_with(store_keys()) != ring.primary
+        # Its phone is still under the old key: the next pass seals it.
+        again = await sealed_rows.reseal(connection_name(url), store_keys())
+        assert (again.rows["customer"], again.left) == (1, 0)
+        assert await sealed_rows.sealed_with(store_keys()) == ring.primary
+        assert (await Customer.get(id=1)).address == "Jl. Baru 99"
+        assert (await resolve("+6281200000000")).id == 1
