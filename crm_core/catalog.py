@@ -47,6 +47,17 @@ class CatalogItem:
     price: int
     colours: tuple[str, ...]
     sizes: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    option_aliases: tuple[tuple[str, str], ...] = ()  # (customer's word, option)
+    stock: int | None = None  # None: the shop does not count it
+    sold_out: tuple[str, ...] = ()  # colours or sizes not available for now
+
+    @property
+    def available(self) -> bool:
+        return self.stock is None or self.stock > 0
+
+    def option_available(self, option: str | None) -> bool:
+        return option is None or option.casefold() not in {o.casefold() for o in self.sold_out}
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,17 @@ async def load_catalog() -> Catalog:
     rows = await Product.filter(active=True).order_by("name")
     return Catalog(
         tuple(
-            CatalogItem(p.id, p.name, p.price, tuple(p.colours or ()), tuple(p.sizes or ()))
+            CatalogItem(
+                p.id,
+                p.name,
+                p.price,
+                tuple(p.colours or ()),
+                tuple(p.sizes or ()),
+                tuple(p.aliases or ()),
+                tuple(sorted((p.option_aliases or {}).items())),
+                p.stock,
+                tuple(p.sold_out or ()),
+            )
             for p in rows
         )
     )
