@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import signal
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -15,10 +16,12 @@ from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
 from bot.jobs import release_due_reminders
 from bot.maintenance import add_jobs
+from bot.understanding import load_lexicon
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
 from crm_core.contact_policy import Rules
 from crm_core.settings import Settings
+from crm_core.shop import ShopFile, load_shop_file
 from crm_core.store import open_store, redact
 from message_templates import TemplateProblem, Texts
 from scheduler.campaigns import load_campaigns
@@ -34,9 +37,29 @@ def contact_rules(settings: Settings) -> Rules:
 def build_engine(settings: Settings) -> Engine:
     texts = Texts(settings.templates_dir, settings.timezone)
     problems = texts.check()
+    shop = load_shop_file(Path(settings.shop_file))
+    problems += check_shop_answers(texts, shop)
     if problems:
         raise TemplateProblem("; ".join(problems))
-    return Engine(texts, default_language=settings.locale, rules=contact_rules(settings))
+    return Engine(
+        texts,
+        default_language=settings.locale,
+        rules=contact_rules(settings),
+        lexicon=load_lexicon(settings.templates_dir),
+        shop=shop,
+    )
+
+
+def check_shop_answers(texts: Texts, shop: ShopFile) -> list[str]:
+    """Each answer in the shop's file renders, found at start-up, not when a customer
+    asks: a typo in ``{{ shop.nama }}`` is named with its topic."""
+    problems = []
+    for topic, answers in shop.answers.items():
+        for lang, source in answers.items():
+            problem = texts.check_source(source, shop=shop.facts, customer=None)
+            if problem is not None:
+                problems.append(f"{shop.path} [answers.{topic}] {lang}: {problem}")
+    return problems
 
 
 def build_telegram(settings: Settings, engine: Engine) -> Any:

@@ -47,6 +47,7 @@ class Settings:
     http_port: int = 8080
     public_url: str | None = None
     templates_dir: str | None = None
+    shop_file: str = "shop.toml"  # the shop's facts and answers; none is fine
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_driver: str = "aiogram"
     telegram_api_url: str = "https://api.telegram.org"
@@ -140,6 +141,7 @@ class Settings:
             http_port=int(port_text),
             public_url=get("LANGGAN_PUBLIC_URL"),
             templates_dir=get("LANGGAN_TEMPLATES_DIR"),
+            shop_file=get("LANGGAN_SHOP_FILE", cls.shop_file) or cls.shop_file,
             telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
             telegram_driver=(get("TELEGRAM_DRIVER", "aiogram") or "aiogram").lower(),
             telegram_api_url=(get("TELEGRAM_API_URL", cls.telegram_api_url) or "").rstrip("/"),

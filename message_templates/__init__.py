@@ -79,6 +79,7 @@ class Texts:
         self.env.filters["rupiah"] = rupiah
         self.env.filters["local"] = self._local_time
         self._labels = {lang: self._load_labels(lang) for lang in LANGUAGES}
+        self._sources: dict[str, Any] = {}
         self._content, self._content_problems = self._load_content()
 
     def _load_content(self) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -125,6 +126,34 @@ class Texts:
                     raise TemplateProblem(f"{path}: {exc}") from None
                 labels.update({str(k): str(v) for k, v in data.items()})
         return labels
+
+    def render_source(self, source: str, lang: str, **context: Any) -> str:
+        """A text that is not a file: the shop's answer to a question (``shop.toml``),
+        run in the same sandbox, with the same filters and limits."""
+        lang = lang if lang in LANGUAGES else "id"
+        template = self._sources.get(source)
+        try:
+            if template is None:
+                if len(source.encode()) > MAX_TEMPLATE_BYTES:
+                    raise TemplateProblem(f"a text larger than {MAX_TEMPLATE_BYTES} bytes")
+                template = self.env.from_string(source)
+                self._sources[source] = template
+            text = template.render(label=self.label_for(lang), lang=lang, **context)
+        except TemplateError as exc:
+            raise TemplateProblem(str(exc)) from exc
+        text = text.strip()
+        if len(text) > MAX_RENDERED_CHARS:
+            text = text[: MAX_RENDERED_CHARS - 1] + "…"
+        return text
+
+    def check_source(self, source: str, **context: Any) -> str | None:
+        """Why ``source`` cannot be used (it does not parse, or names a value that
+        ``context`` lacks), or None."""
+        try:
+            self.render_source(source, "id", **context)
+        except TemplateProblem as exc:
+            return str(exc)
+        return None
 
     def names(self, lang: str = "id") -> list[str]:
         return sorted(p.stem for p in (BUILTIN_DIR / lang).glob(f"*{SUFFIX}"))

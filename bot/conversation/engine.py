@@ -18,33 +18,29 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.agents.handle import handle_command, reads_only
-
-# Flow modules register their states on import.
-from bot.conversation import handoff, menu, ordering, privacy, profile
-from bot.conversation.intents import Intent, is_complaint, recognise
+from bot.conversation import menu, ordering, router
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply
+from bot.understanding import Lexicon, Understanding, load_lexicon
 from crm_core.agents import recognise as recognise_agent
-from crm_core.catalog import Catalog, CatalogCache, match_order_text
+from crm_core.catalog import Catalog, CatalogCache
 from crm_core.contact_policy import Rules
 from crm_core.customers import (
     find_conversation,
     save_changes,
-    set_opted_out,
     snapshot,
     start_conversation,
 )
 from crm_core.message_log import inbound_message, outbound_message
 from crm_core.models import Agent, Conversation
 from crm_core.sealing import chat_index
+from crm_core.shop import ShopFile
 from crm_core.store import is_transient
 from message_templates import Texts
 
 log = logging.getLogger(__name__)
 
-# Steps whose answer is free text (an address may well say "rusak"): no complaint there.
-FREE_TEXT = {"order_address", "update_value", "ask_name", "ask_city", "order_name", "order_city"}
 MAX_TEXT = 1_000  # longer than any answer we ask for; the whole text is still logged
 ATTEMPTS = 3  # two first messages from one new customer at once: the loser retries
 
@@ -69,11 +65,24 @@ class Engine:
         default_language: str = "id",
         catalog: CatalogCache | None = None,
         rules: Rules | None = None,
+        lexicon: Lexicon | None = None,
+        shop: ShopFile | None = None,
     ) -> None:
         self.texts = texts
         self.default_language = default_language
         self.catalog = catalog or CatalogCache()
         self.rules = rules or Rules()
+        self.lexicon = lexicon or load_lexicon(texts.shop_dir)
+        self.shop = shop or ShopFile()
+        self._understanding: tuple[Catalog, Understanding] | None = None
+
+    def understanding(self, catalog: Catalog) -> Understanding:
+        """The reader for this catalog: built when the catalog changes, then kept (the
+        catalog's words and their fuzzy look-ups are the costly part)."""
+        if self._understanding is None or self._understanding[0] is not catalog:
+            reader = Understanding(self.lexicon, catalog, self.shop.phrases)
+            self._understanding = (catalog, reader)
+        return self._understanding[1]
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         catalog = await self.catalog.get()
@@ -125,7 +134,10 @@ class Engine:
 
         turn = Turn(inbound, customer, conversation, catalog, self.texts, now, clean(inbound.text))
         turn.customer_before = snapshot(customer)
+        turn.shop = self.shop
+        turn.reader = self.understanding(catalog).read
         await self._dispatch(turn)
+        _remember_choices(turn)
 
         turn.customer.last_inbound_at = now
         turn.customer.updated_at = now
@@ -197,7 +209,6 @@ class Engine:
 
     async def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
-        current = STATES.get(turn.state) or STATES["idle"]
         if inbound.kind == "contact":
             await self._contact(turn)
             return
@@ -209,73 +220,10 @@ class Engine:
             turn.say("too_long", max=MAX_TEXT)
             await self._reprompt(turn)
             return
-        intent = recognise(turn.text, in_flow=current.in_flow)
-        if intent is Intent.ORDER and turn.state == "order_confirm":
-            intent = None  # "pesan" to "is this right?" means "yes, order it"
-        if intent is not None:
-            await self._intent(turn, intent)
-            return
-        if turn.state not in FREE_TEXT and is_complaint(turn.text):
-            await handoff.hand_off(turn, "complaint")
-            await self._reprompt(turn)
-            return
-        if turn.state == "new" and match_order_text(turn.text, turn.catalog):
-            # Remember "kaos hitam L 2" from a first message, to pick up after consent.
-            turn.data["pending_text"] = turn.text
-        await current.answer(turn)
-
-    async def _intent(self, turn: Turn, intent: Intent) -> None:
-        c = turn.customer
-        channel = turn.inbound.channel
-        if intent is Intent.OPT_OUT:
-            if c.opted_out_at is None:
-                await set_opted_out(c, True, turn.text, channel, turn.now)
-            turn.say("opted_out")
-        elif intent is Intent.OPT_IN and c.opted_out_at is not None:
-            await set_opted_out(c, False, turn.text, channel, turn.now)
-            turn.say("opted_in")
-            await self._reprompt(turn)
-        elif intent in (Intent.LANG_ID, Intent.LANG_EN):
-            c.language = "id" if intent is Intent.LANG_ID else "en"
-            turn.say("language_set")
-            await self._reprompt(turn)
-        elif intent is Intent.HELP:
-            turn.say("help")
-            await self._reprompt(turn)
-        elif intent in (Intent.DATA_ACCESS, Intent.DATA_ERASURE):
-            # A right the person has from the first message, consent or not.
-            await privacy.request(turn, intent.value)
-            await self._reprompt(turn)
-        elif turn.state in ("new", "consent"):
-            await self._before_consent(turn, intent)
-        elif intent is Intent.MY_ORDERS:
-            await menu.show_orders(turn)
-            await self._reprompt(turn)
-        elif intent is Intent.ORDER:
-            await ordering.start(turn)
-        elif intent is Intent.UPDATE:
-            await profile.start(turn)
-        elif intent is Intent.PERSON:
-            await handoff.hand_off(turn, "person")
-            if turn.state != "idle":
-                await self._reprompt(turn)
-        elif intent is Intent.GREETING and turn.state != "idle":
-            await self._reprompt(turn)  # "halo" mid-order: carry on where they were
-        elif intent in (Intent.CANCEL, Intent.MENU) and STATES[turn.state].in_flow:
-            turn.reset()
-            turn.say("flow_cancelled")
-            await menu.show_menu(turn)
-        else:  # GREETING, MENU, START, OPT_IN while opted in, CANCEL with nothing to cancel
-            await menu.show_menu(turn)
-
-    async def _before_consent(self, turn: Turn, intent: Intent) -> None:
-        """Nothing but the consent answer moves a first conversation on; their orders
-        (if this record has any from another channel) can still be read."""
-        if intent is Intent.MY_ORDERS:
-            await menu.show_orders(turn)
-        elif turn.state == "consent":
-            turn.say("consent_first")
-        await self._reprompt(turn)
+        misses, earlier = int(turn.data.get("misses") or 0), turn.data.get("missed_text")
+        turn.reading = turn.understand(turn.text)
+        await router.respond(turn)
+        await router.after_miss(turn, misses, earlier)
 
     async def _contact(self, turn: Turn) -> None:
         phone = turn.inbound.verified_phone or turn.inbound.shared_phone
@@ -326,6 +274,15 @@ class Engine:
         except Exception:
             log.exception("could not log %s update %s", inbound.channel, inbound.external_id)
         return [Reply(self.texts.render("error", language))]
+
+
+def _remember_choices(turn: Turn) -> None:
+    """The choices the customer now sees, so that their number picks one next time."""
+    shown = next((list(r.choices) for r in reversed(turn.replies) if r.choices), None)
+    if shown:
+        turn.data["shown"] = shown
+    else:
+        turn.data.pop("shown", None)
 
 
 def clean(text: str) -> str:

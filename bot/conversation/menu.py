@@ -1,8 +1,7 @@
-"""The idle state: the menu, help, the customer's orders, and free text read as an order."""
+"""The menu, help and the customer's orders: what the idle state shows."""
 
 from __future__ import annotations
 
-from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn
 from crm_core.orders import recent_orders
 
@@ -32,15 +31,3 @@ async def show_orders(turn: Turn) -> None:
 
 async def idle_prompt(turn: Turn) -> None:
     turn.say("menu", choices=menu_choices(turn))
-
-
-async def idle_answer(turn: Turn) -> None:
-    # Free text in the menu may be an order ("kaos hitam L 2"); the ordering flow reads it.
-    from bot.conversation.ordering import start_from_text
-
-    if await start_from_text(turn, turn.text):
-        return
-    turn.say("not_understood", choices=menu_choices(turn))
-
-
-STATES["idle"] = State(idle_prompt, idle_answer, in_flow=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation.intents import SKIP, normalize
 from bot.conversation.menu import show_menu
+from bot.conversation.short_answers import SKIP, normalize
 from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn, pick
 from crm_core.customers import record_consent
@@ -238,12 +238,17 @@ async def email_answer(turn: Turn) -> None:
 STATES.update(
     {
         "new": State(welcome, welcome, in_flow=False),
-        "consent": State(consent_prompt, consent_answer, in_flow=False),
-        "ask_name": State(name_prompt, name_answer, in_flow=False),
-        "ask_city": State(city_prompt, city_answer, in_flow=False),
-        "ask_source": State(source_prompt, source_answer, in_flow=False),
+        "consent": State(
+            consent_prompt,
+            consent_answer,
+            in_flow=False,
+            yes_no=("btn_consent_yes", "btn_consent_no"),
+        ),
+        "ask_name": State(name_prompt, name_answer, in_flow=False, free_text=True),
+        "ask_city": State(city_prompt, city_answer, in_flow=False, free_text=True),
+        "ask_source": State(source_prompt, source_answer, in_flow=False, free_text=True),
         "ask_gender": State(gender_prompt, gender_answer, in_flow=False),
         "ask_age": State(age_prompt, age_answer, in_flow=False),
-        "ask_email": State(email_prompt, email_answer, in_flow=False),
+        "ask_email": State(email_prompt, email_answer, in_flow=False, free_text=True),
     }
 )

@@ -1,20 +1,34 @@
-"""Ordering: product, colour, size, quantity, then delivery details, then confirmation.
+"""Ordering: one or several items (product, colour, size, quantity), then delivery
+details, then confirmation.
 
-The order being built lives in the conversation's data, never in the orders table, so
-nothing is half-written: the order appears whole when the customer confirms it."""
+The basket being built lives in the conversation's data, never in the orders table, so
+nothing is half-written: the order appears whole when the customer confirms it.
+
+- ``lines``: the items already complete;
+- ``line``: the item being filled in now (``candidates`` when the words fit several
+  products: the customer picks one);
+- ``queue``: further items the customer named in one message, filled in after it.
+
+Whatever the customer names is checked against the catalog when it is used, so an option
+that does not exist, or is sold out, is said once and asked for again."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from bot.conversation.menu import show_menu
 from bot.conversation.onboarding import clean_city, clean_name, offer_optional, offered_names
 from bot.conversation.states import STATES, Handler, State
 from bot.conversation.turn import Turn, pick
-from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, match_order_text, parse_quantity
+from bot.understanding import Intent, Mention, Reading
+from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, parse_quantity
 from crm_core.customers import attach_phone, snapshot
 from crm_core.orders import Shipping, place_order
 from crm_core.phones import try_normalize_phone
 
 MAX_ADDRESS = 300
+MAX_LINES = 20  # a basket longer than this goes to a person: it is a wholesale order
+PAGE = 10  # products shown at a time
 
 
 def can_order(turn: Turn) -> bool:
@@ -26,43 +40,69 @@ def can_order(turn: Turn) -> bool:
 
 
 async def start(turn: Turn) -> None:
+    """ "pesan" with nothing named: the product list."""
     if not can_order(turn):
         return
     if not turn.catalog.items:
         turn.say("catalog_empty")
         return
-    turn.go("order_product", line={})
+    turn.go("order_product", line={}, lines=[], queue=[], page=0)
     await product_prompt(turn)
+
+
+async def start_with(turn: Turn, mentions: tuple[Mention, ...]) -> None:
+    """An order from what the customer wrote ("kaos hitam L 2, topi merah 1")."""
+    if not can_order(turn):
+        return
+    if not turn.catalog.items:
+        turn.say("catalog_empty")
+        return
+    wanted = [_from_mention(m) for m in mentions]
+    if len(wanted) > MAX_LINES:
+        turn.say("basket_too_long", max=MAX_LINES)
+        wanted = wanted[:MAX_LINES]
+    turn.go("order_product", line=wanted[0] if wanted else {}, lines=[], queue=wanted[1:], page=0)
+    await advance(turn)
 
 
 async def start_from_text(turn: Turn, text: str) -> bool:
     """Start an order from free text such as "kaos hitam L 2"; False if it is not one."""
-    line = match_order_text(text, turn.catalog)
-    if line is None:
+    reading = turn.understand(text)
+    named = tuple(m for m in reading.items if m.products)
+    if reading.intent not in (Intent.ORDER, Intent.ADD) or not named:
         return False
-    if not can_order(turn):
-        return True
-    turn.go("order_product", line=_store(line))
-    await advance(turn)
+    await start_with(turn, reading.items)
     return True
 
 
-def _store(line: OrderLine) -> dict[str, object]:
-    return {
-        "product": line.product.id,
-        "colour": line.colour,
-        "size": line.size,
-        "quantity": line.quantity,
+def _from_mention(mention: Mention) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "colour": mention.colour,
+        "size": mention.size,
+        "quantity": mention.quantity,
     }
+    if mention.product is not None:
+        line["product"] = mention.product.id
+    elif mention.ambiguous:
+        line["candidates"] = [p.id for p in mention.products]
+    return line
 
 
-def current_line(turn: Turn) -> OrderLine | None:
-    raw = turn.data.get("line") or {}
+def _as_line(turn: Turn, raw: dict[str, Any]) -> OrderLine | None:
     product_id = raw.get("product")
     product = turn.catalog.get(product_id) if isinstance(product_id, int) else None
     if product is None:
         return None
     return OrderLine(product, raw.get("colour"), raw.get("size"), raw.get("quantity"))
+
+
+def basket(turn: Turn) -> list[OrderLine]:
+    lines = (_as_line(turn, raw) for raw in turn.data.get("lines") or [])
+    return [line for line in lines if line is not None]
+
+
+def current_line(turn: Turn) -> OrderLine | None:
+    return _as_line(turn, turn.data.get("line") or {})
 
 
 def _update(turn: Turn, **changes: object) -> None:
@@ -71,27 +111,112 @@ def _update(turn: Turn, **changes: object) -> None:
     turn.data["line"] = line
 
 
+# -- moving on --
+
+
 async def advance(turn: Turn) -> None:
-    """Ask for the first thing the order still lacks."""
-    line = current_line(turn)
-    if line is None:
-        # The product left the catalog while the customer was choosing.
-        turn.go("order_product", line={})
-        turn.say("product_gone")
-        await product_prompt(turn)
+    """Check what the current item says against the catalog, then ask for the first
+    thing the order still lacks."""
+    while turn.data.get("line") is not None:
+        raw = dict(turn.data["line"])
+        if not _settle(turn, raw):
+            _next_item(turn)  # this one cannot be ordered: said why, go on
+            continue
+        turn.data["line"] = raw
+        step = _option_step(turn, raw)
+        if step is not None:
+            turn.go(step)
+            await STATES[step].prompt(turn)
+            return
+        lines = list(turn.data.get("lines") or [])
+        at = raw.pop("at", len(lines))
+        lines.insert(min(at, len(lines)), raw)
+        turn.data["lines"] = lines
+        _next_item(turn)
+    if not turn.data.get("lines"):
+        turn.reset()
+        turn.say("order_empty")
+        await show_menu(turn)
         return
-    turn.go(next_step(turn, line))
+    turn.data["line"] = None
+    turn.go(_details_step(turn))
     await STATES[turn.state].prompt(turn)
 
 
-def next_step(turn: Turn, line: OrderLine) -> str:
-    c = turn.customer
+def _next_item(turn: Turn) -> None:
+    queue = list(turn.data.get("queue") or [])
+    turn.data["line"] = queue.pop(0) if queue else None
+    turn.data["queue"] = queue
+
+
+def _settle(turn: Turn, raw: dict[str, Any]) -> bool:
+    """Make the item's fields ones the catalog has, saying what was not; False when the
+    item cannot be ordered at all (its product is sold out or gone)."""
+    candidates = [p for p in (turn.catalog.get(i) for i in raw.get("candidates") or []) if p]
+    if "product" not in raw and candidates:
+        fitting = [p for p in candidates if _offers(p, raw.get("colour"), raw.get("size"))]
+        if len(fitting) == 1:
+            raw["product"] = fitting[0].id
+            raw.pop("candidates", None)
+        else:
+            raw["candidates"] = [p.id for p in (fitting or candidates)]
+            return True
+    product_id = raw.get("product")
+    if product_id is None:
+        return True
+    product = turn.catalog.get(product_id) if isinstance(product_id, int) else None
+    if product is None:
+        turn.say("product_gone")
+        raw.clear()
+        return True
+    if not product.available:
+        turn.say("product_sold_out", product=product)
+        return False
+    for field, options in (("colour", product.colours), ("size", product.sizes)):
+        value = raw.get(field)
+        if value is None:
+            continue
+        chosen = next((o for o in options if o.casefold() == str(value).casefold()), None)
+        if not options:
+            raw[field] = None  # "tote bag hitam": it comes one way only
+        elif chosen is None:
+            turn.say("unknown_option", product=product, value=value, options=options)
+            raw[field] = None
+        elif not product.option_available(chosen):
+            turn.say("option_sold_out", product=product, value=chosen)
+            raw[field] = None
+        else:
+            raw[field] = chosen
+    quantity = raw.get("quantity")
+    if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
+        reason = "too_small" if quantity < 1 else "too_large"
+        turn.say("bad_quantity", reason=reason, max=MAX_QUANTITY)
+        raw["quantity"] = None
+    return True
+
+
+def _offers(product: CatalogItem, colour: str | None, size: str | None) -> bool:
+    def has(options: tuple[str, ...], value: str | None) -> bool:
+        return value is None or value.casefold() in {o.casefold() for o in options}
+
+    return has(product.colours, colour) and has(product.sizes, size)
+
+
+def _option_step(turn: Turn, raw: dict[str, Any]) -> str | None:
+    line = _as_line(turn, raw)
+    if line is None:
+        return "order_product"
     if line.product.colours and line.colour is None:
         return "order_colour"
     if line.product.sizes and line.size is None:
         return "order_size"
     if line.quantity is None:
         return "order_quantity"
+    return None
+
+
+def _details_step(turn: Turn) -> str:
+    c = turn.customer
     if not c.name:
         return "order_name"
     if not c.city:
@@ -103,30 +228,177 @@ def next_step(turn: Turn, line: OrderLine) -> str:
     return "order_confirm"
 
 
+# -- changing one's mind inside the order --
+
+
+async def edit(turn: Turn, reading: Reading) -> None:
+    """A change of mind while ordering: another item, a different colour, size,
+    quantity or product, an item taken out."""
+    if reading.intent is Intent.REMOVE:
+        await _remove(turn, reading.items)
+        return
+    mentions = [m for m in reading.items if not m.empty]
+    if not mentions:
+        await _reprompt(turn)
+        return
+    raw = dict(turn.data.get("line") or {})
+    first, *rest = mentions
+    if reading.intent in (Intent.ORDER, Intent.ADD) and first.products and not _same(raw, first):
+        # Another product: into the basket after the current one.
+        queue = list(turn.data.get("queue") or []) + [_from_mention(m) for m in mentions]
+        turn.data["queue"] = queue[:MAX_LINES]
+        if not raw or (raw.get("product") is None and not raw.get("candidates")):
+            _next_item(turn)
+        await advance(turn)
+        return
+    _change(turn, first)
+    if rest:
+        turn.data["queue"] = list(turn.data.get("queue") or []) + [_from_mention(m) for m in rest]
+    await advance(turn)
+
+
+def _same(raw: dict[str, Any], mention: Mention) -> bool:
+    ids = {p.id for p in mention.products}
+    return raw.get("product") in ids or bool(set(raw.get("candidates") or []) & ids)
+
+
+def _change(turn: Turn, mention: Mention) -> None:
+    """Apply the change to the item being filled in, or else to the basket's item it
+    fits (the one with that product, or offering that colour or size)."""
+    raw = dict(turn.data.get("line") or {})
+    lines = list(turn.data.get("lines") or [])
+    if not raw and lines:
+        index = _fitting_line(turn, lines, mention)
+        raw = dict(lines.pop(index))
+        raw["at"] = index
+        turn.data["lines"] = lines
+    if mention.products and not _same(raw, mention):
+        # Another product instead: the same quantity, and the colour and size where the
+        # new one has them.
+        fresh = _from_mention(mention)
+        product = turn.catalog.get(fresh["product"]) if "product" in fresh else None
+        for field in ("colour", "size"):
+            if fresh.get(field) is None and product and _offers_one(product, field, raw.get(field)):
+                fresh[field] = raw.get(field)
+        for field in ("quantity", "at"):
+            if fresh.get(field) is None and raw.get(field) is not None:
+                fresh[field] = raw[field]
+        turn.data["line"] = fresh
+        return
+    if mention.product is not None:
+        raw["product"] = mention.product.id
+        raw.pop("candidates", None)
+    if mention.colour is not None:
+        raw["colour"] = mention.colour
+    if mention.size is not None:
+        raw["size"] = mention.size
+    if mention.quantity is not None:
+        raw["quantity"] = mention.quantity
+    if mention.more is not None:
+        raw["quantity"] = (raw.get("quantity") or 0) + mention.more
+    turn.data["line"] = raw
+
+
+def _offers_one(product: CatalogItem, field: str, value: Any) -> bool:
+    options = product.colours if field == "colour" else product.sizes
+    return value is not None and str(value).casefold() in {o.casefold() for o in options}
+
+
+def _fitting_line(turn: Turn, lines: list[dict[str, Any]], mention: Mention) -> int:
+    ids = {p.id for p in mention.products}
+    for index in range(len(lines) - 1, -1, -1):
+        line = _as_line(turn, lines[index])
+        if line is None:
+            continue
+        if ids and line.product.id in ids:
+            return index
+        if (
+            not ids
+            and _offers(line.product, mention.colour, mention.size)
+            and (mention.colour or mention.size)
+        ):
+            return index
+    return len(lines) - 1
+
+
+async def _remove(turn: Turn, mentions: tuple[Mention, ...]) -> None:
+    ids = {p.id for m in mentions for p in m.products}
+    lines = [raw for raw in turn.data.get("lines") or [] if raw.get("product") not in ids]
+    queue = [raw for raw in turn.data.get("queue") or [] if raw.get("product") not in ids]
+    raw = turn.data.get("line") or {}
+    removed = [p.name for p in turn.catalog.items if p.id in ids]
+    turn.data["lines"], turn.data["queue"] = lines, queue
+    if raw.get("product") in ids or (set(raw.get("candidates") or []) & ids):
+        _next_item(turn)
+    if removed:
+        turn.say("line_removed", names=removed)
+    if not lines and not queue and not turn.data.get("line"):
+        turn.reset()
+        turn.say("order_cancelled")
+        await show_menu(turn)
+        return
+    await advance(turn)
+
+
+async def _reprompt(turn: Turn) -> None:
+    await STATES[turn.state].prompt(turn)
+
+
 # -- product, colour, size, quantity --
 
 
+def _candidates(turn: Turn) -> list[CatalogItem]:
+    raw = turn.data.get("line") or {}
+    ids = raw.get("candidates") or []
+    return [p for p in (turn.catalog.get(i) for i in ids) if p is not None]
+
+
 def product_choices(turn: Turn) -> tuple[str, ...]:
-    return tuple(item.name for item in turn.catalog.items)
+    candidates = _candidates(turn)
+    if candidates:
+        return tuple(p.name for p in candidates)
+    page = int(turn.data.get("page") or 0)
+    items = turn.catalog.items[page * PAGE : (page + 1) * PAGE]
+    more = (page + 1) * PAGE < len(turn.catalog.items)
+    return (*(p.name for p in items), *((turn.label("btn_more"),) if more else ()))
 
 
 async def product_prompt(turn: Turn) -> None:
-    turn.say("choose_product", products=turn.catalog.items, choices=product_choices(turn))
+    candidates = _candidates(turn)
+    if candidates:
+        turn.say("choose_which", products=candidates, choices=product_choices(turn))
+        return
+    page = int(turn.data.get("page") or 0)
+    items = turn.catalog.items[page * PAGE : (page + 1) * PAGE]
+    turn.say(
+        "choose_product",
+        products=items,
+        first=page * PAGE,
+        more=(page + 1) * PAGE < len(turn.catalog.items),
+        choices=product_choices(turn),
+    )
 
 
 async def product_answer(turn: Turn) -> None:
-    name = pick(turn.text, product_choices(turn))
-    if name is not None:
-        item = turn.catalog.by_name(name)
-        assert item is not None
-        turn.data["line"] = {"product": item.id}
+    choices = product_choices(turn)
+    name = pick(turn.text, choices)
+    if name is not None and name == turn.label("btn_more"):
+        turn.data["page"] = int(turn.data.get("page") or 0) + 1
+        await product_prompt(turn)
+        return
+    item = turn.catalog.by_name(name) if name is not None else None
+    if item is not None:
+        raw = dict(turn.data.get("line") or {})
+        raw.pop("candidates", None)
+        raw["product"] = item.id
+        turn.data["line"] = raw
         await advance(turn)
         return
-    line = match_order_text(turn.text, turn.catalog)
-    if line is not None:
-        turn.data["line"] = _store(line)
-        await advance(turn)
+    reading = turn.reading
+    if reading is not None and any(m.products for m in reading.items):
+        await edit(turn, reading)
         return
+    turn.missed()
     turn.say("unknown_product")
     await product_prompt(turn)
 
@@ -149,21 +421,29 @@ def needs_product(step: Handler) -> Handler:
     return guarded
 
 
+def _open_options(product: CatalogItem, options: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(o for o in options if product.option_available(o))
+
+
 @needs_product
 async def colour_prompt(turn: Turn) -> None:
     product = _product(turn)
     assert product is not None
-    turn.say("choose_colour", product=product, choices=product.colours)
+    turn.say(
+        "choose_colour",
+        product=product,
+        sold_out=[c for c in product.colours if not product.option_available(c)],
+        choices=_open_options(product, product.colours),
+    )
 
 
 @needs_product
 async def colour_answer(turn: Turn) -> None:
     product = _product(turn)
     assert product is not None
-    colour = pick(turn.text, product.colours)
+    colour = pick(turn.text, _open_options(product, product.colours))
     if colour is None:
-        turn.say("unknown_option", options=product.colours)
-        await colour_prompt(turn)
+        await _not_an_option(turn, product, product.colours)
         return
     _update(turn, colour=colour)
     await advance(turn)
@@ -173,20 +453,36 @@ async def colour_answer(turn: Turn) -> None:
 async def size_prompt(turn: Turn) -> None:
     product = _product(turn)
     assert product is not None
-    turn.say("choose_size", product=product, choices=product.sizes)
+    turn.say(
+        "choose_size",
+        product=product,
+        sold_out=[s for s in product.sizes if not product.option_available(s)],
+        choices=_open_options(product, product.sizes),
+    )
 
 
 @needs_product
 async def size_answer(turn: Turn) -> None:
     product = _product(turn)
     assert product is not None
-    size = pick(turn.text, product.sizes)
+    size = pick(turn.text, _open_options(product, product.sizes))
     if size is None:
-        turn.say("unknown_option", options=product.sizes)
-        await size_prompt(turn)
+        await _not_an_option(turn, product, product.sizes)
         return
     _update(turn, size=size)
     await advance(turn)
+
+
+async def _not_an_option(turn: Turn, product: CatalogItem, options: tuple[str, ...]) -> None:
+    reading = turn.reading
+    if reading is not None and reading.items and reading.intent in (
+        Intent.CHANGE, Intent.ORDER, Intent.ADD
+    ):  # fmt: skip
+        await edit(turn, reading)  # "yang item aja", "uk L 2": settled there
+        return
+    turn.missed()
+    turn.say("unknown_option", product=product, value=None, options=options)
+    await STATES[turn.state].prompt(turn)
 
 
 @needs_product
@@ -196,8 +492,16 @@ async def quantity_prompt(turn: Turn) -> None:
 
 @needs_product
 async def quantity_answer(turn: Turn) -> None:
-    quantity = parse_quantity(turn.text)
+    reading = turn.reading
+    mention = reading.item if reading is not None else None
+    quantity = parse_quantity(turn.text)  # "-5" is a number too, and wrong
+    if quantity is None and mention is not None:
+        quantity = mention.quantity  # "2 pcs aja kak", "setengah lusin"
+    if quantity is None and mention is not None and not mention.empty:
+        await edit(turn, reading)  # type: ignore[arg-type]
+        return
     if quantity is None:
+        turn.missed()
         turn.say("bad_quantity", reason="not_number", max=MAX_QUANTITY)
     elif quantity < 1:
         turn.say("bad_quantity", reason="too_small", max=MAX_QUANTITY)
@@ -292,17 +596,18 @@ async def use_phone(turn: Turn, phone: str, *, verified: bool) -> bool:
 # -- confirmation --
 
 
-@needs_product
 async def confirm_prompt(turn: Turn) -> None:
-    line = current_line(turn)
-    assert line is not None
-    # The customer agrees to this price: if the shop changes it before they answer,
+    lines = basket(turn)
+    if not lines:
+        await advance(turn)
+        return
+    # The customer agrees to these prices: if the shop changes one before they answer,
     # they see the new one before anything is ordered.
-    turn.data["shown_price"] = line.product.price
+    turn.data["shown_prices"] = {str(line.product.id): line.product.price for line in lines}
     turn.say(
         "confirm_order",
-        line=line,
-        total=line.total,
+        lines=lines,
+        total=sum(line.total for line in lines),
         phone=turn.customer.phone or turn.data.get("ship_phone"),
         choices=turn.labels("btn_confirm", "btn_cancel"),
     )
@@ -316,19 +621,32 @@ async def confirm_answer(turn: Turn) -> None:
         await show_menu(turn)
         return
     if answer is None:
+        reading = turn.reading
+        if reading is not None and reading.items and reading.intent in (
+            Intent.CHANGE, Intent.ORDER, Intent.ADD
+        ):  # fmt: skip
+            await edit(turn, reading)
+            return
+        turn.missed()
         turn.say("confirm_unclear")
         await confirm_prompt(turn)
         return
     if not can_order(turn):
         return
-    line = current_line(turn)
-    if line is None or next_step(turn, line) != "order_confirm":
+    lines = basket(turn)
+    if len(lines) != len(turn.data.get("lines") or []) or _details_step(turn) != "order_confirm":
         # Something went missing since the question (the number moved to its proven
-        # owner, the product left the catalog): ask for it again.
+        # owner, a product left the catalog): ask for it again.
+        turn.data["lines"] = [raw for raw in turn.data.get("lines") or [] if _as_line(turn, raw)]
         await advance(turn)
         return
-    if line.product.price != turn.data.get("shown_price"):
-        turn.say("price_changed", product=line.product)
+    shown = turn.data.get("shown_prices") or {}
+    changed = [
+        line.product for line in lines if shown.get(str(line.product.id)) != line.product.price
+    ]
+    if changed:
+        for product in changed:
+            turn.say("price_changed", product=product)
         await confirm_prompt(turn)
         return
     c = turn.customer
@@ -338,9 +656,9 @@ async def confirm_answer(turn: Turn) -> None:
         city=c.city or "",
         phone=c.phone or turn.data.get("ship_phone"),
     )
-    order = await place_order(c, [line], shipping, turn.inbound.channel, turn.now)
+    order = await place_order(c, lines, shipping, turn.inbound.channel, turn.now)
     turn.reset()
-    turn.say("order_placed", order=order, line=line)
+    turn.say("order_placed", order=order, lines=lines)
     if not await offer_optional(turn):
         await show_menu(turn)
 
@@ -351,10 +669,13 @@ STATES.update(
         "order_colour": State(colour_prompt, colour_answer),
         "order_size": State(size_prompt, size_answer),
         "order_quantity": State(quantity_prompt, quantity_answer),
-        "order_name": State(name_prompt, name_answer),
-        "order_city": State(city_prompt, city_answer),
-        "order_address": State(address_prompt, address_answer),
-        "order_phone": State(phone_prompt, phone_answer),
-        "order_confirm": State(confirm_prompt, confirm_answer),
+        "order_name": State(name_prompt, name_answer, free_text=True),
+        "order_city": State(city_prompt, city_answer, free_text=True),
+        "order_address": State(address_prompt, address_answer, free_text=True),
+        "order_phone": State(phone_prompt, phone_answer, free_text=True),
+        "order_confirm": State(
+            confirm_prompt, confirm_answer, yes_no=("btn_confirm", "btn_cancel")
+        ),
     }
 )
+ORDER_STATES = {name for name in STATES if name.startswith("order_")}

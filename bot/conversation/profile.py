@@ -77,6 +77,6 @@ async def value_answer(turn: Turn) -> None:
 STATES.update(
     {
         "update_field": State(field_prompt, field_answer),
-        "update_value": State(value_prompt, value_answer),
+        "update_value": State(value_prompt, value_answer, free_text=True),
     }
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.conversation.intents import (
+from bot.conversation.short_answers import (
     NEGATIONS,
     NO,
     POLITE,
@@ -16,8 +17,10 @@ from bot.conversation.intents import (
     normalize,
 )
 from bot.inbound import Inbound, Reply
+from bot.understanding import Reading
 from crm_core.catalog import Catalog, words
 from crm_core.models import Conversation, Customer
+from crm_core.shop import ShopFile
 from message_templates import Texts
 
 
@@ -33,6 +36,13 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     # The customer as read, to write back only what this message changed.
     customer_before: dict[str, Any] = field(default_factory=dict)
+    # What the message says, read once by the engine; and the reader, for other texts
+    # (an order remembered from a first message).
+    reading: Reading | None = None
+    reader: Callable[[str], Reading] | None = None
+    # The bot did not understand this message: the engine counts misses in a row.
+    missed_it: bool = False
+    shop: ShopFile | None = None  # the shop's facts and answers
 
     @property
     def lang(self) -> str:
@@ -52,6 +62,14 @@ class Turn:
         if data:
             self.conversation.data = data
 
+    def understand(self, text: str) -> Reading:
+        if self.reader is None:
+            raise RuntimeError("this turn was made without a reader")
+        return self.reader(text)
+
+    def missed(self) -> None:
+        self.missed_it = True
+
     def reset(self) -> None:
         self.conversation.state = "idle"
         self.conversation.data = {}
@@ -68,6 +86,10 @@ class Turn:
         text = self.texts.render(template, self.lang, **context)
         contact = self.label("btn_share_contact") if ask_contact else None
         self.replies.append(Reply(text, tuple(choices), contact))
+
+    def say_text(self, text: str, *, choices: tuple[str, ...] = ()) -> None:
+        """A text already written (the shop's own answer), sent as it is."""
+        self.replies.append(Reply(text, choices))
 
     def label(self, key: str) -> str:
         return self.texts.label(key, self.lang)

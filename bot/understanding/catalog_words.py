@@ -43,7 +43,9 @@ class CatalogWords:
     fuzzy_targets: list[str] = field(default_factory=list)
     _fuzzy_memory: dict[str, str | None] = field(default_factory=dict)
 
-    def add_product(self, item: CatalogItem, name: tuple[str, ...], nicknames: list[tuple[str, ...]]) -> None:
+    def add_product(
+        self, item: CatalogItem, name: tuple[str, ...], nicknames: list[tuple[str, ...]]
+    ) -> None:
         self.products[item.id] = item
         own = set(name)
         for nickname in nicknames:
@@ -54,7 +56,9 @@ class CatalogWords:
         for word in own:
             self.product_words.setdefault(word, set()).add(item.id)
 
-    def add_option(self, table: dict[str, dict[int, str]], token: str, item: CatalogItem, option: str) -> None:
+    def add_option(
+        self, table: dict[str, dict[int, str]], token: str, item: CatalogItem, option: str
+    ) -> None:
         table.setdefault(token, {})[item.id] = option
 
     def finish(self) -> None:

@@ -21,8 +21,8 @@ NOT_QUANTITY_AFTER = {"jam", "tanggal", "tgl", "pukul", "nomor", "no", "invoice"
 STOP = {"alamat", "address", "atas", "kirim", "dikirim", "ship", "deliver", "to"}
 NOT = {"jangan", "bukan", "not", "tidak", "no", "instead", "selain", "besides"}
 EACH = {"masing", "each", "semua", "all", "per"}
-NOT_QUANTITY_BEFORE = {"hari", "minggu", "bulan", "tahun", "jam", "menit", "days", "day",
-                       "weeks", "hours", "rb", "ribu", "k", "persen", "cm", "kg", "gram"}  # fmt: skip
+NOT_QUANTITY_BEFORE = {"hari", "minggu", "bulan", "tahun", "jam", "menit", "days", "day", "weeks",
+                       "hours", "rb", "ribu", "k", "persen", "cm", "kg", "gram"}  # fmt: skip
 MAX_DIGITS = 6
 
 
@@ -89,13 +89,18 @@ class ItemReader:
                     current.joined = True
                 i += 1
                 continue
-            word = None if token in known and token not in self.catalog.product_words else (
-                self.product_word(token)
+            word = (
+                None
+                if token in known and token not in self.catalog.product_words
+                else (self.product_word(token))
             )
             if word is not None:
                 ids = self.catalog.product_words[word]
-                if current is not None and not current.joined and current.products & ids and (
-                    before not in JOINERS
+                if (
+                    current is not None
+                    and not current.joined
+                    and current.products & ids
+                    and (before not in JOINERS)
                 ):
                     current.products &= ids
                     current.words.append(word)
@@ -145,8 +150,11 @@ class ItemReader:
                 continue
             i += 1
         if not pending_empty(pending):
-            if items and items[0].quantity is None and pending.colour is None and (
-                pending.size is None
+            if (
+                items
+                and items[0].quantity is None
+                and pending.colour is None
+                and (pending.size is None)
             ):
                 _merge(items[0], pending)
             else:
@@ -252,7 +260,9 @@ class ItemReader:
         return full if len(full) == 1 else tied
 
     @staticmethod
-    def _option(table: dict[str, dict[int, str]], token: str | None, product: int | None) -> str | None:
+    def _option(
+        table: dict[str, dict[int, str]], token: str | None, product: int | None
+    ) -> str | None:
         if token is None:
             return None
         names = table.get(token, {})
@@ -284,8 +294,8 @@ def _distinct(items: list[_Item]) -> list[_Item]:
 
 
 def pending_empty(item: _Item) -> bool:
-    return item.colour is None and item.size is None and item.quantity is None and (
-        item.more is None
+    return (
+        item.colour is None and item.size is None and item.quantity is None and (item.more is None)
     )
 
 

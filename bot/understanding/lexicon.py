@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crm_core.errors import InputError
+
 BUILTIN = Path(__file__).parent / "lexicon"
 LANGUAGES = ("id", "en")
 FILE = "lexicon.toml"
 
 
-class LexiconProblem(Exception):
+class LexiconProblem(InputError):
     """A lexicon file that cannot be read: which one, and why."""
 
 

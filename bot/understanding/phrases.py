@@ -60,9 +60,7 @@ class PhraseBook:
         return True
 
 
-def build(
-    particles: Iterable[str], groups: dict[str, list[str]], normalise: object
-) -> PhraseBook:
+def build(particles: Iterable[str], groups: dict[str, list[str]], normalise: object) -> PhraseBook:
     """A phrase book from ``{label: [phrase, ...]}``; ``normalise`` turns a phrase's text
     into words the way a message's are."""
     book = PhraseBook(frozenset(particles))

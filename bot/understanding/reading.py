@@ -69,8 +69,11 @@ class Mention:
 
     @property
     def empty(self) -> bool:
-        return not self.products and self.colour is None and self.size is None and (
-            self.quantity is None and self.more is None
+        return (
+            not self.products
+            and self.colour is None
+            and self.size is None
+            and (self.quantity is None and self.more is None)
         )
 
 
@@ -82,6 +85,13 @@ class Reading:
     question: bool = False  # the message asks something
     # What the customer may have meant, best first, when the intent is UNKNOWN.
     guesses: tuple[Intent, ...] = ()
+    # How plainly a phrase said the intent: its word count, over 10 when the phrase was
+    # the whole message ("batal", "menu"); 0 when items or a question decided it.
+    strength: int = 0
+
+    @property
+    def whole(self) -> bool:
+        return self.strength >= 10
 
     @property
     def item(self) -> Mention | None:

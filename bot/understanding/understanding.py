@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from bot.understanding.catalog_words import CatalogWords, key
 from bot.understanding.items import ItemReader
 from bot.understanding.lexicon import Lexicon
-from bot.understanding.phrases import PhraseBook, build
+from bot.understanding.phrases import build
 from bot.understanding.reading import Intent, Mention, Reading
 from bot.understanding.words import SEPARATOR, Normaliser, Words
 from crm_core.catalog import Catalog
@@ -41,13 +41,6 @@ CHANGING = {"ganti", "change", "instead", "switch", "tukar"}
 POINTING = {"ini", "itu", "this", "that"}
 ADDING = {"tambah", "add", "plus", "sekalian", "also", "another", "juga", "too"}
 PRICE_WORDS = {"harga", "price", "cost", "costs", "much", "pricing", "harganya"}
-YES = {"ya", "iya", "y", "yes", "boleh", "oke", "ok", "setuju", "mau", "sip", "betul", "benar",
-       "lanjut", "gas", "ayo", "konfirmasi", "confirm", "sure", "yup", "bisa", "siap", "jadi",
-       "benar sekali", "yes please", "of course", "go ahead", "lanjutkan", "correct",
-       "that is right", "right", "deal", "fix", "yakin"}  # fmt: skip
-NO = {"tidak", "no", "n", "jangan", "tidak usah", "tidak mau", "tidak perlu", "nope", "no thanks",
-      "not now", "tidak dulu", "belum", "tidak jadi dulu", "no need", "nanti saja",
-      "tidak deh", "skip"}  # fmt: skip
 # Intents said by a phrase that stand above any item named alongside them, strongest first.
 STRONG = (
     Intent.DATA_ERASURE,
@@ -106,8 +99,12 @@ class Understanding:
         self.topics = build(lexicon.particles, all_topics, words)
         self.edits = build(lexicon.particles, lexicon.edits, words)
         self.asks = build(lexicon.particles, lexicon.product_questions, words)
-        self.yes = {self._phrase_words(w) for w in YES}
-        self.no = {self._phrase_words(w) for w in NO}
+        self.commands = {
+            phrase[1:].split()[0]
+            for phrases in lexicon.intents.values()
+            for phrase in phrases
+            if phrase.startswith("=/")
+        }
         self.particles = lexicon.particles
         self.fillers = lexicon.fillers
         # Words that can say nothing about an item: everything the lexicon knows that the
@@ -120,8 +117,9 @@ class Understanding:
     def _add_catalog(
         self, catalog: Catalog, base: Normaliser, phrases: dict[tuple[str, ...], str]
     ) -> None:
-        lex = self.lexicon_or_empty = self.lexicon
+        lex = self.lexicon
         cat = self.catalog
+        name: str
         for name, synonyms in lex.colours.items():
             token = key(base.words(name).tokens)
             cat.known_colours.add(token)
@@ -136,12 +134,10 @@ class Understanding:
                 words = base.words(synonym).tokens
                 if words != (token,):
                     phrases.setdefault(words, token)
-        name_words: set[str] = set()
         for item in catalog.items:
-            name = base.words(item.name).tokens
+            name_tokens = base.words(item.name).tokens
             nicknames = [base.words(a).tokens for a in item.aliases]
-            cat.add_product(item, name, nicknames)
-            name_words.update(name)
+            cat.add_product(item, name_tokens, nicknames)
             for colour in item.colours:
                 words = base.words(colour).tokens
                 cat.add_option(cat.colours, key(words), item, colour)
@@ -171,6 +167,14 @@ class Understanding:
         plain = " ".join(text.casefold().split()).strip(" .!,~*_-")
         if plain in OPT_OUT_WORDS:
             return Reading(Intent.OPT_OUT)
+        if plain.startswith("/"):
+            # A slash command is a customer's only when it is one of theirs ("/pesan");
+            # an agent's command typed by a customer is not read for its words.
+            command = plain.split()[0].split("@")[0]
+            if command == "/start":
+                return Reading(Intent.START, strength=10)
+            if command not in self.commands or len(plain.split()) > 1:
+                return Reading(Intent.UNKNOWN)
         words = self.normaliser.words(text)
         return decide(self, words)
 
@@ -223,25 +227,30 @@ def decide(u: Understanding, words: Words) -> Reading:
     if Intent.DATA_ACCESS in said and present & ERASE:
         return Reading(Intent.DATA_ERASURE)
     if said.get(Intent.CANCEL) or said.get(Intent.CANCEL_ORDER) or present & {"cancel", "batal"}:
-        if Intent.CANCEL_ORDER in said or (
-            present & PLACED and not _only_current(present)
-        ):
+        if Intent.CANCEL_ORDER in said or (present & PLACED and not _only_current(present)):
             return Reading(Intent.CANCEL_ORDER)
 
     strong = _strongest(said, STRONG)
     if strong is not None:
         intent, length = strong
         asked_topic = _best(topics)
-        if intent is Intent.COMPLAINT and question and asked_topic and topics[asked_topic] >= length:
+        if (
+            intent is Intent.COMPLAINT
+            and question
+            and asked_topic
+            and topics[asked_topic] >= length
+        ):
             return Reading(Intent.FAQ, topic=asked_topic, question=True)
         if intent is Intent.PAYMENT_SENT and question and asked_topic == "payment":
             return Reading(Intent.FAQ, topic="payment", question=True)
-        if intent in (Intent.PAYMENT_SENT, Intent.UPDATE, Intent.MY_ORDERS) and named and (
-            length < 2
+        if (
+            intent in (Intent.PAYMENT_SENT, Intent.UPDATE, Intent.MY_ORDERS)
+            and named
+            and (length < 2)
         ):
             pass  # "transfer" or "pesanan" beside a product: read the items below
         else:
-            return Reading(intent, question=question)
+            return Reading(intent, question=question, strength=length)
 
     topic = _best(topics)
     ask = _product_question(asks, question, present, bool(named))
@@ -259,8 +268,12 @@ def decide(u: Understanding, words: Words) -> Reading:
             return Reading(ask, tuple(Mention(m.products) for m in named), question=True)
         if ask is not None:
             return Reading(ask, items, question=True)
-        if question and words.question and not counted and Intent.ORDER not in said and (
-            any(m.colour or m.size for m in named)
+        if (
+            question
+            and words.question
+            and not counted
+            and Intent.ORDER not in said
+            and (any(m.colour or m.size for m in named))
         ):
             # "topinya allsize kan kak?": asking what there is, not ordering it.
             return Reading(Intent.OPTIONS, tuple(Mention(m.products) for m in named), question=True)
@@ -281,7 +294,7 @@ def decide(u: Understanding, words: Words) -> Reading:
         return Reading(ask, (Mention(),), question=True)
     weak = _strongest(said, WEAK)
     if weak is not None:
-        return Reading(weak[0], question=question)
+        return Reading(weak[0], question=question, strength=weak[1])
     return Reading(Intent.UNKNOWN, question=question, guesses=_guesses(said, topics, asks))
 
 
@@ -299,7 +312,11 @@ def _counting(tokens: tuple[str, ...], u: Understanding) -> bool:
     "2 aja jangan 3")."""
     numbers = set(u.lexicon.numbers) | set(u.lexicon.multipliers) | u.lexicon.units
     return all(
-        t.isdecimal() or t in numbers or t in u.particles or t in NEGATIONS or t == "setengah"
+        t.isdecimal()
+        or t in numbers
+        or t in u.particles
+        or t in NEGATIONS
+        or t == "setengah"
         or t in ("mau", "jadi", "jangan", "bukan")
         for t in tokens
     )
@@ -335,12 +352,16 @@ def _product_question(
         return Intent.PRICE
     if "stock" in asks and question:
         return Intent.STOCK
-    if "options" in asks and (question or present & {"warna", "ukuran", "size", "sizes", "colours"}):
+    if "options" in asks and (
+        question or present & {"warna", "ukuran", "size", "sizes", "colours"}
+    ):
         return Intent.OPTIONS
     return None
 
 
-def _guesses(said: dict[Intent, int], topics: dict[str, int], asks: dict[str, int]) -> tuple[Intent, ...]:
+def _guesses(
+    said: dict[Intent, int], topics: dict[str, int], asks: dict[str, int]
+) -> tuple[Intent, ...]:
     guesses = sorted(said, key=lambda i: -said[i])
     if topics:
         guesses.append(Intent.FAQ)

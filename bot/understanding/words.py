@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 MONEY = "<money>"
 PHONE = "<phone>"
-SEPARATOR = "<sep>"
-REFERENCE = "<ref>"  # "#1023": an order's number  # a comma, a semicolon, a new line: where one item may end
+SEPARATOR = "<sep>"  # a comma, a semicolon, a new line: where one item may end
+REFERENCE = "<ref>"  # "#1023": an order's number
 
 _MONEY = re.compile(
     r"(?:\brp\.?\s*\d[\d.,]*(?:\s*(?:rb|ribu|k|jt|juta)\b)?)"

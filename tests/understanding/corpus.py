@@ -67,8 +67,10 @@ def cases(language: str) -> Iterator[Case]:
 
 def describe(mention: Mention) -> tuple[str, str, str, str]:
     product = "~".join(p.name for p in mention.products) or "-"
-    quantity = f"+{mention.more}" if mention.more else (
-        str(mention.quantity) if mention.quantity is not None else "-"
+    quantity = (
+        f"+{mention.more}"
+        if mention.more
+        else (str(mention.quantity) if mention.quantity is not None else "-")
     )
     return (product, mention.colour or "-", mention.size or "-", quantity)
 

@@ -1,0 +1,96 @@
+"""After an order is placed: where it is, cancelling it, saying it was paid.
+
+A customer may cancel an order themselves while it is new (not paid): they confirm,
+it is cancelled, and the team is told. Once paid, cancelling needs a person (a refund),
+so the request becomes a ticket."""
+
+from __future__ import annotations
+
+from bot.conversation.handoff import hand_off, tell_agents_about
+from bot.conversation.menu import show_menu
+from bot.conversation.states import STATES, State
+from bot.conversation.turn import Turn
+from crm_core.errors import InputError
+from crm_core.models import Order
+from crm_core.orders import change_status, recent_orders
+
+
+async def latest_order(turn: Turn) -> Order | None:
+    orders = await recent_orders(turn.customer.id, limit=1)
+    return orders[0] if orders else None
+
+
+async def show_status(turn: Turn) -> None:
+    """ "paket saya sampai mana?": the latest order, where it stands."""
+    order = await latest_order(turn)
+    if order is None:
+        turn.say("orders_none")
+        return
+    turn.say("order_where", order=order)
+
+
+async def cancel_request(turn: Turn) -> None:
+    order = await latest_order(turn)
+    if order is None or order.status in ("batal", "selesai"):
+        turn.say("cancel_nothing", order=order)
+        return
+    if order.status != "baru":
+        # Paid or on its way: a refund or a return, which a person arranges.
+        await hand_off(turn, "cancel_request")
+        return
+    turn.go("cancel_order_confirm", order=order.id)
+    turn.say(
+        "cancel_order_ask", order=order, choices=turn.labels("btn_cancel_order", "btn_keep_order")
+    )
+
+
+async def cancel_prompt(turn: Turn) -> None:
+    order = await Order.filter(id=turn.data.get("order")).prefetch_related("items").first()
+    if order is None:
+        await show_menu(turn)
+        return
+    turn.say(
+        "cancel_order_ask", order=order, choices=turn.labels("btn_cancel_order", "btn_keep_order")
+    )
+
+
+async def cancel_answer(turn: Turn) -> None:
+    answer = turn.yes_or_no("btn_cancel_order", "btn_keep_order")
+    if answer is None:
+        turn.missed()
+        turn.say("confirm_unclear")
+        await cancel_prompt(turn)
+        return
+    order_id = turn.data.get("order")
+    turn.reset()
+    if not answer:
+        turn.say("cancel_kept")
+        await show_menu(turn)
+        return
+    try:
+        order = await change_status(int(order_id or 0), "batal", turn.now, by="customer")
+    except InputError:
+        # Paid or changed by the team since the question: a person decides.
+        await hand_off(turn, "cancel_request")
+        return
+    turn.customer.orders_count = order.customer.orders_count
+    turn.customer.total_spent = order.customer.total_spent
+    turn.customer.first_order_at = order.customer.first_order_at
+    turn.customer.last_order_at = order.customer.last_order_at
+    turn.say("cancel_done", order=order)
+    await tell_agents_about(turn, "agent_order_cancelled", f"cancelled:{order.id}", order=order)
+
+
+async def payment_sent(turn: Turn) -> None:
+    """ "udah tf ya kak": the team checks the payment."""
+    order = await latest_order(turn)
+    if order is None or order.status != "baru":
+        await hand_off(turn, "payment")
+        return
+    turn.say("payment_noted", order=order)
+    await tell_agents_about(turn, "agent_payment_claimed", f"paid:{order.id}", order=order)
+
+
+STATES["cancel_order_confirm"] = State(
+    cancel_prompt, cancel_answer, yes_no=("btn_cancel_order", "btn_keep_order")
+)

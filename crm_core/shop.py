@@ -1,0 +1,73 @@
+"""The shop's own file (``shop.toml``): its facts and its answers to the questions every
+olshop gets (shipping, payment, COD, hours, address, returns, and its own topics).
+
+The owner edits one file; Langgan reads it at start-up and says plainly what is wrong
+with it, naming the topic, before any customer is waiting."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crm_core.errors import InputError
+
+LANGUAGES = ("id", "en")
+MAX_ANSWER = 3_000  # an answer is one chat message
+MAX_FILE_BYTES = 200_000
+
+
+@dataclass(frozen=True)
+class ShopFile:
+    path: Path | None = None
+    facts: dict[str, Any] = field(default_factory=dict)  # [shop]: name, city, ...
+    # topic -> language -> the answer's Jinja2 source
+    answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # topic -> the ways customers ask it, for topics the lexicon does not know
+    phrases: dict[str, list[str]] = field(default_factory=dict)
+
+    def answer(self, topic: str, language: str) -> str | None:
+        texts = self.answers.get(topic) or {}
+        return texts.get(language) or texts.get("id") or texts.get("en")
+
+
+def load_shop_file(path: Path | None) -> ShopFile:
+    """The shop file at ``path``; an empty one when there is none (every question then
+    goes to the team)."""
+    if path is None or not path.is_file():
+        return ShopFile(path)
+    data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 1000} KB")
+    try:
+        parsed = tomllib.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path}: {exc}") from None
+    facts = parsed.get("shop", {})
+    if not isinstance(facts, dict):
+        raise InputError(f'{path}: [shop] must be a table of values such as name = "..."')
+    answers: dict[str, dict[str, str]] = {}
+    phrases: dict[str, list[str]] = {}
+    table = parsed.get("answers", {})
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: [answers] must hold one table per topic")
+    for topic, entry in table.items():
+        where = f"{path} [answers.{topic}]"
+        if not isinstance(entry, dict):
+            raise InputError(f"{where}: expected id, en and (for your own topics) phrases")
+        texts = {lang: entry[lang] for lang in LANGUAGES if lang in entry}
+        for lang, text in texts.items():
+            if not isinstance(text, str) or not text.strip():
+                raise InputError(f"{where}: {lang} must be the answer's text")
+            if len(text) > MAX_ANSWER:
+                raise InputError(f"{where}: the {lang} answer is longer than {MAX_ANSWER}")
+        if not texts:
+            raise InputError(f"{where}: give the answer in id (Indonesian), en, or both")
+        asked = entry.get("phrases", [])
+        if not isinstance(asked, list) or not all(isinstance(p, str) for p in asked):
+            raise InputError(f"{where}: phrases must be a list of texts")
+        answers[str(topic)] = {lang: text.strip() for lang, text in texts.items()}
+        if asked:
+            phrases[str(topic)] = [p.casefold() for p in asked]
+    return ShopFile(path, dict(facts), answers, phrases)
