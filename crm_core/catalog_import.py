@@ -22,7 +22,13 @@ HEADERS = {
     "price": {"price", "harga"},
     "colours": {"colours", "colors", "colour", "color", "warna"},
     "sizes": {"sizes", "size", "ukuran"},
+    "aliases": {"alias", "aliases", "nama lain", "sebutan", "other names"},
+    "stock": {"stock", "stok", "sisa"},
+    "sold_out": {"sold out", "habis", "stok habis"},
 }
+# "Hitam (item, itam)": an option and the customers' own words for it.
+_OPTION = re.compile(r"^\s*([^()]+?)\s*(?:\(([^()]*)\))?\s*$")
+MAX_STOCK = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,10 @@ class ProductRow:
     price: int
     colours: list[str]
     sizes: list[str]
+    aliases: list[str] = field(default_factory=list)
+    option_aliases: dict[str, str] = field(default_factory=dict)
+    stock: int | None = None
+    sold_out: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -134,15 +144,42 @@ def _row(number: int, cells: list[str], columns: dict[str, int]) -> ProductRow:
         raise CatalogRowError(number, f"{name}: {exc}") from None
     if not 0 < price <= MAX_PRICE:
         raise CatalogRowError(number, f"{name}: the price must be between 1 and {MAX_PRICE}")
-    return ProductRow(number, name, price, _options(cell("colours")), _options(cell("sizes")))
+    words: dict[str, str] = {}
+    colours = _options(cell("colours"), words)
+    sizes = _options(cell("sizes"), words)
+    stock_text = cell("stock").replace(".", "").replace(",", "")
+    stock = None
+    if stock_text:
+        if not stock_text.isdecimal() or int(stock_text) > MAX_STOCK:
+            raise CatalogRowError(
+                number, f"{name}: the stock must be a whole number, not {cell('stock')!r}"
+            )
+        stock = int(stock_text)
+    sold_out = _options(cell("sold_out"), {})
+    unknown = [o for o in sold_out if o.casefold() not in {x.casefold() for x in colours + sizes}]
+    if unknown:
+        raise CatalogRowError(
+            number, f"{name}: {', '.join(unknown)} sold out, but not among its colours or sizes"
+        )
+    aliases = [a.casefold() for a in _options(cell("aliases"), {})]
+    return ProductRow(number, name, price, colours, sizes, aliases, words, stock, sold_out)
 
 
-def _options(text: str) -> list[str]:
+def _options(text: str, words: dict[str, str]) -> list[str]:
+    """``Hitam (item, itam)|Navy`` -> ``["Hitam", "Navy"]``; the words in brackets go
+    into ``words`` as the customers' names for the option."""
     options: list[str] = []
     for part in text.split("|"):
-        option = " ".join(part.split())[:40]
+        match = _OPTION.match(part)
+        if match is None:
+            continue
+        option = " ".join(match.group(1).split())[:40]
         if option and option.casefold() not in {o.casefold() for o in options}:
             options.append(option)
+        for word in re.split(r"[,;]", match.group(2) or ""):
+            word = " ".join(word.split()).casefold()[:40]
+            if word and option:
+                words[word] = option
     return options
 
 
@@ -160,6 +197,10 @@ async def import_products(path: Path, now: datetime) -> ImportReport:
                     price=row.price,
                     colours=row.colours,
                     sizes=row.sizes,
+                    aliases=row.aliases or None,
+                    option_aliases=row.option_aliases or None,
+                    stock=row.stock,
+                    sold_out=row.sold_out or None,
                     active=True,
                     updated_at=now,
                 )
@@ -167,6 +208,9 @@ async def import_products(path: Path, now: datetime) -> ImportReport:
             else:
                 product.name, product.price = row.name, row.price
                 product.colours, product.sizes = row.colours, row.sizes
+                product.aliases = row.aliases or None
+                product.option_aliases = row.option_aliases or None
+                product.stock, product.sold_out = row.stock, row.sold_out or None
                 product.active, product.updated_at = True, now
                 await product.save()
                 report.updated.append(row.name)

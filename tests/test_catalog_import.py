@@ -95,3 +95,39 @@ async def test_files_that_are_not_a_catalog_are_refused_whole(
 async def test_a_missing_file_is_named(sqlite_store: str, tmp_path: Path):
     with pytest.raises(InputError, match="no such file"):
         await import_products(tmp_path / "nope.csv", START)
+
+
+async def test_the_shops_own_words_stock_and_sold_out_options_load(store: str, tmp_path: Path):
+    """A shop names what its customers call a product or a colour, how many are left,
+    and which options are sold out; a bad stock or an unknown sold-out option is named."""
+    from bot.conversation import Engine
+    from crm_core.catalog import CatalogCache
+    from message_templates import Texts
+    from tests.conftest import Chat
+
+    path = tmp_path / "katalog.csv"
+    path.write_text(
+        "nama,harga,warna,ukuran,nama lain,stok,habis\n"
+        'Kaos Polos,75000,"Hitam (legam, arang)|Putih",S|M|L,kaos basic,12,M\n'
+        "Tote Bag,35000,,,totebag,0,\n"
+        "Topi,50000,Merah,,,banyak,\n"
+        "Syal,40000,Merah,,,,Biru\n",
+        encoding="utf-8",
+    )
+    report = await import_products(path, START)
+    assert sorted(report.created) == ["Kaos Polos", "Tote Bag"]
+    assert [(e.row, "stock" in e.reason or "not among" in e.reason) for e in report.errors] == [
+        (4, True),
+        (5, True),
+    ]
+    kaos = await Product.get(name="Kaos Polos")
+    assert (kaos.aliases, kaos.stock, kaos.sold_out) == (["kaos basic"], 12, ["M"])
+    assert kaos.option_aliases == {"legam": "Hitam", "arang": "Hitam"}
+
+    chat = Chat(Engine(Texts(), catalog=CatalogCache(check_every=0)), telegram_id=5005)
+    await chat.onboard()
+    await chat.send("kaos basic arang M 1")
+    assert "Kaos Polos M sedang habis" in chat.text and "pilih ukurannya" in chat.text
+    assert chat.choices == ("S", "L")
+    await chat.send("tote bag 1")
+    assert "Tote Bag sedang habis" in chat.text

@@ -72,6 +72,22 @@ def test_a_newcomer_orders_in_langgan_chat(tmp_path: Path):
     assert "Kaos Polos" in listing.stdout and "Rp75.000" in listing.stdout
 
 
+SHOPPER_CHAT = "\n".join(
+    ["P", "iya kak", "Siti", "sby", "skip", "1", "3", "yg item", "L nya", "2 pcs",
+     "Jl. Darmo No. 12, Wonokromo", "0812-3456-7890", "iya", "/quit"]
+) + "\n"  # fmt: skip
+
+
+def test_a_shopper_writing_as_shoppers_do_orders_in_langgan_chat_by_numbers(tmp_path: Path):
+    assert langgan(tmp_path, "products", "import", "--sample").returncode == 0
+    chat = langgan(tmp_path, "chat", stdin=SHOPPER_CHAT)
+    assert chat.returncode == 0, chat.stderr
+    assert "Pilih produknya" in chat.stdout  # "1" picked Pesan from the main menu
+    assert "2× Kaos Polos, Hitam, ukuran L" in chat.stdout
+    assert "Pesanan #1 sudah kami terima" in chat.stdout
+    assert "belum mengerti" not in chat.stdout
+
+
 def test_chat_on_an_empty_catalog_says_how_to_load_one(tmp_path: Path):
     chat = langgan(tmp_path, "chat", stdin="/quit\n")
     assert "langgan products import --sample" in chat.stdout

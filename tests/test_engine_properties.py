@@ -21,6 +21,10 @@ from crm_core.store import open_store
 from message_templates import Texts
 from tests.conftest import Chat, add_sample_catalog
 from tests.data_key import DATA_KEY
+from tests.understanding.shop import corpus_catalog, corpus_understanding
+
+CATALOG = corpus_catalog()
+UNDERSTANDING = corpus_understanding()
 
 WORDS = [
     "halo",
@@ -70,11 +74,39 @@ WORDS = [
     "'; drop table customer; --",
     "😀",
     "",
+    # The way shoppers write: slang, baskets, changes of mind, questions mid-flow,
+    # numbers that are prices or phones, cancelling what was ordered.
+    "kak mau pesen yg item uk L 2 ya",
+    "kaos hitam L 2, hijab mocca 1 sama tote bag 1",
+    "eh ganti yg putih aja",
+    "ukuran M aja kak",
+    "tambah 1 lagi",
+    "jadi 3 aja",
+    "hapus hijabnya",
+    "ga jadi deh",
+    "brp harganya kak?",
+    "ongkir ke bandung brp?",
+    "kaos navy ready?",
+    "udah tf ya kak 150rb",
+    "transfer 150rb",
+    "kirim ke 081234567890 ya",
+    "batalin pesanan saya kak",
+    "stop, ukurannya salah",
+    "jangan kirim promo lagi",
+    "asdfgh",
+    "seratus ribu lusin",
+    "999999 lusin",
+    "kaos " * 300,
+    "🙏🙏🙏",
+    "?!?!...",
 ]
 
 message = st.one_of(
     st.sampled_from(WORDS).map(lambda w: ("text", w)),
     st.text(max_size=40).map(lambda t: ("text", t)),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=900, max_size=1_200).map(
+        lambda t: ("text", t)
+    ),
     st.sampled_from(["sticker", "photo", "location", "voice"]).map(lambda k: (k, "")),
     st.just(("contact", "+6281234567890")),
 )
@@ -213,3 +245,18 @@ def test_two_people_sharing_a_number_never_see_each_others_details(
     sqlite_template: Path, steps: list[tuple[int, tuple[str, str]]]
 ) -> None:
     asyncio.run(run_two_people(sqlite_template, steps))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(
+    st.text(max_size=200),
+    st.lists(st.sampled_from([*WORDS[:-1], "lusin", "x", "2", "-", "rb", "uk", "#12"]),
+             max_size=30).map(" ".join),
+))  # fmt: skip
+def test_the_language_layer_reads_anything_and_names_only_catalog_items(text: str) -> None:
+    """Random Unicode, a product name inside a long complaint, a quantity as big as it
+    is written: read without an error, and every item named is one the shop sells."""
+    reader = UNDERSTANDING.read(text)
+    for mention in reader.items:
+        assert all(p in CATALOG.items for p in mention.products)
+        assert mention.quantity is None or 0 <= mention.quantity <= 999_999 * 20

@@ -93,6 +93,26 @@ async def test_a_signed_conversation_places_and_confirms_an_order(
     assert {m.status for m in logged} == {"queued"}
 
 
+async def test_numbers_pick_from_the_main_menu_on_whatsapp(
+    client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
+):
+    """A WhatsApp customer has no buttons: every list is numbered, the menu's too, and
+    the number picks (it was once "not understood" after the menu)."""
+    for text in ("P", "iya kak", "Siti", "sby", "skip"):
+        await say(client, channel, text)
+    menu = fake_twilio.to(SITI)[-1].body or ""
+    assert menu.endswith("1. Pesan\n2. Pesanan saya\n3. Ubah data\n4. Bantuan")
+    await say(client, channel, "1")
+    products = fake_twilio.to(SITI)[-1].body or ""
+    assert "Pilih produknya" in products and "2. Kaos Polos" in products
+    await say(client, channel, "2")
+    assert "pilih warnanya" in (fake_twilio.to(SITI)[-1].body or "")
+    await say(client, channel, "yg item kak")
+    await say(client, channel, "uk L")
+    await say(client, channel, "2 pcs")
+    assert "Ke alamat mana" in (fake_twilio.to(SITI)[-1].body or "")
+
+
 async def test_telegram_first_then_whatsapp_is_one_record_with_one_history(
     client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
 ):

@@ -244,8 +244,15 @@ async def edit(turn: Turn, reading: Reading) -> None:
     raw = dict(turn.data.get("line") or {})
     first, *rest = mentions
     if reading.intent in (Intent.ORDER, Intent.ADD) and first.products and not _same(raw, first):
-        # Another product: into the basket after the current one.
-        queue = list(turn.data.get("queue") or []) + [_from_mention(m) for m in mentions]
+        # Another product: into the basket after the current one (one that is sold out
+        # is said now, not when its turn comes).
+        wanted = []
+        for mention in mentions:
+            if mention.product is not None and not mention.product.available:
+                turn.say("product_sold_out", product=mention.product)
+            else:
+                wanted.append(_from_mention(mention))
+        queue = list(turn.data.get("queue") or []) + wanted
         turn.data["queue"] = queue[:MAX_LINES]
         if not raw or (raw.get("product") is None and not raw.get("candidates")):
             _next_item(turn)

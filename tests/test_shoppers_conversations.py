@@ -1,0 +1,257 @@
+"""Whole conversations the way shoppers really write them: a question in the middle of
+choosing, a change of mind, several items at once, an order cancelled, a bot that gives
+up gracefully. What the customer reads and what the store holds are what is checked, on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import Engine
+from crm_core.agents import add_agent
+from crm_core.catalog import CatalogCache
+from crm_core.models import Conversation, Customer, Order, OrderItem, OutboxMessage, Product, Ticket
+from crm_core.orders import change_status
+from message_templates import Texts
+from tests.conftest import START, Chat
+from tests.understanding.shop import sample_shop
+
+CATALOG = [
+    # name, price, colours, sizes, aliases, stock, sold out
+    ("Kaos Polos", 75_000, ["Hitam", "Putih", "Navy"], ["S", "M", "L", "XL"], [], None, ["Navy"]),
+    ("Kaos Oversize", 95_000, ["Hitam", "Putih", "Sage"], ["M", "L", "XL"], [], None, []),
+    ("Kemeja Batik", 150_000, ["Coklat", "Biru"], ["M", "L", "XL"], ["batik"], None, []),
+    ("Hijab Voal", 45_000, ["Mocca", "Hitam"], [], ["jilbab", "kerudung"], None, []),
+    ("Topi Baseball", 50_000, ["Merah", "Hitam"], [], ["topi"], None, []),
+    ("Tote Bag Kanvas", 35_000, [], [], ["totebag"], 0, []),
+]
+
+
+@pytest.fixture
+async def shop_engine(store: str) -> Engine:
+    for name, price, colours, sizes, aliases, stock, sold_out in CATALOG:
+        await Product.create(
+            name=name, price=price, colours=colours, sizes=sizes, aliases=aliases, stock=stock,
+            sold_out=sold_out, updated_at=START,
+        )  # fmt: skip
+    return Engine(Texts(), catalog=CatalogCache(check_every=0), shop=sample_shop())
+
+
+@pytest.fixture
+async def siti(shop_engine: Engine) -> Chat:
+    chat = Chat(shop_engine, sender="2002", display_name="Siti", telegram_id=2002)
+    await chat.onboard(name="Siti Rahma", city="Surabaya")
+    return chat
+
+
+async def state() -> str:
+    return (await Conversation.get()).state
+
+
+async def test_a_price_asked_while_choosing_a_colour_is_answered_and_the_colour_asked_again(
+    siti: Chat,
+):
+    await siti.send("kak mau pesen kaos polos")
+    assert "pilih warnanya" in siti.text
+    await siti.send("brp harganya kak?")
+    assert "Kaos Polos*: Rp75.000" in siti.text
+    assert "pilih warnanya" in siti.text and await state() == "order_colour"
+    await siti.send("yg item aja")
+    assert "pilih ukurannya" in siti.text
+    await siti.send("L nya 2")
+    assert "Ke alamat mana" in siti.text
+
+
+async def test_a_shipping_question_at_the_address_step_never_becomes_the_address(siti: Chat):
+    await siti.send("kaos polos hitam L 2")
+    assert "Ke alamat mana" in siti.text
+    await siti.send("ongkir ke surabaya brp kak?")
+    assert "Kurir: JNE" in siti.text and "Ke alamat mana" in siti.text
+    assert (await Customer.get()).address is None
+    await siti.send("Jl. Darmo No. 12, Wonokromo")
+    assert (await Customer.get()).address == "Jl. Darmo No. 12, Wonokromo"
+
+
+async def test_changing_ones_mind_edits_the_order_without_starting_over(siti: Chat):
+    await siti.to_confirmation("kak mau pesen kaos polos yg item uk L 2 ya", phone="0812-3456-7890")
+    assert "2× Kaos Polos, Hitam, ukuran L" in siti.text
+    await siti.send("eh ganti yg putih aja")
+    assert "2× Kaos Polos, Putih, ukuran L" in siti.text
+    await siti.send("ukuran M aja kak")
+    assert "2× Kaos Polos, Putih, ukuran M" in siti.text
+    await siti.send("tambah 1 lagi dong")
+    assert "3× Kaos Polos, Putih, ukuran M" in siti.text and "Total: *Rp225.000*" in siti.text
+    assert await Order.all().count() == 0
+    await siti.send("ya")
+    item = await OrderItem.get()
+    assert (item.product_name, item.colour, item.size, item.quantity) == (
+        "Kaos Polos",
+        "Putih",
+        "M",
+        3,
+    )
+
+
+async def test_three_things_in_one_message_make_one_order_and_one_can_be_taken_out(siti: Chat):
+    await siti.to_confirmation(
+        "kaos polos hitam L 2, jilbab mocca 1 sama topi merah 1", phone="0812-3456-7890"
+    )
+    text = siti.text
+    assert "1. 2× Kaos Polos, Hitam, ukuran L @ Rp75.000 = Rp150.000" in text
+    assert "2. 1× Hijab Voal, Mocca @ Rp45.000" in text
+    assert "3. 1× Topi Baseball, Merah @ Rp50.000" in text
+    assert "Total: *Rp245.000*" in text
+    await siti.send("topinya gajadi deh")
+    assert "Topi Baseball sudah dihapus" in siti.text and "Total: *Rp195.000*" in siti.text
+    await siti.send("iya kak")
+    order = await Order.get().prefetch_related("items")
+    assert order.total == 195_000
+    assert sorted((i.product_name, i.quantity) for i in order.items) == [
+        ("Hijab Voal", 1),
+        ("Kaos Polos", 2),
+    ]
+    assert (await Customer.get()).total_spent == 195_000
+
+
+async def test_a_missing_option_is_asked_for_each_item_in_turn(siti: Chat):
+    await siti.send("mau kemeja batik 1 sama kerudung hitam 2")
+    assert "Kemeja Batik: pilih warnanya" in siti.text
+    await siti.send("2")  # Biru, by its number
+    assert "pilih ukurannya" in siti.text
+    await siti.send("XL")
+    assert "Ke alamat mana" in siti.text  # the hijab needed nothing more
+    await siti.send("Jl. Darmo No. 12, Wonokromo")
+    await siti.send("081234567890")
+    assert "1× Kemeja Batik, Biru, ukuran XL" in siti.text and "2× Hijab Voal, Hitam" in siti.text
+
+
+async def test_ga_jadi_mid_order_cancels_it_and_writes_nothing(siti: Chat):
+    await siti.send("pesen kemeja batik")
+    await siti.send("ga jadi deh kak")
+    assert "Dibatalkan" in siti.text and await state() == "idle"
+    assert await Order.all().count() == 0
+
+
+async def test_two_products_that_fit_equally_are_offered_as_a_choice(siti: Chat):
+    await siti.send("kaos hitam L 1")
+    assert "Yang mana?" in siti.text
+    assert siti.choices == ("Kaos Oversize", "Kaos Polos")
+    await siti.send("2")
+    assert "Ke alamat mana" in siti.text
+    await siti.send("Jl. Darmo No. 12, Wonokromo")
+    await siti.send("081234567890")
+    assert "1× Kaos Polos, Hitam, ukuran L" in siti.text
+
+
+async def test_sold_out_options_and_products_are_said_and_never_ordered(siti: Chat):
+    await siti.send("kaos polos navy ready kak?")
+    assert "Kaos Polos Navy sedang habis" in siti.text and "Hitam, Putih" in siti.text
+    await siti.send("totebag ada?")
+    assert "Tote Bag Kanvas sedang habis" in siti.text
+    await siti.send("pesan kaos polos dongker L 1")
+    assert "Kaos Polos Navy sedang habis" in siti.text and "pilih warnanya" in siti.text
+    assert "Navy" not in siti.choices
+    await siti.send("totebag 2")
+    assert "Tote Bag Kanvas sedang habis" in siti.text
+
+
+async def test_the_number_of_a_menu_choice_picks_it(siti: Chat):
+    assert siti.choices == ("Pesan", "Pesanan saya", "Ubah data", "Bantuan")
+    await siti.send("1")
+    assert "Pilih produknya" in siti.text
+    await siti.send("menu")
+    await siti.send("2")
+    assert "belum punya pesanan" in siti.text
+
+
+async def test_a_placed_order_can_be_cancelled_by_the_customer_while_it_is_new(siti: Chat):
+    await add_agent("Ani", START, telegram_id=9001)
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    await siti.send("kak pesanan saya yg tadi tolong dibatalin ya")
+    assert "Batalkan pesanan #1" in siti.text and siti.choices == (
+        "Ya, batalkan",
+        "Jangan batalkan",
+    )
+    await siti.send("iya")
+    assert "#1 sudah dibatalkan" in siti.text
+    order = await Order.get()
+    customer = await Customer.get()
+    assert order.status == "batal" and (customer.orders_count, customer.total_spent) == (0, 0)
+    told = await OutboxMessage.filter(kind="staff").values_list("body", flat=True)
+    assert any("#1" in t and "dibatalkan sendiri" in t for t in told)
+
+
+async def test_cancelling_a_paid_order_goes_to_a_person(siti: Chat):
+    await add_agent("Ani", START, telegram_id=9001)
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    await change_status(1, "dibayar", siti.now, by="Ani")
+    await siti.send("cancel pesanan saya dong")
+    assert "lewat admin" in siti.text
+    ticket = await Ticket.get()
+    assert ticket.reason == "cancel_request" and (await Order.get()).status == "dibayar"
+
+
+async def test_two_misses_in_a_row_bring_a_person_with_both_messages(siti: Chat):
+    await add_agent("Ani", START, telegram_id=9001)
+    await siti.send("asdfgh jkl")
+    assert "belum mengerti" in siti.text and len(siti.choices) == 3
+    assert await Ticket.all().count() == 0
+    await siti.send("qwerty zxcv")
+    assert "teruskan ke admin" in siti.text
+    ticket = await Ticket.get()
+    assert ticket.reason == "not_understood"
+    assert "asdfgh jkl" in ticket.excerpt and "qwerty zxcv" in ticket.excerpt
+    assert await OutboxMessage.filter(kind="staff").count() == 1
+
+
+async def test_a_miss_then_an_understood_message_starts_the_count_again(siti: Chat):
+    await siti.send("asdfgh jkl")
+    await siti.send("makasih kak")
+    await siti.send("qwerty zxcv")
+    assert "belum mengerti" in siti.text and await Ticket.all().count() == 0
+
+
+async def test_a_sentence_asking_for_no_promotions_is_confirmed_before_opting_out(siti: Chat):
+    await siti.send("jangan kirim promo lagi ya kak")
+    assert "STOP" in siti.choices
+    assert (await Customer.get()).opted_out_at is None
+    await siti.send("STOP")
+    assert (await Customer.get()).opted_out_at is not None
+
+
+async def test_stop_inside_a_complaint_is_a_complaint(siti: Chat):
+    await siti.send("stop, ukurannya salah kirim kak")
+    assert (await Customer.get()).opted_out_at is None
+    assert (await Ticket.get()).reason == "complaint"
+
+
+async def test_a_payment_message_tells_the_team_to_check_it(siti: Chat):
+    await add_agent("Ani", START, telegram_id=9001)
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    await siti.send("udh tf ya kak 50rb")
+    assert "pesanan #1" in siti.text
+    told = await OutboxMessage.filter(kind="staff").values_list("body", flat=True)
+    assert any("sudah membayar pesanan #1" in t for t in told)
+    await siti.send("udah transfer ya")  # said twice: the team is told once
+    assert await OutboxMessage.filter(kind="staff").count() == 1
+
+
+async def test_the_shop_answers_in_english_for_a_customer_who_chose_it(siti: Chat):
+    await siti.send("can we talk in english")
+    await siti.send("how much is the batik shirt?")
+    assert "Kemeja Batik*: Rp150.000" in siti.text and "Want to order?" in siti.text
+    await siti.send("do you do cod?")
+    assert "Cash on delivery is available" in siti.text
+
+
+async def test_a_question_the_shop_has_not_answered_goes_to_a_person(store: str):
+    await Product.create(name="Kaos Polos", price=75_000, colours=[], sizes=[], updated_at=START)
+    engine = Engine(Texts(), catalog=CatalogCache(check_every=0))  # no shop file
+    chat = Chat(engine, sender="3003", telegram_id=3003, display_name="Rina")
+    await chat.onboard(name="Rina", city="Medan")
+    await chat.send("bisa cod kak?")
+    assert "teruskan ke admin" in chat.text
+    assert (await Ticket.get()).reason == "question"
