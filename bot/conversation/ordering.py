@@ -363,7 +363,7 @@ def _candidates(turn: Turn) -> list[CatalogItem]:
 def product_choices(turn: Turn) -> tuple[str, ...]:
     candidates = _candidates(turn)
     if candidates:
-        return tuple(p.name for p in candidates)
+        return tuple(p.name for p in candidates[:PAGE])
     page = int(turn.data.get("page") or 0)
     items = turn.catalog.items[page * PAGE : (page + 1) * PAGE]
     more = (page + 1) * PAGE < len(turn.catalog.items)
@@ -373,7 +373,12 @@ def product_choices(turn: Turn) -> tuple[str, ...]:
 async def product_prompt(turn: Turn) -> None:
     candidates = _candidates(turn)
     if candidates:
-        turn.say("choose_which", products=candidates, choices=product_choices(turn))
+        turn.say(
+            "choose_which",
+            products=candidates[:PAGE],
+            total=len(candidates),
+            choices=product_choices(turn),
+        )
         return
     page = int(turn.data.get("page") or 0)
     items = turn.catalog.items[page * PAGE : (page + 1) * PAGE]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from crm_core.catalog import Catalog, CatalogItem
+from crm_core.catalog import CatalogItem
 
 # A misspelling is accepted when it is this close to a catalog word (rapidfuzz's ratio,
 # 0-100): one letter left out or added in a five-letter word ("hjab", "kemja") passes,
@@ -54,7 +54,10 @@ class CatalogWords:
         self.own_words[item.id] = own
         self.name_length[item.id] = len(name)
         for word in own:
-            self.product_words.setdefault(word, set()).add(item.id)
+            # A number in a name ("Seri 2") names the product only right after its other
+            # words (see ItemReader); alone it is a quantity.
+            if not word.isdecimal():
+                self.product_words.setdefault(word, set()).add(item.id)
 
     def add_option(
         self, table: dict[str, dict[int, str]], token: str, item: CatalogItem, option: str
@@ -86,7 +89,3 @@ class CatalogWords:
 
     def size_of(self, token: str, product_id: int) -> str | None:
         return self.sizes.get(token, {}).get(product_id)
-
-
-def product_names(catalog: Catalog) -> list[tuple[CatalogItem, str, list[str]]]:
-    return [(item, item.name, list(item.aliases)) for item in catalog.items]

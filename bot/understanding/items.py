@@ -112,6 +112,13 @@ class ItemReader:
                         pending = _Item()
                 i += 1
                 continue
+            if token.isdecimal() and current is not None and before in current.words:
+                numbered = {p for p in current.products if token in self.catalog.own_words[p]}
+                if numbered:
+                    current.products = numbered  # "kemeja motif seri 2"
+                    current.words.append(token)
+                    i += 1
+                    continue
             colour = self.colour_word(token)
             size = None if colour else self.size_word(token, before in SIZE_MARKERS)
             if size is None and token.isdecimal() and before in SIZE_MARKERS:
