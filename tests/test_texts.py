@@ -59,7 +59,6 @@ CONTEXT = {
     "line": OrderLine(KAOS, "Hitam", "M", 2),
     "lines": [OrderLine(KAOS, "Hitam", "M", 2), OrderLine(KAOS, "Putih", "S", 1)],
     "first": 0,
-    "total": 12,
     "more": True,
     "sold_out": ["Putih"],
     "unavailable": {"Kaos Polos": ["Putih"]},
