@@ -16,7 +16,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot import cli_backup, cli_keys, cli_privacy, cli_report, cli_sheets, cli_staff, logs
+from bot import (
+    cli_backup,
+    cli_keys,
+    cli_privacy,
+    cli_report,
+    cli_sheets,
+    cli_shop,
+    cli_staff,
+    logs,
+)
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -55,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_backup.add_parsers(commands)
     cli_sheets.add_parsers(commands)
     cli_keys.add_parsers(commands)
+    cli_shop.add_parsers(commands)
     sweep = commands.add_parser("sweep", help="run every campaign once, as of --now")
     sweep.add_argument("--now", type=_moment, help="ISO-8601 time to stand at (default: now)")
     sweep.add_argument(
@@ -94,6 +104,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await cli_backup.dispatch(args, settings.db_url)
     if args.command == "keygen":
         return cli_keys.keygen()
+    if cli_shop.handles(args):
+        return cli_shop.dispatch(args, settings)
     if args.command == "rotate-key":
         return await cli_keys.rotate(settings, _auto_migrate(settings))
     if args.command == "run":

@@ -27,6 +27,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from crm_core.errors import LangganError
 from crm_core.money import rupiah
 
 BUILTIN_DIR = Path(__file__).parent
@@ -37,8 +38,9 @@ MAX_TEMPLATE_BYTES = 20_000
 MAX_RENDERED_CHARS = 4_000  # under Telegram's 4,096 and WhatsApp's 4,096 per message
 
 
-class TemplateProblem(Exception):
-    """A template that cannot be used: which one, and why."""
+class TemplateProblem(LangganError):
+    """A template that cannot be used: which one, and why (a sentence for the owner,
+    never a traceback)."""
 
 
 @dataclass(frozen=True)

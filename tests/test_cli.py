@@ -322,3 +322,22 @@ def test_sweep_from_the_command_line(tmp_path: Path):
     refused = langgan(tmp_path, "sweep", env={"LANGGAN_CAMPAIGNS": str(bad)})
     assert refused.returncode == 2 and "campaigns.toml:1 [x]: days_after_order" in refused.stderr
     assert langgan(tmp_path, "sweep", "--now", "kemarin").returncode == 2
+
+
+def test_the_shop_answers_its_own_questions_from_one_file(tmp_path: Path):
+    """`langgan shop init` writes a sample to edit; what the owner writes there is what
+    a customer asking "ongkir brp?" reads, and a typo in it is named before anyone asks."""
+    assert langgan(tmp_path, "products", "import", "--sample").returncode == 0
+    assert "no shop.toml" in langgan(tmp_path, "shop", "check").stderr
+    assert langgan(tmp_path, "shop", "init").returncode == 0
+    shop = tmp_path / "shop.toml"
+    text = shop.read_text(encoding="utf-8").replace("JNE, J&T, SiCepat", "Kurir Kilat Bandung")
+    shop.write_text(text, encoding="utf-8")
+    assert "reseller" in langgan(tmp_path, "shop", "check").stdout
+    chat = langgan(
+        tmp_path, "chat", stdin="halo\nya\nSiti\nsby\nskip\nongkir ke medan brp kak?\n/quit\n"
+    )
+    assert "Kurir Kilat Bandung" in chat.stdout
+    shop.write_text(text.replace("{{ shop.city }}", "{{ shop.kota }}"), encoding="utf-8")
+    broken = langgan(tmp_path, "chat", stdin="/quit\n")
+    assert broken.returncode == 2 and "[answers.shipping]" in broken.stderr

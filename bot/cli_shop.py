@@ -1,0 +1,74 @@
+"""``langgan shop``: the shop's own answers file (``shop.toml``), started from the sample
+and checked before customers ask."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bot.service import check_shop_answers
+from bot.understanding import load_lexicon
+from crm_core.errors import InputError
+from crm_core.settings import Settings
+from crm_core.shop import load_shop_file
+from message_templates import Texts
+
+console = Console()
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    shop = commands.add_parser("shop", help="the shop's answers to customers' questions")
+    shop_commands = shop.add_subparsers(dest="shop_command", required=True)
+    shop_commands.add_parser("init", help="write a sample shop.toml to edit")
+    shop_commands.add_parser("check", help="check shop.toml and list what it answers")
+
+
+def handles(args: argparse.Namespace) -> bool:
+    return args.command == "shop"
+
+
+def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(settings.shop_file)
+    if args.shop_command == "init":
+        if path.exists():
+            raise InputError(f"{path} exists already; edit it, or move it away first")
+        sample = resources.files("bot") / "samples" / "shop.toml"
+        with resources.as_file(sample) as source:
+            shutil.copyfile(source, path)
+        console.print(
+            f"Wrote {escape(str(path))}. Put your shop's own answers in it (bank accounts, "
+            "couriers, hours), then check it with `langgan shop check`.",
+            highlight=False,
+        )
+        return 0
+    return _check(path, settings)
+
+
+def _check(path: Path, settings: Settings) -> int:
+    if not path.is_file():
+        raise InputError(
+            f"there is no {path}: every question about shipping, payment and the like goes "
+            "to your team. `langgan shop init` writes a sample to edit"
+        )
+    shop = load_shop_file(path)
+    problems = check_shop_answers(Texts(settings.templates_dir, settings.timezone), shop)
+    if problems:
+        raise InputError("; ".join(problems))
+    known = set(load_lexicon(settings.templates_dir).topics)
+    table = Table("topic", "languages", "asked with", title=f"{path}")
+    for topic, answers in shop.answers.items():
+        asked = ", ".join(shop.phrases.get(topic, [])[:4]) or "(the built-in words)"
+        if topic not in known and topic not in shop.phrases:
+            asked = "[red]no phrases: never asked[/]"
+        table.add_row(topic, ", ".join(sorted(answers)), asked)
+    console.print(table)
+    missing = sorted(known - set(shop.answers))
+    if missing:
+        console.print(f"Not answered here, so sent to your team: {', '.join(missing)}.")
+    return 0
