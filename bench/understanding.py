@@ -25,6 +25,7 @@ from tests.understanding.shop import corpus_catalog, corpus_understanding, sampl
 SETS = {
     "corpus": {"id": corpus.HERE / "corpus_id.txt", "en": corpus.HERE / "corpus_en.txt"},
     "held out": {"id": corpus.HERE / "holdout_id.txt", "en": corpus.HERE / "holdout_en.txt"},
+    "fresh": {"id": corpus.HERE / "fresh_id.txt", "en": corpus.HERE / "fresh_en.txt"},
 }
 
 
@@ -58,6 +59,8 @@ def table(misses: bool) -> None:
     all_misses = []
     for set_name, files in SETS.items():
         for language, path in files.items():
+            if not path.is_file():
+                continue
             corpus.FILES[f"{set_name}:{language}"] = path
             overall, by_category = corpus.score(understanding.read, f"{set_name}:{language}")
             for name, s in sorted(by_category.items()):

@@ -125,6 +125,18 @@ async def test_a_missing_option_is_asked_for_each_item_in_turn(siti: Chat):
     assert "1× Kemeja Batik, Biru, ukuran XL" in siti.text and "2× Hijab Voal, Hitam" in siti.text
 
 
+async def test_a_quantity_over_the_limit_written_in_words_is_refused_and_asked_again(
+    siti: Chat,
+):
+    await siti.send("kaos polos hitam L dua ratus")
+    assert "Maksimal 100" in siti.text and "Berapa banyak Kaos Polos" in siti.text
+    await siti.send("setengah lusin aja")
+    assert "Ke alamat mana" in siti.text
+    await siti.send("Jl. Darmo No. 12, Wonokromo")
+    await siti.send("081234567890")
+    assert "6× Kaos Polos, Hitam, ukuran L" in siti.text
+
+
 async def test_ga_jadi_mid_order_cancels_it_and_writes_nothing(siti: Chat):
     await siti.send("pesen kemeja batik")
     await siti.send("ga jadi deh kak")

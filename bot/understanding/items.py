@@ -124,7 +124,14 @@ class ItemReader:
             if size is None and token.isdecimal() and before in SIZE_MARKERS:
                 size = token  # "ukuran 29": a size, even one the catalog lacks
             if colour or size:
-                target = self._target(current, pending, "colour" if colour else "size", items)
+                if (
+                    current is not None
+                    and current.joined
+                    and self._names_product_next(tokens, i + 1, known)
+                ):
+                    target = pending  # "... and 1 red topi": the next product's colour
+                else:
+                    target = self._target(current, pending, "colour" if colour else "size", items)
                 if target is not current and target is not pending:
                     current = target
                 if colour:

@@ -8,6 +8,7 @@ what a shop assistant would answer first."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 
 from bot.understanding.catalog_words import CatalogWords, key
@@ -28,7 +29,7 @@ OPT_OUT_WHEN_IDLE = {"cancel", "end", "quit"}
 YES_WORDS = {"ya", "iya", "y", "yes", "boleh", "oke", "ok", "setuju", "sip", "betul", "benar",
              "lanjut", "gas", "ayo", "konfirmasi", "confirm", "sure", "yup", "siap", "yakin",
              "correct", "right", "deal", "okay", "yep", "please", "fix", "mau", "bisa", "go",
-             "ahead"}  # fmt: skip
+             "ahead", "sounds", "good"}  # fmt: skip
 NO_WORDS = {"tidak", "no", "n", "jangan", "nope", "not", "belum", "usah", "perlu", "dulu",
             "nanti", "thanks", "need", "now"}  # fmt: skip
 PAID = {"transfer", "paid", "bayar", "lunas", "pay", "transferred"}
@@ -39,6 +40,10 @@ PLACED = {"pesanan", "kemarin", "tadi", "td", "<ref>", "checkout", "yesterday", 
 NEGATIONS = {"tidak", "no", "jangan", "nope", "not", "belum", "bukan"}
 CHANGING = {"ganti", "change", "instead", "switch", "tukar"}
 POINTING = {"ini", "itu", "this", "that"}
+PROMOTIONS = {"promo", "promosi", "broadcast", "iklan", "diskon", "promos", "promotions", "ads",
+              "offers", "newsletter"}  # fmt: skip
+REFUSING = {"jangan", "stop", "berhenti", "udahan", "capek", "risih", "ganggu", "no", "unsubscribe",
+            "hentikan"}  # fmt: skip
 ADDING = {"tambah", "add", "plus", "sekalian", "also", "another", "juga", "too"}
 PRICE_WORDS = {"harga", "price", "cost", "costs", "much", "pricing", "harganya"}
 # Intents said by a phrase that stand above any item named alongside them, strongest first.
@@ -209,7 +214,7 @@ def decide(u: Understanding, words: Words) -> Reading:
     edits = u.edits.find(tokens)
     asks = u.asks.find(tokens)
     present = set(tokens)
-    question = words.question or bool(ASKING & present)
+    question = words.question or bool(ASKING & present) or _tag_question(tokens, u)
     items = tuple(m for m in u.items.read(tokens, u.not_catalog) if not m.empty)
     named = tuple(m for m in items if m.products)
     if not named and not (edits or Intent.ORDER in said) and not _counting(tokens, u):
@@ -222,8 +227,14 @@ def decide(u: Understanding, words: Words) -> Reading:
             return Reading(Intent.YES)
         if short <= NO_WORDS | YES_WORDS and short & NEGATIONS:
             return Reading(Intent.NO)
-    if words.money and present & PAID and not words.question:
+    if words.money and present & PAID and not words.question and not named:
         return Reading(Intent.PAYMENT_SENT)
+    if present & PROMOTIONS and (present & REFUSING or _refused(tokens)):
+        return Reading(Intent.OPT_OUT_ASK, strength=2)  # "ga mau dapet pesan promosi lagi"
+    if present & PROMOTIONS and present & {"lagi", "again"} and Intent.OPT_IN not in said:
+        said[Intent.OPT_IN] = 2  # "i want your promo messages again"
+    if present & ERASE and present & {"sistem", "system", "akun", "account"}:
+        return Reading(Intent.DATA_ERASURE, strength=2)
     if Intent.DATA_ACCESS in said and present & ERASE:
         return Reading(Intent.DATA_ERASURE)
     if said.get(Intent.CANCEL) or said.get(Intent.CANCEL_ORDER) or present & {"cancel", "batal"}:
@@ -256,9 +267,15 @@ def decide(u: Understanding, words: Words) -> Reading:
     ask = _product_question(asks, question, present, bool(named))
     if named:
         counted = any(m.quantity for m in named)
-        if topic is not None and question and Intent.ORDER not in said and ask is None:
-            return Reading(Intent.FAQ, topic=topic, question=True)
-        if "change" in edits and present & CHANGING and not question:
+        if (
+            topic is not None
+            and Intent.ORDER not in said
+            and ask is None
+            and (question or not any(m.quantity or m.colour or m.size for m in named))
+        ):
+            # "bahannya apa kak kaos polosnya?", "hijab voalnya adem ga bahannya"
+            return Reading(Intent.FAQ, topic=topic, question=question)
+        if _changes(tokens, said) and not question:
             return Reading(Intent.CHANGE, named[-1:])
         if "remove" in edits and not (ask and words.question) and not counted:
             return Reading(Intent.REMOVE, named)
@@ -305,6 +322,32 @@ def _only(tokens: tuple[str, ...], ignored: set[str]) -> set[str]:
         return set()
     kept = {t for t in tokens if t not in ignored or t in YES_WORDS or t in NO_WORDS}
     return kept
+
+
+def _refused(tokens: tuple[str, ...]) -> bool:
+    """ "tidak mau", "tidak usah", "tidak perlu": a no to something, not any "ga"."""
+    return any(
+        a == "tidak" and b in ("mau", "usah", "perlu", "ingin")
+        for a, b in itertools.pairwise(tokens)
+    )
+
+
+def _changes(tokens: tuple[str, ...], said: dict[Intent, int]) -> bool:
+    """A change of mind about a named item: "ganti", "instead", and (when the message
+    does not order) "jadi 2", "30 bukan 32"; never "ga jadi", which drops it."""
+    for i, token in enumerate(tokens):
+        if token in CHANGING:
+            return True
+        if token in ("jadi", "bukan") and Intent.ORDER not in said:
+            if not (token == "jadi" and i and tokens[i - 1] == "tidak"):
+                return True
+    return False
+
+
+def _tag_question(tokens: tuple[str, ...], u: Understanding) -> bool:
+    """ "adem ga?", "ready belum": a sentence ending in a no asks."""
+    content = [t for t in tokens if t not in u.particles]
+    return len(content) > 1 and content[-1] in ("tidak", "belum")
 
 
 def _counting(tokens: tuple[str, ...], u: Understanding) -> bool:

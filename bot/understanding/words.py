@@ -100,7 +100,7 @@ class Normaliser:
     def _stem(self, token: str) -> tuple[str, ...]:
         """``topinya`` -> ``topi``, ``dicoret`` -> ``coret``, ``pengirimanku`` ->
         ``pengiriman``: an affix around a word we know."""
-        for prefix in ("", "di"):
+        for prefix in ("", "di", "ku"):
             if not token.startswith(prefix):
                 continue
             word = token[len(prefix) :]
