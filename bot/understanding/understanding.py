@@ -40,8 +40,9 @@ PLACED = {"pesanan", "kemarin", "tadi", "td", "<ref>", "checkout", "yesterday", 
 NEGATIONS = {"tidak", "no", "jangan", "nope", "not", "belum", "bukan"}
 CHANGING = {"ganti", "change", "instead", "switch", "tukar"}
 POINTING = {"ini", "itu", "this", "that"}
+TELL = {"kabar", "kabari", "kabarin", "info", "kirim", "send", "get", "dapat", "terima", "receive"}
 PROMOTIONS = {"promo", "promosi", "broadcast", "iklan", "diskon", "promos", "promotions", "ads",
-              "offers", "newsletter"}  # fmt: skip
+              "offers", "newsletter", "marketing"}  # fmt: skip
 REFUSING = {"jangan", "stop", "berhenti", "udahan", "capek", "risih", "ganggu", "no", "unsubscribe",
             "hentikan"}  # fmt: skip
 ADDING = {"tambah", "add", "plus", "sekalian", "also", "another", "juga", "too"}
@@ -231,8 +232,8 @@ def decide(u: Understanding, words: Words) -> Reading:
         return Reading(Intent.PAYMENT_SENT)
     if present & PROMOTIONS and (present & REFUSING or _refused(tokens)):
         return Reading(Intent.OPT_OUT_ASK, strength=2)  # "ga mau dapet pesan promosi lagi"
-    if present & PROMOTIONS and present & {"lagi", "again"} and Intent.OPT_IN not in said:
-        said[Intent.OPT_IN] = 2  # "i want your promo messages again"
+    if present & PROMOTIONS and present & {"lagi", "again"} and present & TELL and not named:
+        return Reading(Intent.OPT_IN, strength=2)  # "kabarin aku kalo ada diskon lagi"
     if present & ERASE and present & {"sistem", "system", "akun", "account"}:
         return Reading(Intent.DATA_ERASURE, strength=2)
     if Intent.DATA_ACCESS in said and present & ERASE:
@@ -277,14 +278,17 @@ def decide(u: Understanding, words: Words) -> Reading:
             return Reading(Intent.FAQ, topic=topic, question=question)
         if _changes(tokens, said) and not question:
             return Reading(Intent.CHANGE, named[-1:])
-        if "remove" in edits and not (ask and words.question) and not counted:
+        removing = "remove" in edits or {"take", "out"} <= present
+        if removing and not (ask and words.question) and not counted:
             return Reading(Intent.REMOVE, named)
-        if present & ADDING and not question:
+        if (present & ADDING or _first(tokens, u) in ("sama", "plus")) and not question:
             return Reading(Intent.ADD, items)
         if ask is Intent.OPTIONS:
             return Reading(ask, tuple(Mention(m.products) for m in named), question=True)
         if ask is not None:
-            return Reading(ask, items, question=True)
+            # A question names what it asks about; "brp sepotong" is not an order of one.
+            asked = tuple(Mention(m.products, m.colour, m.size) for m in items)
+            return Reading(ask, asked, question=True)
         if (
             question
             and words.question
@@ -344,6 +348,10 @@ def _changes(tokens: tuple[str, ...], said: dict[Intent, int]) -> bool:
     return False
 
 
+def _first(tokens: tuple[str, ...], u: Understanding) -> str:
+    return next((t for t in tokens if t not in u.particles), "")
+
+
 def _tag_question(tokens: tuple[str, ...], u: Understanding) -> bool:
     """ "adem ga?", "ready belum": a sentence ending in a no asks."""
     content = [t for t in tokens if t not in u.particles]
@@ -360,7 +368,7 @@ def _counting(tokens: tuple[str, ...], u: Understanding) -> bool:
         or t in u.particles
         or t in NEGATIONS
         or t == "setengah"
-        or t in ("mau", "jadi", "jangan", "bukan")
+        or t in ("mau", "jadi", "jangan", "bukan", "jumlah")
         for t in tokens
     )
 
@@ -391,7 +399,9 @@ def _product_question(
 ) -> Intent | None:
     if "options" in asks and question:
         return Intent.OPTIONS
-    if "price" in asks and (named or present & (PRICE_WORDS | POINTING)):
+    if "stock" in asks and "stok" in present:
+        return Intent.STOCK  # "sisa brp?": how many are left
+    if "price" in asks and (named or present & (PRICE_WORDS | POINTING) or len(present) <= 3):
         return Intent.PRICE
     if "stock" in asks and question:
         return Intent.STOCK
