@@ -218,6 +218,14 @@ async def test_two_misses_in_a_row_bring_a_person_with_both_messages(siti: Chat)
     assert await OutboxMessage.filter(kind="staff").count() == 1
 
 
+async def test_a_suggestion_after_a_miss_is_picked_by_its_number(siti: Chat):
+    await siti.send("zzz qqq")
+    assert siti.choices[-1] == "Chat admin"
+    await siti.send(str(len(siti.choices)))
+    assert "teruskan ke tim kami" in siti.text
+    assert (await Ticket.get()).reason == "person"
+
+
 async def test_a_miss_then_an_understood_message_starts_the_count_again(siti: Chat):
     await siti.send("asdfgh jkl")
     await siti.send("makasih kak")
