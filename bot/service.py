@@ -7,6 +7,7 @@ import functools
 import logging
 import signal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from aiohttp import web
@@ -50,13 +51,20 @@ def build_engine(settings: Settings) -> Engine:
     )
 
 
+# What an answer may say about the customer reading it, for the start-up check.
+SAMPLE_CUSTOMER = SimpleNamespace(
+    id=1, name="Budi", display_name="Budi", city="Bandung", language="id", orders_count=1,
+    total_spent=150_000,
+)  # fmt: skip
+
+
 def check_shop_answers(texts: Texts, shop: ShopFile) -> list[str]:
     """Each answer in the shop's file renders, found at start-up, not when a customer
     asks: a typo in ``{{ shop.nama }}`` is named with its topic."""
     problems = []
     for topic, answers in shop.answers.items():
         for lang, source in answers.items():
-            problem = texts.check_source(source, shop=shop.facts, customer=None)
+            problem = texts.check_source(source, shop=shop.facts, customer=SAMPLE_CUSTOMER)
             if problem is not None:
                 problems.append(f"{shop.path} [answers.{topic}] {lang}: {problem}")
     return problems

@@ -15,22 +15,30 @@ from crm_core.models import Order
 from crm_core.orders import change_status, recent_orders
 
 
-async def latest_order(turn: Turn) -> Order | None:
+async def latest_order(turn: Turn, number: int | None = None) -> Order | None:
+    """The order the customer means: the one they named ("#12"), if it is theirs, else
+    their latest."""
+    if number is not None:
+        return (
+            await Order.filter(id=number, customer_id=turn.customer.id)
+            .prefetch_related("items")
+            .first()
+        )
     orders = await recent_orders(turn.customer.id, limit=1)
     return orders[0] if orders else None
 
 
-async def show_status(turn: Turn) -> None:
-    """ "paket saya sampai mana?": the latest order, where it stands."""
-    order = await latest_order(turn)
+async def show_status(turn: Turn, number: int | None = None) -> None:
+    """Where the latest order (or the one named) stands: "paket saya sampai mana?"."""
+    order = await latest_order(turn, number)
     if order is None:
         turn.say("orders_none")
         return
     turn.say("order_where", order=order)
 
 
-async def cancel_request(turn: Turn) -> None:
-    order = await latest_order(turn)
+async def cancel_request(turn: Turn, number: int | None = None) -> None:
+    order = await latest_order(turn, number)
     if order is None or order.status in ("batal", "selesai"):
         turn.say("cancel_nothing", order=order)
         return
@@ -56,6 +64,19 @@ async def cancel_prompt(turn: Turn) -> None:
 
 async def cancel_answer(turn: Turn) -> None:
     answer = turn.yes_or_no("btn_cancel_order", "btn_keep_order")
+    words = set(turn.text.casefold().replace(",", " ").split())
+    if words & {"jangan", "jgn", "don't", "dont", "keep"}:
+        answer = False  # "jangan dibatalin": keep it
+    elif (
+        answer is None
+        and turn.reading is not None
+        and turn.reading.intent.value
+        in (
+            "cancel",
+            "cancel_order",
+        )
+    ):
+        answer = True  # "batalin aja", "cancel": yes, cancel it
     if answer is None:
         turn.missed()
         turn.say("confirm_unclear")

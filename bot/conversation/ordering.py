@@ -14,6 +14,7 @@ that does not exist, or is sold out, is said once and asked for again."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.conversation.menu import show_menu
@@ -27,7 +28,7 @@ from crm_core.orders import Shipping, place_order
 from crm_core.phones import try_normalize_phone
 
 MAX_ADDRESS = 300
-MAX_LINES = 20  # a basket longer than this goes to a person: it is a wholesale order
+MAX_LINES = 20  # items in one chat order; past that the customer is told to ask a person
 PAGE = 10  # products shown at a time
 
 
@@ -243,7 +244,10 @@ async def edit(turn: Turn, reading: Reading) -> None:
         return
     raw = dict(turn.data.get("line") or {})
     first, *rest = mentions
-    if reading.intent in (Intent.ORDER, Intent.ADD) and first.products and not _same(raw, first):
+    adding = reading.intent is Intent.ADD or (
+        reading.intent is Intent.ORDER and not _in_basket(turn, first)
+    )
+    if adding and first.products and not _same(raw, first):
         # Another product: into the basket after the current one (one that is sold out
         # is said now, not when its turn comes).
         wanted = []
@@ -252,16 +256,40 @@ async def edit(turn: Turn, reading: Reading) -> None:
                 turn.say("product_sold_out", product=mention.product)
             else:
                 wanted.append(_from_mention(mention))
-        queue = list(turn.data.get("queue") or []) + wanted
-        turn.data["queue"] = queue[:MAX_LINES]
+        _enqueue(turn, wanted)
         if not raw or (raw.get("product") is None and not raw.get("candidates")):
             _next_item(turn)
         await advance(turn)
         return
-    _change(turn, first)
+    if not _change(turn, first):
+        await _reprompt(turn)
+        return
     if rest:
-        turn.data["queue"] = list(turn.data.get("queue") or []) + [_from_mention(m) for m in rest]
+        # "hitam 2 putih 1" while choosing a kaos's colour: more of the same product.
+        product = (turn.data.get("line") or {}).get("product")
+        extra = []
+        for mention in rest:
+            line = _from_mention(mention)
+            if "product" not in line and "candidates" not in line and product is not None:
+                line["product"] = product
+            extra.append(line)
+        _enqueue(turn, extra, first=True)
     await advance(turn)
+
+
+def _enqueue(turn: Turn, wanted: list[dict[str, Any]], *, first: bool = False) -> None:
+    queue = list(turn.data.get("queue") or [])
+    queue = wanted + queue if first else queue + wanted
+    room = MAX_LINES - len(turn.data.get("lines") or []) - (1 if turn.data.get("line") else 0)
+    if len(queue) > max(room, 0):
+        turn.say("basket_too_long", max=MAX_LINES)
+        queue = queue[: max(room, 0)]
+    turn.data["queue"] = queue
+
+
+def _in_basket(turn: Turn, mention: Mention) -> bool:
+    ids = {p.id for p in mention.products}
+    return any(raw.get("product") in ids for raw in turn.data.get("lines") or [])
 
 
 def _same(raw: dict[str, Any], mention: Mention) -> bool:
@@ -269,19 +297,44 @@ def _same(raw: dict[str, Any], mention: Mention) -> bool:
     return raw.get("product") in ids or bool(set(raw.get("candidates") or []) & ids)
 
 
-def _change(turn: Turn, mention: Mention) -> None:
-    """Apply the change to the item being filled in, or else to the basket's item it
-    fits (the one with that product, or offering that colour or size)."""
+async def drop_current(turn: Turn, reading: Reading) -> bool:
+    """ "yang ini ga jadi" with other items in the basket: this item goes, the rest stay.
+    False when there is nothing else (the whole order is what is being cancelled)."""
+    raw = turn.data.get("line") or {}
+    others = turn.data.get("lines") or turn.data.get("queue")
+    pointing = {"ini", "this", "itu", "that"} & set(turn.text.casefold().split())
+    if not raw or not others or not pointing:
+        return False
+    product = turn.catalog.get(raw["product"]) if isinstance(raw.get("product"), int) else None
+    if product is not None:
+        turn.say("line_removed", names=[product.name])
+    _next_item(turn)
+    await advance(turn)
+    return True
+
+
+def _change(turn: Turn, mention: Mention) -> bool:
+    """Apply the change to the item it is about: the one being filled in, or the
+    basket's item with that product, or the one offering that colour or size. False
+    (and said why) when the change cannot be made; the order is then as it was."""
     raw = dict(turn.data.get("line") or {})
     lines = list(turn.data.get("lines") or [])
+    if mention.products and not _same(raw, mention) and _in_basket(turn, mention):
+        # "eh kaosnya ganti putih" while choosing the hijab's colour: the kaos changes,
+        # and the hijab waits its turn again.
+        if raw:
+            _enqueue(turn, [raw], first=True)
+        raw = {}
     if not raw and lines:
         index = _fitting_line(turn, lines, mention)
         raw = dict(lines.pop(index))
         raw["at"] = index
-        turn.data["lines"] = lines
     if mention.products and not _same(raw, mention):
         # Another product instead: the same quantity, and the colour and size where the
-        # new one has them.
+        # new one has them; one that cannot be ordered leaves the order as it was.
+        if mention.product is not None and not mention.product.available:
+            turn.say("product_sold_out", product=mention.product)
+            return False
         fresh = _from_mention(mention)
         product = turn.catalog.get(fresh["product"]) if "product" in fresh else None
         for field in ("colour", "size"):
@@ -290,20 +343,19 @@ def _change(turn: Turn, mention: Mention) -> None:
         for field in ("quantity", "at"):
             if fresh.get(field) is None and raw.get(field) is not None:
                 fresh[field] = raw[field]
-        turn.data["line"] = fresh
-        return
-    if mention.product is not None:
-        raw["product"] = mention.product.id
-        raw.pop("candidates", None)
-    if mention.colour is not None:
-        raw["colour"] = mention.colour
-    if mention.size is not None:
-        raw["size"] = mention.size
-    if mention.quantity is not None:
-        raw["quantity"] = mention.quantity
-    if mention.more is not None:
-        raw["quantity"] = (raw.get("quantity") or 0) + mention.more
+        raw = fresh
+    else:
+        if mention.product is not None:
+            raw["product"] = mention.product.id
+            raw.pop("candidates", None)
+        for field in ("colour", "size", "quantity"):
+            if getattr(mention, field) is not None:
+                raw[field] = getattr(mention, field)
+        if mention.more is not None:
+            raw["quantity"] = (raw.get("quantity") or 0) + mention.more
+    turn.data["lines"] = lines
     turn.data["line"] = raw
+    return True
 
 
 def _offers_one(product: CatalogItem, field: str, value: Any) -> bool:
@@ -329,10 +381,16 @@ def _fitting_line(turn: Turn, lines: list[dict[str, Any]], mention: Mention) -> 
 
 
 async def _remove(turn: Turn, mentions: tuple[Mention, ...]) -> None:
-    ids = {p.id for m in mentions for p in m.products}
-    lines = [raw for raw in turn.data.get("lines") or [] if raw.get("product") not in ids]
-    queue = [raw for raw in turn.data.get("queue") or [] if raw.get("product") not in ids]
+    named = {p.id for m in mentions for p in m.products}
     raw = turn.data.get("line") or {}
+    held = [
+        r.get("product")
+        for r in (*(turn.data.get("lines") or []), *(turn.data.get("queue") or []), raw)
+    ]
+    # Only what is in the order: "kaosnya ga jadi" with Kaos Polos in it is that kaos.
+    ids = named & set(held) or named & set(raw.get("candidates") or [])
+    lines = [r for r in turn.data.get("lines") or [] if r.get("product") not in ids]
+    queue = [r for r in turn.data.get("queue") or [] if r.get("product") not in ids]
     removed = [p.name for p in turn.catalog.items if p.id in ids]
     turn.data["lines"], turn.data["queue"] = lines, queue
     if raw.get("product") in ids or (set(raw.get("candidates") or []) & ids):
@@ -506,9 +564,12 @@ async def quantity_prompt(turn: Turn) -> None:
 async def quantity_answer(turn: Turn) -> None:
     reading = turn.reading
     mention = reading.item if reading is not None else None
-    quantity = parse_quantity(turn.text)  # "-5" is a number too, and wrong
-    if quantity is None and mention is not None:
-        quantity = mention.quantity  # "2 pcs aja kak", "setengah lusin"
+    quantity = mention.quantity if mention is not None else None  # "2 lusin", "dua"
+    if quantity is None or turn.text.lstrip().startswith(("-", "+")):
+        quantity = parse_quantity(turn.text)  # "-5" is a number too, and wrong
+    numbers = re.findall(r"\d+", turn.text)
+    if quantity is None and len(numbers) == 1 and len(numbers[0]) <= 6:
+        quantity = int(numbers[0])  # "cuma 1 aja kak"
     if quantity is None and mention is not None and not mention.empty:
         await edit(turn, reading)  # type: ignore[arg-type]
         return

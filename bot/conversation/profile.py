@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.conversation.menu import show_menu
 from bot.conversation.onboarding import clean_city, clean_name
-from bot.conversation.ordering import MAX_ADDRESS, clean_address, use_phone
+from bot.conversation.ordering import MAX_ADDRESS, advance, clean_address, use_phone
 from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn, pick
 from crm_core.phones import try_normalize_phone
@@ -16,9 +18,51 @@ def field_labels(turn: Turn) -> tuple[str, ...]:
     return turn.labels(*(f"field_{f}" for f in FIELDS))
 
 
-async def start(turn: Turn) -> None:
-    turn.go("update_field", field=None)
+async def start(turn: Turn, resume: str | None = None) -> None:
+    """Ask which detail to change. ``resume``: the order step to go back to after it,
+    with the order kept ("alamatnya salah kak" at the confirmation)."""
+    if resume is None:
+        turn.go("update_field", field=None)
+    else:
+        turn.go("update_field")
+        turn.data.update(field=None, resume=resume)
+    named = _named_field(turn.text)
+    if named is not None:
+        # "alamatnya salah kak": straight to the address.
+        turn.go("update_value")
+        turn.data["field"] = named
+        await value_prompt(turn)
+        return
     await field_prompt(turn)
+
+
+FIELD_WORDS = {
+    "address": ("alamat", "address"),
+    "phone": ("nomor", "hp", "telepon", "phone", "number", "wa"),
+    "city": ("kota", "city"),
+    "name": ("nama", "name"),
+}
+
+
+def _named_field(text: str) -> str | None:
+    words = set(re.findall(r"[a-z]+", text.casefold()))
+    named = [
+        f
+        for f, keys in FIELD_WORDS.items()
+        if any(k in w for w in words for k in keys if len(k) > 2 or k == w)
+    ]
+    return named[0] if len(named) == 1 else None
+
+
+async def finish(turn: Turn) -> None:
+    """Back to the order the change interrupted, or to the menu."""
+    resume = turn.data.pop("resume", None)
+    turn.data.pop("field", None)
+    if resume in STATES:
+        turn.go(resume)
+        await advance(turn)
+        return
+    await show_menu(turn)
 
 
 async def field_prompt(turn: Turn) -> None:
@@ -32,7 +76,8 @@ async def field_answer(turn: Turn) -> None:
         turn.say("choose_from_list")
         await field_prompt(turn)
         return
-    turn.go("update_value", field=FIELDS[labels.index(chosen)])
+    turn.go("update_value")  # the order being changed, if any, stays in the data
+    turn.data["field"] = FIELDS[labels.index(chosen)]
     await value_prompt(turn)
 
 
@@ -57,7 +102,7 @@ async def value_answer(turn: Turn) -> None:
         if not await use_phone(turn, phone, verified=False):
             # Not linked (someone else's, or over a proven number), and not said why.
             turn.say("phone_not_linked")
-        await show_menu(turn)
+        await finish(turn)
         return
     if field == "address":
         value = clean_address(text)
@@ -71,7 +116,7 @@ async def value_answer(turn: Turn) -> None:
             return
     setattr(turn.customer, field, value)
     turn.say("update_done", field_label=turn.label(f"field_{field}"), value=value)
-    await show_menu(turn)
+    await finish(turn)
 
 
 STATES.update(

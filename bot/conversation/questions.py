@@ -50,7 +50,9 @@ def _current_products(turn: Turn) -> list[CatalogItem]:
     """The product being ordered, when the question names none ("brp harganya?")."""
     raw = turn.data.get("line") or {}
     ids = [raw["product"]] if isinstance(raw.get("product"), int) else raw.get("candidates") or []
-    return [p for p in (turn.catalog.get(i) for i in ids) if p is not None]
+    if not ids:  # at the confirmation: the basket's products
+        ids = list(dict.fromkeys(r.get("product") for r in turn.data.get("lines") or []))
+    return [p for p in (turn.catalog.get(i) for i in ids if isinstance(i, int)) if p is not None]
 
 
 def _sold_out(products: list[CatalogItem]) -> dict[str, list[str]]:

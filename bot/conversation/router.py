@@ -22,7 +22,8 @@ ANYWHERE = {
     Intent.OPT_OUT_ASK, Intent.OPT_IN, Intent.LANG_EN, Intent.LANG_ID, Intent.HELP,
     Intent.DATA_ACCESS, Intent.DATA_ERASURE, Intent.MY_ORDERS, Intent.ORDER_STATUS,
     Intent.CANCEL_ORDER, Intent.PAYMENT_SENT, Intent.PERSON, Intent.COMPLAINT, Intent.CANCEL,
-    Intent.MENU, Intent.THANKS, Intent.CATALOG, Intent.UPDATE, *QUESTIONS,
+    Intent.MENU, Intent.THANKS, Intent.CATALOG, Intent.UPDATE, Intent.ORDER, Intent.START,
+    *QUESTIONS,
 }  # fmt: skip
 # Answered with the menu again when nothing is in progress, as the menu's own words are.
 MENU_AFTER = {
@@ -30,13 +31,15 @@ MENU_AFTER = {
     Intent.DATA_ERASURE, Intent.MY_ORDERS,
 }  # fmt: skip
 # A plain answer to a yes-or-no step, whatever else its words could mean.
-ANSWERS = {Intent.YES, Intent.NO, Intent.UNKNOWN, Intent.THANKS, Intent.SMALL_TALK, Intent.CANCEL}
+ANSWERS = {Intent.YES, Intent.NO, Intent.UNKNOWN, Intent.THANKS, Intent.SMALL_TALK, Intent.CANCEL,
+           Intent.CANCEL_ORDER, Intent.GREETING}  # fmt: skip
 # A step that asks for free text (a name, an address) gives way only to these, and only
 # when the message is nothing else ("menu", "batal") or plainly asks something.
 FREE_TEXT_GIVES_WAY = {
     Intent.OPT_OUT_ASK, Intent.LANG_EN, Intent.LANG_ID, Intent.HELP, Intent.MENU,
     Intent.CANCEL, Intent.PERSON, Intent.GREETING, Intent.DATA_ACCESS, Intent.DATA_ERASURE,
-    Intent.MY_ORDERS, Intent.ORDER_STATUS, Intent.THANKS,
+    Intent.MY_ORDERS, Intent.ORDER_STATUS, Intent.THANKS, Intent.ORDER, Intent.START,
+    Intent.CATALOG,
 }  # fmt: skip
 PLAIN_REQUESTS = {
     Intent.PERSON, Intent.LANG_EN, Intent.LANG_ID, Intent.DATA_ACCESS, Intent.DATA_ERASURE,
@@ -58,6 +61,7 @@ SUGGESTED = {
     Intent.FAQ: "btn_help", Intent.PERSON: "btn_person", Intent.COMPLAINT: "btn_person",
 }  # fmt: skip
 MISSES_BEFORE_A_PERSON = 2
+OPTION_STEPS = {"order_product", "order_colour", "order_size", "order_quantity"}
 
 
 def state_of(turn: Turn) -> State:
@@ -69,19 +73,15 @@ async def respond(turn: Turn) -> None:
     assert reading is not None
     step = state_of(turn)
     if reading.intent is Intent.OPT_OUT:
-        if turn.text.strip().casefold() in OPT_OUT_WHEN_IDLE and step.in_flow:
+        if turn.text.casefold().strip(" .!,~*_-?") in OPT_OUT_WHEN_IDLE and step.in_flow:
             await act(turn, Reading(Intent.CANCEL))
             return
-        if turn.customer.opted_out_at is None:
-            await set_opted_out(turn.customer, True, turn.text, turn.inbound.channel, turn.now)
-        turn.say("opted_out")
+        await opt_out(turn)
         return
     if turn.state == "idle" and (chosen := _button(turn)) is not None:
         await act(turn, Reading(chosen))
         return
-    if _picks_shown(turn) or (
-        step.yes_no and reading.intent in ANSWERS and turn.yes_or_no(*step.yes_no) is not None
-    ):
+    if _picks_shown(turn) or (step.yes_no and reading.intent in ANSWERS):
         await step.answer(turn)
         return
     if turn.state == "order_quantity" and _just_a_number(turn, reading):
@@ -93,6 +93,13 @@ async def respond(turn: Turn) -> None:
     if turn.state in ("new", "consent"):
         await _before_consent(turn, reading)
         return
+    if turn.state in OPTION_STEPS and reading.intent is Intent.COMPLAINT and reading.strength < 2:
+        # "yang L aja takut kekecilan": a worry about the choice, not a complaint.
+        reading = Reading(Intent.UNKNOWN)
+        turn.reading = reading
+    if turn.state in ordering.ORDER_STATES and reading.intent is Intent.CANCEL:
+        if await ordering.drop_current(turn, reading):
+            return  # "yang ini ga jadi": this item, not the whole basket
     if turn.state in ordering.ORDER_STATES and reading.intent in EDITS:
         if reading.intent is not Intent.ORDER or reading.items:
             await ordering.edit(turn, reading)
@@ -101,6 +108,12 @@ async def respond(turn: Turn) -> None:
         await step.answer(turn)
         return
     await act(turn, reading)
+
+
+async def opt_out(turn: Turn) -> None:
+    if turn.customer.opted_out_at is None:
+        await set_opted_out(turn.customer, True, turn.text, turn.inbound.channel, turn.now)
+    turn.say("opted_out")
 
 
 async def act(turn: Turn, reading: Reading) -> None:
@@ -123,9 +136,14 @@ async def act(turn: Turn, reading: Reading) -> None:
     elif intent is Intent.MY_ORDERS:
         await menu.show_orders(turn)
     elif intent is Intent.ORDER_STATUS:
-        await after_sale.show_status(turn)
-    elif intent is Intent.CANCEL_ORDER and turn.state not in ordering.ORDER_STATES:
-        await after_sale.cancel_request(turn)
+        await after_sale.show_status(turn, reading.order_ref)
+    elif intent is Intent.CANCEL_ORDER and (
+        turn.state not in ordering.ORDER_STATES or reading.order_ref is not None
+    ):
+        await after_sale.cancel_request(turn, reading.order_ref)
+        return
+    elif intent is Intent.REMOVE and not in_flow:
+        await after_sale.cancel_request(turn, reading.order_ref)  # "yg topi kemarin batal"
         return
     elif intent is Intent.PAYMENT_SENT:
         await after_sale.payment_sent(turn)
@@ -133,11 +151,16 @@ async def act(turn: Turn, reading: Reading) -> None:
         await handoff.hand_off(turn, intent.value)
     elif intent in QUESTIONS:
         await answer(turn, reading)
+    elif intent is Intent.CANCEL and turn.data.get("resume"):
+        await profile.finish(turn)  # not changing a detail after all: back to the order
+        return
     elif intent in (Intent.CANCEL, Intent.CANCEL_ORDER, Intent.MENU) and in_flow:
         turn.reset()
         turn.say("flow_cancelled")
         await menu.show_menu(turn)
         return
+    elif intent is Intent.START and turn.state != "idle":
+        pass  # Telegram's /start mid-question: the question again
     elif intent is Intent.THANKS:
         turn.say("thanks_reply")
     elif intent is Intent.SMALL_TALK:
@@ -160,7 +183,9 @@ async def act(turn: Turn, reading: Reading) -> None:
             await ordering.start(turn)
         return
     elif intent is Intent.UPDATE:
-        await profile.start(turn)
+        await profile.start(
+            turn, resume=turn.state if turn.state in ordering.ORDER_STATES else None
+        )
         return
     elif intent is Intent.NO and not in_flow:
         turn.say("ok_then")
@@ -248,7 +273,8 @@ def _just_a_number(turn: Turn, reading: Reading) -> bool:
 
 def _gives_way(reading: Reading) -> bool:
     if reading.intent in QUESTIONS:
-        return reading.question
+        # "Blok A no 5, masih di Bekasi" has a question's words and is an address.
+        return reading.marked
     if reading.intent in PLAIN_REQUESTS and reading.strength >= 2:
         return True  # "minta admin", "pakai bahasa inggris": no name or address says that
     return reading.intent in FREE_TEXT_GIVES_WAY and reading.whole
@@ -259,6 +285,9 @@ async def idle_answer(turn: Turn) -> None:
     chosen = pick(turn.text, turn.data.get("shown") or [], loose=False)
     if chosen is not None and turn.is_label(chosen, "btn_keep_promo"):
         turn.say("promo_kept")
+        return
+    if chosen == "STOP":
+        await opt_out(turn)  # the confirmation's button, by its number
         return
     await not_understood(turn, turn.reading or Reading(Intent.UNKNOWN))
 

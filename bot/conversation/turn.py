@@ -112,6 +112,10 @@ class Turn:
             return False
         if chosen == yes or self.is_label(raw, yes_key):
             return True
+        if self.reading is not None and self.reading.intent.value in ("yes", "no"):
+            # The language layer's plain answer ("siap kak", "okee", "udah bener").
+            if not raw.endswith("?"):
+                return self.reading.intent.value == "yes"
         tokens = words(word)
         if not tokens or raw.endswith("?"):
             return None

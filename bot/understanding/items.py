@@ -132,6 +132,11 @@ class ItemReader:
                     target = pending  # "... and 1 red topi": the next product's colour
                 else:
                     target = self._target(current, pending, "colour" if colour else "size", items)
+                if target is pending and getattr(pending, "colour" if colour else "size"):
+                    # "hitam 2 putih 1" with no product named: two items, not one.
+                    items.append(pending)
+                    pending = _Item()
+                    target = pending
                 if target is not current and target is not pending:
                     current = target
                 if colour:

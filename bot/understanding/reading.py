@@ -88,6 +88,8 @@ class Reading:
     # How plainly a phrase said the intent: its word count, over 10 when the phrase was
     # the whole message ("batal", "menu"); 0 when items or a question decided it.
     strength: int = 0
+    marked: bool = False  # a "?" was typed: plainly a question, even in an address
+    order_ref: int | None = None  # "#12": the order the customer means
 
     @property
     def whole(self) -> bool:

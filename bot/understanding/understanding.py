@@ -8,7 +8,9 @@ what a shop assistant would answer first."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import re
 from collections.abc import Iterable, Mapping
 
 from bot.understanding.catalog_words import CatalogWords, key
@@ -40,6 +42,9 @@ PLACED = {"pesanan", "kemarin", "tadi", "td", "<ref>", "checkout", "yesterday", 
 NEGATIONS = {"tidak", "no", "jangan", "nope", "not", "belum", "bukan"}
 CHANGING = {"ganti", "change", "instead", "switch", "tukar"}
 POINTING = {"ini", "itu", "this", "that"}
+WHY = {"kenapa", "why", "kok", "mengapa"}
+# Words that put a payment in the future, or deny it: not a claim to check.
+NOT_YET = {"belum", "nanti", "mau", "akan", "will", "going", "besok", "ingin", "tomorrow", "later"}
 TELL = {"kabar", "kabari", "kabarin", "info", "kirim", "send", "get", "dapat", "terima", "receive"}
 PROMOTIONS = {"promo", "promosi", "broadcast", "iklan", "diskon", "promos", "promotions", "ads",
               "offers", "newsletter", "marketing"}  # fmt: skip
@@ -49,6 +54,7 @@ ADDING = {"tambah", "add", "plus", "sekalian", "also", "another", "juga", "too"}
 PRICE_WORDS = {"harga", "price", "cost", "costs", "much", "pricing", "harganya"}
 # Intents said by a phrase that stand above any item named alongside them, strongest first.
 STRONG = (
+    Intent.UPDATE,  # "ubah data saya" is a change, not a request for a copy
     Intent.DATA_ERASURE,
     Intent.DATA_ACCESS,
     Intent.LANG_EN,
@@ -60,7 +66,6 @@ STRONG = (
     Intent.PAYMENT_SENT,
     Intent.ORDER_STATUS,
     Intent.MY_ORDERS,
-    Intent.UPDATE,
 )
 # Intents said by a phrase that yield to items, questions and topics.
 WEAK = (
@@ -74,6 +79,7 @@ WEAK = (
     Intent.GREETING,
     Intent.SMALL_TALK,
 )
+_REFERENCE = re.compile(r"#\s*(\d{1,9})\b")
 ASKING = {"berapa", "gimana", "apa", "apakah", "kapan", "mana", "bisa", "ada", "ready", "stok",
           "how", "what", "which", "when", "where", "can", "do", "does", "is", "are", "any",
           "tersedia", "available", "masih", "belum", "kah"}  # fmt: skip
@@ -182,7 +188,12 @@ class Understanding:
             if command not in self.commands or len(plain.split()) > 1:
                 return Reading(Intent.UNKNOWN)
         words = self.normaliser.words(text)
-        return decide(self, words)
+        reading = decide(self, words)
+        ref = _REFERENCE.search(text)
+        if ref or words.question:
+            number = int(ref.group(1)) if ref else None
+            reading = dataclasses.replace(reading, marked=words.question, order_ref=number)
+        return reading
 
 
 def _lexicon_words(lex: Lexicon) -> set[str]:
@@ -228,19 +239,38 @@ def decide(u: Understanding, words: Words) -> Reading:
             return Reading(Intent.YES)
         if short <= NO_WORDS | YES_WORDS and short & NEGATIONS:
             return Reading(Intent.NO)
-    if words.money and present & PAID and not words.question and not named:
-        return Reading(Intent.PAYMENT_SENT)
     if present & PROMOTIONS and (present & REFUSING or _refused(tokens)):
         return Reading(Intent.OPT_OUT_ASK, strength=2)  # "ga mau dapet pesan promosi lagi"
     if present & PROMOTIONS and present & {"lagi", "again"} and present & TELL and not named:
         return Reading(Intent.OPT_IN, strength=2)  # "kabarin aku kalo ada diskon lagi"
-    if present & ERASE and present & {"sistem", "system", "akun", "account"}:
+    if (
+        present & ERASE
+        and present & {"sistem", "system", "akun", "account"}
+        and (
+            "lama" not in present  # "hapus alamat lama saya": an update, not an erasure
+        )
+    ):
         return Reading(Intent.DATA_ERASURE, strength=2)
-    if Intent.DATA_ACCESS in said and present & ERASE:
+    if Intent.DATA_ACCESS in said and present & ERASE and "lama" not in present:
         return Reading(Intent.DATA_ERASURE)
-    if said.get(Intent.CANCEL) or said.get(Intent.CANCEL_ORDER) or present & {"cancel", "batal"}:
+    cancelling = said.get(Intent.CANCEL) or said.get(Intent.CANCEL_ORDER)
+    placed = "pesanan" in present and present & (PLACED - {"pesanan"})
+    if (cancelling or present & {"cancel", "batal"}) and (not named or placed):
+        if present & WHY or (words.question and present & {"sudah", "apa", "kah"}):
+            return Reading(Intent.ORDER_STATUS, question=True)  # "kenapa pesanan saya batal?"
         if Intent.CANCEL_ORDER in said or (present & PLACED and not _only_current(present)):
             return Reading(Intent.CANCEL_ORDER)
+
+    if (
+        present & NOT_YET
+        and (present & PAID or Intent.PAYMENT_SENT in said)
+        and not (named or cancelling or present & {"batal", "cancel"})
+    ):
+        # "belum transfer", "nanti aku transfer": not a claim to check, but a customer
+        # about to pay, who is best answered with how to.
+        return Reading(Intent.FAQ, topic="payment", question=question)
+    elif words.money and present & PAID and not words.question and not named:
+        return Reading(Intent.PAYMENT_SENT)
 
     strong = _strongest(said, STRONG)
     if strong is not None:
@@ -388,10 +418,6 @@ def _strongest(said: dict[Intent, int], order: tuple[Intent, ...]) -> tuple[Inte
 
 def _best(found: dict[str, int]) -> str | None:
     return max(found, key=lambda k: found[k]) if found else None
-
-
-def _adds(tokens: tuple[str, ...]) -> bool:
-    return any(t in ("tambah", "add", "plus", "sekalian", "also", "another") for t in tokens)
 
 
 def _product_question(
