@@ -1,5 +1,5 @@
-"""The catalog: products as the engine sees them, a cache of them, and reading what a
-customer typed ("kaos hitam L 2") as an order line."""
+"""The catalog: products as the engine sees them, a cache of them, and an order line.
+Reading what a customer typed ("kaos hitam L 2") is bot.understanding's."""
 
 from __future__ import annotations
 
@@ -167,49 +167,3 @@ def parse_quantity(text: str) -> int | None:
         return None
     first = tokens[0]
     return NUMBER_WORDS.get(first)
-
-
-def match_order_text(text: str, catalog: Catalog) -> OrderLine | None:
-    """Read "kaos hitam L 2" as an order line for the one product it best fits.
-
-    A product is a candidate when a word of its name is in the text; the words of its
-    name and its own colours and sizes found in the text score it, and a tie is no
-    answer (the customer picks from the list instead). A lone number is the quantity."""
-    tokens = words(text)
-    if not tokens or len(tokens) > 12:
-        return None
-    scored = []
-    for item in catalog.items:
-        name_words = words(item.name)
-        named = sum(1 for w in name_words if w in tokens)
-        if not named:
-            continue
-        options = (_pick(tokens, item.colours) is not None) + (
-            _pick(tokens, item.sizes) is not None
-        )
-        scored.append(((named + options, named - len(name_words)), item))
-    if not scored:
-        return None
-    scored.sort(key=lambda s: s[0], reverse=True)
-    if len(scored) > 1 and scored[0][0] == scored[1][0]:
-        return None
-    item = scored[0][1]
-    colour = _pick(tokens, item.colours)
-    size = _pick(tokens, item.sizes)
-    quantity = None
-    for token in tokens:
-        if token in words(item.name) or (size is not None and token == size.casefold()):
-            continue
-        if token.isdecimal() or token in NUMBER_WORDS:
-            quantity = int(token[:9]) if token.isdecimal() else NUMBER_WORDS[token]
-    if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
-        quantity = None
-    return OrderLine(item, colour, size, quantity)
-
-
-def _pick(tokens: list[str], options: tuple[str, ...]) -> str | None:
-    for option in options:
-        option_words = words(option)
-        if option_words and all(w in tokens for w in option_words):
-            return option
-    return None

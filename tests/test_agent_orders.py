@@ -86,3 +86,24 @@ async def test_bad_status_calls(ani: Chat, budi: Customer, args: str):
     await ani.send(f"/status {args}")
     assert ani.text.startswith(("Cara pakai", "Tidak bisa"))
     assert (await Order.get()).status == "baru"
+
+
+async def test_a_phone_order_of_several_items_is_read_as_a_customer_writes_it(
+    ani: Chat, budi: Customer
+):
+    """Once read with a matcher of its own, "kaos hitam L 2, hijab mocca 1" was saved at
+    once as one kaos."""
+    await ani.send(f"/order {budi.id}: kaos item L 2, hijab moka setengah lusin")
+    assert "2× Kaos Polos Hitam L" in ani.text and "6× Hijab Voal Mocca" in ani.text
+    order = await Order.filter(channel="agent").prefetch_related("items").get()
+    assert order.total == 2 * 75_000 + 6 * 45_000
+    assert sorted((i.product_name, i.quantity) for i in order.items) == [
+        ("Hijab Voal", 6),
+        ("Kaos Polos", 2),
+    ]
+
+
+async def test_a_phone_order_with_one_unclear_item_saves_nothing(ani: Chat, budi: Customer):
+    await ani.send(f"/order {budi.id}: kaos hitam L 2, kemeja batik ungu XL 1")
+    assert "Kemeja Batik has no colour Ungu" in ani.text
+    assert await Order.filter(channel="agent").count() == 0

@@ -3,11 +3,14 @@ that only reads (``reads_only``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # Command modules register their commands on import.
 from bot.agents import lookup, orders, outreach, privacy, records, reports, tasks  # noqa: F401
 from bot.agents.commands import parse, reads_only, run
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound, Reply
+from bot.understanding import Reading
 from crm_core.contact_policy import Rules
 from crm_core.models import Agent
 from message_templates import Texts
@@ -15,8 +18,14 @@ from message_templates import Texts
 __all__ = ["handle_command", "reads_only"]
 
 
-async def handle_command(agent: Agent, inbound: Inbound, texts: Texts, rules: Rules) -> list[Reply]:
-    turn = AgentTurn(agent, inbound, inbound.received_at, texts, rules)
+async def handle_command(
+    agent: Agent,
+    inbound: Inbound,
+    texts: Texts,
+    rules: Rules,
+    reader: Callable[[str], Reading] | None = None,
+) -> list[Reply]:
+    turn = AgentTurn(agent, inbound, inbound.received_at, texts, rules, reader=reader)
     parsed = parse(inbound.text)
     if parsed is None:
         turn.say("agent_unknown", word="")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
+from bot.understanding import Mention, Understanding, load_lexicon
 from crm_core.agents import audit
-from crm_core.catalog import load_catalog, match_order_text
+from crm_core.catalog import MAX_QUANTITY, OrderLine, load_catalog
 from crm_core.customers import reachable_chat
 from crm_core.directory import resolve
 from crm_core.errors import InputError
@@ -16,33 +17,72 @@ from crm_core.outbox import enqueue
 
 @command("order", "order")
 async def record_order(turn: AgentTurn, args: str) -> None:
-    """``/order CUSTOMER: kaos hitam L 2``, delivered to the address on their record."""
+    """``/order CUSTOMER: kaos hitam L 2, hijab mocca 1``: a phone or shop-counter order
+    of one or several items, read as a customer's message is, delivered to the address
+    on their record. Every item must be clear, or nothing is saved."""
     reference, text = split_reference(args)
     if not reference or not text:
         raise Usage
     customer = await resolve(reference)
-    line = match_order_text(text, await load_catalog())
-    if line is None:
+    reader = (
+        turn.reader or Understanding(load_lexicon(turn.texts.shop_dir), await load_catalog()).read
+    )
+    mentions = [m for m in reader(text).items if m.products]
+    if not mentions:
         raise InputError(f"no single product in the catalog matches {text!r}")
-    if not line.complete:
-        missing = [
-            what
-            for what, needed in (
-                ("colour", line.product.colours and not line.colour),
-                ("size", line.product.sizes and not line.size),
-                ("quantity", not line.quantity),
-            )
-            if needed
-        ]
-        raise InputError(f"{line.product.name}: say the {' and '.join(missing)}")
+    lines, problems = [], []
+    for mention in mentions:
+        line, problem = _line(mention)
+        if problem:
+            problems.append(problem)
+        elif line is not None:
+            lines.append(line)
+    if problems:
+        raise InputError("; ".join(problems))
     if not (customer.name and customer.address and customer.city):
         raise InputError("the customer has no name, address or city yet: /pelanggan shows what")
     if customer.blacklisted:
         raise InputError("the customer is blacklisted")
     shipping = Shipping(customer.name, customer.address, customer.city, customer.phone)
-    order = await place_order(customer, [line], shipping, "agent", turn.now, by=turn.agent.name)
+    order = await place_order(customer, lines, shipping, "agent", turn.now, by=turn.agent.name)
     await audit(turn.agent, "order.add", turn.now, customer_id=customer.id, order=order.id)
-    turn.say("agent_order_added", order=order, line=line, customer=customer)
+    turn.say("agent_order_added", order=order, lines=lines, customer=customer)
+
+
+def _line(mention: Mention) -> tuple[OrderLine | None, str | None]:
+    """The order line a mention makes, or what is wrong with it."""
+    if mention.product is None:
+        names = " or ".join(p.name for p in mention.products)
+        return None, f"say which: {names}"
+    product = mention.product
+    if not product.available:
+        return None, f"{product.name} is sold out"
+    chosen = {}
+    for field, value, options in (
+        ("colour", mention.colour, product.colours),
+        ("size", mention.size, product.sizes),
+    ):
+        match = next((o for o in options if value and o.casefold() == value.casefold()), None)
+        if value is not None and match is None and options:
+            return None, f"{product.name} has no {field} {value} ({', '.join(options)})"
+        if match is not None and not product.option_available(match):
+            return None, f"{product.name} {match} is sold out"
+        chosen[field] = match
+    line = OrderLine(product, chosen["colour"], chosen["size"], mention.quantity)
+    missing = [
+        what
+        for what, needed in (
+            ("colour", product.colours and not line.colour),
+            ("size", product.sizes and not line.size),
+            ("quantity", not line.quantity),
+        )
+        if needed
+    ]
+    if missing:
+        return None, f"{product.name}: say the {' and '.join(missing)}"
+    if not 1 <= (line.quantity or 0) <= MAX_QUANTITY:
+        return None, f"{product.name}: the quantity must be 1 to {MAX_QUANTITY}"
+    return line, None
 
 
 @command("status", "status")

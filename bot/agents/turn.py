@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from bot.inbound import Image, Inbound, Reply
+from bot.understanding import Reading
 from crm_core.contact_policy import Rules
 from crm_core.models import Agent
 from message_templates import Texts
@@ -20,6 +22,8 @@ class AgentTurn:
     texts: Texts
     rules: Rules
     replies: list[Reply] = field(default_factory=list)
+    # The customers' language layer, for orders an agent types as a customer would.
+    reader: Callable[[str], Reading] | None = None
 
     def say(
         self,

@@ -112,7 +112,7 @@ class Engine:
             # Only a slash command can be an agent's: one look-up, for those alone.
             agent = await recognise_agent(inbound.telegram_id, inbound.verified_phone)
             if agent is not None:
-                return await self._agent_command(agent, inbound)
+                return await self._agent_command(agent, inbound, catalog)
         conversation = await self._conversation(inbound)
         customer = conversation.customer
         logged = inbound_message(
@@ -153,7 +153,9 @@ class Engine:
             replies.append(dataclasses.replace(reply, message_id=logged.id))
         return replies
 
-    async def _agent_command(self, agent: Agent, inbound: Inbound) -> list[Reply] | AfterCommit:
+    async def _agent_command(
+        self, agent: Agent, inbound: Inbound, catalog: Catalog
+    ) -> list[Reply] | AfterCommit:
         """An agent's command: logged like any message (and deduplicated the same way),
         but on no customer's record."""
         now = inbound.received_at
@@ -167,9 +169,9 @@ class Engine:
         await Agent.filter(id=agent.id).update(last_inbound_at=now)
         if reads_only(inbound.text):
             return AfterCommit(agent, inbound)
-        return await self._log_agent_replies(
-            inbound, await handle_command(agent, inbound, self.texts, self.rules)
-        )
+        reader = self.understanding(catalog).read
+        replies = await handle_command(agent, inbound, self.texts, self.rules, reader)
+        return await self._log_agent_replies(inbound, replies)
 
     async def _read_only_command(self, agent: Agent, inbound: Inbound) -> list[Reply]:
         """Run outside the transaction: its reads hold no lock (on SQLite the one
