@@ -406,3 +406,11 @@ async def test_commands_at_the_name_step_are_not_taken_as_a_name(shop_engine: En
 async def test_ubah_data_saya_changes_details_and_asks_for_no_copy_of_them(siti: Chat):
     await siti.send("ubah data saya")
     assert await state() == "update_field" and await Ticket.all().count() == 0
+
+
+async def test_a_shipping_question_without_a_question_mark_is_still_not_the_address(
+    siti: Chat,
+):
+    await siti.send("kaos polos hitam L 2")
+    await siti.send("ongkir ke surabaya brp kak")
+    assert "Kurir: JNE" in siti.text and (await Customer.get()).address is None

@@ -8,6 +8,8 @@ said once, with suggestions, and handed to a person on the second miss in a row.
 
 from __future__ import annotations
 
+import re
+
 from bot.conversation import after_sale, handoff, menu, onboarding, ordering, privacy, profile
 from bot.conversation.questions import answer
 from bot.conversation.states import STATES, State
@@ -61,6 +63,13 @@ SUGGESTED = {
     Intent.FAQ: "btn_help", Intent.PERSON: "btn_person", Intent.COMPLAINT: "btn_person",
 }  # fmt: skip
 MISSES_BEFORE_A_PERSON = 2
+# Words that ask, and words that only an address has: at a free-text step a question
+# without a "?" gives way only when it has the first and none of the second.
+ASKING_WORDS = {"berapa", "brp", "brapa", "gimana", "gmn", "bagaimana", "kapan", "kpn", "apakah",
+                "bisa", "bs", "how", "what", "when", "can", "ongkir", "harga", "hrg"}  # fmt: skip
+ADDRESS_WORDS = {"jl", "jln", "jalan", "gg", "gang", "blok", "rt", "rw", "no", "nomor", "komplek",
+                 "perum", "perumahan", "kel", "kec", "kelurahan", "kecamatan", "desa", "dusun",
+                 "kav", "lantai", "apartemen", "ruko"}  # fmt: skip
 OPTION_STEPS = {"order_product", "order_colour", "order_size", "order_quantity"}
 
 
@@ -87,7 +96,7 @@ async def respond(turn: Turn) -> None:
     if turn.state == "order_quantity" and _just_a_number(turn, reading):
         await step.answer(turn)  # "-5", "0": the step says what is wrong with it
         return
-    if step.free_text and not _gives_way(reading):
+    if step.free_text and not _gives_way(reading, turn.text):
         await step.answer(turn)
         return
     if turn.state in ("new", "consent"):
@@ -271,10 +280,17 @@ def _just_a_number(turn: Turn, reading: Reading) -> bool:
     return not named and parse_quantity(turn.text) is not None
 
 
-def _gives_way(reading: Reading) -> bool:
+def _plainly_asks(text: str) -> bool:
+    words = set(re.findall(r"[a-z]+", text.casefold()))
+    looks_like_an_address = bool(words & ADDRESS_WORDS) or any(ch.isdigit() for ch in text)
+    return bool(words & ASKING_WORDS) and not looks_like_an_address
+
+
+def _gives_way(reading: Reading, text: str) -> bool:
     if reading.intent in QUESTIONS:
-        # "Blok A no 5, masih di Bekasi" has a question's words and is an address.
-        return reading.marked
+        # "ongkir ke sby brp kak" asks, with or without a "?"; "Blok A no 5, masih di
+        # Bekasi" has a question's word and is an address.
+        return reading.marked or _plainly_asks(text)
     if reading.intent in PLAIN_REQUESTS and reading.strength >= 2:
         return True  # "minta admin", "pakai bahasa inggris": no name or address says that
     return reading.intent in FREE_TEXT_GIVES_WAY and reading.whole
