@@ -102,10 +102,17 @@ async def respond(turn: Turn) -> None:
     if turn.state in ("new", "consent"):
         await _before_consent(turn, reading)
         return
-    if turn.state in OPTION_STEPS and reading.intent is Intent.COMPLAINT and reading.strength < 2:
+    if (
+        turn.state in OPTION_STEPS
+        and reading.intent is Intent.COMPLAINT
+        and (reading.strength < 2 and _names_an_option(turn))
+    ):
         # "yang L aja takut kekecilan": a worry about the choice, not a complaint.
         reading = Reading(Intent.UNKNOWN)
         turn.reading = reading
+    if turn.state in ordering.ORDER_STATES and reading.intent is Intent.ORDER and not reading.items:
+        await step.answer(turn)  # "pesan" at the confirmation: order it
+        return
     if turn.state in ordering.ORDER_STATES and reading.intent is Intent.CANCEL:
         if await ordering.drop_current(turn, reading):
             return  # "yang ini ga jadi": this item, not the whole basket
@@ -278,6 +285,16 @@ def _button(turn: Turn) -> Intent | None:
 def _just_a_number(turn: Turn, reading: Reading) -> bool:
     named = any(m.products or m.colour or m.size for m in reading.items)
     return not named and parse_quantity(turn.text) is not None
+
+
+def _names_an_option(turn: Turn) -> bool:
+    """The message names one of the current product's colours or sizes, or a number."""
+    line = ordering.current_line(turn)
+    words = set(re.findall(r"\w+", turn.text.casefold()))
+    options = (
+        {o.casefold() for o in (*line.product.colours, *line.product.sizes)} if line else set()
+    )
+    return bool(words & options) or any(w.isdecimal() for w in words)
 
 
 def _plainly_asks(text: str) -> bool:

@@ -112,10 +112,6 @@ class Turn:
             return False
         if chosen == yes or self.is_label(raw, yes_key):
             return True
-        if self.reading is not None and self.reading.intent.value in ("yes", "no"):
-            # The language layer's plain answer ("siap kak", "okee", "udah bener").
-            if not raw.endswith("?"):
-                return self.reading.intent.value == "yes"
         tokens = words(word)
         if not tokens or raw.endswith("?"):
             return None
@@ -129,6 +125,9 @@ class Turn:
             t in YES_WORDS or t in POLITE for t in tokens
         ):
             return True  # "iya kak", "ok ya", "pesan"
+        if self.reading is not None and self.reading.intent.value in ("yes", "no"):
+            # The language layer's plain answer ("siap kak", "okee", "udah bener").
+            return self.reading.intent.value == "yes"
         return None
 
 
