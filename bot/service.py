@@ -64,7 +64,9 @@ def check_shop_answers(texts: Texts, shop: ShopFile) -> list[str]:
     problems = []
     for topic, answers in shop.answers.items():
         for lang, source in answers.items():
-            problem = texts.check_source(source, shop=shop.facts, customer=SAMPLE_CUSTOMER)
+            problem = texts.check_source(
+                source, shop=shop.facts, shipping=shop.shipping, customer=SAMPLE_CUSTOMER
+            )
             if problem is not None:
                 problems.append(f"{shop.path} [answers.{topic}] {lang}: {problem}")
     return problems

@@ -29,6 +29,7 @@ async def place_order(
     now: datetime,
     *,
     by: str = "customer",
+    shipping_fee: int | None = None,
 ) -> Order:
     """Write the order, its items and its first status, and bring the customer's running
     figures up to date. Call inside the caller's transaction: all of it or none of it."""
@@ -43,6 +44,7 @@ async def place_order(
         status="baru",
         channel=channel,
         total=total,
+        shipping_fee=shipping_fee,
         ship_name=shipping.name,
         ship_phone=shipping.phone,
         ship_address=shipping.address,

@@ -26,6 +26,7 @@ class ShopFile:
     answers: dict[str, dict[str, str]] = field(default_factory=dict)
     # topic -> the ways customers ask it, for topics the lexicon does not know
     phrases: dict[str, list[str]] = field(default_factory=dict)
+    shipping: ShippingRule = field(default_factory=lambda: ShippingRule())
 
     def answer(self, topic: str, language: str) -> str | None:
         texts = self.answers.get(topic) or {}
@@ -70,4 +71,76 @@ def load_shop_file(path: Path | None) -> ShopFile:
         answers[str(topic)] = {lang: text.strip() for lang, text in texts.items()}
         if asked:
             phrases[str(topic)] = [p.casefold() for p in asked]
-    return ShopFile(path, dict(facts), answers, phrases)
+    return ShopFile(
+        path, dict(facts), answers, phrases, shipping_rule(parsed.get("shipping"), str(path))
+    )
+
+
+@dataclass(frozen=True)
+class ShippingRule:
+    """How the shop charges shipping, from ``[shipping]`` in its file.
+
+    - ``confirm``: the team works it out after the order and sends the total;
+    - ``flat``: one fee everywhere;
+    - ``per_city``: a fee per city (``cities``), ``default`` for the rest (none: the team
+      confirms those);
+    - ``free_above``: no fee when the goods come to at least this much."""
+
+    mode: str = "confirm"
+    flat: int | None = None
+    cities: dict[str, int] = field(default_factory=dict)
+    default: int | None = None
+    free_above: int | None = None
+
+    def fee(self, city: str | None, goods: int) -> int | None:
+        """The fee for goods worth ``goods`` to ``city``; None when the team confirms."""
+        if self.free_above is not None and goods >= self.free_above:
+            return 0
+        if self.mode == "flat":
+            return self.flat
+        if self.mode == "per_city":
+            wanted = " ".join((city or "").split()).casefold()
+            for name, fee in self.cities.items():
+                if name.casefold() == wanted:
+                    return fee
+            return self.default
+        return None
+
+
+MODES = ("confirm", "flat", "per_city")
+MAX_FEE = 10_000_000
+
+
+def shipping_rule(table: Any, where: str) -> ShippingRule:
+    if table is None:
+        return ShippingRule()
+    if not isinstance(table, dict):
+        raise InputError(f'{where}: [shipping] must be a table (mode = "confirm", ...)')
+    mode = str(table.get("mode", "confirm"))
+    if mode not in MODES:
+        raise InputError(
+            f"{where} [shipping]: mode must be one of {', '.join(MODES)}, not {mode!r}"
+        )
+
+    def money(name: str, value: Any) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_FEE:
+            raise InputError(f"{where} [shipping]: {name} must be whole rupiah, like 15000")
+        return value
+
+    cities = table.get("cities", {})
+    if not isinstance(cities, dict):
+        raise InputError(f"{where} [shipping]: cities must be a table, like {{ Bandung = 10000 }}")
+    rule = ShippingRule(
+        mode,
+        money("flat", table.get("flat")),
+        {str(k): money(f"cities.{k}", v) or 0 for k, v in cities.items()},
+        money("default", table.get("default")),
+        money("free_above", table.get("free_above")),
+    )
+    if mode == "flat" and rule.flat is None:
+        raise InputError(f'{where} [shipping]: mode "flat" needs flat = FEE')
+    if mode == "per_city" and not rule.cities:
+        raise InputError(f'{where} [shipping]: mode "per_city" needs cities = {{ City = FEE }}')
+    return rule

@@ -80,7 +80,7 @@ async def test_changing_ones_mind_edits_the_order_without_starting_over(siti: Ch
     await siti.send("ukuran M aja kak")
     assert "2× Kaos Polos, Putih, ukuran M" in siti.text
     await siti.send("tambah 1 lagi dong")
-    assert "3× Kaos Polos, Putih, ukuran M" in siti.text and "Total: *Rp225.000*" in siti.text
+    assert "3× Kaos Polos, Putih, ukuran M" in siti.text and "Total: *Rp245.000*" in siti.text
     assert await Order.all().count() == 0
     await siti.send("ya")
     item = await OrderItem.get()
@@ -100,9 +100,9 @@ async def test_three_things_in_one_message_make_one_order_and_one_can_be_taken_o
     assert "1. 2× Kaos Polos, Hitam, ukuran L @ Rp75.000 = Rp150.000" in text
     assert "2. 1× Hijab Voal, Mocca @ Rp45.000" in text
     assert "3. 1× Topi Baseball, Merah @ Rp50.000" in text
-    assert "Total: *Rp245.000*" in text
+    assert "Ongkir ke Surabaya: Rp20.000" in text and "Total: *Rp265.000*" in text
     await siti.send("topinya gajadi deh")
-    assert "Topi Baseball sudah dihapus" in siti.text and "Total: *Rp195.000*" in siti.text
+    assert "Topi Baseball sudah dihapus" in siti.text and "Total: *Rp215.000*" in siti.text
     await siti.send("iya kak")
     order = await Order.get().prefetch_related("items")
     assert order.total == 195_000
@@ -294,7 +294,7 @@ async def test_fixing_the_address_at_the_confirmation_keeps_the_basket(siti: Cha
     await siti.send("alamatnya salah kak")
     assert await state() == "update_value"
     await siti.send("Jl. Darmo No. 21, Wonokromo")
-    assert "Total: *Rp200.000*" in siti.text and "Jl. Darmo No. 21" in siti.text
+    assert "Total: *Rp220.000*" in siti.text and "Jl. Darmo No. 21" in siti.text
     await siti.send("ya")
     assert (await Order.get()).total == 200_000
 
@@ -315,7 +315,7 @@ async def test_a_change_names_the_basket_item_it_is_about(siti: Chat):
 async def test_a_sold_out_replacement_leaves_the_basket_as_it_was(siti: Chat):
     await siti.to_confirmation("kaos polos hitam L 2, topi merah 1", phone="0812-3456-7890")
     await siti.send("ganti totebag aja")
-    assert "Tote Bag Kanvas sedang habis" in siti.text and "Total: *Rp200.000*" in siti.text
+    assert "Tote Bag Kanvas sedang habis" in siti.text and "Total: *Rp220.000*" in siti.text
 
 
 async def test_one_item_dropped_from_a_basket_keeps_the_rest(siti: Chat):
@@ -414,3 +414,35 @@ async def test_a_shipping_question_without_a_question_mark_is_still_not_the_addr
     await siti.send("kaos polos hitam L 2")
     await siti.send("ongkir ke surabaya brp kak")
     assert "Kurir: JNE" in siti.text and (await Customer.get()).address is None
+
+
+async def test_shipping_is_shown_before_yes_and_payment_follows_with_the_exact_amount(
+    siti: Chat,
+):
+    """The shop's rule (sample: Surabaya Rp20.000) is in the confirmation; once ordered,
+    the customer reads how to pay, the amount and the order's number."""
+    await siti.to_confirmation("topi merah 2", phone="0812-3456-7890")
+    assert "Belanja: Rp100.000" in siti.text and "Ongkir ke Surabaya: Rp20.000" in siti.text
+    assert "Total: *Rp120.000*" in siti.text
+    await siti.send("ya")
+    assert "Silakan bayar *Rp120.000* untuk pesanan #1" in siti.text and "BCA" in siti.text
+    order = await Order.get()
+    assert (order.total, order.shipping_fee) == (100_000, 20_000)
+    assert (await Customer.get()).total_spent == 100_000  # goods only, as reports count
+
+
+async def test_shipping_is_free_above_the_shops_amount(siti: Chat):
+    await siti.to_confirmation("kemeja batik biru L 4", phone="0812-3456-7890")
+    assert "Ongkir ke Surabaya: gratis" in siti.text and "Total: *Rp600.000*" in siti.text
+
+
+async def test_without_a_shipping_rule_the_team_confirms_it_and_no_amount_is_asked(store: str):
+    await Product.create(name="Topi", price=50_000, colours=[], sizes=[], updated_at=START)
+    engine = Engine(Texts(), catalog=CatalogCache(check_every=0))  # no shop file
+    chat = Chat(engine, sender="3003", telegram_id=3003, display_name="Rina")
+    await chat.onboard(name="Rina", city="Medan")
+    await chat.to_confirmation("topi 1", phone="0812-3456-7890")
+    assert "belum termasuk ongkir" in chat.text and "dikonfirmasi admin" in chat.text
+    await chat.send("ya")
+    assert "Silakan bayar" not in chat.text and "menghitung ongkir ke Medan" in chat.text
+    assert (await Order.get()).shipping_fee is None

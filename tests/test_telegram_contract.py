@@ -41,7 +41,8 @@ async def test_a_whole_order_over_telegram(driver: Any, fake_telegram: FakeTeleg
     assert "Total: <b>Rp150.000</b>" in confirm.text and confirm.parse_mode == "HTML"
     assert confirm.buttons == ["Ya, pesan", "Batal"]
     await say(driver, "Ya, pesan")
-    assert any("Pesanan #1 sudah kami terima" in s.text for s in fake_telegram.to(BUDI)[-3:])
+    # The order, then what comes of its shipping and payment, then the optional questions.
+    assert any("Pesanan #1 sudah kami terima" in s.text for s in fake_telegram.to(BUDI)[-5:])
 
     order = await Order.get().prefetch_related("items", "customer")
     assert (order.total, order.customer.telegram_id, order.customer.phone) == (

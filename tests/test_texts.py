@@ -20,6 +20,7 @@ ORDER = SimpleNamespace(
     id=12,
     total=150_000,
     status="dikirim",
+    shipping_fee=15_000,
     created_at=datetime(2026, 11, 1, 20, 0, tzinfo=UTC),
     items=[ITEM],
 )
@@ -59,6 +60,10 @@ CONTEXT = {
     "line": OrderLine(KAOS, "Hitam", "M", 2),
     "lines": [OrderLine(KAOS, "Hitam", "M", 2), OrderLine(KAOS, "Putih", "S", 1)],
     "first": 0,
+    "goods": 150_000,
+    "shipping_fee": 15_000,
+    "amount": 165_000,
+    "how": "BCA 123",
     "more": True,
     "sold_out": ["Putih"],
     "unavailable": {"Kaos Polos": ["Putih"]},

@@ -24,6 +24,7 @@ from bot.conversation.turn import Turn, pick
 from bot.understanding import Intent, Mention, Reading
 from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, parse_quantity
 from crm_core.customers import attach_phone, snapshot
+from crm_core.models import Order
 from crm_core.orders import Shipping, place_order
 from crm_core.phones import try_normalize_phone
 
@@ -677,13 +678,25 @@ async def confirm_prompt(turn: Turn) -> None:
     # The customer agrees to these prices: if the shop changes one before they answer,
     # they see the new one before anything is ordered.
     turn.data["shown_prices"] = {str(line.product.id): line.product.price for line in lines}
+    goods = sum(line.total for line in lines)
+    fee = _shipping_fee(turn, goods)
+    turn.data["shown_fee"] = fee
     turn.say(
         "confirm_order",
         lines=lines,
-        total=sum(line.total for line in lines),
+        goods=goods,
+        shipping_fee=fee,
+        total=goods + (fee or 0),
         phone=turn.customer.phone or turn.data.get("ship_phone"),
         choices=turn.labels("btn_confirm", "btn_cancel"),
     )
+
+
+def _shipping_fee(turn: Turn, goods: int) -> int | None:
+    """What shipping to the customer's city costs, by the shop's rule; None when the
+    team confirms it after the order."""
+    rule = turn.shop.shipping if turn.shop is not None else None
+    return rule.fee(turn.customer.city, goods) if rule is not None else None
 
 
 async def confirm_answer(turn: Turn) -> None:
@@ -722,6 +735,10 @@ async def confirm_answer(turn: Turn) -> None:
             turn.say("price_changed", product=product)
         await confirm_prompt(turn)
         return
+    fee = _shipping_fee(turn, sum(line.total for line in lines))
+    if fee != turn.data.get("shown_fee"):
+        await confirm_prompt(turn)  # the shop's shipping changed meanwhile: show it first
+        return
     c = turn.customer
     shipping = Shipping(
         name=c.name or "",
@@ -729,11 +746,31 @@ async def confirm_answer(turn: Turn) -> None:
         city=c.city or "",
         phone=c.phone or turn.data.get("ship_phone"),
     )
-    order = await place_order(c, lines, shipping, turn.inbound.channel, turn.now)
+    order = await place_order(c, lines, shipping, turn.inbound.channel, turn.now, shipping_fee=fee)
     turn.reset()
     turn.say("order_placed", order=order, lines=lines)
+    pay_for(turn, order)
     if not await offer_optional(turn):
         await show_menu(turn)
+
+
+def pay_for(turn: Turn, order: Order) -> None:
+    """How to pay, with the exact amount and the order's number, once the amount is
+    known; while the team confirms shipping, the customer is told the total will come."""
+    if order.shipping_fee is None:
+        turn.say("shipping_to_confirm", order=order)
+        return
+    source = turn.shop.answer("payment", turn.lang) if turn.shop is not None else None
+    how = None
+    if source is not None and turn.shop is not None:
+        how = turn.texts.render_source(
+            source,
+            turn.lang,
+            shop=turn.shop.facts,
+            shipping=turn.shop.shipping,
+            customer=turn.customer,
+        )
+    turn.say("payment_due", order=order, amount=order.total + order.shipping_fee, how=how)
 
 
 STATES.update(

@@ -43,7 +43,12 @@ async def shop_answer(turn: Turn, topic: str) -> None:
         await hand_off(turn, "question")
         return
     facts = turn.shop.facts if turn.shop is not None else {}
-    turn.say_text(turn.texts.render_source(source, turn.lang, shop=facts, customer=turn.customer))
+    shipping = turn.shop.shipping if turn.shop is not None else None
+    turn.say_text(
+        turn.texts.render_source(
+            source, turn.lang, shop=facts, shipping=shipping, customer=turn.customer
+        )
+    )
 
 
 def _current_products(turn: Turn) -> list[CatalogItem]:

@@ -19,7 +19,9 @@ class Order(Model):
     )
     status = fields.CharField(max_length=10, default="baru")
     channel = fields.CharField(max_length=16)
-    total = fields.BigIntField()  # whole rupiah
+    total = fields.BigIntField()  # the goods, in whole rupiah: what reports count
+    # Shipping, kept apart from the goods; None while the team has not confirmed it.
+    shipping_fee = fields.BigIntField(null=True)
     # Where this order goes, as it was when ordered: a later change of address does not
     # rewrite history.
     ship_name = fields.CharField(max_length=120)
