@@ -107,3 +107,14 @@ async def test_a_phone_order_with_one_unclear_item_saves_nothing(ani: Chat, budi
     await ani.send(f"/order {budi.id}: kaos hitam L 2, kemeja batik ungu XL 1")
     assert "Kemeja Batik has no colour Ungu" in ani.text
     assert await Order.filter(channel="agent").count() == 0
+
+
+@pytest.mark.parametrize(
+    "command", ["/lunas {id}", "/paid {id}", "/status {id} lunas", "/status #{id} paid"]
+)
+async def test_a_payment_is_marked_in_the_words_agents_use(ani: Chat, budi: Customer, command: str):
+    order = await Order.get()
+    await ani.send(command.format(id=order.id))
+    assert (await Order.get()).status == "dibayar"
+    [told] = await OutboxMessage.all()
+    assert "sudah kami terima" in told.body

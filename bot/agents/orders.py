@@ -85,16 +85,39 @@ def _line(mention: Mention) -> tuple[OrderLine | None, str | None]:
     return line, None
 
 
+# The words agents use for a status, in either language.
+STATUS_WORDS = {
+    "lunas": "dibayar", "bayar": "dibayar", "paid": "dibayar",
+    "kirim": "dikirim", "shipped": "dikirim", "sent": "dikirim",
+    "done": "selesai", "diterima": "selesai", "delivered": "selesai", "complete": "selesai",
+    "cancel": "batal", "cancelled": "batal", "dibatalkan": "batal",
+}  # fmt: skip
+
+
 @command("status", "status")
 async def status(turn: AgentTurn, args: str) -> None:
-    """``/status 12 dikirim``: the customer is told in their own language."""
+    """``/status 12 dikirim`` (or ``lunas``, ``paid``, ``kirim``...): the customer is
+    told in their own language."""
     words = args.split()
-    number = words[0].lstrip("#") if words else ""
-    if len(words) != 2 or not number.isdecimal() or len(number) > 9:
+    if len(words) != 2:
         raise Usage
-    order = await change_status(
-        int(words[0].lstrip("#")), words[1].casefold(), turn.now, by=turn.agent.name
-    )
+    await _move(turn, words[0], STATUS_WORDS.get(words[1].casefold(), words[1].casefold()))
+
+
+@command("lunas", "paid")
+async def paid(turn: AgentTurn, args: str) -> None:
+    """``/lunas 12``: the payment is checked; the same as ``/status 12 dibayar``."""
+    words = args.split()
+    if len(words) != 1:
+        raise Usage
+    await _move(turn, words[0], "dibayar")
+
+
+async def _move(turn: AgentTurn, reference: str, new_status: str) -> None:
+    number = reference.lstrip("#")
+    if not number.isdecimal() or len(number) > 9:
+        raise Usage
+    order = await change_status(int(number), new_status, turn.now, by=turn.agent.name)
     customer = order.customer
     await audit(turn.agent, "order.status", turn.now, customer_id=customer.id, order=order.id,
                 status=order.status)  # fmt: skip
