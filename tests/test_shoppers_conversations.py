@@ -446,3 +446,18 @@ async def test_without_a_shipping_rule_the_team_confirms_it_and_no_amount_is_ask
     await chat.send("ya")
     assert "Silakan bayar" not in chat.text and "menghitung ongkir ke Medan" in chat.text
     assert (await Order.get()).shipping_fee is None
+
+
+async def test_a_receipt_photo_for_an_order_awaiting_payment_asks_the_team_to_check_it(
+    siti: Chat,
+):
+    await add_agent("Ani", START, telegram_id=9001)
+    await siti.send("", kind="photo", media_url="tg-file-1")
+    assert "pesan teks" in siti.text  # no order yet: an ordinary photo
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    await siti.send("menu")
+    await siti.send("", kind="photo", media_url="tg-file-2")
+    assert "pesanan #1" in siti.text and "Rp70.000" in siti.text
+    [told] = await OutboxMessage.filter(kind="staff").values_list("body", flat=True)
+    assert "foto bukti transfer untuk pesanan #1" in told and "/lunas 1" in told

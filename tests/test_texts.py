@@ -64,6 +64,7 @@ CONTEXT = {
     "shipping_fee": 15_000,
     "amount": 165_000,
     "how": "BCA 123",
+    "receipt": True,
     "more": True,
     "sold_out": ["Putih"],
     "unavailable": {"Kaos Polos": ["Putih"]},

@@ -109,7 +109,27 @@ async def payment_sent(turn: Turn) -> None:
         await hand_off(turn, "payment")
         return
     turn.say("payment_noted", order=order)
-    await tell_agents_about(turn, "agent_payment_claimed", f"paid:{order.id}", order=order)
+    await tell_agents_about(
+        turn, "agent_payment_claimed", f"paid:{order.id}", order=order, receipt=False
+    )
+
+
+async def receipt(turn: Turn) -> bool:
+    """A photo sent while the latest order awaits payment is read as its transfer
+    receipt: the customer is thanked, and the team is asked to check it (the photo is in
+    the chat's history). False when no order awaits payment: an ordinary photo."""
+    order = await latest_order(turn)
+    if (
+        order is None
+        or order.status != "baru"
+        or turn.state not in ("idle", "ask_gender", "ask_age", "ask_email")
+    ):
+        return False
+    turn.say("payment_noted", order=order)
+    await tell_agents_about(
+        turn, "agent_payment_claimed", f"paid:{order.id}", order=order, receipt=True
+    )
+    return True
 
 
 STATES["cancel_order_confirm"] = State(

@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.agents.handle import handle_command, reads_only
-from bot.conversation import menu, ordering, router
+from bot.conversation import after_sale, menu, ordering, router
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply
@@ -214,6 +214,8 @@ class Engine:
         if inbound.kind == "contact":
             await self._contact(turn)
             return
+        if inbound.kind in ("photo", "document") and await after_sale.receipt(turn):
+            return  # a transfer receipt for an order awaiting payment
         if inbound.kind != "text":
             turn.say("non_text", kind=inbound.kind)
             await self._reprompt(turn)
