@@ -6,6 +6,7 @@ with it, naming the topic, before any customer is waiting."""
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,15 +100,30 @@ class ShippingRule:
         if self.mode == "flat":
             return self.flat
         if self.mode == "per_city":
-            wanted = " ".join((city or "").split()).casefold()
+            wanted = city_name(city)
             for name, fee in self.cities.items():
-                if name.casefold() == wanted:
+                if city_name(name) == wanted:
                     return fee
             return self.default
         return None
 
 
 MODES = ("confirm", "flat", "per_city")
+
+
+@functools.cache
+def _city_aliases() -> dict[str, str]:
+    data = tomllib.loads((Path(__file__).parent / "data" / "city_aliases.toml").read_text("utf-8"))
+    return {alias: name for name, aliases in data.items() for alias in [name, *aliases]}
+
+
+def city_name(city: str | None) -> str:
+    """A city as one key, whatever the shortening: "Sby" and "Surabaya" are one."""
+    plain = " ".join((city or "").replace(".", " ").split()).casefold()
+    plain = plain.removeprefix("kota ").removeprefix("kab ").removeprefix("kabupaten ")
+    return _city_aliases().get(plain, plain)
+
+
 MAX_FEE = 10_000_000
 
 

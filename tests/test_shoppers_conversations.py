@@ -461,3 +461,9 @@ async def test_a_receipt_photo_for_an_order_awaiting_payment_asks_the_team_to_ch
     assert "pesanan #1" in siti.text and "Rp70.000" in siti.text
     [told] = await OutboxMessage.filter(kind="staff").values_list("body", flat=True)
     assert "foto bukti transfer untuk pesanan #1" in told and "/lunas 1" in told
+
+
+def test_a_citys_shortening_pays_the_citys_shipping():
+    rule = sample_shop().shipping
+    assert rule.fee("Sby", 100_000) == rule.fee("Surabaya", 100_000) == 20_000
+    assert rule.fee("kota bdg", 100_000) == 10_000 and rule.fee("Medan", 100_000) == 25_000
