@@ -114,6 +114,9 @@ async def change_status(order_id: int, status: str, now: datetime, *, by: str) -
     order.status, order.updated_at = status, now
     await OrderStatusChange.create(order=order, status=status, by=by, at=now)
     if status == "batal":
+        from crm_core.stock import release
+
+        await release(order.id, now)
         customer = order.customer
         await recount_orders(customer)
         await customer.save(

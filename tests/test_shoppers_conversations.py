@@ -467,3 +467,38 @@ def test_a_citys_shortening_pays_the_citys_shipping():
     rule = sample_shop().shipping
     assert rule.fee("Sby", 100_000) == rule.fee("Surabaya", 100_000) == 20_000
     assert rule.fee("kota bdg", 100_000) == 10_000 and rule.fee("Medan", 100_000) == 25_000
+
+
+async def test_a_counted_stock_is_reserved_by_an_order_and_released_by_its_cancel(
+    shop_engine: Engine, siti: Chat
+):
+    await Product.filter(name="Topi Baseball").update(stock=3)
+    await siti.to_confirmation("topi merah 2", phone="0812-3456-7890")
+    await siti.send("ya")
+    assert (await Product.get(name="Topi Baseball")).stock == 1
+    await siti.send("menu")
+    await siti.send("topi hitam 2")
+    await siti.send("ya")
+    assert "baru saja habis" in siti.text and await Order.all().count() == 1
+    assert (await Product.get(name="Topi Baseball")).stock == 1
+    await siti.send("batalin pesanan #1")
+    await siti.send("iya")
+    assert (await Product.get(name="Topi Baseball")).stock == 3
+
+
+async def test_two_customers_confirming_the_last_item_at_once_get_one_order(
+    shop_engine: Engine, siti: Chat
+):
+    import asyncio
+
+    await Product.filter(name="Topi Baseball").update(stock=1)
+    rina = Chat(shop_engine, sender="3003", telegram_id=3003, display_name="Rina")
+    await rina.onboard(name="Rina", city="Bandung")
+    for chat in (siti, rina):
+        await chat.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    rina.now = siti.now
+    await asyncio.gather(siti.send("ya"), rina.send("ya"))
+    assert await Order.all().count() == 1
+    assert (await Product.get(name="Topi Baseball")).stock == 0
+    told = siti.text + rina.text
+    assert told.count("sudah kami terima") == 1 and told.count("baru saja habis") == 1

@@ -65,6 +65,7 @@ CONTEXT = {
     "amount": 165_000,
     "how": "BCA 123",
     "receipt": True,
+    "product_name": "Kaos Polos",
     "more": True,
     "sold_out": ["Putih"],
     "unavailable": {"Kaos Polos": ["Putih"]},

@@ -13,6 +13,7 @@ from crm_core.directory import resolve
 from crm_core.errors import InputError
 from crm_core.orders import Shipping, change_status, place_order
 from crm_core.outbox import enqueue
+from crm_core.stock import reserve
 
 
 @command("order", "order")
@@ -43,6 +44,9 @@ async def record_order(turn: AgentTurn, args: str) -> None:
         raise InputError("the customer has no name, address or city yet: /pelanggan shows what")
     if customer.blacklisted:
         raise InputError("the customer is blacklisted")
+    short = await reserve(lines, turn.now)
+    if short:
+        raise InputError(f"not enough left of {', '.join(short)}: nothing was saved")
     shipping = Shipping(customer.name, customer.address, customer.city, customer.phone)
     order = await place_order(customer, lines, shipping, "agent", turn.now, by=turn.agent.name)
     await audit(turn.agent, "order.add", turn.now, customer_id=customer.id, order=order.id)

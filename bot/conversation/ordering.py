@@ -27,6 +27,7 @@ from crm_core.customers import attach_phone, snapshot
 from crm_core.models import Order
 from crm_core.orders import Shipping, place_order
 from crm_core.phones import try_normalize_phone
+from crm_core.stock import reserve
 
 MAX_ADDRESS = 300
 MAX_LINES = 20  # items in one chat order; past that the customer is told to ask a person
@@ -738,6 +739,18 @@ async def confirm_answer(turn: Turn) -> None:
     fee = _shipping_fee(turn, sum(line.total for line in lines))
     if fee != turn.data.get("shown_fee"):
         await confirm_prompt(turn)  # the shop's shipping changed meanwhile: show it first
+        return
+    short = await reserve(lines, turn.now)
+    if short:
+        # Someone else took the last ones since the confirmation was shown.
+        for name in short:
+            turn.say("stock_ran_out", product_name=name)
+        turn.data["lines"] = [
+            raw
+            for raw in turn.data.get("lines") or []
+            if (line := _as_line(turn, raw)) is None or line.product.name not in short
+        ]
+        await advance(turn)
         return
     c = turn.customer
     shipping = Shipping(
