@@ -20,7 +20,7 @@ BUDI, ANI = 5001, 9001
 CALLS = [
     "/bantuan", "/cari budi", "/pelanggan budi", "/riwayat budi", "/catat budi: suka hitam",
     "/tag budi vip", "/untag budi vip", "/klaim budi", "/kirim budi: Halo Budi!",
-    "/balas budi: Sama-sama", "/order budi: tote bag 1", "/status 1 dibayar",
+    "/balas budi: Sama-sama", "/order budi: tote bag 1", "/lunas 1", "/status 1 kirim",
     "/ingatkan budi: 3d tanya ukuran", "/tugas", "/tiket", "/blacklist budi: fiktif",
     "/unblacklist budi", "/paksakirim budi: minta dihubungi | Halo lagi", "/laporan 30d",
     "/segmen", "/izin budi",
