@@ -48,6 +48,8 @@ def write_catalog(path: Path, products: int) -> None:
 
 async def drive(catalog: Path, customers: int) -> dict[str, float]:
     """Run in the tree under test: its own engine, store and templates."""
+    from datetime import timedelta
+
     from bench.inbound import START, script
     from bench.scratch import DATA_KEY
     from bot.conversation import Engine
@@ -77,8 +79,6 @@ async def drive(catalog: Path, customers: int) -> dict[str, float]:
             for i in range(customers):
                 for text in script(i):
                     number += 1
-                    from datetime import timedelta
-
                     inbound = Inbound(
                         "telegram", f"t-{i}", text, f"u{number}",
                         START + timedelta(seconds=2 * number), display_name="Pelanggan",

@@ -80,9 +80,6 @@ WEAK = (
     Intent.SMALL_TALK,
 )
 _REFERENCE = re.compile(r"#\s*(\d{1,9})\b")
-ASKING = {"berapa", "gimana", "apa", "apakah", "kapan", "mana", "bisa", "ada", "ready", "stok",
-          "how", "what", "which", "when", "where", "can", "do", "does", "is", "are", "any",
-          "tersedia", "available", "masih", "belum", "kah"}  # fmt: skip
 
 
 class Understanding:
@@ -118,7 +115,6 @@ class Understanding:
             if phrase.startswith("=/")
         }
         self.particles = lexicon.particles
-        self.fillers = lexicon.fillers
         # Words that can say nothing about an item: everything the lexicon knows that the
         # catalog does not use.
         self.not_catalog = self.known - set(self.catalog.product_words)
@@ -226,7 +222,7 @@ def decide(u: Understanding, words: Words) -> Reading:
     edits = u.edits.find(tokens)
     asks = u.asks.find(tokens)
     present = set(tokens)
-    question = words.question or bool(ASKING & present) or _tag_question(tokens, u)
+    question = words.question or bool(u.lexicon.questions & present) or _tag_question(tokens, u)
     items = tuple(m for m in u.items.read(tokens, u.not_catalog) if not m.empty)
     named = tuple(m for m in items if m.products)
     if not named and not (edits or Intent.ORDER in said) and not _counting(tokens, u):

@@ -33,7 +33,6 @@ _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _TOKEN = re.compile(r"<\w+>|[a-z0-9_&]+")
 _TRIPLES = re.compile(r"([a-z])\1{2,}")
 _DOUBLES = re.compile(r"([a-z])\1")
-SIZE_LETTERS = {"s", "m", "l", "xl", "xxl", "xxxl", "x"}
 # Pictures that stand for a word.
 EMOJI_WORDS = {"👍": " oke ", "👌": " oke ", "🙏": " ", "❤": " ", "😭": " ", "?": " ? "}
 
