@@ -26,6 +26,9 @@ class Inbound:
     shared_phone: str | None = None
     media_url: str | None = None
     media_type: str | None = None
+    # The provider id of the bot's own message this one answers (a Telegram reply, a
+    # WhatsApp reply): how an agent answers a relayed customer message.
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)

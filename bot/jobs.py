@@ -11,6 +11,8 @@ from crm_core.agents import agent_address
 from crm_core.models import Reminder
 from crm_core.outbox import enqueue
 from crm_core.reminders import due_reminders
+from crm_core.shop import ShopFile
+from crm_core.tickets import close_quiet
 from message_templates import Texts
 
 
@@ -34,3 +36,11 @@ async def release_due_reminders(texts: Texts, now: datetime) -> int:
             await enqueue(*address, text, now, kind="staff", dedupe_key=f"reminder:{reminder.id}")
             released += 1
     return released
+
+
+async def end_quiet_handoffs(shop: ShopFile, now: datetime) -> int:
+    """Hand-offs with no message either way for the shop's ``handoff_timeout`` end: the
+    customer's next message is the bot's again. Nobody is messaged: a note a day later
+    would only puzzle the customer, and the ticket shows how it ended."""
+    async with in_transaction():
+        return len(await close_quiet(now, shop.orders.handoff_timeout))

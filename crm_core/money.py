@@ -1,5 +1,7 @@
 """Rupiah as shoppers write it: ``Rp150.000``."""
 
+import re
+
 from babel.numbers import format_decimal
 
 
@@ -8,3 +10,31 @@ def rupiah(amount: int) -> str:
     # decimals ("Rp 150.000,00"), which is not how shops write prices in chat.
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp{format_decimal(abs(amount), locale='id_ID')}"
+
+
+_AMOUNT = re.compile(
+    r"^(?:rp\.?\s*)?(\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d{1,2})?)\s*(rb|ribu|k|jt|juta)?$",
+    re.IGNORECASE,
+)
+_GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
+_SCALE = {"rb": 1_000, "ribu": 1_000, "k": 1_000, "jt": 1_000_000, "juta": 1_000_000}
+
+
+def parse_rupiah(text: str) -> int | None:
+    """An amount as staff type it: ``15000``, ``15.000``, ``Rp15.000``, ``15rb``, ``15k``,
+    ``1,5jt``; None for anything else. Dots and commas between groups of three digits
+    are thousands (Indonesian and English alike); otherwise a comma or dot before one
+    or two digits is a decimal of a scaled amount (``1,5jt``)."""
+    match = _AMOUNT.match(text.strip())
+    if match is None:
+        return None
+    digits, unit = match.group(1), (match.group(2) or "").casefold()
+    if _GROUPED.fullmatch(digits):
+        value = float(re.sub(r"[.,]", "", digits))
+    elif unit:
+        value = float(digits.replace(",", "."))
+    elif digits.isdecimal():
+        value = float(digits)
+    else:
+        return None  # "15.5": not whole rupiah
+    return round(value * _SCALE.get(unit, 1))

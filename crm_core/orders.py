@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.functions import Coalesce
 
 from crm_core.catalog import MAX_QUANTITY, OrderLine
@@ -30,6 +31,7 @@ async def place_order(
     *,
     by: str = "customer",
     shipping_fee: int | None = None,
+    series: str | None = None,
 ) -> Order:
     """Write the order, its items and its first status, and bring the customer's running
     figures up to date. Call inside the caller's transaction: all of it or none of it."""
@@ -40,6 +42,7 @@ async def place_order(
             raise InputError(f"the line for {line.product.name} is not complete")
     total = sum(line.total for line in lines)
     order = await Order.create(
+        number=await next_number(series) if series else None,
         customer=customer,
         status="baru",
         channel=channel,
@@ -80,6 +83,42 @@ async def place_order(
     customer.first_order_at = customer.first_order_at or now
     customer.last_order_at = now
     return order
+
+
+async def next_number(series: str) -> str:
+    """The next invoice number in ``series`` (``INV-2026-`` -> ``INV-2026-0001``). Two
+    orders placed at once may pick the same one: the unique number refuses the second,
+    whose transaction is then tried again and picks the next."""
+    latest = (
+        await Order.filter(number__startswith=series)
+        .order_by("-id")
+        .limit(1)
+        .values_list("number", flat=True)
+    )
+    tail = str(latest[0])[len(series) :] if latest else ""
+    return f"{series}{(int(tail) if tail.isdecimal() else 0) + 1:04d}"
+
+
+_NUMBER = re.compile(r"[a-z]{1,8}[-/.]?(?:\d{2,4}[-/.])?\d{1,9}", re.IGNORECASE)
+
+
+async def find_order(reference: str, customer_id: int | None = None) -> Order | None:
+    """The order named ``reference``: its invoice number (``INV-2026-0001``, any case),
+    the sheet's own number, or its id (``12``, ``#12``); only the customer's own when
+    ``customer_id`` is given."""
+    text = reference.strip().lstrip("#").strip()
+    mine = Order.filter(customer_id=customer_id) if customer_id is not None else Order.all()
+    if text.isdecimal() and len(text) <= 9:
+        found = await mine.filter(id=int(text)).select_related("customer").first()
+        if found is not None:
+            return found
+    if not _NUMBER.fullmatch(text) and not text.isdecimal():
+        return None
+    return (
+        await mine.filter(Q(number__iexact=text) | Q(external_ref__iexact=text))
+        .select_related("customer")
+        .first()
+    )
 
 
 # Where an order may go next. Completed and cancelled orders are final.
@@ -123,6 +162,58 @@ async def change_status(order_id: int, status: str, now: datetime, *, by: str) -
             update_fields=["orders_count", "total_spent", "first_order_at", "last_order_at"]
         )
     return order
+
+
+MAX_COURIER = 40
+MAX_TRACKING = 64
+
+
+async def ship(order: Order, courier: str, tracking: str, now: datetime, *, by: str) -> Order:
+    """The parcel left: record its courier and tracking number and move the order to
+    ``dikirim``. An order already shipped takes a corrected number and stays shipped."""
+    courier, tracking = " ".join(courier.split()), tracking.strip()
+    if not courier or not tracking:
+        raise InputError("give the courier and the tracking number, like: JNE JP1234567890")
+    if len(courier) > MAX_COURIER or len(tracking) > MAX_TRACKING:
+        raise InputError(
+            f"the courier is at most {MAX_COURIER} characters and the tracking number "
+            f"at most {MAX_TRACKING}"
+        )
+    if order.status != "dikirim":
+        order = await change_status(order.id, "dikirim", now, by=by)
+    await Order.filter(id=order.id).update(courier=courier, tracking=tracking, updated_at=now)
+    order.courier, order.tracking, order.updated_at = courier, tracking, now
+    return order
+
+
+async def set_shipping_fee(order: Order, fee: int, now: datetime) -> Order:
+    """The team worked out the shipping of an order placed without it: the customer now
+    owes goods and shipping. Only before payment: a paid order's total is settled."""
+    if order.status != "baru":
+        raise InputError(f"order #{order.id} is {order.status}; shipping is set before it is paid")
+    if not 0 <= fee <= 10_000_000:
+        raise InputError("the shipping fee is whole rupiah, from 0 to 10,000,000")
+    moved = await Order.filter(id=order.id, status="baru").update(shipping_fee=fee, updated_at=now)
+    if not moved:
+        raise InputError(f"order #{order.id} was changed by someone else just now; check /riwayat")
+    order.shipping_fee, order.updated_at = fee, now
+    return order
+
+
+async def claim_payment(order: Order, now: datetime, proof_id: int | None = None) -> bool:
+    """The customer says they paid (``proof_id``: the receipt photo's message). False
+    when this order had a claim already and this brings nothing new (the team was told)."""
+    changes: dict[str, object] = {"payment_claimed_at": now}
+    if proof_id is not None:
+        changes["payment_proof_id"] = proof_id
+    first = order.payment_claimed_at is None or (
+        proof_id is not None and order.payment_proof_id is None
+    )
+    await Order.filter(id=order.id).update(**changes)
+    order.payment_claimed_at = now
+    if proof_id is not None:
+        order.payment_proof_id = proof_id
+    return first
 
 
 async def recent_orders(customer_id: int, limit: int = 5) -> list[Order]:

@@ -7,8 +7,10 @@ with it, naming the topic, before any customer is waiting."""
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ class ShopFile:
     # topic -> the ways customers ask it, for topics the lexicon does not know
     phrases: dict[str, list[str]] = field(default_factory=dict)
     shipping: ShippingRule = field(default_factory=lambda: ShippingRule())
+    orders: OrderRules = field(default_factory=lambda: OrderRules())
 
     def answer(self, topic: str, language: str) -> str | None:
         texts = self.answers.get(topic) or {}
@@ -73,8 +76,86 @@ def load_shop_file(path: Path | None) -> ShopFile:
         if asked:
             phrases[str(topic)] = [p.casefold() for p in asked]
     return ShopFile(
-        path, dict(facts), answers, phrases, shipping_rule(parsed.get("shipping"), str(path))
+        path,
+        dict(facts),
+        answers,
+        phrases,
+        shipping_rule(parsed.get("shipping"), str(path)),
+        order_rules(parsed.get("orders"), str(path)),
     )
+
+
+@dataclass(frozen=True)
+class OrderRules:
+    """What happens to orders over time, from ``[orders]`` in the shop's file.
+
+    - ``invoice_prefix``: an order's number is this prefix and a sequence
+      (``INV-2026-0001``); ``{year}`` in it is the year the order was placed, so the
+      sequence starts again every year;
+    - ``remind_unpaid_after``: an order still unpaid this long after it was placed gets
+      one payment reminder;
+    - ``cancel_unpaid_after``: and is cancelled this long after, its stock released
+      ("never" keeps it open until the team decides);
+    - ``handoff_timeout``: a chat handed to a person with no message either way for this
+      long goes back to the bot."""
+
+    invoice_prefix: str = "INV-{year}-"
+    remind_unpaid_after: timedelta | None = timedelta(hours=24)
+    cancel_unpaid_after: timedelta | None = timedelta(hours=72)
+    handoff_timeout: timedelta = timedelta(hours=24)
+
+    def invoice_series(self, year: int) -> str:
+        return self.invoice_prefix.replace("{year}", str(year))
+
+
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*(m|h|d)\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def order_rules(table: Any, where: str) -> OrderRules:
+    if table is None:
+        return OrderRules()
+    if not isinstance(table, dict):
+        raise InputError(f'{where}: [orders] must be a table (invoice_prefix = "INV-{{year}}-")')
+    defaults = OrderRules()
+
+    def duration(name: str, default: timedelta | None, *, never: bool) -> timedelta | None:
+        value = table.get(name)
+        if value is None:
+            return default
+        if never and str(value).strip().casefold() == "never":
+            return None
+        match = _DURATION.match(str(value))
+        if match is None or int(match.group(1)) == 0:
+            also = ', or "never"' if never else ""
+            raise InputError(
+                f'{where} [orders]: {name} must be a time such as "24h", "3d" or "90m"{also}, '
+                f"not {value!r}"
+            )
+        return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+
+    prefix = table.get("invoice_prefix", defaults.invoice_prefix)
+    if not isinstance(prefix, str) or len(prefix.replace("{year}", "2026")) > 24:
+        raise InputError(
+            f"{where} [orders]: invoice_prefix must be a short text, like INV-{{year}}-"
+        )
+    if "{" in prefix.replace("{year}", "") or "}" in prefix.replace("{year}", ""):
+        raise InputError(
+            f"{where} [orders]: invoice_prefix may hold {{year}} and nothing else in braces"
+        )
+    rules = OrderRules(
+        prefix,
+        duration("remind_unpaid_after", defaults.remind_unpaid_after, never=True),
+        duration("cancel_unpaid_after", defaults.cancel_unpaid_after, never=True),
+        duration("handoff_timeout", defaults.handoff_timeout, never=False)
+        or defaults.handoff_timeout,
+    )
+    remind, cancel = rules.remind_unpaid_after, rules.cancel_unpaid_after
+    if remind is not None and cancel is not None and cancel <= remind:
+        raise InputError(
+            f"{where} [orders]: cancel_unpaid_after must be longer than remind_unpaid_after"
+        )
+    return rules
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from crm_core.agents import audit
 from crm_core.errors import InputError
@@ -11,23 +12,75 @@ from crm_core.models import Agent, Customer, Ticket
 MAX_EXCERPT = 500
 
 
+# A customer's data request is a ticket too, but an agent approves it: not a chat.
+DATA_REQUESTS = ("data_access", "data_erasure")
+
+
+def conversations() -> Any:
+    """Open tickets that are a conversation with a person (not a data request)."""
+    return Ticket.filter(status="open").exclude(reason__in=DATA_REQUESTS)
+
+
 async def open_ticket(customer: Customer, reason: str, text: str, now: datetime) -> Ticket | None:
     """A new ticket, or None when the customer already has one open (the team already
     knows; a second alert would only be noise)."""
-    if await Ticket.filter(customer_id=customer.id, status="open").exists():
+    if await conversations().filter(customer_id=customer.id).exists():
         return None
     return await Ticket.create(
-        customer=customer, reason=reason, excerpt=text[:MAX_EXCERPT], opened_at=now
+        customer=customer, reason=reason, excerpt=text[:MAX_EXCERPT], opened_at=now,
+        last_message_at=now,
+    )  # fmt: skip
+
+
+async def current_ticket(customer_id: int) -> Ticket | None:
+    """The customer's open conversation with the team, if any."""
+    return await conversations().filter(customer_id=customer_id).select_related("handler").first()
+
+
+async def take(ticket: Ticket, agent: Agent, now: datetime) -> bool:
+    """The first agent to answer a ticket handles it: one conditional update, so two
+    agents answering at once cannot both take it. True when ``agent`` took it now."""
+    won = await Ticket.filter(id=ticket.id, status="open", handler_id=None).update(
+        handler_id=agent.id, last_message_at=now
     )
+    if won:
+        ticket.handler = agent
+        await audit(agent, "ticket.take", now, customer_id=ticket.customer_id, ticket=ticket.id)  # type: ignore[attr-defined]
+        return True
+    await Ticket.filter(id=ticket.id).update(last_message_at=now)
+    return False
+
+
+async def touch(ticket_id: int, now: datetime) -> None:
+    """A message went either way: the hand-off's quiet clock starts again."""
+    await Ticket.filter(id=ticket_id).update(last_message_at=now)
+
+
+async def close_quiet(now: datetime, quiet: timedelta) -> list[Ticket]:
+    """Close the conversations with no message either way for ``quiet``: the customer's
+    next message goes to the bot again. Each closed by one conditional update, so two
+    instances never close one twice."""
+    closed = []
+    stale = await conversations().filter(last_message_at__lt=now - quiet).order_by("id")
+    for ticket in stale:
+        won = await Ticket.filter(id=ticket.id, status="open").update(
+            status="closed", closed_at=now, closed_by="timeout"
+        )
+        if won:
+            ticket.status, ticket.closed_at, ticket.closed_by = "closed", now, "timeout"
+            closed.append(ticket)
+    return closed
 
 
 async def who_to_tell(customer: Customer) -> list[Agent]:
-    """The customer's agent, or every active agent when nobody handles them."""
+    """Who hears of this customer's news (a new order, a payment, a ticket): their
+    agent, or every active agent when nobody handles them; an agent who muted notices
+    (``/notif off``) is left out, and can still see it all in /tugas."""
     if customer.assigned_agent_id is not None:
         assigned = await Agent.filter(id=customer.assigned_agent_id, active=True).first()
         if assigned is not None:
-            return [assigned]
-    return list(await Agent.filter(active=True).order_by("id"))
+            return [assigned] if assigned.notify else []
+    return list(await Agent.filter(active=True, notify=True).order_by("id"))
 
 
 async def open_tickets() -> list[Ticket]:
@@ -42,7 +95,11 @@ async def close_ticket(agent: Agent, number: int, now: datetime) -> Ticket:
         raise InputError(f"there is no ticket #{number}")
     if ticket.status == "closed":
         raise InputError(f"ticket #{number} was already closed by {ticket.closed_by}")
+    won = await Ticket.filter(id=ticket.id, status="open").update(
+        status="closed", closed_at=now, closed_by=agent.name
+    )
+    if not won:
+        raise InputError(f"ticket #{number} was closed by someone else just now")
     ticket.status, ticket.closed_at, ticket.closed_by = "closed", now, agent.name
-    await ticket.save(update_fields=["status", "closed_at", "closed_by"])
     await audit(agent, "ticket.close", now, customer_id=ticket.customer_id, ticket=number)  # type: ignore[attr-defined]
     return ticket

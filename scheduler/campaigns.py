@@ -82,7 +82,7 @@ def _try_render(texts: Texts, template: str, kind: str, where: str) -> None:
     """Render the template, in both languages, with what its kind will give it: a
     template that needs something else fails now, not at the first customer."""
     customer = SimpleNamespace(name="Budi", display_name="Budi", language="id")
-    order = SimpleNamespace(id=1, total=150_000, items=[])
+    order = SimpleNamespace(id=1, ref="INV-2026-0001", total=150_000, items=[])
     contexts: dict[str, dict[str, Any]] = {
         "nurture": {"order": order},
         "winback": {"bought": ["Kaos Polos"], "suggestion": "Hijab Voal", "voucher": None},

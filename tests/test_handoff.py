@@ -38,9 +38,11 @@ async def test_asking_for_a_person_opens_a_ticket_and_tells_every_agent(
     assert f"Tiket #{ticket.id}" in alerts[("telegram", "9001")]
     assert f"Ticket #{ticket.id}" in alerts[("whatsapp", "+6281377778888")]
     assert "Budi Santoso" in alerts[("telegram", "9001")]
-    await budi.send(text)  # asking again: no second ticket, no second alert
+    await budi.send(text)  # asking again: no second ticket; the words reach the team
     assert "sudah tahu" in budi.text
-    assert await Ticket.all().count() == 1 and await OutboxMessage.all().count() == 2
+    assert await Ticket.all().count() == 1 and await OutboxMessage.all().count() == 4
+    relayed = [o.body for o in await OutboxMessage.all().order_by("id")][2:]
+    assert all(r.endswith(f"\n{text}") for r in relayed)
 
 
 async def test_a_complaint_mid_order_opens_a_ticket_and_the_order_waits(engine: Engine, budi: Chat):
@@ -48,8 +50,11 @@ async def test_a_complaint_mid_order_opens_a_ticket_and_the_order_waits(engine: 
     await budi.send("pesan")
     await budi.send("kaos polos")
     await budi.send("kemarin kaosnya robek, saya kecewa")
-    assert "teruskan ke tim kami" in budi.text and "pilih warnanya" in budi.text
+    assert "teruskan ke tim kami" in budi.text and "kami simpan" in budi.text
     assert (await Ticket.get()).reason == "complaint"
+    await Ticket.filter(status="open").update(status="closed", closed_by="Ani")
+    await budi.send("hitam")  # the hand-off over, the order carries on where it was
+    assert "pilih ukurannya" in budi.text
 
 
 async def test_the_assigned_agent_alone_is_told(engine: Engine, budi: Chat):
@@ -80,7 +85,7 @@ async def test_an_agent_sees_answers_and_closes_the_ticket(
     await ani.send("/tiket tutup 1")
     assert "ditutup" in ani.text
     await ani.send("/tiket tutup 1")
-    assert "already closed by Ani" in ani.text
+    assert "sudah selesai (diakhiri Ani)" in ani.text
     await ani.send("/tiket tutup 99")
     assert "there is no ticket #99" in ani.text
     await ani.send("/tiket")

@@ -6,13 +6,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 # Command modules register their commands on import.
-from bot.agents import lookup, orders, outreach, privacy, records, reports, tasks  # noqa: F401
+from bot.agents import (  # noqa: F401
+    conversations,
+    lookup,
+    order_updates,
+    orders,
+    outreach,
+    privacy,
+    records,
+    reports,
+    tasks,
+)
 from bot.agents.commands import parse, reads_only, run
+from bot.agents.conversations import answer_by_reply
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound, Reply
 from bot.understanding import Reading
 from crm_core.contact_policy import Rules
 from crm_core.models import Agent
+from crm_core.shop import ShopFile
 from message_templates import Texts
 
 __all__ = ["handle_command", "reads_only"]
@@ -24,10 +36,15 @@ async def handle_command(
     texts: Texts,
     rules: Rules,
     reader: Callable[[str], Reading] | None = None,
+    shop: ShopFile | None = None,
 ) -> list[Reply]:
-    turn = AgentTurn(agent, inbound, inbound.received_at, texts, rules, reader=reader)
+    turn = AgentTurn(
+        agent, inbound, inbound.received_at, texts, rules, reader=reader, shop=shop or ShopFile()
+    )
     parsed = parse(inbound.text)
-    if parsed is None:
+    if parsed is None and inbound.reply_to is not None:
+        await answer_by_reply(turn)  # a reply to a relayed customer message
+    elif parsed is None:
         turn.say("agent_unknown", word="")
     else:
         await run(turn, *parsed)

@@ -1,5 +1,5 @@
-"""Orders from the agent's chat: /order records a phone or shop-counter order, /status
-moves one on and tells the customer in their language."""
+"""Orders from the agent's chat: /order records a phone or shop-counter order (moving
+orders on is in ``order_updates``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from bot.agents.turn import AgentTurn
 from bot.understanding import Mention, Understanding, load_lexicon
 from crm_core.agents import audit
 from crm_core.catalog import MAX_QUANTITY, OrderLine, load_catalog
-from crm_core.customers import reachable_chat
 from crm_core.directory import resolve
 from crm_core.errors import InputError
-from crm_core.orders import Shipping, change_status, place_order
-from crm_core.outbox import enqueue
+from crm_core.orders import Shipping, place_order
 from crm_core.stock import reserve
 
 
@@ -48,7 +46,13 @@ async def record_order(turn: AgentTurn, args: str) -> None:
     if short:
         raise InputError(f"not enough left of {', '.join(short)}: nothing was saved")
     shipping = Shipping(customer.name, customer.address, customer.city, customer.phone)
-    order = await place_order(customer, lines, shipping, "agent", turn.now, by=turn.agent.name)
+    # The shop's own shipping rule, as the customer would be charged in chat; None when
+    # the team confirms it (the customer is then sent the total once it is set).
+    fee = turn.shop.shipping.fee(customer.city, sum(line.total for line in lines))
+    order = await place_order(
+        customer, lines, shipping, "agent", turn.now, by=turn.agent.name, shipping_fee=fee,
+        series=turn.invoice_series(),
+    )  # fmt: skip
     await audit(turn.agent, "order.add", turn.now, customer_id=customer.id, order=order.id)
     turn.say("agent_order_added", order=order, lines=lines, customer=customer)
 
@@ -87,57 +91,3 @@ def _line(mention: Mention) -> tuple[OrderLine | None, str | None]:
     if not 1 <= (line.quantity or 0) <= MAX_QUANTITY:
         return None, f"{product.name}: the quantity must be 1 to {MAX_QUANTITY}"
     return line, None
-
-
-# The words agents use for a status, in either language.
-STATUS_WORDS = {
-    "lunas": "dibayar", "bayar": "dibayar", "paid": "dibayar",
-    "kirim": "dikirim", "shipped": "dikirim", "sent": "dikirim",
-    "done": "selesai", "diterima": "selesai", "delivered": "selesai", "complete": "selesai",
-    "cancel": "batal", "cancelled": "batal", "dibatalkan": "batal",
-}  # fmt: skip
-
-
-@command("status", "status")
-async def status(turn: AgentTurn, args: str) -> None:
-    """``/status 12 dikirim`` (or ``lunas``, ``paid``, ``kirim``...): the customer is
-    told in their own language."""
-    words = args.split()
-    if len(words) != 2:
-        raise Usage
-    await _move(turn, words[0], STATUS_WORDS.get(words[1].casefold(), words[1].casefold()))
-
-
-@command("lunas", "paid")
-async def paid(turn: AgentTurn, args: str) -> None:
-    """``/lunas 12``: the payment is checked; the same as ``/status 12 dibayar``."""
-    words = args.split()
-    if len(words) != 1:
-        raise Usage
-    await _move(turn, words[0], "dibayar")
-
-
-async def _move(turn: AgentTurn, reference: str, new_status: str) -> None:
-    number = reference.lstrip("#")
-    if not number.isdecimal() or len(number) > 9:
-        raise Usage
-    order = await change_status(int(number), new_status, turn.now, by=turn.agent.name)
-    customer = order.customer
-    await audit(turn.agent, "order.status", turn.now, customer_id=customer.id, order=order.id,
-                status=order.status)  # fmt: skip
-    chat = await reachable_chat(customer.id)
-    told = chat is not None
-    if chat is not None:
-        # Service about their own order: no cooldown, and WhatsApp's window still applies
-        # at send time (the dispatcher holds it for a template outside 24 hours).
-        text = turn.texts.render("order_status", customer.language, order=order, customer=customer)
-        await enqueue(
-            chat.channel,
-            chat.address,
-            text,
-            turn.now,
-            kind="service",
-            customer_id=customer.id,
-            dedupe_key=f"order:{order.id}:{order.status}",
-        )
-    turn.say("agent_status_changed", order=order, customer=customer, told=told)

@@ -1,6 +1,7 @@
-"""Reaching a customer from the agent's chat: /kirim (through the contact policy),
-/paksakirim (an admin setting the cooldown aside, with a reason), /balas (service to a
-customer who wrote in). Each message goes into the outbox in the same transaction."""
+"""Reaching a customer from the agent's chat: /kirim (through the contact policy) and
+/paksakirim (an admin setting the cooldown aside, with a reason); /balas, service to a
+customer who wrote in, is in ``conversations``. Each message goes into the outbox in
+the same transaction."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 SERVICE_WINDOW = timedelta(days=1)
 
 
-async def _chat_of(turn: AgentTurn, customer: Customer, *, service: bool) -> Conversation:
+async def chat_of(turn: AgentTurn, customer: Customer, *, service: bool) -> Conversation:
     """The chat the customer used last, where a message from the shop can reach them."""
     chat = await reachable_chat(customer.id)
     if chat is None or chat.last_inbound_at is None:
@@ -52,7 +53,7 @@ def _message(text: str) -> str:
     return text
 
 
-async def _target(
+async def target(
     turn: AgentTurn, args: str, *, service: bool
 ) -> tuple[Customer, Conversation, str]:
     """``CUSTOMER: message``: who, the chat to reach them in, and the message."""
@@ -61,11 +62,11 @@ async def _target(
         raise Usage
     message = _message(text)
     customer = await resolve(reference)
-    return customer, await _chat_of(turn, customer, service=service), message
+    return customer, await chat_of(turn, customer, service=service), message
 
 
 async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
-    customer, chat, message = await _target(turn, args, service=False)
+    customer, chat, message = await target(turn, args, service=False)
     refusal = await claim(
         customer.id, turn.agent.name, "agent", turn.now, turn.rules, override_reason=override
     )
@@ -99,14 +100,3 @@ async def force_send(turn: AgentTurn, args: str) -> None:
     if not bar or not reason.strip():
         raise Usage
     await _send(turn, f"{reference}: {text}", override=" ".join(reason.split())[:300])
-
-
-@command("balas", "reply")
-async def reply(turn: AgentTurn, args: str) -> None:
-    customer, chat, message = await _target(turn, args, service=True)
-    await enqueue(
-        chat.channel, chat.address, message, turn.now, kind="service", customer_id=customer.id,
-        dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
-    )  # fmt: skip
-    await audit(turn.agent, "customer.reply", turn.now, customer_id=customer.id)
-    turn.say("agent_sent", customer=customer, channel=chat.channel)

@@ -4,10 +4,11 @@ and the team's tickets: /tiket."""
 from __future__ import annotations
 
 from bot.agents.commands import Usage, command, split_reference
+from bot.agents.conversations import end
 from bot.agents.turn import AgentTurn
 from crm_core.directory import resolve
 from crm_core.staff_actions import add_note, add_tag, claim, remove_tag, set_blacklisted
-from crm_core.tickets import close_ticket, open_tickets
+from crm_core.tickets import open_tickets
 
 
 @command("catat", "note")
@@ -87,5 +88,4 @@ async def tickets(turn: AgentTurn, args: str) -> None:
     number = words[1].lstrip("#")
     if not number.isdecimal() or len(number) > 9:
         raise Usage
-    ticket = await close_ticket(turn.agent, int(number), turn.now)
-    turn.say("agent_ticket_closed", ticket=ticket)
+    await end(turn, number)  # the same as /selesai: the customer is told

@@ -11,6 +11,7 @@ from bot.inbound import Image, Inbound, Reply
 from bot.understanding import Reading
 from crm_core.contact_policy import Rules
 from crm_core.models import Agent
+from crm_core.shop import ShopFile
 from message_templates import Texts
 
 
@@ -24,6 +25,10 @@ class AgentTurn:
     replies: list[Reply] = field(default_factory=list)
     # The customers' language layer, for orders an agent types as a customer would.
     reader: Callable[[str], Reading] | None = None
+    shop: ShopFile = field(default_factory=ShopFile)  # the shop's rules: shipping, invoices
+
+    def invoice_series(self) -> str:
+        return self.shop.orders.invoice_series(self.now.astimezone(self.texts.tz).year)
 
     def say(
         self,

@@ -6,29 +6,34 @@ so the request becomes a ticket."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.conversation.handoff import hand_off, tell_agents_about
 from bot.conversation.menu import show_menu
 from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn
 from crm_core.errors import InputError
 from crm_core.models import Order
-from crm_core.orders import change_status, recent_orders
+from crm_core.orders import change_status, claim_payment, find_order, recent_orders
+
+# A photo within this long of the order being paid or shipped is read as its receipt
+# sent late; after that, as any other photo.
+PAID_LATELY = timedelta(days=3)
 
 
-async def latest_order(turn: Turn, number: int | None = None) -> Order | None:
-    """The order the customer means: the one they named ("#12"), if it is theirs, else
-    their latest."""
+async def latest_order(turn: Turn, number: str | None = None) -> Order | None:
+    """The order the customer means: the one they named ("#12", "INV-2026-0012"), if it
+    is theirs, else their latest."""
     if number is not None:
-        return (
-            await Order.filter(id=number, customer_id=turn.customer.id)
-            .prefetch_related("items")
-            .first()
-        )
+        found = await find_order(number, turn.customer.id)
+        if found is not None:
+            await found.fetch_related("items")
+        return found
     orders = await recent_orders(turn.customer.id, limit=1)
     return orders[0] if orders else None
 
 
-async def show_status(turn: Turn, number: int | None = None) -> None:
+async def show_status(turn: Turn, number: str | None = None) -> None:
     """Where the latest order (or the one named) stands: "paket saya sampai mana?"."""
     order = await latest_order(turn, number)
     if order is None:
@@ -37,7 +42,7 @@ async def show_status(turn: Turn, number: int | None = None) -> None:
     turn.say("order_where", order=order)
 
 
-async def cancel_request(turn: Turn, number: int | None = None) -> None:
+async def cancel_request(turn: Turn, number: str | None = None) -> None:
     order = await latest_order(turn, number)
     if order is None or order.status in ("batal", "selesai"):
         turn.say("cancel_nothing", order=order)
@@ -103,31 +108,41 @@ async def cancel_answer(turn: Turn) -> None:
 
 
 async def payment_sent(turn: Turn) -> None:
-    """ "udah tf ya kak": the team checks the payment."""
+    """ "udah tf ya kak": the order awaiting payment is marked as claimed, and the team
+    is asked to check it. With no order awaiting payment a person sorts it out."""
     order = await latest_order(turn)
     if order is None or order.status != "baru":
         await hand_off(turn, "payment")
         return
-    turn.say("payment_noted", order=order)
-    await tell_agents_about(
-        turn, "agent_payment_claimed", f"paid:{order.id}", order=order, receipt=False
-    )
+    first = await claim_payment(order, turn.now)
+    turn.say("payment_noted", order=order, receipt=False)
+    if first:  # after a receipt, or said twice: the team knows already
+        await tell_agents_about(
+            turn, "agent_payment_claimed", f"paid:{order.id}", order=order, receipt=False
+        )
+
+
+# Steps where a photo can only be a receipt, not an answer to the question asked.
+RECEIPT_STEPS = ("idle", "ask_gender", "ask_age", "ask_email", "cancel_order_confirm")
 
 
 async def receipt(turn: Turn) -> bool:
-    """A photo sent while the latest order awaits payment is read as its transfer
-    receipt: the customer is thanked, and the team is asked to check it (the photo is in
-    the chat's history). False when no order awaits payment: an ordinary photo."""
+    """A photo sent while the latest order awaits payment is its transfer receipt: it is
+    attached to the order, the customer is thanked, and the team is asked to check it
+    (once per receipt; a second photo of one order tells them again). A photo after
+    the order was paid is answered as such. False for an ordinary photo."""
     order = await latest_order(turn)
-    if (
-        order is None
-        or order.status != "baru"
-        or turn.state not in ("idle", "ask_gender", "ask_age", "ask_email")
-    ):
+    if order is None or turn.state not in RECEIPT_STEPS:
         return False
-    turn.say("payment_noted", order=order)
+    if order.status in ("dibayar", "dikirim") and turn.now - order.updated_at < PAID_LATELY:
+        turn.say("payment_already", order=order)
+        return True
+    if order.status != "baru":
+        return False
+    await claim_payment(order, turn.now, proof_id=turn.message_id)
+    turn.say("payment_noted", order=order, receipt=True)
     await tell_agents_about(
-        turn, "agent_payment_claimed", f"paid:{order.id}", order=order, receipt=True
+        turn, "agent_payment_claimed", f"receipt:{turn.message_id}", order=order, receipt=True
     )
     return True
 

@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.agents.handle import handle_command, reads_only
-from bot.conversation import after_sale, menu, ordering, router
+from bot.conversation import after_sale, handoff, menu, ordering, router
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply
@@ -108,8 +108,9 @@ class Engine:
 
     async def _handle(self, inbound: Inbound, catalog: Catalog) -> list[Reply] | AfterCommit:
         now = inbound.received_at
-        if inbound.text.lstrip().startswith("/"):
-            # Only a slash command can be an agent's: one look-up, for those alone.
+        if inbound.text.lstrip().startswith("/") or inbound.reply_to is not None:
+            # Only a slash command, or a reply to the bot's own message (an answer to a
+            # relayed customer), can be an agent's: one look-up, for those alone.
             agent = await recognise_agent(inbound.telegram_id, inbound.verified_phone)
             if agent is not None:
                 return await self._agent_command(agent, inbound, catalog)
@@ -136,6 +137,7 @@ class Engine:
         turn.customer_before = snapshot(customer)
         turn.shop = self.shop
         turn.reader = self.understanding(catalog).read
+        turn.message_id = logged.id
         await self._dispatch(turn)
         _remember_choices(turn)
 
@@ -170,7 +172,7 @@ class Engine:
         if reads_only(inbound.text):
             return AfterCommit(agent, inbound)
         reader = self.understanding(catalog).read
-        replies = await handle_command(agent, inbound, self.texts, self.rules, reader)
+        replies = await handle_command(agent, inbound, self.texts, self.rules, reader, self.shop)
         return await self._log_agent_replies(inbound, replies)
 
     async def _read_only_command(self, agent: Agent, inbound: Inbound) -> list[Reply]:
@@ -178,7 +180,7 @@ class Engine:
         connection is free between statements), so other chats are answered meanwhile.
         Its update is already logged, so a failure here is answered, not retried."""
         try:
-            replies = await handle_command(agent, inbound, self.texts, self.rules)
+            replies = await handle_command(agent, inbound, self.texts, self.rules, shop=self.shop)
             async with in_transaction():
                 return await self._log_agent_replies(inbound, replies)
         except Exception as exc:
@@ -214,6 +216,11 @@ class Engine:
         if inbound.kind == "contact":
             await self._contact(turn)
             return
+        if turn.state == "handoff":
+            if inbound.kind == "text" and len(turn.text) <= MAX_TEXT:
+                turn.reading = turn.understand(turn.text)
+            if await handoff.with_a_person(turn):
+                return  # relayed to the team; a person answers
         if inbound.kind in ("photo", "document") and await after_sale.receipt(turn):
             return  # a transfer receipt for an order awaiting payment
         if inbound.kind != "text":
@@ -225,7 +232,7 @@ class Engine:
             await self._reprompt(turn)
             return
         misses, earlier = int(turn.data.get("misses") or 0), turn.data.get("missed_text")
-        turn.reading = turn.understand(turn.text)
+        turn.reading = turn.reading or turn.understand(turn.text)
         await router.respond(turn)
         await router.after_miss(turn, misses, earlier)
 

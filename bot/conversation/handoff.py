@@ -1,13 +1,27 @@
-"""Hand-off to a person: a customer who asks for one, or complains, gets a ticket, and the
-team hears about it in their own chats (through the outbox)."""
+"""Hand-off to a person. A customer who asks for one, complains, or whom the bot cannot
+help gets a ticket; the team hears about it in their own chats (through the outbox),
+and from then on the chat is a conversation with a person: what the customer writes
+is relayed to the agent handling the ticket (to every agent until one answers) and the
+bot stays quiet, until an agent ends it (/selesai) or it goes quiet for the shop's
+``handoff_timeout``. A customer who plainly orders meanwhile is served by the bot."""
 
 from __future__ import annotations
 
+from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn
+from bot.understanding import Intent
 from crm_core.agents import agent_address
-from crm_core.models import OutboxMessage, Ticket
+from crm_core.models import Agent, OutboxMessage, Ticket
 from crm_core.outbox import enqueue
-from crm_core.tickets import open_ticket, who_to_tell
+from crm_core.tickets import current_ticket, open_ticket, touch, who_to_tell
+
+# What the customer can still ask of the bot while a person has the chat.
+BOT_STILL_SERVES = {Intent.OPT_OUT, Intent.LANG_EN, Intent.LANG_ID}
+# An order the customer plainly places is taken by the bot even then.
+ORDERING = {Intent.ORDER, Intent.ADD}
+# Asked mid-order, a question the shop's file does not answer goes to the team, but
+# the order carries on with the bot.
+KEEPS_THE_FLOW = {"question"}
 
 
 async def hand_off(turn: Turn, reason: str, text: str | None = None) -> None:
@@ -15,15 +29,86 @@ async def hand_off(turn: Turn, reason: str, text: str | None = None) -> None:
     team, and tell the customer a person will answer here, in words that fit why."""
     ticket = await open_ticket(turn.customer, reason, text or turn.text, turn.now)
     if ticket is None:
+        ticket = await current_ticket(turn.customer.id)
+        if ticket is not None and turn.state != "handoff":
+            _pause(turn, ticket)
+            await relay(turn, ticket)
         turn.say("handoff_waiting")
         return
     await tell_agents(turn, ticket, "agent_ticket")
-    turn.say("handoff_opened", reason=reason)
+    in_a_flow = turn.state not in ("idle", "handoff") and STATES.get(turn.state) is not None
+    if not (reason in KEEPS_THE_FLOW and in_a_flow):
+        _pause(turn, ticket)
+    paused = turn.data.get("paused") if turn.state == "handoff" else None
+    order_waits = isinstance(paused, dict) and str(paused.get("state")).startswith("order_")
+    turn.say("handoff_opened", reason=reason, order_waits=order_waits)
+
+
+def _pause(turn: Turn, ticket: Ticket) -> None:
+    """The chat goes to a person; a step in progress (an order, the consent question)
+    waits, and is where the customer finds themselves when the hand-off ends."""
+    paused = None
+    if turn.state not in ("idle", "handoff"):
+        keep = {k: v for k, v in turn.data.items() if k not in ("shown", "misses", "missed_text")}
+        paused = {"state": turn.state, "data": keep}
+    turn.go("handoff", ticket=ticket.id, paused=paused)
+
+
+def _resume(turn: Turn) -> None:
+    paused = turn.data.get("paused")
+    if isinstance(paused, dict) and paused.get("state") in STATES:
+        turn.go(str(paused["state"]), **(paused.get("data") or {}))
+        if not paused.get("data"):
+            turn.conversation.data = {}
+    else:
+        turn.reset()
+
+
+async def with_a_person(turn: Turn) -> bool:
+    """In a handed-off chat: relay this message to the team and stay quiet (True), or
+    let the bot answer it (False): the hand-off ended, or the customer plainly orders,
+    stops, or changes language."""
+    ticket = await current_ticket(turn.customer.id)
+    if ticket is None or ticket.id != turn.data.get("ticket"):
+        _resume(turn)  # ended by an agent or by the quiet timeout: the bot is back
+        return False
+    reading = turn.reading
+    if reading is not None and (
+        reading.intent in BOT_STILL_SERVES or (reading.intent in ORDERING and reading.items)
+    ):
+        if reading.intent in ORDERING:
+            _resume(turn)  # the order flow takes the chat; the ticket stays with the team
+        return False
+    await relay(turn, ticket)
+    if reading is not None and reading.intent is Intent.PERSON and ticket.handler_id is None:  # type: ignore[attr-defined]
+        turn.say("handoff_waiting")  # "admin??" while nobody has answered yet: we know
+    return True
+
+
+async def relay(turn: Turn, ticket: Ticket) -> None:
+    """The customer's message, to the agent handling the ticket or, until one answers,
+    to every agent told of it. Each message is its own outbox row: the channel's rate
+    limits pace a customer who writes thirty in a minute, and none is lost."""
+    await touch(ticket.id, turn.now)
+    handler = ticket.handler if isinstance(ticket.handler, Agent) else None
+    agents = [handler] if handler is not None and handler.active else None
+    for agent in agents or await who_to_tell(turn.customer):
+        chat = agent_address(agent)
+        if chat is None:
+            continue
+        text = turn.texts.render(
+            "agent_relay", agent.language, ticket=ticket, customer=turn.customer,
+            kind=turn.inbound.kind, body=turn.text, handler=handler, agent=agent,
+        )  # fmt: skip
+        await enqueue(
+            *chat, text, turn.now, kind="staff",
+            dedupe_key=f"relay:{turn.message_id}:agent:{agent.id}",
+        )  # fmt: skip
 
 
 async def tell_agents_about(turn: Turn, template: str, key: str, **context: object) -> None:
     """Tell the customer's agent (or every agent) something that needs no ticket: an
-    order the customer cancelled, a payment to check. Once per ``key`` and agent."""
+    order placed or cancelled, a payment to check. Once per ``key`` and agent."""
     for agent in await who_to_tell(turn.customer):
         chat = agent_address(agent)
         if chat is None:
@@ -50,3 +135,11 @@ async def tell_agents(turn: Turn, ticket: Ticket, template: str) -> None:
         await enqueue(
             *chat, text, turn.now, kind="staff", dedupe_key=f"ticket:{ticket.id}:agent:{agent.id}"
         )
+
+
+async def _quiet(turn: Turn) -> None:
+    """Nothing to ask: a person answers. (The engine relays before any step is asked,
+    see ``with_a_person``; this only follows a language switch or the opening.)"""
+
+
+STATES["handoff"] = State(_quiet, _quiet, in_flow=False)

@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.conversation.handoff import tell_agents_about
 from bot.conversation.menu import show_menu
 from bot.conversation.onboarding import clean_city, clean_name, offer_optional, offered_names
+from bot.conversation.payment import payment_due_text
 from bot.conversation.states import STATES, Handler, State
 from bot.conversation.turn import Turn, pick
 from bot.understanding import Intent, Mention, Reading
@@ -759,10 +761,16 @@ async def confirm_answer(turn: Turn) -> None:
         city=c.city or "",
         phone=c.phone or turn.data.get("ship_phone"),
     )
-    order = await place_order(c, lines, shipping, turn.inbound.channel, turn.now, shipping_fee=fee)
+    order = await place_order(
+        c, lines, shipping, turn.inbound.channel, turn.now, shipping_fee=fee,
+        series=turn.invoice_series(),
+    )  # fmt: skip
     turn.reset()
     turn.say("order_placed", order=order, lines=lines)
     pay_for(turn, order)
+    await tell_agents_about(
+        turn, "agent_new_order", f"order:{order.id}:new", order=order, lines=lines
+    )
     if not await offer_optional(turn):
         await show_menu(turn)
 
@@ -773,17 +781,7 @@ def pay_for(turn: Turn, order: Order) -> None:
     if order.shipping_fee is None:
         turn.say("shipping_to_confirm", order=order)
         return
-    source = turn.shop.answer("payment", turn.lang) if turn.shop is not None else None
-    how = None
-    if source is not None and turn.shop is not None:
-        how = turn.texts.render_source(
-            source,
-            turn.lang,
-            shop=turn.shop.facts,
-            shipping=turn.shop.shipping,
-            customer=turn.customer,
-        )
-    turn.say("payment_due", order=order, amount=order.total + order.shipping_fee, how=how)
+    turn.say_text(payment_due_text(turn.texts, turn.shop, turn.customer, order))
 
 
 STATES.update(

@@ -43,6 +43,7 @@ class Turn:
     # The bot did not understand this message: the engine counts misses in a row.
     missed_it: bool = False
     shop: ShopFile | None = None  # the shop's facts and answers
+    message_id: int | None = None  # this message's row in the log (a receipt's photo)
 
     @property
     def lang(self) -> str:
@@ -90,6 +91,11 @@ class Turn:
     def say_text(self, text: str, *, choices: tuple[str, ...] = ()) -> None:
         """A text already written (the shop's own answer), sent as it is."""
         self.replies.append(Reply(text, choices))
+
+    def invoice_series(self) -> str:
+        """The invoice series of an order placed now (the shop's year, not UTC's)."""
+        shop = self.shop or ShopFile()
+        return shop.orders.invoice_series(self.now.astimezone(self.texts.tz).year)
 
     def label(self, key: str) -> str:
         return self.texts.label(key, self.lang)

@@ -69,9 +69,18 @@ def inbound_from_message(
         kind = next((ours for field, ours in _KINDS if getattr(message, field, None)), kind)
         if kind == "text" and not getattr(message, "text", None):
             kind = "other" if not text else "text"
+    # A reply to one of the bot's own messages, named as the message log names it.
+    quoted = getattr(message, "reply_to_message", None)
+    quoted_user = getattr(quoted, "from_user", None)
+    reply_to = (
+        provider_id(chat.id, quoted.message_id)
+        if quoted is not None and getattr(quoted_user, "is_bot", False)
+        else None
+    )
     return Inbound(
         channel=CHANNEL,
         sender=str(chat.id),
+        reply_to=reply_to,
         text=text,
         external_id=str(update_id),
         received_at=received,

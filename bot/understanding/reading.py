@@ -89,7 +89,7 @@ class Reading:
     # the whole message ("batal", "menu"); 0 when items or a question decided it.
     strength: int = 0
     marked: bool = False  # a "?" was typed: plainly a question, even in an address
-    order_ref: int | None = None  # "#12": the order the customer means
+    order_ref: str | None = None  # "#12", "INV-2026-0012": the order the customer means
 
     @property
     def whole(self) -> bool:

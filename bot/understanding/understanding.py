@@ -79,7 +79,8 @@ WEAK = (
     Intent.GREETING,
     Intent.SMALL_TALK,
 )
-_REFERENCE = re.compile(r"#\s*(\d{1,9})\b")
+# "#12", or an invoice number as the shop prints it ("INV-2026-0012", "TK/2026/12").
+_REFERENCE = re.compile(r"#\s*(\d{1,9})\b|\b([a-z]{2,8}[-/.]\d{2,4}[-/.]\d{1,6})\b", re.I)
 
 
 class Understanding:
@@ -187,7 +188,7 @@ class Understanding:
         reading = decide(self, words)
         ref = _REFERENCE.search(text)
         if ref or words.question:
-            number = int(ref.group(1)) if ref else None
+            number = (ref.group(1) or ref.group(2)) if ref else None
             reading = dataclasses.replace(reading, marked=words.question, order_ref=number)
         return reading
 

@@ -26,7 +26,7 @@ _MONEY = re.compile(
 _PHONE = re.compile(r"(?:\+?62|\b0)8[\d\s-]{7,14}\d")
 _LONG_NUMBER = re.compile(r"\b\d{7,}\b")
 _SEPARATORS = re.compile(r"[,;\n/+]+")
-_REFERENCE = re.compile(r"#\s*\d+")
+_REFERENCE = re.compile(r"#\s*\d+|\b[a-z]{2,8}[-/.]\d{2,4}[-/.]\d{1,6}\b")
 _LAUGHTER = re.compile(r"\b(?:(?:wk)+w?|(?:ha){2,}h?|(?:he){2,}h?|(?:hi){2,}h?|(?:xi){2,})\b")
 _REDUPLICATED = re.compile(r"\b([a-z]{3,})(?:2|-\1)\b")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
@@ -69,12 +69,12 @@ class Normaliser:
             folded = folded.replace(emoji, word)
         question = "?" in folded
         folded = folded.replace("'", "").replace("’", "").replace("j&t", "jnt")
+        folded = _REFERENCE.sub(f" {REFERENCE} ", folded)  # before its digits read as a phone
         phone = bool(_PHONE.search(folded))
         folded = _PHONE.sub(f" {PHONE} ", folded)
         money = bool(_MONEY.search(folded))
         folded = _MONEY.sub(f" {MONEY} ", folded)
         folded = _LONG_NUMBER.sub(f" {PHONE} ", folded)
-        folded = _REFERENCE.sub(f" {REFERENCE} ", folded)
         folded = _LAUGHTER.sub(" haha ", folded)
         folded = _SEPARATORS.sub(f" {SEPARATOR} ", folded)
         folded = _REDUPLICATED.sub(r"\1", folded)

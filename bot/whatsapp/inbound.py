@@ -56,4 +56,6 @@ def inbound_from_form(form: Mapping[str, str], received_at: datetime) -> Inbound
         verified_phone=phone,
         media_url=media_url,
         media_type=media_type,
+        # Twilio names the message a WhatsApp reply quotes.
+        reply_to=(form.get("OriginalRepliedMessageSid") or "").strip()[:64] or None,
     )

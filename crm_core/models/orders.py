@@ -32,11 +32,33 @@ class Order(Model):
     # had one) and a key of who ordered and which order, so loading the same sheet
     # again finds the order instead of adding it twice.
     external_ref = fields.CharField(max_length=64, null=True)
+    # The shop's invoice number (``INV-2026-0001``): given when the order is placed, from
+    # the shop's prefix and a yearly sequence; an imported order keeps the sheet's own.
+    number = fields.CharField(max_length=40, null=True, unique=True)
+    # Payment: when the customer said they paid (or sent a receipt), and the logged
+    # message that was the receipt photo; when they were reminded to pay.
+    payment_claimed_at = fields.DatetimeField(null=True)
+    payment_proof_id = fields.BigIntField(null=True)  # message.id of the receipt
+    payment_reminded_at = fields.DatetimeField(null=True)
+    # Shipping out: the courier and its tracking number, as the team typed them.
+    courier = fields.CharField(max_length=40, null=True)
+    tracking = fields.CharField(max_length=64, null=True)
     import_key = fields.CharField(max_length=64, null=True, unique=True)
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
 
     items: fields.ReverseRelation[OrderItem]
+
+    @property
+    def ref(self) -> str:
+        """How the order is named to people: its invoice number, the sheet's own number,
+        or its id."""
+        return self.number or self.external_ref or f"#{self.id}"
+
+    @property
+    def grand_total(self) -> int:
+        """What the customer pays: the goods and, once known, the shipping."""
+        return self.total + (self.shipping_fee or 0)
 
     class Meta:
         table = "order"
@@ -46,6 +68,8 @@ class Order(Model):
             # with the status in the index SQLite never reads the table (5x faster at
             # 200,000 orders, bench/report.py).
             ("customer_id", "status", "created_at"),
+            # The unpaid-order sweep: new orders by age.
+            ("status", "created_at"),
         )
 
 

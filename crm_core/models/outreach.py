@@ -7,6 +7,7 @@ from tortoise.models import Model
 
 from crm_core.models.customers import Customer
 from crm_core.models.sealed import SealedText
+from crm_core.models.staff import Agent
 
 
 class Contact(Model):
@@ -73,6 +74,12 @@ class Ticket(Model):
     opened_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)
     closed_by = fields.CharField(max_length=80, null=True)
+    # The agent who answered first, and so handles it; until then every agent is told.
+    handler: fields.ForeignKeyNullableRelation[Agent] = fields.ForeignKeyField(
+        "langgan.Agent", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # The last message either way: a hand-off quiet for too long ends by itself.
+    last_message_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "ticket"

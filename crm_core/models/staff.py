@@ -26,6 +26,9 @@ class Agent(BlindIndexed):
     phone_index = fields.CharField(max_length=64, null=True, unique=True)
     language = fields.CharField(max_length=2, default="id")
     active = fields.BooleanField(default=True)
+    # Notices of new orders, payments and cancels (``/notif off`` mutes them); messages
+    # relayed from a customer they are talking to still reach them.
+    notify = fields.BooleanField(default=True)
     # Their last message to the bot: WhatsApp's 24-hour window holds for agents too.
     last_inbound_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()

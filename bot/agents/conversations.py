@@ -1,0 +1,153 @@
+"""Talking with a handed-off customer from the agent's chat. Each message the customer
+writes arrives relayed ("💬 Tiket #5 · #12 Budi: ..."); the agent answers by replying
+to it (Telegram's reply, WhatsApp's reply) or with /balas, and ends the conversation
+with /selesai. The first agent to answer handles the ticket, and the others are told
+who did."""
+
+from __future__ import annotations
+
+import re
+
+from bot.agents.commands import Usage, command
+from bot.agents.outreach import MAX_TEXT, chat_of, target
+from bot.agents.turn import AgentTurn
+from crm_core.agents import agent_address, audit
+from crm_core.directory import resolve
+from crm_core.errors import InputError
+from crm_core.models import Customer, Message, Ticket
+from crm_core.outbox import enqueue
+from crm_core.tickets import close_ticket, current_ticket, take, who_to_tell
+
+# How a relayed message and a ticket notice name their ticket, in either language.
+_TICKET = re.compile(r"\b(?:Tiket|Ticket) #(\d{1,9})\b")
+
+
+async def replied_ticket(turn: AgentTurn) -> Ticket | None:
+    """The ticket of the bot's message this one replies to, read from the message log
+    (never from text the agent could have typed)."""
+    if turn.inbound.reply_to is None:
+        return None
+    quoted = await Message.filter(
+        channel=turn.inbound.channel, direction="out", external_id=turn.inbound.reply_to
+    ).first()
+    found = _TICKET.search(quoted.body or "") if quoted is not None else None
+    if found is None:
+        return None
+    return await Ticket.filter(id=int(found.group(1))).select_related("customer").first()
+
+
+async def answer_by_reply(turn: AgentTurn) -> None:
+    """A reply (not a command) to one of the bot's messages: an answer to the customer
+    of the ticket it relayed."""
+    ticket = await replied_ticket(turn)
+    if ticket is None:
+        turn.say("agent_reply_unknown")
+        return
+    await answer(turn, ticket, turn.inbound.text)
+
+
+async def answer(turn: AgentTurn, ticket: Ticket, text: str) -> None:
+    customer: Customer = ticket.customer
+    if ticket.status != "open":
+        turn.say("agent_ticket_ended", ticket=ticket, customer=customer)
+        return
+    text = text.strip()
+    if not text:
+        raise InputError("only text can be passed on to the customer; write the answer")
+    if len(text) > MAX_TEXT:
+        raise InputError(f"the message is {len(text)} characters; at most {MAX_TEXT}")
+    chat = await chat_of(turn, customer, service=True)
+    await enqueue(
+        chat.channel, chat.address, text, turn.now, kind="service", customer_id=customer.id,
+        dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
+    )  # fmt: skip
+    await audit(turn.agent, "customer.reply", turn.now, customer_id=customer.id)
+    if await take(ticket, turn.agent, turn.now):
+        await _tell_the_others(turn, ticket, customer)
+    turn.say("agent_sent", customer=customer, channel=chat.channel)
+
+
+async def _tell_the_others(turn: AgentTurn, ticket: Ticket, customer: Customer) -> None:
+    """The agents who were told of the ticket learn who answers it."""
+    for agent in await who_to_tell(customer):
+        chat = agent_address(agent)
+        if agent.id == turn.agent.id or chat is None:
+            continue
+        text = turn.texts.render(
+            "agent_ticket_taken", agent.language, ticket=ticket, customer=customer,
+            handler=turn.agent, agent=agent,
+        )  # fmt: skip
+        await enqueue(
+            *chat, text, turn.now, kind="staff", dedupe_key=f"ticket:{ticket.id}:taken:{agent.id}"
+        )
+
+
+async def ticket_of(turn: AgentTurn, args: str) -> Ticket:
+    """The ticket meant: the one replied to, a ticket number (``5``, ``#5``), or the
+    open conversation of a customer named by phone or name."""
+    reference = args.strip()
+    if not reference:
+        ticket = await replied_ticket(turn)
+        if ticket is None:
+            raise Usage
+        return ticket
+    number = reference.lstrip("#")
+    if number.isdecimal() and len(number) <= 9:
+        ticket = await Ticket.filter(id=int(number)).select_related("customer").first()
+        if ticket is None:
+            raise InputError(f"there is no ticket #{number}")
+        return ticket
+    customer = await resolve(reference)
+    ticket = await current_ticket(customer.id)
+    if ticket is None:
+        raise InputError(f"#{customer.id} has no open conversation with the team")
+    await ticket.fetch_related("customer")
+    return ticket
+
+
+@command("balas", "reply")
+async def reply(turn: AgentTurn, args: str) -> None:
+    """``/balas CUSTOMER: message``; or, replying to a relayed message, ``/balas
+    message``. Answering a customer who waits for a person takes their ticket."""
+    if ":" not in args and turn.inbound.reply_to is not None:
+        ticket = await replied_ticket(turn)
+        if ticket is not None:
+            await answer(turn, ticket, args)
+            return
+    customer, chat, message = await target(turn, args, service=True)
+    ticket = await current_ticket(customer.id)
+    if ticket is not None:
+        ticket.customer = customer
+        await answer(turn, ticket, message)
+        return
+    await enqueue(
+        chat.channel, chat.address, message, turn.now, kind="service", customer_id=customer.id,
+        dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
+    )  # fmt: skip
+    await audit(turn.agent, "customer.reply", turn.now, customer_id=customer.id)
+    turn.say("agent_sent", customer=customer, channel=chat.channel)
+
+
+@command("selesai", "done")
+async def end(turn: AgentTurn, args: str) -> None:
+    """``/selesai 5``, ``/selesai budi``, or /selesai as a reply to a relayed message:
+    the conversation ends, the customer is told the bot serves them again."""
+    ticket = await ticket_of(turn, args)
+    customer: Customer = ticket.customer
+    if ticket.status != "open":
+        turn.say("agent_ticket_ended", ticket=ticket, customer=customer)
+        return
+    ticket = await close_ticket(turn.agent, ticket.id, turn.now)
+    told = False
+    try:
+        chat = await chat_of(turn, customer, service=True)
+    except InputError:
+        chat = None  # WhatsApp's window closed: their next message finds the bot anyway
+    if chat is not None:
+        text = turn.texts.render("handoff_ended", customer.language, customer=customer)
+        await enqueue(
+            chat.channel, chat.address, text, turn.now, kind="service",
+            customer_id=customer.id, dedupe_key=f"ticket:{ticket.id}:ended",
+        )  # fmt: skip
+        told = True
+    turn.say("agent_ticket_closed", ticket=ticket, customer=customer, told=told)

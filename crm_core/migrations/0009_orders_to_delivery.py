@@ -1,0 +1,62 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('langgan', '0008_shipping_fee')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='Agent',
+            name='notify',
+            field=fields.BooleanField(default=True),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='courier',
+            field=fields.CharField(null=True, max_length=40),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='number',
+            field=fields.CharField(null=True, unique=True, max_length=40),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='payment_claimed_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='payment_proof_id',
+            field=fields.BigIntField(null=True),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='payment_reminded_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Order',
+            name='tracking',
+            field=fields.CharField(null=True, max_length=64),
+        ),
+        ops.AddIndex(
+            model_name='Order',
+            index=Index(fields=['status', 'created_at']),
+        ),
+        ops.AddField(
+            model_name='Ticket',
+            name='handler',
+            field=fields.ForeignKeyField('langgan.Agent', source_field='handler_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL),
+        ),
+        ops.AddField(
+            model_name='Ticket',
+            name='last_message_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+    ]

@@ -1,0 +1,318 @@
+"""From the first message to the delivered parcel, with the team in the loop: a basket
+with shipping, payment instructions, a receipt photo, /lunas, /resi and the customer's
+"sampai mana"; the shipping the team works out (/ongkir); and a complaint that becomes
+a conversation with a person (relayed both ways, ended by /selesai or by going quiet).
+What the customer and the agent read, and what the store holds, are what is checked,
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.conversation import Engine
+from crm_core.agents import add_agent
+from crm_core.catalog import CatalogCache
+from crm_core.models import (
+    Agent,
+    Conversation,
+    Customer,
+    Message,
+    Order,
+    OutboxMessage,
+    Product,
+    Ticket,
+)
+from crm_core.shop import OrderRules, ShippingRule
+from message_templates import Texts
+from tests.conftest import START, Chat
+from tests.test_shoppers_conversations import CATALOG
+from tests.understanding.shop import sample_shop
+
+ANI, DEWI = 9001, 9002
+
+
+@pytest.fixture
+async def shop_engine(store: str) -> Engine:
+    for name, price, colours, sizes, aliases, stock, sold_out in CATALOG:
+        await Product.create(
+            name=name, price=price, colours=colours, sizes=sizes, aliases=aliases, stock=stock,
+            sold_out=sold_out, updated_at=START,
+        )  # fmt: skip
+    return Engine(Texts(), catalog=CatalogCache(check_every=0), shop=sample_shop())
+
+
+@pytest.fixture
+async def siti(shop_engine: Engine) -> Chat:
+    await add_agent("Ani", START, telegram_id=ANI)
+    chat = Chat(shop_engine, sender="2002", display_name="Siti", telegram_id=2002)
+    await chat.onboard(name="Siti Rahma", city="Surabaya")
+    return chat
+
+
+def agent_chat(engine: Engine, telegram_id: int, customer: Chat) -> Chat:
+    chat = Chat(engine, sender=str(telegram_id), telegram_id=telegram_id)
+    chat.now = customer.now
+    return chat
+
+
+async def told(address: str, *, after: int = 0) -> list[str]:
+    """What the outbox holds for one chat (an agent's, a customer's), oldest first."""
+    rows = await OutboxMessage.filter(id__gt=after).order_by("id")
+    return [row.body for row in rows if row.address == address]
+
+
+async def last_outbox_id() -> int:
+    row = await OutboxMessage.all().order_by("-id").first()
+    return row.id if row else 0
+
+
+async def sent_as(row_body_part: str, provider_id: str) -> None:
+    """The dispatcher sent the outbox message holding ``row_body_part``, and the channel
+    named it ``provider_id`` (what a Telegram reply to it quotes)."""
+    for row in await OutboxMessage.filter(kind="staff").order_by("-id"):
+        if row_body_part in row.body:
+            await Message.filter(id=row.message_id).update(status="sent", external_id=provider_id)
+            return
+    raise AssertionError(f"nothing queued holds {row_body_part!r}")
+
+
+async def test_three_things_in_one_message_to_a_tracking_number(shop_engine: Engine, siti: Chat):
+    await siti.to_confirmation(
+        "kak mau pesen kaos polos item L 2, hijab voal mocca 1 sama topi merah 1 ya",
+        address="Jl. Darmo No. 12, Wonokromo",
+        phone="0812-3456-7890",
+    )
+    # Goods, shipping to Surabaya from the shop's file, and the total, before the yes.
+    assert "2× Kaos Polos, Hitam, ukuran L" in siti.text
+    assert "1× Hijab Voal, Mocca" in siti.text and "1× Topi Baseball, Merah" in siti.text
+    assert "Rp245.000" in siti.text and "Rp20.000" in siti.text and "Rp265.000" in siti.text
+    await siti.send("ya kak")
+    order = await Order.get()
+    year = START.year
+    assert order.number == f"INV-{year}-0001" and order.shipping_fee == 20_000
+    # The exact amount, the order's number and the shop's own payment answer.
+    assert f"Pesanan INV-{year}-0001 sudah kami terima" in siti.text
+    assert "Silakan bayar *Rp265.000* untuk pesanan INV-" in siti.text
+    assert "BCA 123 456 7890" in siti.text
+    # The team hears of it, with the order and the command to act.
+    [notice] = await told(str(ANI))
+    assert "Pesanan baru #1" in notice and f"INV-{year}-0001" in notice
+    assert "2× Kaos Polos Hitam L: Rp150.000" in notice
+    assert "Total Rp265.000" in notice and "/lunas 1" in notice
+
+    # The receipt photo is kept with the order; the team is asked to check it.
+    mark = await last_outbox_id()
+    await siti.send("", kind="photo", media_url="telegram-file:AgADreceipt")
+    assert "Bukti transfer untuk pesanan INV-" in siti.text
+    order = await Order.get()
+    receipt = await Message.get(id=order.payment_proof_id)
+    assert receipt.kind == "photo" and order.payment_claimed_at == siti.now
+    [check] = await told(str(ANI), after=mark)
+    assert "foto bukti transfer" in check and "/lunas 1" in check
+    await siti.send("udah tf ya kak")
+    assert await told(str(ANI), after=mark) == [check]  # told once for this order
+
+    ani = agent_chat(shop_engine, ANI, siti)
+    mark = await last_outbox_id()
+    await ani.send(f"/lunas INV-{year}-0001")
+    assert "sekarang Dibayar" in ani.text
+    assert "Pembayaran pesanan INV-" in (await told("2002", after=mark))[0]
+    await ani.send("/resi 1 J&T JT0012345678")
+    assert "sekarang Dikirim (J&T JT0012345678)" in ani.text
+    shipped = (await told("2002", after=mark))[-1]
+    assert "dikirim lewat *J&T*" in shipped and "Nomor resi: *JT0012345678*" in shipped
+    order = await Order.get()
+    assert (order.status, order.courier, order.tracking) == ("dikirim", "J&T", "JT0012345678")
+
+    siti.now = ani.now
+    await siti.send("kak paket saya sampai mana ya")
+    assert "dalam perjalanan lewat *J&T*, nomor resi *JT0012345678*" in siti.text
+
+
+async def test_shipping_the_team_works_out_reaches_the_customer_with_how_to_pay(
+    store: str,
+):
+    for name, price, colours, sizes, aliases, stock, sold_out in CATALOG:
+        await Product.create(
+            name=name, price=price, colours=colours, sizes=sizes, aliases=aliases, stock=stock,
+            sold_out=sold_out, updated_at=START,
+        )  # fmt: skip
+    shop = sample_shop()
+    confirm = type(shop)(
+        shop.path, shop.facts, shop.answers, shop.phrases, ShippingRule(), OrderRules("TK/")
+    )
+    engine = Engine(Texts(), catalog=CatalogCache(check_every=0), shop=confirm)
+    await add_agent("Ani", START, telegram_id=ANI)
+    siti = Chat(engine, sender="2002", display_name="Siti", telegram_id=2002)
+    await siti.onboard(name="Siti Rahma", city="Makassar")
+    await siti.to_confirmation("topi merah 2", phone="0812-3456-7890")
+    assert "ongkir" in siti.text.casefold()
+    await siti.send("ya")
+    assert "Admin kami akan menghitung ongkir ke Makassar" in siti.text
+    assert (await Order.get()).number == "TK/0001"
+    notice = (await told(str(ANI)))[0]
+    assert "Ongkir belum dihitung" in notice and "/ongkir 1 BIAYA" in notice
+    ani = agent_chat(engine, ANI, siti)
+    mark = await last_outbox_id()
+    await ani.send("/ongkir 1 35rb")
+    assert "Ongkir pesanan #1 · TK/0001: Rp35.000. Total Rp135.000." in ani.text
+    [to_pay] = await told("2002", after=mark)
+    assert "Silakan bayar *Rp135.000* untuk pesanan TK/0001" in to_pay and "BCA" in to_pay
+    await ani.send("/ongkir 1 lima belas")
+    assert "not an amount" in ani.text or "bukan" in ani.text
+    await ani.send("/lunas 1")
+    await ani.send("/ongkir 1 40000")
+    assert "shipping is set before it is paid" in ani.text
+    assert (await Order.get()).shipping_fee == 35_000
+
+
+async def test_paying_a_cancelled_order_and_a_late_receipt_get_clear_answers(
+    shop_engine: Engine, siti: Chat
+):
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/status 1 batal")
+    await ani.send("/lunas 1")
+    assert "was cancelled" in ani.text and (await Order.get()).status == "batal"
+    await ani.send("/lunas 77")
+    assert "there is no order 77" in ani.text
+    await siti.send("ini kak buktinya", kind="photo")
+    assert "Bukti transfer" not in siti.text  # no order waits for payment
+
+
+async def test_a_complaint_becomes_a_conversation_with_a_person(shop_engine: Engine, siti: Chat):
+    await add_agent("Dewi", START, telegram_id=DEWI)
+    await siti.send("kak barang saya rusak, jahitannya lepas 😭")
+    assert "teruskan ke tim kami" in siti.text
+    ticket = await Ticket.get()
+    assert all(f"Tiket #{ticket.id}" in t for t in [*await told(str(ANI)), *await told(str(DEWI))])
+
+    # What she writes next goes to the team, not to the bot.
+    await siti.send("ini fotonya", kind="photo")
+    await siti.send("gimana kak solusinya?")
+    assert siti.replies == []
+    for agent in (ANI, DEWI):
+        relayed = await told(str(agent))
+        assert relayed[1].endswith("[foto: ini fotonya]")
+        assert relayed[2].endswith("gimana kak solusinya?")
+        assert relayed[2].startswith(f"💬 Tiket #{ticket.id} · #1 Siti Rahma")
+
+    # Dewi answers by replying to the relayed message; she now handles the ticket.
+    await sent_as("gimana kak solusinya", f"{DEWI}:501")
+    dewi = agent_chat(shop_engine, DEWI, siti)
+    mark = await last_outbox_id()
+    await dewi.send("Maaf ya kak, kami kirim gantinya besok.", reply_to=f"{DEWI}:501")
+    assert "masuk antrean kirim" in dewi.text
+    assert await told("2002", after=mark) == ["Maaf ya kak, kami kirim gantinya besok."]
+    assert "ditangani Dewi" in (await told(str(ANI), after=mark))[0]
+    assert (await Ticket.get()).handler_id == (await Agent.get(name="Dewi")).id
+
+    # Her answer goes to Dewi alone now.
+    siti.now = dewi.now
+    mark = await last_outbox_id()
+    await siti.send("oke kak makasih")
+    assert siti.replies == [] and await told(str(ANI), after=mark) == []
+    assert (await told(str(DEWI), after=mark))[0].endswith("oke kak makasih")
+
+    # Dewi ends it; the customer is told and the bot serves her again.
+    dewi.now = siti.now
+    await dewi.send("/selesai", reply_to=f"{DEWI}:501")
+    assert "ditutup" in dewi.text and "kembali dilayani bot" in dewi.text
+    assert "bot kami melayani lagi" in (await told("2002", after=mark))[-1]
+    siti.now = dewi.now
+    await siti.send("menu")
+    assert "Mau pesan" in siti.text or "Pesan" in siti.text
+    assert (
+        await Conversation.get(address_index__isnull=False, customer__name="Siti Rahma")
+    ).state == "idle"
+
+    # A reply to the relay after the end is refused with the way to answer anyway.
+    dewi.now = siti.now
+    mark = await last_outbox_id()
+    await dewi.send("satu lagi kak", reply_to=f"{DEWI}:501")
+    assert "sudah selesai" in dewi.text and "/balas 1: pesan" in dewi.text
+    assert await told("2002", after=mark) == []
+
+
+async def test_an_order_in_progress_waits_for_the_hand_off_and_carries_on(
+    shop_engine: Engine, siti: Chat
+):
+    await siti.send("kaos polos hitam")
+    assert "pilih ukurannya" in siti.text
+    await siti.send("minta admin dong")
+    assert "kami simpan" in siti.text
+    await siti.send("L 2")  # a person has the chat: relayed, not read as the size
+    assert siti.replies == []
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/selesai 1")
+    siti.now = ani.now
+    await siti.send("L 2")
+    assert "Ke alamat mana" in siti.text
+
+
+async def test_a_plain_order_during_a_hand_off_is_taken_by_the_bot(shop_engine: Engine, siti: Chat):
+    await siti.send("admin")
+    await siti.send("mau pesan topi merah 1 kak")
+    assert "Ke alamat mana" in siti.text
+    assert (await Ticket.get()).status == "open"  # the team still has the ticket
+
+
+async def test_a_hand_off_quiet_for_the_timeout_goes_back_to_the_bot(
+    shop_engine: Engine, siti: Chat
+):
+    from bot.jobs import end_quiet_handoffs
+
+    await siti.send("saya mau komplain")
+    assert await end_quiet_handoffs(shop_engine.shop, siti.now + timedelta(hours=23)) == 0
+    assert await end_quiet_handoffs(shop_engine.shop, siti.now + timedelta(hours=25)) == 1
+    ticket = await Ticket.get()
+    assert (ticket.status, ticket.closed_by) == ("closed", "timeout")
+    siti.now += timedelta(hours=25)
+    await siti.send("halo kak")
+    assert siti.replies and "Tiket" not in siti.text
+
+
+async def test_thirty_messages_in_a_minute_are_all_relayed_in_order(
+    shop_engine: Engine, siti: Chat
+):
+    await siti.send("admin")
+    mark = await last_outbox_id()
+    for n in range(30):
+        await siti.send(f"pesan ke-{n + 1}")
+    relayed = await told(str(ANI), after=mark)
+    assert [r.rsplit("\n", 1)[-1] for r in relayed] == [f"pesan ke-{n + 1}" for n in range(30)]
+
+
+async def test_two_agents_answering_at_once_leave_one_handler(shop_engine: Engine, siti: Chat):
+    await add_agent("Dewi", START, telegram_id=DEWI)
+    await siti.send("admin")
+    customer = await Customer.get(name="Siti Rahma")
+    ani, dewi = agent_chat(shop_engine, ANI, siti), agent_chat(shop_engine, DEWI, siti)
+    await ani.send(f"/balas {customer.id}: Halo kak, dengan Ani.")
+    await dewi.send(f"/balas {customer.id}: Halo kak, dengan Dewi.")
+    ticket = await Ticket.get()
+    assert ticket.handler_id == (await Agent.get(name="Ani")).id
+    taken = [t for t in await told(str(DEWI)) if "ditangani Ani" in t]
+    assert len(taken) == 1
+
+
+async def test_muted_agents_get_no_notices_but_tasks_list_the_work(shop_engine: Engine, siti: Chat):
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/notif off")
+    assert "dimatikan" in ani.text
+    siti.now = ani.now
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    await siti.send("udah transfer kak")
+    assert await told(str(ANI)) == []
+    ani.now = siti.now
+    await ani.send("/tugas")
+    assert "Cek pembayaran (1)" in ani.text and "/lunas 1 · INV-" in ani.text
+    await ani.send("/lunas 1")
+    await ani.send("/tugas")
+    assert "Siap dikirim" in ani.text
+    await ani.send("/notif on")
+    assert "dinyalakan" in ani.text
