@@ -3,17 +3,25 @@ functions taking ``now``, so tests can stand anywhere in time."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from bot.conversation.payment import payment_how
 from crm_core.agents import agent_address
-from crm_core.models import Reminder
+from crm_core.customers import reachable_chat
+from crm_core.errors import InputError
+from crm_core.models import Order, Reminder
+from crm_core.orders import change_status, due_for_cancel, due_for_reminder, mark_reminded
 from crm_core.outbox import enqueue
 from crm_core.reminders import due_reminders
 from crm_core.shop import ShopFile
 from crm_core.tickets import close_quiet
 from message_templates import Texts
+
+log = logging.getLogger(__name__)
 
 
 async def release_due_reminders(texts: Texts, now: datetime) -> int:
@@ -44,3 +52,68 @@ async def end_quiet_handoffs(shop: ShopFile, now: datetime) -> int:
     would only puzzle the customer, and the ticket shows how it ended."""
     async with in_transaction():
         return len(await close_quiet(now, shop.orders.handoff_timeout))
+
+
+async def chase_unpaid_orders(texts: Texts, shop: ShopFile, now: datetime) -> tuple[int, int]:
+    """Unpaid orders, by the shop's ``[orders]`` rules: one payment reminder after
+    ``remind_unpaid_after``, then a cancel after ``cancel_unpaid_after`` (stock
+    released), each told to the customer through the outbox as a service message about
+    their own order. An order whose payment was claimed, or whose shipping the team has
+    not set, waits for the team instead. Returns (reminded, cancelled)."""
+    rules = shop.orders
+    reminded = cancelled = 0
+    if rules.cancel_unpaid_after is not None:
+        for order in await due_for_cancel(now, rules.cancel_unpaid_after):
+            async with in_transaction():
+                try:
+                    order = await change_status(order.id, "batal", now, by="system")
+                except InputError:
+                    continue  # paid, or cancelled by someone else, meanwhile
+                await _tell(texts, order, "order_expired", now, f"order:{order.id}:expired")
+                cancelled += 1
+    if rules.remind_unpaid_after is not None:
+        for order in await due_for_reminder(now, rules.remind_unpaid_after):
+            async with in_transaction():
+                if not await mark_reminded(order, now):
+                    continue
+                cancel = rules.cancel_unpaid_after
+                await _tell(
+                    texts, order, "payment_reminder", now, f"order:{order.id}:remind",
+                    how=payment_how(texts, shop, order.customer),
+                    cancel_at=order.updated_at + cancel if cancel is not None else None,
+                )  # fmt: skip
+                reminded += 1
+    return reminded, cancelled
+
+
+async def _tell(
+    texts: Texts, order: Order, template: str, now: datetime, key: str, **context: object
+) -> None:
+    customer = order.customer
+    chat = await reachable_chat(customer.id)
+    if chat is None:
+        return  # no chat to reach them in; the order's status says it all
+    text = texts.render(template, customer.language, order=order, customer=customer, **context)
+    await enqueue(
+        chat.channel, chat.address, text, now, kind="service", customer_id=customer.id,
+        dedupe_key=key,
+    )  # fmt: skip
+
+
+ORDER_JOBS_EVERY = 60  # seconds: reminders and timeouts are counted in hours
+
+
+def add_order_jobs(scheduler: Any, texts: Texts, shop: ShopFile) -> None:
+    """Chase unpaid orders and end quiet hand-offs, every minute, in the running
+    scheduler (each run is safe beside another instance's: every change is a
+    conditional update)."""
+
+    async def tick() -> None:
+        now = datetime.now(UTC)
+        try:
+            await chase_unpaid_orders(texts, shop, now)
+            await end_quiet_handoffs(shop, now)
+        except Exception as exc:  # the store is away: the next minute tries again
+            log.error("order jobs failed: %s", type(exc).__name__)
+
+    scheduler.add_job(tick, "interval", seconds=ORDER_JOBS_EVERY, id="orders")

@@ -15,7 +15,7 @@ from aiohttp import web
 from bot import logs
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
-from bot.jobs import release_due_reminders
+from bot.jobs import add_order_jobs, release_due_reminders
 from bot.maintenance import add_jobs
 from bot.understanding import load_lexicon
 from bot.whatsapp.channel import WhatsAppChannel
@@ -146,6 +146,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             dispatching = asyncio.create_task(dispatcher.run(stop))
             scheduler = start_scheduler(campaigns, engine.rules, engine.texts)
             add_jobs(scheduler, settings)  # the daily backup, the message retention
+            add_order_jobs(scheduler, engine.texts, engine.shop)
             if telegram is None and whatsapp is None:
                 log.warning(
                     "no channel is configured: set TELEGRAM_BOT_TOKEN to open Telegram, or "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.functions import Coalesce
@@ -214,6 +215,45 @@ async def claim_payment(order: Order, now: datetime, proof_id: int | None = None
     if proof_id is not None:
         order.payment_proof_id = proof_id
     return first
+
+
+def awaiting_payment() -> Any:
+    """Orders whose total the customer knows and whose payment has not been claimed:
+    the ones a reminder or an automatic cancel is for. An order still waiting for the
+    team's shipping figure, or whose receipt waits to be checked, is the team's turn."""
+    return Order.filter(status="baru", shipping_fee__isnull=False, payment_claimed_at__isnull=True)
+
+
+async def due_for_reminder(now: datetime, after: timedelta) -> list[Order]:
+    """Unpaid orders whose total was set ``after`` ago or more, not yet reminded."""
+    return list(
+        await awaiting_payment()
+        .filter(updated_at__lte=now - after, payment_reminded_at__isnull=True)
+        .order_by("updated_at", "id")
+        .limit(BATCH)
+        .select_related("customer")
+    )
+
+
+async def mark_reminded(order: Order, now: datetime) -> bool:
+    """One instance reminds: the conditional update lets the other one pass."""
+    won = await Order.filter(id=order.id, payment_reminded_at__isnull=True).update(
+        payment_reminded_at=now
+    )
+    return bool(won)
+
+
+async def due_for_cancel(now: datetime, after: timedelta) -> list[Order]:
+    return list(
+        await awaiting_payment()
+        .filter(updated_at__lte=now - after)
+        .order_by("updated_at", "id")
+        .limit(BATCH)
+        .select_related("customer")
+    )
+
+
+BATCH = 200  # orders per run; the next run takes the rest
 
 
 async def recent_orders(customer_id: int, limit: int = 5) -> list[Order]:

@@ -316,3 +316,40 @@ async def test_muted_agents_get_no_notices_but_tasks_list_the_work(shop_engine: 
     assert "Siap dikirim" in ani.text
     await ani.send("/notif on")
     assert "dinyalakan" in ani.text
+
+
+async def test_an_unpaid_order_is_reminded_once_then_cancelled_and_its_stock_released(
+    shop_engine: Engine, siti: Chat
+):
+    from bot.jobs import chase_unpaid_orders
+
+    await Product.filter(name="Topi Baseball").update(stock=3)
+    await siti.to_confirmation("topi merah 2", phone="0812-3456-7890")
+    await siti.send("ya")
+    assert (await Product.get(name="Topi Baseball")).stock == 1
+    placed, shop, texts = siti.now, shop_engine.shop, shop_engine.texts
+    mark = await last_outbox_id()
+    assert await chase_unpaid_orders(texts, shop, placed + timedelta(hours=23)) == (0, 0)
+    assert await chase_unpaid_orders(texts, shop, placed + timedelta(hours=24)) == (1, 0)
+    assert await chase_unpaid_orders(texts, shop, placed + timedelta(hours=30)) == (0, 0)
+    [reminder] = await told("2002", after=mark)
+    assert "masih menunggu pembayaran *Rp120.000*" in reminder and "BCA" in reminder
+    assert "dibatalkan otomatis" in reminder
+    assert await chase_unpaid_orders(texts, shop, placed + timedelta(hours=72)) == (0, 1)
+    order = await Order.get()
+    assert order.status == "batal" and (await Product.get(name="Topi Baseball")).stock == 3
+    assert "belum dibayar sampai batas waktunya" in (await told("2002", after=mark))[-1]
+    assert (await Customer.get(name="Siti Rahma")).orders_count == 0
+
+
+async def test_an_order_whose_payment_was_claimed_is_never_cancelled_by_the_clock(
+    shop_engine: Engine, siti: Chat
+):
+    from bot.jobs import chase_unpaid_orders
+
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    await siti.send("sudah tf 70rb ya kak")
+    later = siti.now + timedelta(days=10)
+    assert await chase_unpaid_orders(shop_engine.texts, shop_engine.shop, later) == (0, 0)
+    assert (await Order.get()).status == "baru"

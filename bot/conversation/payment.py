@@ -10,13 +10,19 @@ from message_templates import Texts
 
 
 def payment_due_text(texts: Texts, shop: ShopFile | None, customer: Customer, order: Order) -> str:
-    source = shop.answer("payment", customer.language) if shop is not None else None
-    how = None
-    if source is not None and shop is not None:
-        how = texts.render_source(
-            source, customer.language, shop=shop.facts, shipping=shop.shipping, customer=customer
-        )
+    how = payment_how(texts, shop, customer)
     return texts.render(
         "payment_due", customer.language, order=order, amount=order.grand_total, how=how,
         customer=customer,
     )  # fmt: skip
+
+
+def payment_how(texts: Texts, shop: ShopFile | None, customer: Customer) -> str | None:
+    """The shop's own payment answer in the customer's language, or None (the team
+    then sends it)."""
+    source = shop.answer("payment", customer.language) if shop is not None else None
+    if source is None or shop is None:
+        return None
+    return texts.render_source(
+        source, customer.language, shop=shop.facts, shipping=shop.shipping, customer=customer
+    )

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
         ),
         ops.AddIndex(
             model_name='Order',
-            index=Index(fields=['status', 'created_at']),
+            index=Index(fields=['status', 'updated_at']),
         ),
         ops.AddField(
             model_name='Ticket',
