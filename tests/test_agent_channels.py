@@ -20,7 +20,8 @@ BUDI, ANI = 5001, 9001
 CALLS = [
     "/bantuan", "/cari budi", "/pelanggan budi", "/riwayat budi", "/catat budi: suka hitam",
     "/tag budi vip", "/untag budi vip", "/klaim budi", "/kirim budi: Halo Budi!",
-    "/balas budi: Sama-sama", "/order budi: tote bag 1", "/lunas 1", "/status 1 kirim",
+    "/balas budi: Sama-sama", "/selesai budi", "/order budi: tote bag 1", "/ongkir 2 15rb",
+    "/lunas 1", "/status 1 kirim", "/resi 1 JNE JP1234567890", "/notif off",
     "/ingatkan budi: 3d tanya ukuran", "/tugas", "/tiket", "/blacklist budi: fiktif",
     "/unblacklist budi", "/paksakirim budi: minta dihubungi | Halo lagi", "/laporan 30d",
     "/segmen", "/izin budi",
@@ -35,7 +36,7 @@ def test_the_calls_cover_every_command():
 async def onboard_budi(send: Any) -> None:
     for text in ("/start", "Ya", "Budi", "Bandung", "Lewati", "tote bag 1",
                  "Jl. Merdeka No. 10, Sumur Bandung", "081234567890", "ya",
-                 "data saya"):  # fmt: skip
+                 "data saya", "admin"):  # fmt: skip
         await send(text)
 
 
@@ -72,6 +73,7 @@ async def test_every_command_over_whatsapp(whatsapp_client: Any, channel: Any, f
     await say(whatsapp_client, channel, "Jl. Merdeka No. 10, Sumur Bandung")
     await say(whatsapp_client, channel, "ya")
     await say(whatsapp_client, channel, "data saya")  # ticket #1, for /setujui
+    await say(whatsapp_client, channel, "admin")  # ticket #2, for /balas and /selesai
     for call in CALLS:
         before = len(fake_twilio.to(agent))
         await say(whatsapp_client, channel, call, phone=agent)

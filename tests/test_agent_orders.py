@@ -53,9 +53,9 @@ async def test_status_moves_the_order_on_and_tells_the_customer(
     order = await Order.get()
     await ani.send(f"/status {order.id} dikirim")
     assert "sekarang Dikirim" in ani.text and "diberi tahu" in ani.text
-    [told] = await OutboxMessage.all()
+    [told] = await OutboxMessage.filter(kind="service")
     assert (told.channel, told.address) == ("telegram", "1001")
-    assert told.body == f"Pesanan #{order.id} sudah dikirim dan sedang dalam perjalanan."
+    assert told.body == f"Pesanan {order.ref} sudah dikirim dan sedang dalam perjalanan."
     await chat.send("pesanan saya")
     assert "Dikirim" in chat.text
     await ani.send(f"/status {order.id} baru")
@@ -78,7 +78,7 @@ async def test_the_customer_is_told_in_their_language(ani: Chat, budi: Customer,
     await chat.send("bahasa english")
     order = await Order.get()
     await ani.send(f"/status {order.id} dibayar")
-    assert (await OutboxMessage.get()).body.startswith("We have received the payment")
+    assert (await OutboxMessage.get(kind="service")).body.startswith("We have received the payment")
 
 
 @pytest.mark.parametrize("args", ["", "12", "abc dikirim", "999 dikirim", "1 terbang"])
@@ -116,5 +116,5 @@ async def test_a_payment_is_marked_in_the_words_agents_use(ani: Chat, budi: Cust
     order = await Order.get()
     await ani.send(command.format(id=order.id))
     assert (await Order.get()).status == "dibayar"
-    [told] = await OutboxMessage.all()
+    [told] = await OutboxMessage.filter(kind="service")
     assert "sudah kami terima" in told.body

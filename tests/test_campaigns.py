@@ -52,7 +52,7 @@ async def test_nurture_three_days_after_an_order_then_the_cooldown_holds(
     outcomes = await sweep(day3, campaigns, RULES, texts)
     assert [(o.campaign, o.status) for o in outcomes] == [("nurture", "queued")]
     await Dispatcher({"telegram": driver}, clock=lambda: day3).run_once()
-    assert "Pesanan #1 sudah sampai?" in fake_telegram.to(1001)[-1].text
+    assert "Pesanan INV-2026-0001 sudah sampai?" in fake_telegram.to(1001)[-1].text
     again = await sweep(day3 + timedelta(minutes=5), campaigns, RULES, texts)
     # Held, with the cooldown that message started: by whom, and until when.
     until = day3 + RULES.cooldown

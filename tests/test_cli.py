@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -66,7 +67,7 @@ def test_a_newcomer_orders_in_langgan_chat(tmp_path: Path):
     chat = langgan(tmp_path, "chat", stdin=NEWCOMER_CHAT)
     assert chat.returncode == 0, chat.stderr
     assert "Total: *Rp150.000*" in chat.stdout
-    assert "Pesanan #1 sudah kami terima" in chat.stdout
+    assert re.search(r"Pesanan INV-\d{4}-0001 sudah kami terima", chat.stdout)
     assert (tmp_path / "langgan.db").exists()
     listing = langgan(tmp_path, "products", "list")
     assert "Kaos Polos" in listing.stdout and "Rp75.000" in listing.stdout
@@ -84,7 +85,7 @@ def test_a_shopper_writing_as_shoppers_do_orders_in_langgan_chat_by_numbers(tmp_
     assert chat.returncode == 0, chat.stderr
     assert "Pilih produknya" in chat.stdout  # "1" picked Pesan from the main menu
     assert "2× Kaos Polos, Hitam, ukuran L" in chat.stdout
-    assert "Pesanan #1 sudah kami terima" in chat.stdout
+    assert re.search(r"Pesanan INV-\d{4}-0001 sudah kami terima", chat.stdout)
     assert "belum mengerti" not in chat.stdout
 
 

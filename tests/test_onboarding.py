@@ -47,7 +47,7 @@ async def test_no_still_lets_them_order_and_never_asks_optional_questions(chat: 
         "tote bag kanvas 1", "Jl. Asia Afrika No. 8, Sumur Bandung", "0812-3456-7890"
     )
     await chat.send("ya")
-    assert "Pesanan #1" in chat.text
+    assert "Pesanan INV-2026-0001" in chat.text
     assert "Jenis kelamin" not in chat.text  # no optional questions without consent
     customer = await Customer.get()
     assert customer.consent_marketing is False and customer.orders_count == 1

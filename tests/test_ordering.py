@@ -13,7 +13,7 @@ async def test_free_text_order_goes_straight_to_confirmation_and_lands_whole(cha
     assert chat.choices == ("Ya, pesan", "Batal")
     assert await Order.all().count() == 0  # nothing is written before confirmation
     await chat.send("ya")
-    assert "Pesanan #1 sudah kami terima" in chat.text
+    assert "Pesanan INV-2026-0001 sudah kami terima" in chat.text
 
     order = await Order.get().prefetch_related("items")
     assert (order.status, order.total, order.channel) == ("baru", 150_000, "telegram")
@@ -112,7 +112,11 @@ async def test_my_orders_lists_recent_orders_with_status(chat: Chat):
     await chat.send("ya")
     await Order.filter(id=1).update(status="dikirim")
     await chat.send("pesanan saya")
-    assert "#1" in chat.text and "Dikirim" in chat.text and "3× Hijab Voal Mocca" in chat.text
+    assert (
+        "INV-2026-0001" in chat.text
+        and "Dikirim" in chat.text
+        and "3× Hijab Voal Mocca" in chat.text
+    )
     assert "Rp135.000" in chat.text
 
 

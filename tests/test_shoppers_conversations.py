@@ -181,12 +181,12 @@ async def test_a_placed_order_can_be_cancelled_by_the_customer_while_it_is_new(s
     await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
     await siti.send("ya")
     await siti.send("kak pesanan saya yg tadi tolong dibatalin ya")
-    assert "Batalkan pesanan #1" in siti.text and siti.choices == (
+    assert "Batalkan pesanan INV-2026-0001" in siti.text and siti.choices == (
         "Ya, batalkan",
         "Jangan batalkan",
     )
     await siti.send("iya")
-    assert "#1 sudah dibatalkan" in siti.text
+    assert "INV-2026-0001 sudah dibatalkan" in siti.text
     order = await Order.get()
     customer = await Customer.get()
     assert order.status == "batal" and (customer.orders_count, customer.total_spent) == (0, 0)
@@ -252,11 +252,12 @@ async def test_a_payment_message_tells_the_team_to_check_it(siti: Chat):
     await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
     await siti.send("ya")
     await siti.send("udh tf ya kak 50rb")
-    assert "pesanan #1" in siti.text
+    assert "pesanan INV-2026-0001" in siti.text
     told = await OutboxMessage.filter(kind="staff").values_list("body", flat=True)
-    assert any("sudah membayar pesanan #1" in t for t in told)
+    assert any("sudah membayar pesanan #1 · INV-2026-0001" in t for t in told)
     await siti.send("udah transfer ya")  # said twice: the team is told once
-    assert await OutboxMessage.filter(kind="staff").count() == 1
+    told = await OutboxMessage.filter(kind="staff").values_list("body", flat=True)
+    assert len([t for t in told if "sudah membayar" in t]) == 1
 
 
 async def test_the_shop_answers_in_english_for_a_customer_who_chose_it(siti: Chat):
@@ -366,7 +367,7 @@ async def test_a_question_about_a_cancelled_order_does_not_offer_to_cancel_it(si
     await siti.send("ya")
     await siti.send("menu")
     await siti.send("kenapa pesanan saya batal?")
-    assert "Batalkan pesanan" not in siti.text and "Pesanan #1" in siti.text
+    assert "Batalkan pesanan" not in siti.text and "Pesanan INV-2026-0001" in siti.text
 
 
 async def test_a_named_order_number_is_the_one_cancelled(siti: Chat):
@@ -376,7 +377,7 @@ async def test_a_named_order_number_is_the_one_cancelled(siti: Chat):
     await siti.send("topi merah 2")
     await siti.send("ya")
     await siti.send("batalkan pesanan #1")
-    assert "Batalkan pesanan #1" in siti.text
+    assert "Batalkan pesanan INV-2026-0001" in siti.text
 
 
 @pytest.mark.parametrize("text", ["belum transfer kak", "nanti sore aku transfer ya"])
@@ -425,7 +426,9 @@ async def test_shipping_is_shown_before_yes_and_payment_follows_with_the_exact_a
     assert "Belanja: Rp100.000" in siti.text and "Ongkir ke Surabaya: Rp20.000" in siti.text
     assert "Total: *Rp120.000*" in siti.text
     await siti.send("ya")
-    assert "Silakan bayar *Rp120.000* untuk pesanan #1" in siti.text and "BCA" in siti.text
+    assert (
+        "Silakan bayar *Rp120.000* untuk pesanan INV-2026-0001" in siti.text and "BCA" in siti.text
+    )
     order = await Order.get()
     assert (order.total, order.shipping_fee) == (100_000, 20_000)
     assert (await Customer.get()).total_spent == 100_000  # goods only, as reports count
@@ -458,9 +461,13 @@ async def test_a_receipt_photo_for_an_order_awaiting_payment_asks_the_team_to_ch
     await siti.send("ya")
     await siti.send("menu")
     await siti.send("", kind="photo", media_url="tg-file-2")
-    assert "pesanan #1" in siti.text and "Rp70.000" in siti.text
-    [told] = await OutboxMessage.filter(kind="staff").values_list("body", flat=True)
-    assert "foto bukti transfer untuk pesanan #1" in told and "/lunas 1" in told
+    assert "Bukti transfer untuk pesanan INV-2026-0001" in siti.text
+    [told] = [
+        t
+        for t in await OutboxMessage.filter(kind="staff").values_list("body", flat=True)
+        if "Pesanan baru" not in t
+    ]
+    assert "foto bukti transfer untuk pesanan #1 · INV-2026-0001" in told and "/lunas 1" in told
 
 
 def test_a_citys_shortening_pays_the_citys_shipping():

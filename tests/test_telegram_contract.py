@@ -42,7 +42,9 @@ async def test_a_whole_order_over_telegram(driver: Any, fake_telegram: FakeTeleg
     assert confirm.buttons == ["Ya, pesan", "Batal"]
     await say(driver, "Ya, pesan")
     # The order, then what comes of its shipping and payment, then the optional questions.
-    assert any("Pesanan #1 sudah kami terima" in s.text for s in fake_telegram.to(BUDI)[-5:])
+    assert any(
+        "Pesanan INV-2026-0001 sudah kami terima" in s.text for s in fake_telegram.to(BUDI)[-5:]
+    )
 
     order = await Order.get().prefetch_related("items", "customer")
     assert (order.total, order.customer.telegram_id, order.customer.phone) == (

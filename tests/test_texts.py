@@ -21,6 +21,15 @@ ORDER = SimpleNamespace(
     total=150_000,
     status="dikirim",
     shipping_fee=15_000,
+    grand_total=165_000,
+    number="INV-2026-0012",
+    external_ref=None,
+    ref="INV-2026-0012",
+    courier="J&T",
+    tracking="JT0012345678",
+    payment_claimed_at=None,
+    payment_proof_id=77,
+    ship_city="Bandung",
     created_at=datetime(2026, 11, 1, 20, 0, tzinfo=UTC),
     items=[ITEM],
 )
@@ -33,6 +42,7 @@ CUSTOMER = SimpleNamespace(
     last_contacted_at=datetime(2026, 11, 1, 21, 0, tzinfo=UTC),
     consent_at=datetime(2026, 10, 1, tzinfo=UTC), consent_channel="telegram", erased_at=None,
 )  # fmt: skip
+ORDER.customer = CUSTOMER
 COMMAND = SimpleNamespace(name="cari", alias="find", admin_only=True)
 NOTE = SimpleNamespace(
     created_at=datetime(2026, 11, 1, tzinfo=UTC), author="Ani", body="suka hitam"
@@ -115,6 +125,7 @@ CONTEXT = {
         excerpt="barang rusak",
         opened_at=datetime(2026, 11, 1, tzinfo=UTC),
         customer=CUSTOMER,
+        closed_by="Dewi",
     ),
     "tickets": [
         SimpleNamespace(
@@ -135,6 +146,16 @@ CONTEXT = {
         )
     ],
     "unassigned": [],
+    "agent": SimpleNamespace(id=1, name="Ani", language="id"),
+    "to_check": ([ORDER], 1),
+    "to_price": ([ORDER], 3),
+    "to_ship": ([ORDER], 1),
+    "on": True,
+    "usage": False,
+    "order_waits": True,
+    "body": "gimana kak?",
+    "handler": SimpleNamespace(id=2, name="Dewi"),
+    "cancel_at": datetime(2026, 11, 4, 3, tzinfo=UTC),
     "bought": ["Kaos Polos"],
     "suggestion": "Hijab Voal",
     "voucher": "BALIK10",
@@ -192,7 +213,7 @@ def test_money_and_dates_are_written_the_local_way():
     texts = Texts()
     listing = texts.render("orders_list", "id", **CONTEXT)
     # 20:00 UTC on 1 November is 03:00 on 2 November in Jakarta.
-    assert "#12 · 2 Nov 2026 · Dikirim · Rp150.000" in listing
+    assert "INV-2026-0012 · 2 Nov 2026 · Dikirim · Rp165.000 · J&T JT0012345678" in listing
     assert "Shipped" in texts.render("orders_list", "en", **CONTEXT)
 
 

@@ -80,7 +80,9 @@ async def test_a_signed_conversation_places_and_confirms_an_order(
     assert "Total: *Rp150.000*" in confirm and "(+6281234567890)" in confirm
     assert confirm.endswith("1. Ya, pesan\n2. Batal")  # choices as a numbered list
     await say(client, channel, "1")
-    assert "Pesanan #1 sudah kami terima" in "\n".join(m.body or "" for m in fake_twilio.to(SITI))
+    assert "Pesanan INV-2026-0001 sudah kami terima" in "\n".join(
+        m.body or "" for m in fake_twilio.to(SITI)
+    )
 
     order = await Order.get().prefetch_related("items", "customer")
     assert (order.channel, order.total, order.customer.phone) == ("whatsapp", 150_000, SITI)
@@ -125,7 +127,7 @@ async def test_telegram_first_then_whatsapp_is_one_record_with_one_history(
     greeting = fake_twilio.to(SITI)[0].body or ""
     assert "Halo lagi, Siti Aminah" in greeting and "promo" not in greeting
     await say(client, channel, "pesanan saya")
-    assert "#1" in (fake_twilio.to(SITI)[-2].body or "")
+    assert "INV-2026-0001" in (fake_twilio.to(SITI)[-2].body or "")
     assert await Customer.all().count() == 1
     customer = await Customer.get()
     assert {c.channel for c in await Conversation.filter(customer_id=customer.id)} == {
