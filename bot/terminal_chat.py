@@ -13,10 +13,12 @@ from pathlib import Path
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
 from bot.plain_text import numbered
-from crm_core.agents import find_agent_by_reference
+from crm_core.agents import agent_address, find_agent_by_reference
 from crm_core.errors import InputError
+from crm_core.outbox import take_for
 from crm_core.phones import try_normalize_phone
 
+CHANNEL = "terminal"
 QUIT_WORDS = {"/quit", "/exit", "/keluar", "keluar"}
 
 
@@ -41,6 +43,12 @@ class Identity:
     sender: str
     phone: str | None = None
     telegram_id: int | None = None
+    # Where messages for this person are queued: their terminal chat, or for an agent
+    # their own Telegram or WhatsApp chat (shown here while they sit at this keyboard).
+    inbox: tuple[str, str] | None = None
+
+    def address(self) -> tuple[str, str]:
+        return self.inbox or (CHANNEL, self.sender)
 
 
 async def identity(as_who: str | None) -> Identity:
@@ -53,7 +61,7 @@ async def identity(as_who: str | None) -> Identity:
     except InputError:
         agent = None
     if agent is not None:
-        return Identity(f"agent:{agent.id}", agent.phone, agent.telegram_id)
+        return Identity(f"agent:{agent.id}", agent.phone, agent.telegram_id, agent_address(agent))
     phone = try_normalize_phone(as_who)
     return Identity(phone, phone) if phone else Identity(as_who.strip()[:64])
 
@@ -64,8 +72,13 @@ async def chat(
     read: Callable[[str], str],
     write: Callable[[str], None],
 ) -> None:
-    write(f"Langgan chat as {who.sender}. Type /quit to leave.\n")
+    write(
+        f"Langgan chat as {who.sender}. Type /quit to leave; press Enter to see "
+        "messages that arrived meanwhile.\n"
+    )
     while True:
+        for arrived in await take_for(who.address(), datetime.now(UTC)):
+            write(f"» {arrived.body}\n")
         try:
             text = read("> ")
         except (EOFError, KeyboardInterrupt):
@@ -73,8 +86,10 @@ async def chat(
             return
         if text.strip().casefold() in QUIT_WORDS:
             return
+        if not text.strip():
+            continue  # nothing to send: only a look at what arrived
         inbound = Inbound(
-            channel="terminal",
+            channel=CHANNEL,
             sender=who.sender,
             text=text,
             external_id=uuid.uuid4().hex,

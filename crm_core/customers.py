@@ -76,11 +76,11 @@ async def _fetch_one(connection: Any, sql: str, *values: Any) -> dict[str, Any] 
 
 
 async def reachable_chat(customer_id: int) -> Conversation | None:
-    """The Telegram or WhatsApp chat the customer wrote in last: where the shop reaches
-    them (a terminal chat cannot be reached)."""
+    """The chat the customer wrote in last: where the shop reaches them. A ``langgan
+    chat`` terminal counts: what is queued for it is shown there the next time the
+    person at that keyboard presses Enter (``langgan run`` has no terminal to send to)."""
     return (
         await Conversation.filter(customer_id=customer_id, last_inbound_at__isnull=False)
-        .exclude(channel="terminal")
         .order_by("-last_inbound_at")
         .first()
     )

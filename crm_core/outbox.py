@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from crm_core.message_log import outbound_message
+from crm_core.message_log import log_sent, outbound_message, record_send
 from crm_core.models import Customer, OutboxMessage
 
 MAX_ATTEMPTS = 6
+TERMINAL = "terminal"  # a ``langgan chat`` keyboard: no dispatcher sends to it
 STALE = timedelta(minutes=5)  # a claim older than this was lost with its process
 
 
@@ -90,6 +91,7 @@ async def claim_next(now: datetime) -> OutboxMessage | None:
     while True:
         row = (
             await OutboxMessage.filter(status="pending", next_attempt_at__lte=now)
+            .exclude(channel=TERMINAL)  # shown by ``langgan chat`` itself (``take_for``)
             .order_by("next_attempt_at", "id")
             .first()
         )
@@ -101,6 +103,29 @@ async def claim_next(now: datetime) -> OutboxMessage | None:
         if won:
             row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now
             return row
+
+
+async def take_for(address: tuple[str, str], now: datetime) -> list[OutboxMessage]:
+    """Every due message for one chat, claimed and marked sent as it is handed over:
+    ``langgan chat`` shows the messages for the person at its keyboard this way. Each
+    row is taken by the same conditional update as ``claim_next``, so a dispatcher
+    running beside it never sends one of them too."""
+    channel, wanted = address
+    taken = []
+    rows = OutboxMessage.filter(status="pending", channel=channel, next_attempt_at__lte=now)
+    for row in await rows.order_by("id"):
+        if row.address != wanted:  # sealed: compared here, not in SQL
+            continue
+        won = await OutboxMessage.filter(id=row.id, status="pending").update(
+            status="sent", attempts=row.attempts + 1, sent_at=now
+        )
+        if won:
+            if row.message_id is not None:
+                await record_send(row.message_id, "sent")
+            else:
+                await log_sent(row.customer_id, row.channel, row.body, now, "sent")
+            taken.append(row)
+    return taken
 
 
 async def _reclaim_stale(now: datetime) -> None:

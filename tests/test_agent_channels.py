@@ -26,6 +26,7 @@ CALLS = [
     "/unblacklist budi", "/paksakirim budi: minta dihubungi | Halo lagi", "/laporan 30d",
     "/segmen", "/izin budi",
     "/izin budi: ya, setuju promo (ditanya lewat telepon)", "/setujui 1",
+    "/baru Rina Wati, 0813-1111-2222, Bandung, Jl. Mawar No. 5", "/gabung budi rina",
 ]  # fmt: skip
 
 

@@ -99,7 +99,7 @@ async def test_three_things_in_one_message_to_a_tracking_number(shop_engine: Eng
     # The team hears of it, with the order and the command to act.
     [notice] = await told(str(ANI))
     assert "Pesanan baru #1" in notice and f"INV-{year}-0001" in notice
-    assert "2× Kaos Polos Hitam L: Rp150.000" in notice
+    assert "Siti Rahma, Surabaya\n• 2× Kaos Polos Hitam L: Rp150.000\n" in notice
     assert "Total Rp265.000" in notice and "/lunas 1" in notice
 
     # The receipt photo is kept with the order; the team is asked to check it.
@@ -353,3 +353,51 @@ async def test_an_order_whose_payment_was_claimed_is_never_cancelled_by_the_cloc
     later = siti.now + timedelta(days=10)
     assert await chase_unpaid_orders(shop_engine.texts, shop_engine.shop, later) == (0, 0)
     assert (await Order.get()).status == "baru"
+
+
+async def test_an_agent_adds_a_phone_customer_who_later_finds_their_order_on_whatsapp(
+    shop_engine: Engine, siti: Chat
+):
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/baru Rina Wati, 0813-1111-2222, Bandung, Jl. Mawar No. 5, Coblong")
+    rina = await Customer.get(name="Rina Wati")
+    assert f"Pelanggan baru #{rina.id} Rina Wati, +6281311112222, Bandung" in ani.text
+    assert rina.address == "Jl. Mawar No. 5, Coblong" and rina.phone_verified
+    await ani.send(f"/order {rina.id}: hijab voal mocca 2, topi hitam 1")
+    assert "Pesanan #1 · INV-" in ani.text
+    order = await Order.get(customer_id=rina.id)
+    assert order.shipping_fee == 10_000  # Bandung, from the shop's file
+    await ani.send("/baru Rina Lagi, 0813-1111-2222, Bandung, Jl. Mawar No. 5")
+    assert f"already #{rina.id}" in ani.text and await Customer.all().count() == 2
+    await ani.send("/baru Tanpa Alamat, 0813-9999-0000")
+    assert "Cara pakai: /baru" in ani.text
+
+    wa = Chat(
+        shop_engine, channel="whatsapp", sender="+6281311112222", verified_phone="+6281311112222"
+    )
+    wa.now = ani.now
+    await wa.send("halo kak")
+    await wa.send("ya")  # the consent question, once
+    await wa.send("pesanan saya")
+    assert "INV-" in wa.text and "Rp150.000" in wa.text
+    assert (await Conversation.filter(channel="whatsapp").first()).customer_id == rina.id  # type: ignore[union-attr]
+
+
+async def test_two_records_of_one_person_are_merged_by_an_admin(shop_engine: Engine, siti: Chat):
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/baru Siti R, 0812-7777-6666, Surabaya, Jl. Darmo No. 12")
+    other = await Customer.get(name="Siti R")
+    await ani.send(f"/order {other.id}: topi merah 1")
+    siti_id = (await Customer.get(name="Siti Rahma")).id
+    await ani.send(f"/gabung {siti_id} {other.id}")
+    assert "hanya untuk admin" in ani.text or "admin" in ani.text
+    assert (await Customer.get(id=other.id)).merged_into_id is None
+    await add_agent("Bos", START, telegram_id=9100, role="admin")
+    bos = agent_chat(shop_engine, 9100, siti)
+    await bos.send(f"/gabung {other.id} {siti_id}")
+    assert f"#{other.id} digabung ke #{siti_id} Siti Rahma" in bos.text and "1 pesanan" in bos.text
+    kept = await Customer.get(id=siti_id)
+    assert (kept.orders_count, kept.phone) == (1, "+6281277776666")
+    assert (await Order.get()).customer_id == siti_id
+    await bos.send(f"/gabung {siti_id} {siti_id}")
+    assert "same record" in bos.text

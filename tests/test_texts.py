@@ -147,6 +147,7 @@ CONTEXT = {
     ],
     "unassigned": [],
     "agent": SimpleNamespace(id=1, name="Ani", language="id"),
+    "folded": SimpleNamespace(id=30),
     "to_check": ([ORDER], 1),
     "to_price": ([ORDER], 3),
     "to_ship": ([ORDER], 1),

@@ -12,6 +12,7 @@ from bot.agents import (  # noqa: F401
     order_updates,
     orders,
     outreach,
+    people,
     privacy,
     records,
     reports,

@@ -15,8 +15,12 @@ from crm_core.models import Agent, OutboxMessage, Ticket
 from crm_core.outbox import enqueue
 from crm_core.tickets import current_ticket, open_ticket, touch, who_to_tell
 
-# What the customer can still ask of the bot while a person has the chat.
-BOT_STILL_SERVES = {Intent.OPT_OUT, Intent.LANG_EN, Intent.LANG_ID}
+# What the customer can still ask of the bot while a person has the chat: their rights
+# (STOP, MULAI, a copy or erasure of their data) and their language.
+BOT_STILL_SERVES = {
+    Intent.OPT_OUT, Intent.OPT_IN, Intent.LANG_EN, Intent.LANG_ID, Intent.DATA_ACCESS,
+    Intent.DATA_ERASURE,
+}  # fmt: skip
 # An order the customer plainly places is taken by the bot even then.
 ORDERING = {Intent.ORDER, Intent.ADD}
 # Asked mid-order, a question the shop's file does not answer goes to the team, but

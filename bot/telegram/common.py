@@ -22,6 +22,8 @@ from crm_core.phones import try_normalize_phone
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+# A Telegram file kept by its id (``telegram-file:AgAC...``): valid for this bot only.
+FILE = "telegram-file:"
 MAX_RETRY_WAIT = 60.0  # seconds we will wait on one message's flood control, in all
 ATTEMPTS = 4
 
@@ -69,6 +71,12 @@ def inbound_from_message(
         kind = next((ours for field, ours in _KINDS if getattr(message, field, None)), kind)
         if kind == "text" and not getattr(message, "text", None):
             kind = "other" if not text else "text"
+    media_url = media_type = None
+    if kind == "photo":  # the largest size; the bot can send it on (to an agent) by its id
+        media_url, media_type = f"{FILE}{message.photo[-1].file_id}", "image/jpeg"
+    elif kind == "document":
+        document = message.document
+        media_url, media_type = f"{FILE}{document.file_id}", document.mime_type
     # A reply to one of the bot's own messages, named as the message log names it.
     quoted = getattr(message, "reply_to_message", None)
     quoted_user = getattr(quoted, "from_user", None)
@@ -89,6 +97,8 @@ def inbound_from_message(
         telegram_id=user.id,
         verified_phone=verified,
         shared_phone=shared,
+        media_url=media_url,
+        media_type=media_type,
     )
 
 
