@@ -342,3 +342,49 @@ def test_the_shop_answers_its_own_questions_from_one_file(tmp_path: Path):
     shop.write_text(text.replace("{{ shop.city }}", "{{ shop.kota }}"), encoding="utf-8")
     broken = langgan(tmp_path, "chat", stdin="/quit\n")
     assert broken.returncode == 2 and "[answers.shipping]" in broken.stderr
+
+
+def test_the_readmes_walk_through_customer_and_agent_side_by_side(tmp_path: Path):
+    """The README's two terminals, one turn after the other: a basket with shipping,
+    payment, /lunas, /resi, "sampai mana", a complaint answered by a person."""
+
+    def customer(*lines: str) -> str:
+        done = langgan(
+            tmp_path, "chat", "--as", "0812-3456-7890", stdin="\n".join([*lines, "/quit", ""])
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def agent(*lines: str) -> str:
+        done = langgan(tmp_path, "chat", "--as", "Ani", stdin="\n".join([*lines, "/quit", ""]))
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert langgan(tmp_path, "products", "import", "--sample").returncode == 0
+    assert langgan(tmp_path, "shop", "init").returncode == 0
+    added = langgan(
+        tmp_path, "agent", "add", "--name", "Ani", "--telegram-id", "111", "--role", "admin"
+    )
+    assert added.returncode == 0, added.stderr
+    said = customer(
+        "halo", "ya", "Siti", "sby", "lewati",
+        "kak mau pesen kaos polos item L 2 sama jilbab moka 1 ya",
+        "Jl. Darmo No. 12, Wonokromo", "iya", "lewati", "lewati", "lewati",
+        "udah transfer ya kak",
+    )  # fmt: skip
+    assert "Ongkir ke Sby: Rp20.000" in said and "Total: *Rp215.000*" in said
+    assert "Silakan bayar *Rp215.000*" in said and "BCA 123 456 7890" in said
+    seen = agent("/tugas", "/lunas 1", "/resi 1 JNE JP1234567890")
+    assert "» 🛒 Pesanan baru #1" in seen and "bilang sudah membayar pesanan #1" in seen
+    assert "/lunas 1 · INV-" in seen and "sekarang Dikirim (JNE JP1234567890)" in seen
+    said = customer("paket saya sampai mana ya kak", "kak kok lama banget sih, saya kecewa")
+    assert "» Pembayaran pesanan INV-" in said and "Nomor resi: *JP1234567890*" in said
+    assert "nomor resi *JP1234567890*" in said and "teruskan ke tim kami" in said
+    seen = agent("/balas siti: Maaf ya kak, kami cek ke JNE dulu")
+    assert "» Tiket #1 (keluhan)" in seen and "masuk antrean kirim" in seen
+    said = customer("", "ok kak ditunggu")
+    assert "» Maaf ya kak, kami cek ke JNE dulu" in said
+    seen = agent("/selesai siti")
+    assert "ok kak ditunggu" in seen and "Tiket #1 ditutup" in seen
+    said = customer("", "menu")
+    assert "bot kami melayani lagi" in said and "ada yang bisa kami bantu" in said

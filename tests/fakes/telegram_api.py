@@ -28,6 +28,7 @@ class Sent:
     text: str
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
+    message_id: int = 0  # what a reply to this message quotes
 
     @property
     def buttons(self) -> list[str]:
@@ -118,9 +119,12 @@ class FakeTelegram:
         if isinstance(markup, str):
             markup = json.loads(markup)
         chat_id = int(params["chat_id"])
-        self.sent.append(Sent(chat_id, params["text"], params.get("parse_mode"), markup))
+        message_id = next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+        self.sent.append(
+            Sent(chat_id, params["text"], params.get("parse_mode"), markup, message_id)
+        )
         return {
-            "message_id": next(self._message_ids.setdefault(chat_id, itertools.count(1))),
+            "message_id": message_id,
             "date": 1_790_000_000,
             "chat": {"id": chat_id, "type": "private"},
             "from": BOT_USER,
