@@ -42,7 +42,12 @@ class ApprovedTemplate:
 
 class ChannelSender(Protocol):
     async def send_text(
-        self, address: str, text: str, now: datetime, template: ApprovedTemplate | None = None
+        self,
+        address: str,
+        text: str,
+        now: datetime,
+        template: ApprovedTemplate | None = None,
+        media_url: str | None = None,
     ) -> Delivery: ...
 
 
@@ -81,7 +86,9 @@ class Dispatcher:
                 template = None
                 if row.content_sid is not None:
                     template = ApprovedTemplate(row.content_sid, row.content_variables or {})
-                delivery = await sender.send_text(row.address, row.body, now, template)
+                delivery = await sender.send_text(
+                    row.address, row.body, now, template, media_url=row.media_url
+                )
             now = self.clock()
             if delivery.status == "retry":
                 await retry_later(row, now, delivery.error or "try again")

@@ -26,6 +26,7 @@ async def enqueue(
     customer_id: int | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
+    media_url: str | None = None,
 ) -> OutboxMessage:
     """Add a message (inside the caller's transaction, so it exists exactly when what
     decided it does); the message log gets its row now, as queued."""
@@ -41,6 +42,7 @@ async def enqueue(
         dedupe_key=dedupe_key,
         message_id=logged.id,
         created_at=now,
+        media_url=media_url,
     )
 
 

@@ -99,7 +99,9 @@ async def test_basket_to_tracking_number_and_a_hand_off_over_telegram(
     order = await Order.get()
     assert (await Message.get(id=order.payment_proof_id)).media_url == "telegram-file:AgADreceipt"
     await dispatch()
-    assert "foto bukti transfer" in fake_telegram.to(ANI)[-1].text
+    receipt_shown = fake_telegram.photos_to(ANI)[-1]  # the receipt itself, to check it
+    assert receipt_shown.filename == "AgADreceipt"
+    assert "foto bukti transfer" in (receipt_shown.caption or "")
 
     assert "sekarang Dibayar" in await ani("/lunas 1")
     assert "(JNE JP1234567890)" in await ani("/resi 1 JNE JP1234567890")
@@ -112,6 +114,11 @@ async def test_basket_to_tracking_number_and_a_hand_off_over_telegram(
 
     # A complaint: a person takes the chat, both ways, until they end it.
     assert "teruskan ke tim kami" in await budi("kak kaosnya sobek 😭")
+    torn = [{"file_id": "AgADtorn", "file_unique_id": "t1", "width": 800, "height": 600}]
+    assert await budi(None, photo=torn, caption="ini kak") == ""
+    await dispatch()
+    shown = fake_telegram.photos_to(ANI)[-1]
+    assert shown.filename == "AgADtorn" and (shown.caption or "").endswith("[foto: ini kak]")
     assert await budi("gimana ini kak") == ""
     await dispatch()
     relayed = fake_telegram.to(ANI)[-1]
@@ -171,6 +178,10 @@ async def test_basket_to_tracking_number_and_a_hand_off_over_whatsapp(
         assert "Bukti transfer" in await say(
             "", NumMedia="1", MediaUrl0="https://api.twilio.com/m/1", MediaContentType0="image/jpeg"
         )
+        await dispatch()
+        receipt = fake_twilio.to(dewi)[-1]
+        assert "foto bukti transfer" in (receipt.body or "")
+        assert receipt.media_url == "https://api.twilio.com/m/1"  # the receipt itself
         await say("/lunas 1", phone=dewi)
         await say("/resi 1 SiCepat 000123456789", phone=dewi)
         await dispatch()

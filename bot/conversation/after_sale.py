@@ -141,9 +141,11 @@ async def receipt(turn: Turn) -> bool:
         return False
     await claim_payment(order, turn.now, proof_id=turn.message_id)
     turn.say("payment_noted", order=order, receipt=True)
+    photo = turn.inbound.media_url if turn.inbound.kind == "photo" else None
     await tell_agents_about(
-        turn, "agent_payment_claimed", f"receipt:{turn.message_id}", order=order, receipt=True
-    )
+        turn, "agent_payment_claimed", f"receipt:{turn.message_id}", order=order, receipt=True,
+        media_url=photo,
+    )  # fmt: skip
     return True
 
 

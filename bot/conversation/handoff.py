@@ -95,6 +95,7 @@ async def relay(turn: Turn, ticket: Ticket) -> None:
     limits pace a customer who writes thirty in a minute, and none is lost."""
     await touch(ticket.id, turn.now)
     handler = ticket.handler if isinstance(ticket.handler, Agent) else None
+    photo = turn.inbound.media_url if turn.inbound.kind == "photo" else None
     agents = [handler] if handler is not None and handler.active else None
     for agent in agents or await who_to_tell(turn.customer):
         chat = agent_address(agent)
@@ -105,14 +106,17 @@ async def relay(turn: Turn, ticket: Ticket) -> None:
             kind=turn.inbound.kind, body=turn.text, handler=handler, agent=agent,
         )  # fmt: skip
         await enqueue(
-            *chat, text, turn.now, kind="staff",
+            *chat, text, turn.now, kind="staff", media_url=photo,
             dedupe_key=f"relay:{turn.message_id}:agent:{agent.id}",
         )  # fmt: skip
 
 
-async def tell_agents_about(turn: Turn, template: str, key: str, **context: object) -> None:
+async def tell_agents_about(
+    turn: Turn, template: str, key: str, *, media_url: str | None = None, **context: object
+) -> None:
     """Tell the customer's agent (or every agent) something that needs no ticket: an
-    order placed or cancelled, a payment to check. Once per ``key`` and agent."""
+    order placed or cancelled, a payment to check (with the receipt's photo, where the
+    agent's channel can show it). Once per ``key`` and agent."""
     for agent in await who_to_tell(turn.customer):
         chat = agent_address(agent)
         if chat is None:
@@ -123,7 +127,9 @@ async def tell_agents_about(turn: Turn, template: str, key: str, **context: obje
         text = turn.texts.render(
             template, agent.language, customer=turn.customer, agent=agent, **context
         )
-        await enqueue(*chat, text, turn.now, kind="staff", dedupe_key=dedupe_key)
+        await enqueue(
+            *chat, text, turn.now, kind="staff", dedupe_key=dedupe_key, media_url=media_url
+        )
 
 
 async def tell_agents(turn: Turn, ticket: Ticket, template: str) -> None:

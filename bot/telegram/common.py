@@ -102,6 +102,19 @@ def inbound_from_message(
     )
 
 
+CAPTION = 1_000  # Telegram's caption limit is 1,024 characters; a longer text goes alone
+
+
+def photo_reference(media_url: str | None) -> str | None:
+    """What Telegram takes as a photo to send on: a file id of this bot's (a customer's
+    photo relayed to an agent) or a public link; None for anything else."""
+    if media_url is None:
+        return None
+    if media_url.startswith(FILE):
+        return media_url.removeprefix(FILE)
+    return media_url if media_url.startswith("https://") else None
+
+
 def provider_id(chat_id: int, message_id: int) -> str:
     """Telegram numbers messages per chat, so the chat is part of a sent message's id."""
     return f"{chat_id}:{message_id}"

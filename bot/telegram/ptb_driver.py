@@ -24,9 +24,11 @@ from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply
 from bot.rate_limits import telegram_limits
 from bot.telegram.common import (
+    CAPTION,
     RetryLater,
     deliver,
     inbound_from_message,
+    photo_reference,
     provider_id,
     send_images,
     to_html,
@@ -109,16 +111,28 @@ class PtbDriver:
             self._started = True
 
     async def send_text(
-        self, address: str, text: str, now: datetime, template: ApprovedTemplate | None = None
+        self,
+        address: str,
+        text: str,
+        now: datetime,
+        template: ApprovedTemplate | None = None,
+        media_url: str | None = None,
     ) -> Delivery:
         """A message the shop starts (from the outbox), to a private chat (Telegram has
         no reply window, so a WhatsApp template is never needed)."""
         await self._start()
         await self.limits.wait(address)
         try:
-            sent = await self.application.bot.send_message(
-                chat_id=int(address), text=to_html(text), parse_mode="HTML"
-            )
+            photo = photo_reference(media_url)
+            if photo is not None and len(text) <= CAPTION:
+                # A customer's photo relayed to an agent: the picture, the words under it.
+                sent = await self.application.bot.send_photo(
+                    chat_id=int(address), photo=photo, caption=to_html(text), parse_mode="HTML"
+                )
+            else:
+                sent = await self.application.bot.send_message(
+                    chat_id=int(address), text=to_html(text), parse_mode="HTML"
+                )
         except RetryAfter as exc:
             return Delivery("retry", error=f"flood control: retry after {_seconds(exc)}s")
         except (NetworkError, TimedOut) as exc:

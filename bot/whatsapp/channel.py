@@ -107,7 +107,12 @@ class WhatsAppChannel:
         return logged
 
     async def send_text(
-        self, address: str, text: str, now: datetime, template: ApprovedTemplate | None = None
+        self,
+        address: str,
+        text: str,
+        now: datetime,
+        template: ApprovedTemplate | None = None,
+        media_url: str | None = None,
     ) -> Delivery:
         """A message the shop starts (from the outbox): free text inside the 24-hour
         window of that chat; outside it, the approved template decided with the message,
@@ -119,7 +124,10 @@ class WhatsAppChannel:
         elif (agent := await Agent.filter(phone_index=phone_index(address)).first()) is not None:
             last = agent.last_inbound_at  # an agent's own last command opens their window
         if last is not None and now - last < WINDOW:
-            sent = await self.sender.send(address, body=text)
+            # A customer's photo relayed to an agent goes with it when Twilio can fetch
+            # it (a link); a Telegram file id cannot leave Telegram, the text says [foto].
+            link = media_url if media_url and media_url.startswith("https://") else None
+            sent = await self.sender.send(address, body=text, media_url=link)
         elif template is not None:
             sent = await self.sender.send(
                 address, content_sid=template.sid, variables=template.variables

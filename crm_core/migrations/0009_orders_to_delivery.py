@@ -50,6 +50,11 @@ class Migration(migrations.Migration):
             index=Index(fields=['status', 'updated_at']),
         ),
         ops.AddField(
+            model_name='OutboxMessage',
+            name='media_url',
+            field=fields.TextField(null=True, unique=False),
+        ),
+        ops.AddField(
             model_name='Ticket',
             name='handler',
             field=fields.ForeignKeyField('langgan.Agent', source_field='handler_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL),

@@ -46,6 +46,9 @@ class OutboxMessage(Model):
     # the values of its {{1}}, {{2}}, ... as they were when the message was decided.
     content_sid = fields.CharField(max_length=64, null=True)
     content_variables: dict[str, str] | None = fields.JSONField(null=True)
+    # A picture sent with the text: a customer's photo relayed to an agent (a Telegram
+    # file id, or a link).
+    media_url = fields.TextField(null=True)
     # pending, sending, sent, failed, needs_template
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     attempts = fields.IntField(default=0)

@@ -50,7 +50,8 @@ class Sent:
 class Photo:
     chat_id: int
     data: bytes  # the uploaded file as received
-    filename: str | None
+    filename: str | None  # or the file id / link it was sent by
+    caption: str | None = None
 
 
 @dataclass
@@ -136,7 +137,10 @@ class FakeTelegram:
         upload = params["photo"]
         if isinstance(upload, str) and upload.startswith("attach://"):
             upload = params[upload.removeprefix("attach://")]
-        self.photos.append(Photo(chat_id, upload.data, upload.filename))
+        if isinstance(upload, str):  # a file id or a link: sent on, not uploaded
+            self.photos.append(Photo(chat_id, b"", upload, params.get("caption")))
+        else:
+            self.photos.append(Photo(chat_id, upload.data, upload.filename))
         return {
             "message_id": next(self._message_ids.setdefault(chat_id, itertools.count(1))),
             "date": 1_790_000_000,
