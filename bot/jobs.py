@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from bot.conversation.payment import payment_how
 from crm_core.agents import agent_address
+from crm_core.contact_policy import Rules
 from crm_core.customers import reachable_chat
 from crm_core.errors import InputError
 from crm_core.models import Order, Reminder
@@ -54,31 +55,36 @@ async def end_quiet_handoffs(shop: ShopFile, now: datetime) -> int:
         return len(await close_quiet(now, shop.orders.handoff_timeout))
 
 
-async def chase_unpaid_orders(texts: Texts, shop: ShopFile, now: datetime) -> tuple[int, int]:
+async def chase_unpaid_orders(
+    texts: Texts, shop: ShopFile, now: datetime, rules: Rules | None = None
+) -> tuple[int, int]:
     """Unpaid orders, by the shop's ``[orders]`` rules: one payment reminder after
     ``remind_unpaid_after``, then a cancel after ``cancel_unpaid_after`` (stock
     released), each told to the customer through the outbox as a service message about
-    their own order. An order whose payment was claimed, or whose shipping the team has
-    not set, waits for the team instead. Returns (reminded, cancelled)."""
-    rules = shop.orders
+    their own order, held until morning in quiet hours. An order whose payment was
+    claimed, or whose shipping the team has not set, waits for the team instead.
+    Returns (reminded, cancelled)."""
+    wait = (rules or Rules()).quiet_until(now)
+    orders = shop.orders
     reminded = cancelled = 0
-    if rules.cancel_unpaid_after is not None:
-        for order in await due_for_cancel(now, rules.cancel_unpaid_after):
+    if orders.cancel_unpaid_after is not None:
+        for order in await due_for_cancel(now, orders.cancel_unpaid_after):
             async with in_transaction():
                 try:
                     order = await change_status(order.id, "batal", now, by="system")
                 except InputError:
                     continue  # paid, or cancelled by someone else, meanwhile
-                await _tell(texts, order, "order_expired", now, f"order:{order.id}:expired")
+                key = f"order:{order.id}:expired"
+                await _tell(texts, order, "order_expired", now, key, wait=wait)
                 cancelled += 1
-    if rules.remind_unpaid_after is not None:
-        for order in await due_for_reminder(now, rules.remind_unpaid_after):
+    if orders.remind_unpaid_after is not None:
+        for order in await due_for_reminder(now, orders.remind_unpaid_after):
             async with in_transaction():
                 if not await mark_reminded(order, now):
                     continue
-                cancel = rules.cancel_unpaid_after
+                cancel = orders.cancel_unpaid_after
                 await _tell(
-                    texts, order, "payment_reminder", now, f"order:{order.id}:remind",
+                    texts, order, "payment_reminder", now, f"order:{order.id}:remind", wait=wait,
                     how=payment_how(texts, shop, order.customer),
                     cancel_at=order.updated_at + cancel if cancel is not None else None,
                 )  # fmt: skip
@@ -87,7 +93,14 @@ async def chase_unpaid_orders(texts: Texts, shop: ShopFile, now: datetime) -> tu
 
 
 async def _tell(
-    texts: Texts, order: Order, template: str, now: datetime, key: str, **context: object
+    texts: Texts,
+    order: Order,
+    template: str,
+    now: datetime,
+    key: str,
+    *,
+    wait: datetime | None,
+    **context: object,
 ) -> None:
     customer = order.customer
     chat = await reachable_chat(customer.id)
@@ -96,14 +109,14 @@ async def _tell(
     text = texts.render(template, customer.language, order=order, customer=customer, **context)
     await enqueue(
         chat.channel, chat.address, text, now, kind="service", customer_id=customer.id,
-        dedupe_key=key,
+        dedupe_key=key, not_before=wait,
     )  # fmt: skip
 
 
 ORDER_JOBS_EVERY = 60  # seconds: reminders and timeouts are counted in hours
 
 
-def add_order_jobs(scheduler: Any, texts: Texts, shop: ShopFile) -> None:
+def add_order_jobs(scheduler: Any, texts: Texts, shop: ShopFile, rules: Rules) -> None:
     """Chase unpaid orders and end quiet hand-offs, every minute, in the running
     scheduler (each run is safe beside another instance's: every change is a
     conditional update)."""
@@ -111,7 +124,7 @@ def add_order_jobs(scheduler: Any, texts: Texts, shop: ShopFile) -> None:
     async def tick() -> None:
         now = datetime.now(UTC)
         try:
-            await chase_unpaid_orders(texts, shop, now)
+            await chase_unpaid_orders(texts, shop, now, rules)
             await end_quiet_handoffs(shop, now)
         except Exception as exc:  # the store is away: the next minute tries again
             log.error("order jobs failed: %s", type(exc).__name__)

@@ -146,7 +146,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             dispatching = asyncio.create_task(dispatcher.run(stop))
             scheduler = start_scheduler(campaigns, engine.rules, engine.texts)
             add_jobs(scheduler, settings)  # the daily backup, the message retention
-            add_order_jobs(scheduler, engine.texts, engine.shop)
+            add_order_jobs(scheduler, engine.texts, engine.shop, engine.rules)
             if telegram is None and whatsapp is None:
                 log.warning(
                     "no channel is configured: set TELEGRAM_BOT_TOKEN to open Telegram, or "

@@ -401,3 +401,18 @@ async def test_two_records_of_one_person_are_merged_by_an_admin(shop_engine: Eng
     assert (await Order.get()).customer_id == siti_id
     await bos.send(f"/gabung {siti_id} {siti_id}")
     assert "same record" in bos.text
+
+
+async def test_a_reminder_due_at_night_waits_for_the_morning(shop_engine: Engine, siti: Chat):
+    from datetime import UTC, datetime
+
+    from bot.jobs import chase_unpaid_orders
+    from crm_core.contact_policy import Rules
+
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    night = datetime(START.year, START.month, START.day + 2, 15, 30, tzinfo=UTC)  # 22:30 WIB
+    mark = await last_outbox_id()
+    assert await chase_unpaid_orders(shop_engine.texts, shop_engine.shop, night, Rules()) == (1, 0)
+    [row] = await OutboxMessage.filter(id__gt=mark)
+    assert row.next_attempt_at == datetime(START.year, START.month, START.day + 3, 1, 0, tzinfo=UTC)
