@@ -10,7 +10,7 @@ from datetime import datetime
 
 from tortoise.functions import Count, Max
 
-from crm_core.models import Product
+from crm_core.models import OptionStock, Product
 
 MAX_QUANTITY = 100
 
@@ -51,13 +51,20 @@ class CatalogItem:
     option_aliases: tuple[tuple[str, str], ...] = ()  # (customer's word, option)
     stock: int | None = None  # None: the shop does not count it
     sold_out: tuple[str, ...] = ()  # colours or sizes not available for now
+    option_stock: tuple[tuple[str, int], ...] = ()  # (colour or size, how many left)
 
     @property
     def available(self) -> bool:
         return self.stock is None or self.stock > 0
 
     def option_available(self, option: str | None) -> bool:
-        return option is None or option.casefold() not in {o.casefold() for o in self.sold_out}
+        """Not marked sold out, and not counted down to nothing."""
+        if option is None:
+            return True
+        wanted = option.casefold()
+        if wanted in {o.casefold() for o in self.sold_out}:
+            return False
+        return all(left > 0 for name, left in self.option_stock if name.casefold() == wanted)
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,11 @@ class Catalog:
 
 async def load_catalog() -> Catalog:
     rows = await Product.filter(active=True).order_by("name")
+    counted: dict[int, list[tuple[str, int]]] = {}
+    for product_id, option, left in (
+        await OptionStock.all().order_by("id").values_list("product_id", "option", "stock")
+    ):
+        counted.setdefault(product_id, []).append((option, left))
     return Catalog(
         tuple(
             CatalogItem(
@@ -86,6 +98,7 @@ async def load_catalog() -> Catalog:
                 tuple(sorted((p.option_aliases or {}).items())),
                 p.stock,
                 tuple(p.sold_out or ()),
+                tuple(counted.get(p.id, ())),
             )
             for p in rows
         )

@@ -13,7 +13,7 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from crm_core.errors import CatalogRowError, InputError
-from crm_core.models import Product
+from crm_core.models import OptionStock, Product
 
 MAX_FILE_BYTES = 5_000_000
 MAX_PRICE = 1_000_000_000  # a billion rupiah: past that it is a typo
@@ -26,8 +26,9 @@ HEADERS = {
     "stock": {"stock", "stok", "sisa"},
     "sold_out": {"sold out", "habis", "stok habis"},
 }
-# "Hitam (item, itam)": an option and the customers' own words for it.
-_OPTION = re.compile(r"^\s*([^()]+?)\s*(?:\(([^()]*)\))?\s*$")
+# "Hitam (item, itam)=5": an option, the customers' own words for it, and how many are
+# left of it when the shop counts its options.
+_OPTION = re.compile(r"^\s*([^()=]+?)\s*(?:\(([^()]*)\))?\s*(?:=\s*([^=]*?))?\s*$")
 MAX_STOCK = 1_000_000
 
 
@@ -42,6 +43,7 @@ class ProductRow:
     option_aliases: dict[str, str] = field(default_factory=dict)
     stock: int | None = None
     sold_out: list[str] = field(default_factory=list)
+    option_stock: dict[str, int] = field(default_factory=dict)  # colour or size -> left
 
 
 @dataclass
@@ -145,8 +147,16 @@ def _row(number: int, cells: list[str], columns: dict[str, int]) -> ProductRow:
     if not 0 < price <= MAX_PRICE:
         raise CatalogRowError(number, f"{name}: the price must be between 1 and {MAX_PRICE}")
     words: dict[str, str] = {}
-    colours = _options(cell("colours"), words)
-    sizes = _options(cell("sizes"), words)
+    counts: dict[str, str] = {}
+    colours = _options(cell("colours"), words, counts)
+    sizes = _options(cell("sizes"), words, counts)
+    option_stock = {}
+    for option, count in counts.items():
+        if not count.isdecimal() or int(count) > MAX_STOCK:
+            raise CatalogRowError(
+                number, f"{name}: {option}={count} must be a whole number left, like {option}=5"
+            )
+        option_stock[option] = int(count)
     stock_text = cell("stock").replace(".", "").replace(",", "")
     stock = None
     if stock_text:
@@ -162,12 +172,15 @@ def _row(number: int, cells: list[str], columns: dict[str, int]) -> ProductRow:
             number, f"{name}: {', '.join(unknown)} sold out, but not among its colours or sizes"
         )
     aliases = [a.casefold() for a in _options(cell("aliases"), {})]
-    return ProductRow(number, name, price, colours, sizes, aliases, words, stock, sold_out)
+    return ProductRow(
+        number, name, price, colours, sizes, aliases, words, stock, sold_out, option_stock
+    )
 
 
-def _options(text: str, words: dict[str, str]) -> list[str]:
-    """``Hitam (item, itam)|Navy`` -> ``["Hitam", "Navy"]``; the words in brackets go
-    into ``words`` as the customers' names for the option."""
+def _options(text: str, words: dict[str, str], counts: dict[str, str] | None = None) -> list[str]:
+    """``Hitam (item, itam)=5|Navy`` -> ``["Hitam", "Navy"]``; the words in brackets go
+    into ``words`` as the customers' names for the option, and a count after ``=`` into
+    ``counts``."""
     options: list[str] = []
     for part in text.split("|"):
         match = _OPTION.match(part)
@@ -176,6 +189,8 @@ def _options(text: str, words: dict[str, str]) -> list[str]:
         option = " ".join(match.group(1).split())[:40]
         if option and option.casefold() not in {o.casefold() for o in options}:
             options.append(option)
+            if match.group(3) is not None and counts is not None:
+                counts[option] = match.group(3).replace(".", "").strip()
         for word in re.split(r"[,;]", match.group(2) or ""):
             word = " ".join(word.split()).casefold()[:40]
             if word and option:
@@ -192,7 +207,7 @@ async def import_products(path: Path, now: datetime) -> ImportReport:
         for row in rows:
             product = existing.get(row.name.casefold())
             if product is None:
-                await Product.create(
+                product = await Product.create(
                     name=row.name,
                     price=row.price,
                     colours=row.colours,
@@ -214,4 +229,12 @@ async def import_products(path: Path, now: datetime) -> ImportReport:
                 product.active, product.updated_at = True, now
                 await product.save()
                 report.updated.append(row.name)
+            # The sheet is the count: what it lists replaces what was counted before.
+            await OptionStock.filter(product_id=product.id).delete()
+            await OptionStock.bulk_create(
+                [
+                    OptionStock(product_id=product.id, option=option, stock=left)
+                    for option, left in row.option_stock.items()
+                ]
+            )
     return report

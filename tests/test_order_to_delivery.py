@@ -8,6 +8,7 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -416,3 +417,64 @@ async def test_a_reminder_due_at_night_waits_for_the_morning(shop_engine: Engine
     assert await chase_unpaid_orders(shop_engine.texts, shop_engine.shop, night, Rules()) == (1, 0)
     [row] = await OutboxMessage.filter(id__gt=mark)
     assert row.next_attempt_at == datetime(START.year, START.month, START.day + 3, 1, 0, tzinfo=UTC)
+
+
+async def test_a_counted_colour_is_reserved_shown_sold_out_and_released(store: str, tmp_path: Any):
+    from crm_core.catalog_import import import_products
+    from crm_core.models import OptionStock
+
+    sheet = tmp_path / "katalog.csv"
+    sheet.write_text(
+        "nama,harga,warna,ukuran\n"
+        'Kaos Polos,75000,"Hitam (item)=2|Putih=0|Navy",S|M|L=5\n'
+        "Topi,50000,Merah=x,,\n",
+        encoding="utf-8",
+    )
+    report = await import_products(sheet, START)
+    assert report.created == ["Kaos Polos"]
+    assert "Merah=x must be a whole number" in report.errors[0].reason
+    counted = {o.option: o.stock for o in await OptionStock.all()}
+    assert counted == {"Hitam": 2, "Putih": 0, "L": 5}
+
+    engine = Engine(Texts(), catalog=CatalogCache(check_every=0), shop=sample_shop())
+    siti = Chat(engine, sender="2002", display_name="Siti", telegram_id=2002)
+    await siti.onboard(name="Siti Rahma", city="Bandung")
+    await siti.send("kaos polos putih M 1")
+    assert "Putih sedang habis" in siti.text  # counted down to nothing: sold out
+    await siti.send("menu")
+    await siti.to_confirmation("kaos item L 2", phone="0812-3456-7890")
+    await siti.send("ya")
+    counted = {o.option: o.stock for o in await OptionStock.all()}
+    assert counted == {"Hitam": 0, "Putih": 0, "L": 3}
+    await siti.send("menu")
+    await siti.send("kaos polos hitam M 1")
+    assert "Hitam sedang habis" in siti.text
+    await siti.send("menu")
+    await siti.send("batalin pesanan INV-2026-0001")
+    await siti.send("iya")
+    counted = {o.option: o.stock for o in await OptionStock.all()}
+    assert counted == {"Hitam": 2, "Putih": 0, "L": 5}
+
+
+async def test_two_customers_racing_for_the_last_of_a_colour_get_one_order(
+    shop_engine: Engine, siti: Chat
+):
+    import asyncio
+
+    from crm_core.models import OptionStock
+
+    topi = await Product.get(name="Topi Baseball")
+    await OptionStock.create(product=topi, option="Merah", stock=1)
+    rina = Chat(shop_engine, sender="3003", telegram_id=3003, display_name="Rina")
+    await rina.onboard(name="Rina", city="Bandung")
+    for chat in (siti, rina):
+        await chat.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    rina.now = siti.now
+    await asyncio.gather(siti.send("ya"), rina.send("ya"))
+    assert await Order.all().count() == 1
+    assert (await OptionStock.get()).stock == 0
+    told = siti.text + rina.text
+    assert (
+        told.count("sudah kami terima") == 1
+        and told.count("Topi Baseball Merah baru saja habis") == 1
+    )

@@ -101,6 +101,12 @@ def _as_line(turn: Turn, raw: dict[str, Any]) -> OrderLine | None:
     return OrderLine(product, raw.get("colour"), raw.get("size"), raw.get("quantity"))
 
 
+def _short(line: OrderLine, short: list[str]) -> bool:
+    """Whether ``reserve`` named this line's product, or its counted colour or size."""
+    name = line.product.name
+    return name in short or any(f"{name} {o}" in short for o in (line.colour, line.size) if o)
+
+
 def basket(turn: Turn) -> list[OrderLine]:
     lines = (_as_line(turn, raw) for raw in turn.data.get("lines") or [])
     return [line for line in lines if line is not None]
@@ -750,7 +756,7 @@ async def confirm_answer(turn: Turn) -> None:
         turn.data["lines"] = [
             raw
             for raw in turn.data.get("lines") or []
-            if (line := _as_line(turn, raw)) is None or line.product.name not in short
+            if (line := _as_line(turn, raw)) is None or not _short(line, short)
         ]
         await advance(turn)
         return

@@ -64,4 +64,15 @@ class Migration(migrations.Migration):
             name='last_message_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
+        ops.CreateModel(
+            name='OptionStock',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('product', fields.ForeignKeyField('langgan.Product', source_field='product_id', db_constraint=True, to_field='id', related_name='option_stock', on_delete=OnDelete.CASCADE)),
+                ('option', fields.CharField(max_length=40)),
+                ('stock', fields.IntField()),
+            ],
+            options={'table': 'option_stock', 'app': 'langgan', 'unique_together': (('product', 'option'),), 'pk_attr': 'id', 'table_description': 'How many are left of one colour or one size of a product, for a shop that counts'},
+            bases=['Model'],
+        ),
     ]

@@ -4,7 +4,7 @@ Tortoise discovers models by reading this module's attributes, so each model mod
 classes are re-exported here; the app label is ``langgan`` (see ``crm_core.store``).
 """
 
-from crm_core.models.catalog import Product
+from crm_core.models.catalog import OptionStock, Product
 from crm_core.models.customers import (
     ConsentEvent,
     Customer,
@@ -29,6 +29,7 @@ __all__ = [
     "ErasedIdentity",
     "Message",
     "Note",
+    "OptionStock",
     "Order",
     "OrderItem",
     "OrderStatusChange",

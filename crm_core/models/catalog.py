@@ -23,3 +23,21 @@ class Product(Model):
 
     class Meta:
         table = "product"
+
+
+class OptionStock(Model):
+    """How many are left of one colour or one size of a product, for a shop that counts
+    its options (``Hitam=5`` in the catalog sheet). A row per counted option; an option
+    with no row is not counted. A row of its own so that taking from it is one
+    conditional update, as for the product's own count."""
+
+    id = fields.IntField(primary_key=True)
+    product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
+        "langgan.Product", related_name="option_stock", on_delete=fields.CASCADE
+    )
+    option = fields.CharField(max_length=40)  # as the catalog spells it
+    stock = fields.IntField()
+
+    class Meta:
+        table = "option_stock"
+        unique_together = (("product", "option"),)
