@@ -28,7 +28,8 @@ from crm_core.models import (
 from crm_core.shop import OrderRules, ShippingRule
 from message_templates import Texts
 from tests.conftest import START, Chat
-from tests.test_shoppers_conversations import CATALOG
+from tests.shop_catalog import add_catalog
+from tests.shop_catalog import shop_engine as new_shop_engine
 from tests.understanding.shop import sample_shop
 
 ANI, DEWI = 9001, 9002
@@ -36,12 +37,8 @@ ANI, DEWI = 9001, 9002
 
 @pytest.fixture
 async def shop_engine(store: str) -> Engine:
-    for name, price, colours, sizes, aliases, stock, sold_out in CATALOG:
-        await Product.create(
-            name=name, price=price, colours=colours, sizes=sizes, aliases=aliases, stock=stock,
-            sold_out=sold_out, updated_at=START,
-        )  # fmt: skip
-    return Engine(Texts(), catalog=CatalogCache(check_every=0), shop=sample_shop())
+    await add_catalog()
+    return new_shop_engine()
 
 
 @pytest.fixture
@@ -135,11 +132,7 @@ async def test_three_things_in_one_message_to_a_tracking_number(shop_engine: Eng
 async def test_shipping_the_team_works_out_reaches_the_customer_with_how_to_pay(
     store: str,
 ):
-    for name, price, colours, sizes, aliases, stock, sold_out in CATALOG:
-        await Product.create(
-            name=name, price=price, colours=colours, sizes=sizes, aliases=aliases, stock=stock,
-            sold_out=sold_out, updated_at=START,
-        )  # fmt: skip
+    await add_catalog()
     shop = sample_shop()
     confirm = type(shop)(
         shop.path, shop.facts, shop.answers, shop.phrases, ShippingRule(), OrderRules("TK/")

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
 from bot.telegram.aiogram_driver import AiogramDriver
 from bot.telegram.ptb_driver import PtbDriver
@@ -19,36 +18,21 @@ from bot.web import build_app
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
 from crm_core.agents import add_agent
-from crm_core.catalog import CatalogCache
-from crm_core.models import Message, Order, Product, Ticket
-from message_templates import Texts
+from crm_core.models import Message, Order, Ticket
 from tests.conftest import PUBLIC_URL, START, Sleeps
 from tests.fakes.telegram_api import BOT_USER, TOKEN, FakeTelegram, message_update
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
-from tests.test_shoppers_conversations import CATALOG
+from tests.shop_catalog import add_catalog, shop_engine
 from tests.test_whatsapp import message, post
-from tests.understanding.shop import sample_shop
 
 BUDI, ANI = 5001, 9001
-
-
-async def sample_catalog() -> None:
-    for name, price, colours, sizes, aliases, stock, sold_out in CATALOG:
-        await Product.create(
-            name=name, price=price, colours=colours, sizes=sizes, aliases=aliases, stock=stock,
-            sold_out=sold_out, updated_at=START,
-        )  # fmt: skip
-
-
-def shop_engine() -> Engine:
-    return Engine(Texts(), catalog=CatalogCache(check_every=0), shop=sample_shop())
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
 async def telegram(
     request: pytest.FixtureRequest, store: str, fake_telegram: FakeTelegram, sleeps: Sleeps
 ) -> AsyncIterator[Any]:
-    await sample_catalog()
+    await add_catalog()
     cls = AiogramDriver if request.param == "aiogram" else PtbDriver
     driver = cls(shop_engine(), TOKEN, fake_telegram.url, sleep=sleeps)
     yield driver
@@ -142,7 +126,7 @@ async def test_basket_to_tracking_number_and_a_hand_off_over_telegram(
 async def whatsapp(
     store: str, fake_twilio: FakeTwilio, sleeps: Sleeps
 ) -> AsyncIterator[WhatsAppChannel]:
-    await sample_catalog()
+    await add_catalog()
     sender = TwilioSender(
         ACCOUNT_SID, AUTH_TOKEN, SENDER, fake_twilio.url, rate=1000, sleep=sleeps,
         status_callback=f"{PUBLIC_URL}/webhooks/whatsapp/status",

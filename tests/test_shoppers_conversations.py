@@ -14,27 +14,15 @@ from crm_core.models import Conversation, Customer, Order, OrderItem, OutboxMess
 from crm_core.orders import change_status
 from message_templates import Texts
 from tests.conftest import START, Chat
+from tests.shop_catalog import add_catalog
+from tests.shop_catalog import shop_engine as new_shop_engine
 from tests.understanding.shop import sample_shop
-
-CATALOG = [
-    # name, price, colours, sizes, aliases, stock, sold out
-    ("Kaos Polos", 75_000, ["Hitam", "Putih", "Navy"], ["S", "M", "L", "XL"], [], None, ["Navy"]),
-    ("Kaos Oversize", 95_000, ["Hitam", "Putih", "Sage"], ["M", "L", "XL"], [], None, []),
-    ("Kemeja Batik", 150_000, ["Coklat", "Biru"], ["M", "L", "XL"], ["batik"], None, []),
-    ("Hijab Voal", 45_000, ["Mocca", "Hitam"], [], ["jilbab", "kerudung"], None, []),
-    ("Topi Baseball", 50_000, ["Merah", "Hitam"], [], ["topi"], None, []),
-    ("Tote Bag Kanvas", 35_000, [], [], ["totebag"], 0, []),
-]
 
 
 @pytest.fixture
 async def shop_engine(store: str) -> Engine:
-    for name, price, colours, sizes, aliases, stock, sold_out in CATALOG:
-        await Product.create(
-            name=name, price=price, colours=colours, sizes=sizes, aliases=aliases, stock=stock,
-            sold_out=sold_out, updated_at=START,
-        )  # fmt: skip
-    return Engine(Texts(), catalog=CatalogCache(check_every=0), shop=sample_shop())
+    await add_catalog()
+    return new_shop_engine()
 
 
 @pytest.fixture
