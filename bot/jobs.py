@@ -19,7 +19,7 @@ from crm_core.orders import change_status, due_for_cancel, due_for_reminder, mar
 from crm_core.outbox import enqueue
 from crm_core.reminders import due_reminders
 from crm_core.shop import ShopFile
-from crm_core.tickets import close_quiet
+from crm_core.tickets import close_quiet, who_to_tell
 from message_templates import Texts
 
 log = logging.getLogger(__name__)
@@ -67,29 +67,47 @@ async def chase_unpaid_orders(
     wait = (rules or Rules()).quiet_until(now)
     orders = shop.orders
     reminded = cancelled = 0
-    if orders.cancel_unpaid_after is not None:
-        for order in await due_for_cancel(now, orders.cancel_unpaid_after):
-            async with in_transaction():
-                try:
-                    order = await change_status(order.id, "batal", now, by="system")
-                except InputError:
-                    continue  # paid, or cancelled by someone else, meanwhile
-                key = f"order:{order.id}:expired"
-                await _tell(texts, order, "order_expired", now, key, wait=wait)
-                cancelled += 1
-    if orders.remind_unpaid_after is not None:
-        for order in await due_for_reminder(now, orders.remind_unpaid_after):
+    remind, cancel = orders.remind_unpaid_after, orders.cancel_unpaid_after
+    if remind is not None:
+        for order in await due_for_reminder(now, remind):
             async with in_transaction():
                 if not await mark_reminded(order, now):
                     continue
-                cancel = orders.cancel_unpaid_after
+                cancel_at = None
+                if cancel is not None:  # a reminder sent late moves the cancel with it
+                    cancel_at = max(order.updated_at + cancel, now + (cancel - remind))
                 await _tell(
                     texts, order, "payment_reminder", now, f"order:{order.id}:remind", wait=wait,
-                    how=payment_how(texts, shop, order.customer),
-                    cancel_at=order.updated_at + cancel if cancel is not None else None,
+                    how=payment_how(texts, shop, order.customer), cancel_at=cancel_at,
                 )  # fmt: skip
                 reminded += 1
+    if cancel is not None:
+        for order in await due_for_cancel(now, cancel, remind):
+            async with in_transaction():
+                try:
+                    order = await change_status(
+                        order.id, "batal", now, by="system", unless_claimed=True
+                    )
+                except InputError:
+                    continue  # paid, claimed or cancelled by someone else, meanwhile
+                key = f"order:{order.id}:expired"
+                await _tell(texts, order, "order_expired", now, key, wait=wait)
+                await _tell_the_team(texts, order, now)
+                cancelled += 1
     return reminded, cancelled
+
+
+async def _tell_the_team(texts: Texts, order: Order, now: datetime) -> None:
+    """The customer's agent (or every agent) hears of each automatic cancel."""
+    for agent in await who_to_tell(order.customer):
+        chat = agent_address(agent)
+        if chat is None:
+            continue
+        text = texts.render(
+            "agent_order_expired", agent.language, order=order, customer=order.customer
+        )
+        key = f"order:{order.id}:expired:agent:{agent.id}"
+        await enqueue(*chat, text, now, kind="staff", dedupe_key=key)
 
 
 async def _tell(

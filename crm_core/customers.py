@@ -76,14 +76,13 @@ async def _fetch_one(connection: Any, sql: str, *values: Any) -> dict[str, Any] 
 
 
 async def reachable_chat(customer_id: int) -> Conversation | None:
-    """The chat the customer wrote in last: where the shop reaches them. A ``langgan
-    chat`` terminal counts: what is queued for it is shown there the next time the
-    person at that keyboard presses Enter (``langgan run`` has no terminal to send to)."""
-    return (
-        await Conversation.filter(customer_id=customer_id, last_inbound_at__isnull=False)
-        .order_by("-last_inbound_at")
-        .first()
-    )
+    """The Telegram or WhatsApp chat the customer wrote in last: where the shop reaches
+    them. A ``langgan chat`` terminal only when they have no other (someone trying the
+    bot as that customer never takes a real customer's news): what is queued for it is
+    shown there the next time the person at that keyboard presses Enter."""
+    chats = Conversation.filter(customer_id=customer_id, last_inbound_at__isnull=False)
+    found = await chats.exclude(channel="terminal").order_by("-last_inbound_at").first()
+    return found or await chats.filter(channel="terminal").order_by("-last_inbound_at").first()
 
 
 async def start_conversation(

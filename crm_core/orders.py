@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 from tortoise.functions import Coalesce
 
 from crm_core.catalog import MAX_QUANTITY, OrderLine
 from crm_core.errors import InputError
-from crm_core.models import Customer, Order, OrderItem, OrderStatusChange
+from crm_core.models import Customer, InvoiceSeries, Order, OrderItem, OrderStatusChange
 
 
 @dataclass(frozen=True)
@@ -87,26 +87,24 @@ async def place_order(
 
 
 async def next_number(series: str) -> str:
-    """The next invoice number in ``series`` (``INV-2026-`` -> ``INV-2026-0001``). Two
-    orders placed at once may pick the same one: the unique number refuses the second,
-    whose transaction is then tried again and picks the next."""
-    latest = (
-        await Order.filter(number__startswith=series)
-        .order_by("-id")
-        .limit(1)
-        .values_list("number", flat=True)
-    )
-    tail = str(latest[0])[len(series) :] if latest else ""
-    return f"{series}{(int(tail) if tail.isdecimal() else 0) + 1:04d}"
+    """The next invoice number in ``series`` (``INV-2026-`` -> ``INV-2026-0001``), by
+    one update of the series' row (see ``InvoiceSeries``). The first order of a new
+    series creates the row; two at once meet its primary key, and the loser's whole
+    transaction is tried again."""
+    if await InvoiceSeries.filter(series=series).update(issued=F("issued") + 1):
+        issued = (await InvoiceSeries.get(series=series)).issued
+    else:
+        issued = (await InvoiceSeries.create(series=series, issued=1)).issued
+    return f"{series}{issued:04d}"
 
 
 _NUMBER = re.compile(r"[a-z]{1,8}[-/.]?(?:\d{2,4}[-/.])?\d{1,9}", re.IGNORECASE)
 
 
 async def find_order(reference: str, customer_id: int | None = None) -> Order | None:
-    """The order named ``reference``: its invoice number (``INV-2026-0001``, any case),
-    the sheet's own number, or its id (``12``, ``#12``); only the customer's own when
-    ``customer_id`` is given."""
+    """The order named ``reference``: its id (``12``, ``#12``), its invoice number
+    (``INV-2026-0001``, any case) or the sheet's own number; only the customer's own
+    when ``customer_id`` is given. A sheet's number two orders share is refused."""
     text = reference.strip().lstrip("#").strip()
     mine = Order.filter(customer_id=customer_id) if customer_id is not None else Order.all()
     if text.isdecimal() and len(text) <= 9:
@@ -115,11 +113,14 @@ async def find_order(reference: str, customer_id: int | None = None) -> Order | 
             return found
     if not _NUMBER.fullmatch(text) and not text.isdecimal():
         return None
-    return (
-        await mine.filter(Q(number__iexact=text) | Q(external_ref__iexact=text))
-        .select_related("customer")
-        .first()
-    )
+    # Langgan's own number first; then the sheet's, which two imports may share.
+    found = await mine.filter(number__iexact=text).select_related("customer").first()
+    if found is not None:
+        return found
+    matches = await mine.filter(external_ref__iexact=text).limit(2).select_related("customer")
+    if len(matches) > 1:
+        raise InputError(f"{text} names more than one imported order; use the order's #number")
+    return matches[0] if matches else None
 
 
 # Where an order may go next. Completed and cancelled orders are final.
@@ -132,7 +133,9 @@ NEXT_STATUSES = {
 }
 
 
-async def change_status(order_id: int, status: str, now: datetime, *, by: str) -> Order:
+async def change_status(
+    order_id: int, status: str, now: datetime, *, by: str, unless_claimed: bool = False
+) -> Order:
     """Move an order on, recording the change; a cancellation takes the order out of
     the customer's running figures."""
     from crm_core.customers import recount_orders
@@ -146,9 +149,10 @@ async def change_status(order_id: int, status: str, now: datetime, *, by: str) -
         raise InputError(f"order #{order_id} is {order.status}; it cannot become {status}")
     # Conditional on the status just read: two agents moving one order at once cannot
     # both succeed.
-    moved = await Order.filter(id=order_id, status=order.status).update(
-        status=status, updated_at=now
-    )
+    unchanged = Order.filter(id=order_id, status=order.status)
+    if unless_claimed:  # the clock's cancel loses to a receipt sent the same moment
+        unchanged = unchanged.filter(payment_claimed_at__isnull=True)
+    moved = await unchanged.update(status=status, updated_at=now)
     if not moved:
         raise InputError(f"order #{order_id} was changed by someone else just now; check /riwayat")
     order.status, order.updated_at = status, now
@@ -201,16 +205,19 @@ async def set_shipping_fee(order: Order, fee: int, now: datetime) -> Order:
     return order
 
 
-async def claim_payment(order: Order, now: datetime, proof_id: int | None = None) -> bool:
+async def claim_payment(order: Order, now: datetime, proof_id: int | None = None) -> bool | None:
     """The customer says they paid (``proof_id``: the receipt photo's message). False
-    when this order had a claim already and this brings nothing new (the team was told)."""
+    when this order had a claim already and this brings nothing new (the team was told);
+    None when the order no longer awaits payment (cancelled by the clock a moment ago):
+    conditional on its status, so a receipt never lands on a cancelled order."""
     changes: dict[str, object] = {"payment_claimed_at": now}
     if proof_id is not None:
         changes["payment_proof_id"] = proof_id
     first = order.payment_claimed_at is None or (
         proof_id is not None and order.payment_proof_id is None
     )
-    await Order.filter(id=order.id).update(**changes)
+    if not await Order.filter(id=order.id, status="baru").update(**changes):
+        return None
     order.payment_claimed_at = now
     if proof_id is not None:
         order.payment_proof_id = proof_id
@@ -220,15 +227,28 @@ async def claim_payment(order: Order, now: datetime, proof_id: int | None = None
 def awaiting_payment() -> Any:
     """Orders whose total the customer knows and whose payment has not been claimed:
     the ones a reminder or an automatic cancel is for. An order still waiting for the
-    team's shipping figure, or whose receipt waits to be checked, is the team's turn."""
-    return Order.filter(status="baru", shipping_fee__isnull=False, payment_claimed_at__isnull=True)
+    team's shipping figure, or whose receipt waits to be checked, is the team's turn;
+    so is an order the team took by phone or at the counter (``/order``)."""
+    return Order.filter(
+        status="baru", shipping_fee__isnull=False, payment_claimed_at__isnull=True
+    ).exclude(channel="agent")
+
+
+# An order this much past its reminder time without one (placed before the shop set
+# its rules, or the service was down for days) is left to the team: a first reminder
+# about a weeks-old order, or a cancel nobody was warned of, would only puzzle.
+LATE = timedelta(days=7)
 
 
 async def due_for_reminder(now: datetime, after: timedelta) -> list[Order]:
     """Unpaid orders whose total was set ``after`` ago or more, not yet reminded."""
     return list(
         await awaiting_payment()
-        .filter(updated_at__lte=now - after, payment_reminded_at__isnull=True)
+        .filter(
+            updated_at__lte=now - after,
+            updated_at__gt=now - after - LATE,
+            payment_reminded_at__isnull=True,
+        )
         .order_by("updated_at", "id")
         .limit(BATCH)
         .select_related("customer")
@@ -243,14 +263,18 @@ async def mark_reminded(order: Order, now: datetime) -> bool:
     return bool(won)
 
 
-async def due_for_cancel(now: datetime, after: timedelta) -> list[Order]:
-    return list(
-        await awaiting_payment()
-        .filter(updated_at__lte=now - after)
-        .order_by("updated_at", "id")
-        .limit(BATCH)
-        .select_related("customer")
-    )
+async def due_for_cancel(
+    now: datetime, after: timedelta, reminded_after: timedelta | None
+) -> list[Order]:
+    """Unpaid orders whose total was set ``after`` ago or more. With reminders on, only
+    those reminded at least the gap between the two times ago: nobody's order is
+    cancelled without the warning, and the warning's promised time holds."""
+    due = awaiting_payment().filter(updated_at__lte=now - after)
+    if reminded_after is not None:
+        due = due.filter(payment_reminded_at__lte=now - (after - reminded_after))
+    else:
+        due = due.filter(updated_at__gt=now - after - LATE)
+    return list(await due.order_by("updated_at", "id").limit(BATCH).select_related("customer"))
 
 
 BATCH = 200  # orders per run; the next run takes the rest

@@ -10,6 +10,11 @@ from crm_core.errors import InputError
 from crm_core.models import Agent, Customer, Ticket
 
 MAX_EXCERPT = 500
+# The outbox keys of a ticket's notice and of each message relayed for it begin so,
+# then the ticket's number: an agent's reply to one of them is matched to its ticket by
+# the row the bot sent, never by words in the message (a customer could have typed
+# them).
+NOTICE, RELAY = "ticket:", "relay:"
 
 
 # A customer's data request is a ticket too, but an agent approves it: not a chat.
@@ -56,12 +61,23 @@ async def touch(ticket_id: int, now: datetime) -> None:
     await Ticket.filter(id=ticket_id).update(last_message_at=now)
 
 
+def gone_quiet(ticket: Ticket, now: datetime, quiet: timedelta) -> bool:
+    """No message either way for ``quiet``: the bot takes the chat again."""
+    last = ticket.last_message_at or ticket.opened_at
+    return now - last >= quiet
+
+
 async def close_quiet(now: datetime, quiet: timedelta) -> list[Ticket]:
-    """Close the conversations with no message either way for ``quiet``: the customer's
-    next message goes to the bot again. Each closed by one conditional update, so two
-    instances never close one twice."""
+    """Close the answered conversations with no message either way for ``quiet``. One
+    nobody answered stays open in /tugas and /tiket (the customer's next message goes
+    to the bot meanwhile, see ``gone_quiet``). Each closed by one conditional update, so
+    two instances never close one twice."""
     closed = []
-    stale = await conversations().filter(last_message_at__lt=now - quiet).order_by("id")
+    stale = (
+        await conversations()
+        .filter(last_message_at__lt=now - quiet, handler_id__not_isnull=True)
+        .order_by("id")
+    )
     for ticket in stale:
         won = await Ticket.filter(id=ticket.id, status="open").update(
             status="closed", closed_at=now, closed_by="timeout"
@@ -72,15 +88,17 @@ async def close_quiet(now: datetime, quiet: timedelta) -> list[Ticket]:
     return closed
 
 
-async def who_to_tell(customer: Customer) -> list[Agent]:
-    """Who hears of this customer's news (a new order, a payment, a ticket): their
-    agent, or every active agent when nobody handles them; an agent who muted notices
-    (``/notif off``) is left out, and can still see it all in /tugas."""
+async def who_to_tell(customer: Customer, *, notice: bool = True) -> list[Agent]:
+    """Who hears of this customer's news: their agent, or every active agent when nobody
+    handles them. A ``notice`` (a new order, a payment, a cancel) leaves out an agent
+    who muted them (``/notif off``; /tugas still lists it all); a customer waiting for
+    a person is never muted, or nobody would hear them."""
     if customer.assigned_agent_id is not None:
         assigned = await Agent.filter(id=customer.assigned_agent_id, active=True).first()
         if assigned is not None:
-            return [assigned] if assigned.notify else []
-    return list(await Agent.filter(active=True, notify=True).order_by("id"))
+            return [assigned] if assigned.notify or not notice else []
+    everyone = Agent.filter(active=True)
+    return list(await (everyone.filter(notify=True) if notice else everyone).order_by("id"))
 
 
 async def open_tickets() -> list[Ticket]:

@@ -26,7 +26,8 @@ async def budi(chat: Chat) -> Customer:
 
 async def test_an_agent_records_a_phone_order(ani: Chat, budi: Customer):
     await ani.send(f"/order {budi.id}: kemeja batik biru XL 2")
-    assert "total Rp300.000" in ani.text and "Jl. Merdeka No. 10" in ani.text
+    assert "• 2× Kemeja Batik Biru XL: Rp300.000\n" in ani.text and "Jl. Merdeka No. 10" in ani.text
+    assert "Ongkir belum dihitung · Total Rp300.000\nHitung ongkirnya: /ongkir" in ani.text
     order = await Order.filter(channel="agent").prefetch_related("items").get()
     assert (order.total, order.items[0].size) == (300_000, "XL")
     assert (await OrderStatusChange.get(order_id=order.id)).by == "Ani"

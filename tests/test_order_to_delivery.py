@@ -260,13 +260,23 @@ async def test_a_hand_off_quiet_for_the_timeout_goes_back_to_the_bot(
     from bot.jobs import end_quiet_handoffs
 
     await siti.send("saya mau komplain")
-    assert await end_quiet_handoffs(shop_engine.shop, siti.now + timedelta(hours=23)) == 0
-    assert await end_quiet_handoffs(shop_engine.shop, siti.now + timedelta(hours=25)) == 1
+    # Nobody answered: the bot takes the chat back, and the ticket stays for the team.
+    siti.now += timedelta(hours=25)
+    await siti.send("halo kak")
+    assert "ada yang bisa kami bantu" in siti.text
+    assert await end_quiet_handoffs(shop_engine.shop, siti.now) == 0
+    assert (await Ticket.get()).status == "open"
+    # Answered, then quiet for a day: closed, and the bot is back.
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/balas 1: Halo kak, ada yang bisa dibantu?")
+    await siti.send("admin")
+    assert await end_quiet_handoffs(shop_engine.shop, ani.now + timedelta(hours=23)) == 0
+    assert await end_quiet_handoffs(shop_engine.shop, ani.now + timedelta(hours=25)) == 1
     ticket = await Ticket.get()
     assert (ticket.status, ticket.closed_by) == ("closed", "timeout")
     siti.now += timedelta(hours=25)
     await siti.send("halo kak")
-    assert siti.replies and "Tiket" not in siti.text
+    assert "ada yang bisa kami bantu" in siti.text
 
 
 async def test_thirty_messages_in_a_minute_are_all_relayed_in_order(

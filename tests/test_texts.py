@@ -148,6 +148,14 @@ CONTEXT = {
     "unassigned": [],
     "agent": SimpleNamespace(id=1, name="Ani", language="id"),
     "folded": SimpleNamespace(id=30),
+    "requests": [
+        SimpleNamespace(
+            id=4,
+            reason="data_erasure",
+            opened_at=datetime(2026, 11, 1, tzinfo=UTC),
+            customer=CUSTOMER,
+        )
+    ],
     "to_check": ([ORDER], 1),
     "to_price": ([ORDER], 3),
     "to_ship": ([ORDER], 1),

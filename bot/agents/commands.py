@@ -68,8 +68,14 @@ async def run(turn: AgentTurn, word: str, args: str) -> None:
     if entry.admin_only and not turn.agent.is_admin:
         turn.say("agent_admin_only", command=entry)
         return
+    await guarded(turn, entry, entry.handler(turn, args))
+
+
+async def guarded(turn: AgentTurn, entry: Command, work: Awaitable[None]) -> None:
+    """Run a command's work, turning what it refuses into an answer: how it is used,
+    which customers a name could be, what is wrong."""
     try:
-        await entry.handler(turn, args)
+        await work
     except Usage:
         turn.say("agent_usage", command=entry)
     except Ambiguous as exc:

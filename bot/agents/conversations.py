@@ -14,26 +14,38 @@ from bot.agents.turn import AgentTurn
 from crm_core.agents import agent_address, audit
 from crm_core.directory import resolve
 from crm_core.errors import InputError
-from crm_core.models import Customer, Message, Ticket
+from crm_core.models import Customer, Message, OutboxMessage, Ticket
 from crm_core.outbox import enqueue
-from crm_core.tickets import close_ticket, current_ticket, take, who_to_tell
+from crm_core.tickets import (
+    DATA_REQUESTS,
+    NOTICE,
+    RELAY,
+    close_ticket,
+    current_ticket,
+    take,
+    who_to_tell,
+)
 
-# How a relayed message and a ticket notice name their ticket, in either language.
-_TICKET = re.compile(r"\b(?:Tiket|Ticket) #(\d{1,9})\b")
+# The outbox key of a ticket's notice or of a relayed message: its ticket, its agent.
+_KEY = re.compile(rf"(?:{NOTICE}(\d+)|{RELAY}(\d+):\d+):agent:(\d+)")
 
 
 async def replied_ticket(turn: AgentTurn) -> Ticket | None:
-    """The ticket of the bot's message this one replies to, read from the message log
-    (never from text the agent could have typed)."""
+    """The ticket of the bot's message this one replies to: the message log names the
+    sent message, and the outbox row it went out as names its ticket and the agent it
+    was for. Never read from the words of the message, which hold a customer's own."""
     if turn.inbound.reply_to is None:
         return None
     quoted = await Message.filter(
         channel=turn.inbound.channel, direction="out", external_id=turn.inbound.reply_to
     ).first()
-    found = _TICKET.search(quoted.body or "") if quoted is not None else None
-    if found is None:
+    sent = await OutboxMessage.filter(message_id=quoted.id).first() if quoted else None
+    key = (sent.dedupe_key or "") if sent is not None else ""
+    found = _KEY.fullmatch(key)
+    if found is None or int(found.group(3)) != turn.agent.id:
         return None
-    return await Ticket.filter(id=int(found.group(1))).select_related("customer").first()
+    number = int(found.group(1) or found.group(2))
+    return await Ticket.filter(id=number).select_related("customer").first()
 
 
 async def answer_by_reply(turn: AgentTurn) -> None:
@@ -109,9 +121,9 @@ async def ticket_of(turn: AgentTurn, args: str) -> Ticket:
 async def reply(turn: AgentTurn, args: str) -> None:
     """``/balas CUSTOMER: message``; or, replying to a relayed message, ``/balas
     message``. Answering a customer who waits for a person takes their ticket."""
-    if ":" not in args and turn.inbound.reply_to is not None:
+    if turn.inbound.reply_to is not None:
         ticket = await replied_ticket(turn)
-        if ticket is not None:
+        if ticket is not None:  # the whole text is the answer, "jam 10:00" and all
             await answer(turn, ticket, args)
             return
     customer, chat, message = await target(turn, args, service=True)
@@ -138,6 +150,10 @@ async def end(turn: AgentTurn, args: str) -> None:
         turn.say("agent_ticket_ended", ticket=ticket, customer=customer)
         return
     ticket = await close_ticket(turn.agent, ticket.id, turn.now)
+    if ticket.reason in DATA_REQUESTS:
+        # A data request closed without /setujui: refused; no chat to end.
+        turn.say("agent_ticket_closed", ticket=ticket, customer=None, told=False)
+        return
     told = False
     try:
         chat = await chat_of(turn, customer, service=True)

@@ -18,7 +18,7 @@ from bot.agents import (  # noqa: F401
     reports,
     tasks,
 )
-from bot.agents.commands import parse, reads_only, run
+from bot.agents.commands import COMMANDS, guarded, parse, reads_only, run
 from bot.agents.conversations import answer_by_reply
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound, Reply
@@ -44,7 +44,8 @@ async def handle_command(
     )
     parsed = parse(inbound.text)
     if parsed is None and inbound.reply_to is not None:
-        await answer_by_reply(turn)  # a reply to a relayed customer message
+        # A reply to a relayed customer message: /balas without the command.
+        await guarded(turn, COMMANDS["balas"], answer_by_reply(turn))
     elif parsed is None:
         turn.say("agent_unknown", word="")
     else:

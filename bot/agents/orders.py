@@ -4,7 +4,9 @@ orders on is in ``order_updates``)."""
 from __future__ import annotations
 
 from bot.agents.commands import Usage, command, split_reference
+from bot.agents.order_updates import tell_customer
 from bot.agents.turn import AgentTurn
+from bot.conversation.payment import payment_due_text
 from bot.understanding import Mention, Understanding, load_lexicon
 from crm_core.agents import audit
 from crm_core.catalog import MAX_QUANTITY, OrderLine, load_catalog
@@ -54,7 +56,11 @@ async def record_order(turn: AgentTurn, args: str) -> None:
         series=turn.invoice_series(),
     )  # fmt: skip
     await audit(turn.agent, "order.add", turn.now, customer_id=customer.id, order=order.id)
-    turn.say("agent_order_added", order=order, lines=lines, customer=customer)
+    told = False
+    if fee is not None:  # the total and how to pay, where the customer chats with the shop
+        text = payment_due_text(turn.texts, turn.shop, customer, order)
+        told = await tell_customer(turn, customer, text, f"order:{order.id}:due")
+    turn.say("agent_order_added", order=order, lines=lines, customer=customer, told=told)
 
 
 def _line(mention: Mention) -> tuple[OrderLine | None, str | None]:

@@ -9,9 +9,9 @@ from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
 from crm_core.directory import resolve
-from crm_core.models import Agent, Order
+from crm_core.models import Agent, Order, Ticket
 from crm_core.reminders import add_reminder, pending_for
-from crm_core.tickets import conversations
+from crm_core.tickets import DATA_REQUESTS, conversations
 from crm_core.when import parse_when
 
 
@@ -54,9 +54,15 @@ async def tasks(turn: AgentTurn, args: str) -> None:
         )
     )
     unassigned = list(await waiting.filter(handler_id=None).filter(nobodys))
+    # Data requests have a legal deadline: every agent sees them until one is carried out.
+    requests = list(
+        await Ticket.filter(status="open", reason__in=DATA_REQUESTS)
+        .order_by("opened_at")
+        .prefetch_related("customer")
+    )
     turn.say(
         "agent_tasks", reminders=reminders, tickets=tickets, unassigned=unassigned,
-        to_check=to_check, to_price=to_price, to_ship=to_ship,
+        to_check=to_check, to_price=to_price, to_ship=to_ship, requests=requests,
     )  # fmt: skip
 
 

@@ -115,6 +115,9 @@ async def payment_sent(turn: Turn) -> None:
         await hand_off(turn, "payment")
         return
     first = await claim_payment(order, turn.now)
+    if first is None:  # cancelled by the clock a moment ago: a person sorts it out
+        await hand_off(turn, "payment")
+        return
     turn.say("payment_noted", order=order, receipt=False)
     if first:  # after a receipt, or said twice: the team knows already
         await tell_agents_about(
@@ -139,7 +142,9 @@ async def receipt(turn: Turn) -> bool:
         return True
     if order.status != "baru":
         return False
-    await claim_payment(order, turn.now, proof_id=turn.message_id)
+    if await claim_payment(order, turn.now, proof_id=turn.message_id) is None:
+        await hand_off(turn, "payment")  # cancelled by the clock a moment ago
+        return True
     turn.say("payment_noted", order=order, receipt=True)
     photo = turn.inbound.media_url if turn.inbound.kind == "photo" else None
     await tell_agents_about(

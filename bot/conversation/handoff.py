@@ -12,8 +12,18 @@ from bot.conversation.turn import Turn
 from bot.understanding import Intent
 from crm_core.agents import agent_address
 from crm_core.models import Agent, OutboxMessage, Ticket
+from crm_core.orders import claim_payment, recent_orders
 from crm_core.outbox import enqueue
-from crm_core.tickets import current_ticket, open_ticket, touch, who_to_tell
+from crm_core.shop import ShopFile
+from crm_core.tickets import (
+    NOTICE,
+    RELAY,
+    current_ticket,
+    gone_quiet,
+    open_ticket,
+    touch,
+    who_to_tell,
+)
 
 # What the customer can still ask of the bot while a person has the chat: their rights
 # (STOP, MULAI, a copy or erasure of their data) and their language.
@@ -34,14 +44,14 @@ async def hand_off(turn: Turn, reason: str, text: str | None = None) -> None:
     ticket = await open_ticket(turn.customer, reason, text or turn.text, turn.now)
     if ticket is None:
         ticket = await current_ticket(turn.customer.id)
-        if ticket is not None and turn.state != "handoff":
+        if ticket is not None and turn.state != "handoff" and await relay(turn, ticket):
             _pause(turn, ticket)
-            await relay(turn, ticket)
         turn.say("handoff_waiting")
         return
-    await tell_agents(turn, ticket, "agent_ticket")
+    told = await tell_agents(turn, ticket, "agent_ticket")
     in_a_flow = turn.state not in ("idle", "handoff") and STATES.get(turn.state) is not None
-    if not (reason in KEEPS_THE_FLOW and in_a_flow):
+    # With no agent to relay to, the bot keeps the chat: the ticket waits in the store.
+    if told and not (reason in KEEPS_THE_FLOW and in_a_flow):
         _pause(turn, ticket)
     paused = turn.data.get("paused") if turn.state == "handoff" else None
     order_waits = isinstance(paused, dict) and str(paused.get("state")).startswith("order_")
@@ -58,23 +68,36 @@ def _pause(turn: Turn, ticket: Ticket) -> None:
     turn.go("handoff", ticket=ticket.id, paused=paused)
 
 
-def _resume(turn: Turn) -> None:
+def _resume(turn: Turn) -> State | None:
+    """Back to the step the hand-off paused (or idle); that step, if any."""
     paused = turn.data.get("paused")
     if isinstance(paused, dict) and paused.get("state") in STATES:
         turn.go(str(paused["state"]), **(paused.get("data") or {}))
         if not paused.get("data"):
             turn.conversation.data = {}
-    else:
-        turn.reset()
+        return STATES[str(paused["state"])]
+    turn.reset()
+    return None
 
 
 async def with_a_person(turn: Turn) -> bool:
     """In a handed-off chat: relay this message to the team and stay quiet (True), or
     let the bot answer it (False): the hand-off ended, or the customer plainly orders,
-    stops, or changes language."""
+    stops, or changes language. A payment said or shown meanwhile is recorded on the
+    order awaiting it, as outside a hand-off, and relayed too."""
     ticket = await current_ticket(turn.customer.id)
-    if ticket is None or ticket.id != turn.data.get("ticket"):
-        _resume(turn)  # ended by an agent or by the quiet timeout: the bot is back
+    quiet = (turn.shop or ShopFile()).orders.handoff_timeout
+    if (
+        ticket is None
+        or ticket.id != turn.data.get("ticket")
+        or gone_quiet(ticket, turn.now, quiet)
+    ):
+        # Ended by an agent or by the quiet timeout: the bot is back. A step that takes
+        # free text (an address) asks again rather than take "oke makasih kak" as one.
+        step = _resume(turn)
+        if step is not None and step.free_text:
+            await step.prompt(turn)
+            return True
         return False
     reading = turn.reading
     if reading is not None and (
@@ -83,32 +106,50 @@ async def with_a_person(turn: Turn) -> bool:
         if reading.intent in ORDERING:
             _resume(turn)  # the order flow takes the chat; the ticket stays with the team
         return False
-    await relay(turn, ticket)
+    await _payment_meanwhile(turn)
+    if not await relay(turn, ticket):
+        _resume(turn)  # nobody left to relay to (every agent removed): the bot answers
+        return False
     if reading is not None and reading.intent is Intent.PERSON and ticket.handler_id is None:  # type: ignore[attr-defined]
         turn.say("handoff_waiting")  # "admin??" while nobody has answered yet: we know
     return True
 
 
-async def relay(turn: Turn, ticket: Ticket) -> None:
+async def _payment_meanwhile(turn: Turn) -> None:
+    """A receipt photo or "udah tf" sent to a person still stops the unpaid clock."""
+    photo = turn.inbound.kind in ("photo", "document")
+    said = turn.reading is not None and turn.reading.intent is Intent.PAYMENT_SENT
+    if not (photo or said):
+        return
+    orders = await recent_orders(turn.customer.id, limit=1)
+    if orders and orders[0].status == "baru":
+        await claim_payment(orders[0], turn.now, proof_id=turn.message_id if photo else None)
+
+
+async def relay(turn: Turn, ticket: Ticket) -> bool:
     """The customer's message, to the agent handling the ticket or, until one answers,
     to every agent told of it. Each message is its own outbox row: the channel's rate
-    limits pace a customer who writes thirty in a minute, and none is lost."""
+    limits pace a customer who writes thirty in a minute, and none is lost. False when
+    there is nobody to relay to."""
     await touch(ticket.id, turn.now)
     handler = ticket.handler if isinstance(ticket.handler, Agent) else None
     photo = turn.inbound.media_url if turn.inbound.kind == "photo" else None
     agents = [handler] if handler is not None and handler.active else None
-    for agent in agents or await who_to_tell(turn.customer):
+    relayed = False
+    for agent in agents or await who_to_tell(turn.customer, notice=False):
         chat = agent_address(agent)
         if chat is None:
             continue
+        relayed = True
         text = turn.texts.render(
             "agent_relay", agent.language, ticket=ticket, customer=turn.customer,
             kind=turn.inbound.kind, body=turn.text, handler=handler, agent=agent,
         )  # fmt: skip
         await enqueue(
             *chat, text, turn.now, kind="staff", media_url=photo,
-            dedupe_key=f"relay:{turn.message_id}:agent:{agent.id}",
+            dedupe_key=f"{RELAY}{ticket.id}:{turn.message_id}:agent:{agent.id}",
         )  # fmt: skip
+    return relayed
 
 
 async def tell_agents_about(
@@ -132,19 +173,24 @@ async def tell_agents_about(
         )
 
 
-async def tell_agents(turn: Turn, ticket: Ticket, template: str) -> None:
+async def tell_agents(turn: Turn, ticket: Ticket, template: str) -> bool:
     """Tell the customer's agent (or every agent, when nobody handles them) about a new
-    ticket, each in their own chat and language, once per ticket."""
-    for agent in await who_to_tell(turn.customer):
+    ticket, each in their own chat and language, once per ticket; a customer waiting
+    for a person is news no agent mutes. False when nobody could be told."""
+    told = False
+    for agent in await who_to_tell(turn.customer, notice=False):
         chat = agent_address(agent)
         if chat is None:
             continue
+        told = True
         text = turn.texts.render(
             template, agent.language, ticket=ticket, customer=turn.customer, agent=agent
         )
         await enqueue(
-            *chat, text, turn.now, kind="staff", dedupe_key=f"ticket:{ticket.id}:agent:{agent.id}"
-        )
+            *chat, text, turn.now, kind="staff",
+            dedupe_key=f"{NOTICE}{ticket.id}:agent:{agent.id}",
+        )  # fmt: skip
+    return told
 
 
 async def _quiet(turn: Turn) -> None:

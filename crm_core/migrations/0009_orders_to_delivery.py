@@ -75,4 +75,13 @@ class Migration(migrations.Migration):
             options={'table': 'option_stock', 'app': 'langgan', 'unique_together': (('product', 'option'),), 'pk_attr': 'id', 'table_description': 'How many are left of one colour or one size of a product, for a shop that counts'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='InvoiceSeries',
+            fields=[
+                ('series', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
+                ('issued', fields.IntField(default=0)),
+            ],
+            options={'table': 'invoice_series', 'app': 'langgan', 'pk_attr': 'series', 'table_description': 'The last invoice number given in one series (``INV-2026-``). Taking the next is'},
+            bases=['Model'],
+        ),
     ]

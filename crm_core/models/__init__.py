@@ -12,7 +12,7 @@ from crm_core.models.customers import (
     Note,
 )
 from crm_core.models.messaging import Conversation, Message
-from crm_core.models.orders import Order, OrderItem, OrderStatusChange
+from crm_core.models.orders import InvoiceSeries, Order, OrderItem, OrderStatusChange
 from crm_core.models.outreach import Contact, OutboxMessage, Ticket
 from crm_core.models.privacy import ErasedIdentity, StoreSecret
 from crm_core.models.staff import Agent, AuditEvent, CustomerTag, Reminder
@@ -27,6 +27,7 @@ __all__ = [
     "CustomerMerge",
     "CustomerTag",
     "ErasedIdentity",
+    "InvoiceSeries",
     "Message",
     "Note",
     "OptionStock",

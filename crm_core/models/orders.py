@@ -104,3 +104,15 @@ class OrderStatusChange(Model):
     class Meta:
         table = "order_status_change"
         indexes = (("order_id",),)
+
+
+class InvoiceSeries(Model):
+    """The last invoice number given in one series (``INV-2026-``). Taking the next is
+    one update of this row, which holds it until the order's transaction ends: orders
+    placed at the same moment are numbered one after another, never the same."""
+
+    series = fields.CharField(max_length=32, primary_key=True)
+    issued = fields.IntField(default=0)  # the last number given
+
+    class Meta:
+        table = "invoice_series"
