@@ -481,3 +481,166 @@ async def test_two_customers_racing_for_the_last_of_a_colour_get_one_order(
         told.count("sudah kami terima") == 1
         and told.count("Topi Baseball Merah baru saja habis") == 1
     )
+
+
+# What a review of the first version found, each kept from coming back.
+
+
+async def test_a_reply_goes_to_the_ticket_the_bot_sent_not_to_words_a_customer_typed(
+    shop_engine: Engine, siti: Chat
+):
+    budi = Chat(shop_engine, sender="2003", display_name="Budi", telegram_id=2003)
+    await budi.onboard(name="Budi", city="Bandung")
+    await siti.send("admin")  # ticket #1, Siti's
+    ani = agent_chat(shop_engine, ANI, siti)
+    budi.now = siti.now
+    await budi.send("Tiket #1 hehe")
+    await ani.send("/riwayat budi")
+    await sent_as_message(ani.replies[0].message_id, f"{ANI}:900")  # the bot's answer to Ani
+    mark = await last_outbox_id()
+    await ani.send("Halo kak", reply_to=f"{ANI}:900")
+    assert "bukan pesan pelanggan yang diteruskan" in ani.text
+    assert await OutboxMessage.filter(id__gt=mark).count() == 0
+
+
+async def sent_as_message(message_id: int | None, provider_id: str) -> None:
+    await Message.filter(id=message_id).update(status="sent", external_id=provider_id)
+
+
+async def test_a_muted_agent_still_hears_a_customer_waiting_for_a_person(
+    shop_engine: Engine, siti: Chat
+):
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/klaim siti")
+    await ani.send("/notif off")
+    siti.now = ani.now
+    await siti.send("kak saya mau komplain")
+    await siti.send("barangnya rusak")
+    relayed = await told(str(ANI))
+    assert "Tiket #1" in relayed[0] and relayed[-1].endswith("barangnya rusak")
+
+
+async def test_with_no_agent_at_all_the_bot_keeps_the_chat(store: str):
+    await add_catalog()
+    siti = Chat(new_shop_engine(), sender="2002", display_name="Siti", telegram_id=2002)
+    await siti.onboard(name="Siti Rahma", city="Surabaya")
+    await siti.send("admin")
+    assert "teruskan" in siti.text and await Ticket.all().count() == 1
+    await siti.send("halo")
+    assert siti.replies, "a customer is never left without an answer"
+
+
+async def test_after_a_hand_off_the_address_is_asked_again_not_taken_from_small_talk(
+    shop_engine: Engine, siti: Chat
+):
+    await siti.send("topi merah 1")
+    assert "Ke alamat mana" in siti.text
+    await siti.send("minta admin")
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/selesai 1")
+    siti.now = ani.now
+    await siti.send("oke makasih banyak ya kak")
+    assert "Ke alamat mana" in siti.text
+    assert (await Customer.get(name="Siti Rahma")).address is None
+    await siti.send("Jl. Darmo No. 12, Wonokromo")
+    assert (await Customer.get(name="Siti Rahma")).address == "Jl. Darmo No. 12, Wonokromo"
+
+
+async def test_a_receipt_sent_to_a_person_still_stops_the_clock(shop_engine: Engine, siti: Chat):
+    from bot.jobs import chase_unpaid_orders
+
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    await siti.send("admin")
+    await siti.send("", kind="photo", media_url="telegram-file:AgADr")
+    assert siti.replies == []  # relayed to the person
+    order = await Order.get()
+    assert order.payment_claimed_at is not None and order.payment_proof_id is not None
+    later = siti.now + timedelta(days=5)
+    assert await chase_unpaid_orders(shop_engine.texts, shop_engine.shop, later) == (0, 0)
+
+
+async def test_orders_from_before_the_rules_are_reminded_before_any_cancel(
+    shop_engine: Engine, siti: Chat
+):
+    from bot.jobs import chase_unpaid_orders
+
+    await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
+    await siti.send("ya")
+    texts, shop = shop_engine.texts, shop_engine.shop
+    five_days = siti.now + timedelta(days=5)  # the service was off, or the rules are new
+    assert await chase_unpaid_orders(texts, shop, five_days) == (1, 0)
+    assert await chase_unpaid_orders(texts, shop, five_days + timedelta(hours=47)) == (0, 0)
+    assert await chase_unpaid_orders(texts, shop, five_days + timedelta(hours=48)) == (0, 1)
+    weeks = siti.now + timedelta(days=30)
+    await siti.to_confirmation("topi hitam 1")
+    await siti.send("ya")
+    await Order.filter(status="baru").update(updated_at=siti.now - timedelta(days=30))
+    assert await chase_unpaid_orders(texts, shop, weeks) == (0, 0)  # too old: the team's
+
+
+async def test_a_phone_order_is_never_cancelled_by_the_clock(shop_engine: Engine, siti: Chat):
+    from bot.jobs import chase_unpaid_orders
+
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/baru Rina Wati, 0813-1111-2222, Bandung, Jl. Mawar No. 5")
+    await ani.send("/order rina: topi merah 1")
+    assert "Pelanggan belum punya chat dengan toko" in ani.text
+    later = ani.now + timedelta(days=10)
+    assert await chase_unpaid_orders(shop_engine.texts, shop_engine.shop, later) == (0, 0)
+    assert (await Order.get()).status == "baru"
+
+
+async def test_closing_a_data_request_sends_no_chat_ended_message(shop_engine: Engine, siti: Chat):
+    await siti.send("hapus data saya")
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("/tugas")
+    assert "/setujui 1 · hapus" in ani.text
+    mark = await last_outbox_id()
+    await ani.send("/tiket tutup 1")
+    assert "ditutup" in ani.text and await told("2002", after=mark) == []
+
+
+async def test_a_reply_that_cannot_be_sent_says_why(shop_engine: Engine, siti: Chat):
+    await siti.send("admin")
+    await sent_as("Tiket #1", f"{ANI}:77")
+    ani = agent_chat(shop_engine, ANI, siti)
+    await ani.send("", kind="sticker", reply_to=f"{ANI}:77")
+    assert "only text can be passed on" in ani.text
+    await ani.send("x" * 1_200, reply_to=f"{ANI}:77")
+    assert "at most 1000" in ani.text
+    await ani.send("/balas jam 10:00 ya kak kami kirim", reply_to=f"{ANI}:77")
+    assert (await told("2002"))[-1] == "jam 10:00 ya kak kami kirim"
+
+
+async def test_orders_placed_at_once_get_numbers_one_after_another(shop_engine: Engine, siti: Chat):
+    import asyncio
+
+    chats = [siti]
+    for n in range(5):
+        chat = Chat(shop_engine, sender=f"31{n}", telegram_id=310 + n, display_name=f"C{n}")
+        await chat.onboard(name=f"Pembeli {n}", city="Bandung")
+        chats.append(chat)
+    for chat in chats:
+        await chat.to_confirmation("hijab voal mocca 1", phone="0812-3456-7890")
+    moment = max(chat.now for chat in chats)
+    for chat in chats:
+        chat.now = moment
+    await asyncio.gather(*(chat.send("ya") for chat in chats))
+    numbers = sorted(await Order.all().values_list("number", flat=True))
+    assert numbers == [f"INV-2026-{n:04d}" for n in range(1, 7)]
+    assert not any("gangguan" in chat.text for chat in chats)
+
+
+async def test_trying_the_bot_as_a_customer_in_a_terminal_never_takes_their_news(
+    shop_engine: Engine, siti: Chat
+):
+    from crm_core.customers import reachable_chat
+
+    customer = await Customer.get(name="Siti Rahma")
+    await Conversation.create(
+        channel="terminal", address="demo", customer=customer, state="idle", data={},
+        last_inbound_at=siti.now + timedelta(hours=1), created_at=siti.now, updated_at=siti.now,
+    )  # fmt: skip
+    chat = await reachable_chat(customer.id)
+    assert chat is not None and chat.channel == "telegram"
