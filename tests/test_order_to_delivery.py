@@ -306,7 +306,7 @@ async def test_two_agents_answering_at_once_leave_one_handler(shop_engine: Engin
 async def test_muted_agents_get_no_notices_but_tasks_list_the_work(shop_engine: Engine, siti: Chat):
     ani = agent_chat(shop_engine, ANI, siti)
     await ani.send("/notif off")
-    assert "dimatikan" in ani.text
+    assert "dimatikan" in ani.text and "tetap sampai" in ani.text
     siti.now = ani.now
     await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
     await siti.send("ya")
