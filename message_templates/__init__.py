@@ -8,6 +8,7 @@ language's ``labels.toml``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +55,32 @@ class ContentTemplate:
         return {str(i): str(_lookup(context, name)) for i, name in enumerate(self.variables, 1)}
 
 
+_TAGS = re.compile(r"\{%.*?%\}|\{#.*?#\}")
+
+
+def keep_line_breaks(source: str) -> str:
+    """Mark every line that holds text and ends in a block tag with Jinja's ``+%}``, so
+    the line break after it stays. ``trim_blocks`` is meant for lines that are only
+    tags ("{% for ... %}" on a line of its own); on a line of text it would join two
+    lines of a message into one ("Budi SantosoHP: ...")."""
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        bare = line.rstrip()
+        explicit = bare.endswith(("+%}", "-%}"))  # the author said what they wanted
+        if bare.endswith("%}") and not explicit and _TAGS.sub("", bare).strip():
+            lines[i] = bare[:-2] + "+%}"
+    return "\n".join(lines)
+
+
+class _TextLoader(FileSystemLoader):
+    """Loads texts with their line breaks kept (see ``keep_line_breaks``), the shop's
+    own folder included."""
+
+    def get_source(self, environment: Any, template: str) -> tuple[str, str | None, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        return keep_line_breaks(source), filename, uptodate
+
+
 def _lookup(context: Mapping[str, Any], dotted: str) -> Any:
     head, *rest = dotted.split(".")
     value = context[head]
@@ -70,7 +97,7 @@ class Texts:
             raise TemplateProblem(f"LANGGAN_TEMPLATES_DIR {self.shop_dir} is not a folder")
         search = [str(d) for d in (self.shop_dir, BUILTIN_DIR) if d is not None]
         self.env = ImmutableSandboxedEnvironment(
-            loader=ChoiceLoader([FileSystemLoader(search)]),
+            loader=ChoiceLoader([_TextLoader(search)]),
             undefined=StrictUndefined,
             autoescape=False,  # plain chat text: "&" must stay "&"
             trim_blocks=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -265,3 +266,32 @@ def test_the_sandbox_refuses_escapes_and_caps_length(tmp_path: Path):
     with pytest.raises(TemplateProblem):
         texts.render("help", "en", customer=CUSTOMER)
     assert len(texts.render("menu", "en", customer=CUSTOMER)) <= 4_000
+
+
+# Two labelled fields run together ("Budi SantosoHP: ...", "Tiket terbuka: -Tag: vip")
+# or a bullet glued to the line before ("setuju promo• 2 Des"): a line break lost.
+_RUN_TOGETHER = re.compile(r"[a-z0-9)\]-][A-Z][A-Za-z]*(?: [a-z]+)?: |\S•")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_text_runs_two_lines_together(lang: str):
+    texts = Texts()
+    for name in texts.names(lang):
+        for line in texts.render(name, lang, **CONTEXT).splitlines():
+            assert not _RUN_TOGETHER.search(line), f"{lang}/{name}: {line!r}"
+
+
+def test_a_line_of_text_ending_in_a_tag_keeps_its_line_break(tmp_path: Path):
+    """The cause, for the shop's own texts too: trim_blocks is for lines that are only
+    tags; a line of words ending in one keeps its line break."""
+    (tmp_path / "id").mkdir()
+    (tmp_path / "id" / "agent_card.j2").write_text(
+        "{{ card.customer.name }}{% if card.customer.city %}, {{ card.customer.city }}{% endif %}\n"
+        "{% for t in ['a', 'b'] %}\n"
+        "Tag: {{ t }}{% if t == 'a' %} (pertama){% endif %}\n"
+        "{% endfor %}\n"
+        "Selesai.",
+        encoding="utf-8",
+    )
+    rendered = Texts(shop_dir=tmp_path).render("agent_card", "id", **CONTEXT)
+    assert rendered == "Budi, Bandung\nTag: a (pertama)\nTag: b\nSelesai."
