@@ -17,6 +17,9 @@ QUIET = {
     "twilio": logging.WARNING,  # logs each request it makes at INFO
     # Tells at INFO how it reads a chart's labels (dates, numbers as names): noise.
     "matplotlib": logging.WARNING,
+    # Says at INFO each time a job runs ("Running job ...", "executed successfully"):
+    # every second for the outbox, every minute for the order jobs. Failures still show.
+    "apscheduler": logging.WARNING,
     # python-telegram-bot logs its API URLs, token included, at DEBUG.
     "telegram.ext.ExtBot": logging.INFO,
     "telegram.Bot": logging.INFO,
