@@ -42,7 +42,8 @@ class NotFound(InputError):
 
 
 class Ambiguous(InputError):
-    def __init__(self, reference: str, matches: list[object]) -> None:
+    def __init__(self, reference: str, matches: list[object], rest: str | None = None) -> None:
         super().__init__(f"{len(matches)} customers match {reference!r}")
         self.reference = reference
         self.matches = matches
+        self.rest = rest  # the rest of the command, for choices that repeat it exactly

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -76,7 +76,7 @@ class _TextLoader(FileSystemLoader):
     """Loads texts with their line breaks kept (see ``keep_line_breaks``), the shop's
     own folder included."""
 
-    def get_source(self, environment: Any, template: str) -> tuple[str, str | None, Any]:
+    def get_source(self, environment: Any, template: str) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         return keep_line_breaks(source), filename, uptodate
 

@@ -133,3 +133,35 @@ async def test_a_removed_agent_loses_access_at_once(ani: Chat, budi: Customer):
     await remove_agent("Ani", START)
     await ani.send(f"/pelanggan {budi.id}")
     assert "Budi Santoso" not in ani.text
+
+
+async def test_a_busy_agent_may_leave_out_the_colon(ani: Chat, budi: Customer):
+    await ani.send("/catat budi suka warna gelap")
+    assert "Budi Santoso" in ani.text
+    assert (await Note.get(customer_id=budi.id)).body == "suka warna gelap"
+    await ani.send("/tag budi santoso pelanggan setia")
+    tags = await CustomerTag.filter(customer_id=budi.id).values_list("name", flat=True)
+    assert list(tags) == ["pelanggan-setia"]
+    await ani.send("/ingatkan 0812 3456 7890 besok 10:00 tanya ukuran")
+    assert "Budi Santoso" in ani.text and "besok" not in ani.text.casefold().split("tanya")[0]
+    await ani.send("/catat budi: jam 10:00 ya")  # the colon stays the exact form
+    assert [n.body for n in await Note.filter(customer_id=budi.id)][-1] == "jam 10:00 ya"
+
+
+async def test_words_that_name_several_customers_ask_which(ani: Chat, budi: Customer):
+    other = await Customer.create(
+        name="Budi Hartono", city="Jakarta", created_at=START, updated_at=START
+    )
+    await ani.send("/catat budi suka hitam")
+    assert "2 pelanggan yang cocok" in ani.text
+    assert ani.choices == (f"/catat #{budi.id}: suka hitam", f"/catat #{other.id}: suka hitam")
+    assert await Note.all().count() == 0
+    await ani.send(ani.choices[1])
+    assert (await Note.get()).customer_id == other.id  # type: ignore[attr-defined]
+
+
+async def test_words_that_name_nobody_say_so(ani: Chat, budi: Customer):
+    await ani.send("/catat siapa ya ini")
+    assert "siapa" in ani.text and await Note.all().count() == 0
+    await ani.send("/catat budi")
+    assert ani.text.startswith("Cara pakai: /catat")

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.agents.turn import AgentTurn
+from crm_core.directory import resolve
 from crm_core.errors import Ambiguous, InputError, NotFound
+from crm_core.models import Customer
 
 Handler = Callable[[AgentTurn, str], Awaitable[None]]
 
@@ -79,11 +81,49 @@ async def guarded(turn: AgentTurn, entry: Command, work: Awaitable[None]) -> Non
     except Usage:
         turn.say("agent_usage", command=entry)
     except Ambiguous as exc:
-        turn.say("agent_ambiguous", reference=exc.reference, matches=exc.matches)
+        # Each candidate as the exact command, to tap (Telegram) or copy (WhatsApp).
+        choices = (
+            [f"/{entry.name} #{c.id}: {exc.rest}" for c in exc.matches[:5]]  # type: ignore[attr-defined]
+            if exc.rest
+            else []
+        )
+        turn.say("agent_ambiguous", reference=exc.reference, matches=exc.matches, choices=choices)
     except NotFound as exc:
         turn.say("agent_not_found", reference=exc.reference)
     except InputError as exc:
         turn.say("agent_refused", reason=str(exc))
+
+
+MAX_NAME_WORDS = 6  # a customer named by more words than this is named by number
+
+
+async def customer_and_text(args: str) -> tuple[Customer, str]:
+    """``CUSTOMER: text`` as the exact form, or without the colon as a busy agent types
+    it (``budi suka warna gelap``, ``0812 3456 7890 halo``): the longest run of first
+    words that names exactly one customer is the customer, the rest the text. Words
+    that could name several raise Ambiguous with the rest, so the answer offers each
+    candidate as the exact command; words that name nobody raise NotFound."""
+    if ":" in args:
+        reference, text = split_reference(args)
+        try:
+            return await resolve(reference), text
+        except NotFound:
+            pass  # the colon was in the text ("besok 10:00"), not after the customer
+    words = args.split()
+    unsure: Ambiguous | None = None
+    for count in range(min(len(words) - 1, MAX_NAME_WORDS), 0, -1):
+        reference, text = " ".join(words[:count]), " ".join(words[count:])
+        try:
+            return await resolve(reference), text
+        except Ambiguous as exc:
+            unsure = unsure or Ambiguous(exc.reference, exc.matches, text)
+        except NotFound:
+            continue
+    if unsure is not None:
+        raise unsure
+    if len(words) < 2:
+        raise Usage
+    raise NotFound(words[0])
 
 
 def split_reference(args: str) -> tuple[str, str]:

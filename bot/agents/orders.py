@@ -3,14 +3,13 @@ orders on is in ``order_updates``)."""
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command, split_reference
+from bot.agents.commands import Usage, command, customer_and_text
 from bot.agents.order_updates import tell_customer
 from bot.agents.turn import AgentTurn
 from bot.conversation.payment import payment_due_text
 from bot.understanding import Mention, Understanding, load_lexicon
 from crm_core.agents import audit
 from crm_core.catalog import MAX_QUANTITY, OrderLine, load_catalog
-from crm_core.directory import resolve
 from crm_core.errors import InputError
 from crm_core.orders import Shipping, place_order
 from crm_core.stock import reserve
@@ -21,10 +20,9 @@ async def record_order(turn: AgentTurn, args: str) -> None:
     """``/order CUSTOMER: kaos hitam L 2, hijab mocca 1``: a phone or shop-counter order
     of one or several items, read as a customer's message is, delivered to the address
     on their record. Every item must be clear, or nothing is saved."""
-    reference, text = split_reference(args)
-    if not reference or not text:
+    customer, text = await customer_and_text(args)
+    if not text:
         raise Usage
-    customer = await resolve(reference)
     reader = (
         turn.reader or Understanding(load_lexicon(turn.texts.shop_dir), await load_catalog()).read
     )

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.agents.commands import Usage, command, split_reference
+from bot.agents.commands import Usage, command, customer_and_text, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
 from crm_core.contact_policy import claim
 from crm_core.customers import reachable_chat
-from crm_core.directory import resolve
 from crm_core.errors import InputError
 from crm_core.models import Conversation, Customer, Ticket
 from crm_core.outbox import enqueue
@@ -56,12 +55,10 @@ def _message(text: str) -> str:
 async def target(
     turn: AgentTurn, args: str, *, service: bool
 ) -> tuple[Customer, Conversation, str]:
-    """``CUSTOMER: message``: who, the chat to reach them in, and the message."""
-    reference, text = split_reference(args)
-    if not reference:
-        raise Usage
+    """``CUSTOMER: message`` (or without the colon): who, the chat to reach them in, and
+    the message."""
+    customer, text = await customer_and_text(args)
     message = _message(text)
-    customer = await resolve(reference)
     return customer, await chat_of(turn, customer, service=service), message
 
 

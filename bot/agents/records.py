@@ -3,7 +3,7 @@ and the team's tickets: /tiket."""
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command, split_reference
+from bot.agents.commands import Usage, command, customer_and_text
 from bot.agents.conversations import end
 from bot.agents.turn import AgentTurn
 from crm_core.directory import resolve
@@ -13,48 +13,37 @@ from crm_core.tickets import open_tickets
 
 @command("catat", "note")
 async def note(turn: AgentTurn, args: str) -> None:
-    reference, text = split_reference(args)
-    if not reference or not text:
+    customer, text = await customer_and_text(args)
+    if not text:
         raise Usage
-    customer = await resolve(reference)
     await add_note(turn.agent, customer, text, turn.now)
     turn.say("agent_done", action="note", customer=customer)
 
 
-def _tag_args(args: str) -> tuple[str, str]:
-    """``CUSTOMER tag``: the tag is the last word, the customer everything before it."""
-    if ":" in args:
-        return split_reference(args)
-    reference, _, tag = args.strip().rpartition(" ")
-    return reference.strip(), tag.strip()
-
-
 @command("tag", "tag")
 async def tag(turn: AgentTurn, args: str) -> None:
-    reference, text = _tag_args(args)
-    if not reference or not text:
+    """``/tag rina pelanggan setia``: the customer, then the tag (several words may be)."""
+    customer, text = await customer_and_text(args)
+    if not text:
         raise Usage
-    customer = await resolve(reference)
     name = await add_tag(turn.agent, customer, text, turn.now)
     turn.say("agent_done", action="tag", customer=customer, tag=name)
 
 
 @command("untag", "untag")
 async def untag(turn: AgentTurn, args: str) -> None:
-    reference, text = _tag_args(args)
-    if not reference or not text:
+    customer, text = await customer_and_text(args)
+    if not text:
         raise Usage
-    customer = await resolve(reference)
     removed = await remove_tag(turn.agent, customer, text, turn.now)
     turn.say("agent_done", action="untag" if removed else "untag_none", customer=customer, tag=text)
 
 
 @command("blacklist", "blacklist")
 async def blacklist(turn: AgentTurn, args: str) -> None:
-    reference, reason = split_reference(args)
-    if not reference or not reason:
+    customer, reason = await customer_and_text(args)
+    if not reason:
         raise Usage
-    customer = await resolve(reference)
     await set_blacklisted(turn.agent, customer, True, reason, turn.now)
     turn.say("agent_done", action="blacklist", customer=customer)
 

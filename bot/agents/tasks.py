@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from tortoise.expressions import Q
 
-from bot.agents.commands import Usage, command, split_reference
+from bot.agents.commands import Usage, command, customer_and_text
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
-from crm_core.directory import resolve
 from crm_core.models import Agent, Order, Ticket
 from crm_core.reminders import add_reminder, pending_for
 from crm_core.tickets import DATA_REQUESTS, conversations
@@ -18,10 +17,9 @@ from crm_core.when import parse_when
 @command("ingatkan", "remind")
 async def remind(turn: AgentTurn, args: str) -> None:
     """``/ingatkan CUSTOMER: besok 10:00 tanya ukuran``."""
-    reference, rest = split_reference(args)
-    if not reference or not rest:
+    customer, rest = await customer_and_text(args)
+    if not rest:
         raise Usage
-    customer = await resolve(reference)
     due_at, note = parse_when(rest, turn.now, turn.texts.tz)
     reminder = await add_reminder(turn.agent, customer, due_at, note, turn.now)
     turn.say("agent_reminder_set", reminder=reminder, customer=customer)

@@ -36,11 +36,14 @@ class AgentTurn:
         *,
         images: tuple[Image, ...] = (),
         chart_days: tuple[date, date] | None = None,
+        choices: list[str] | tuple[str, ...] = (),
         **context: Any,
     ) -> None:
         context.setdefault("agent", self.agent)
         text = self.texts.render(template, self.agent.language, **context)
-        self.replies.append(Reply(text, images=images, chart_days=chart_days))
+        self.replies.append(
+            Reply(text, choices=tuple(choices), images=images, chart_days=chart_days)
+        )
 
     def label(self, key: str) -> str:
         return self.texts.label(key, self.agent.language)
