@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot import (
     cli_backup,
@@ -214,7 +215,7 @@ def _auto_migrate(settings: Settings) -> bool:
 
 async def _chat(settings: Settings, as_who: str | None) -> int:
     from bot.service import build_engine
-    from bot.terminal_chat import chat, identity
+    from bot.terminal_chat import chat, identity, styled
     from crm_core.models import Product
 
     engine = build_engine(settings)
@@ -223,7 +224,14 @@ async def _chat(settings: Settings, as_who: str | None) -> int:
             "[yellow]The catalog is empty.[/] Load the sample with "
             "[bold]langgan products import --sample[/] (or your own CSV), then chat again.\n"
         )
-    await chat(engine, await identity(as_who), input, lambda text: print(text, flush=True))
+
+    def show(text: str) -> None:
+        # Bold on a terminal; piped or redirected, the text as the channels get it.
+        console.print(
+            styled(text) if console.is_terminal else Text(text), highlight=False, soft_wrap=True
+        )
+
+    await chat(engine, await identity(as_who), input, show)
     return 0
 
 

@@ -3,12 +3,15 @@ tokens. Choices are shown as a numbered list; typing the number picks one."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from rich.text import Text
 
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
@@ -19,13 +22,29 @@ from crm_core.outbox import take_for
 from crm_core.phones import try_normalize_phone
 
 CHANNEL = "terminal"
+_BOLD = re.compile(r"\*([^*\n]{1,200})\*")
+
+
+def styled(text: str) -> Text:
+    """Our texts mark bold as WhatsApp does (``*Ya*``); a terminal shows it bold, not
+    as asterisks. Nothing else in the text is read as markup."""
+    shown = Text()
+    last = 0
+    for match in _BOLD.finditer(text):
+        shown.append(text[last : match.start()])
+        shown.append(match.group(1), style="bold")
+        last = match.end()
+    shown.append(text[last:])
+    return shown
+
+
 QUIT_WORDS = {"/quit", "/exit", "/keluar", "keluar"}
 
 
 def render(reply: Reply, folder: Path | None = None) -> str:
+    # A "share my number" button has no terminal form; the question itself says to type
+    # the number, in the customer's language.
     text = numbered(reply)
-    if reply.contact_button:
-        text += "\n(type your phone number)"
     if reply.images:
         # A terminal shows no pictures: save them where the person can open them.
         folder = folder or Path(tempfile.gettempdir()) / "langgan-charts"

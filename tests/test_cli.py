@@ -388,3 +388,12 @@ def test_the_readmes_walk_through_customer_and_agent_side_by_side(tmp_path: Path
     assert "ok kak ditunggu" in seen and "Tiket #1 ditutup" in seen
     said = customer("", "menu")
     assert "bot kami melayani lagi" in said and "ada yang bisa kami bantu" in said
+
+
+def test_the_terminal_shows_bold_as_bold_not_asterisks():
+    from bot.terminal_chat import styled
+
+    shown = styled("Total: *Rp150.000*, ketik *Ya* [red]atau[/] 2*3")
+    assert shown.plain == "Total: Rp150.000, ketik Ya [red]atau[/] 2*3"
+    bold = [shown.plain[s.start : s.end] for s in shown.spans if s.style == "bold"]
+    assert bold == ["Rp150.000", "Ya"]
