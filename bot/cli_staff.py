@@ -13,6 +13,7 @@ from crm_core.agents import add_agent, find_agent_by_reference, remove_agent
 from crm_core.directory import resolve
 from crm_core.errors import InputError
 from crm_core.models import Agent, AuditEvent
+from crm_core.periods import parse_day
 
 console = Console()
 
@@ -34,8 +35,8 @@ def add_parsers(commands: Any) -> None:
     audit = commands.add_parser("audit", help="who did what to whom, and when")
     audit.add_argument("--agent", help="only this agent (id, name, Telegram id or phone)")
     audit.add_argument("--customer", help="only this customer (id, phone or name)")
-    audit.add_argument("--from", dest="since", type=date.fromisoformat, help="YYYY-MM-DD")
-    audit.add_argument("--to", dest="until", type=date.fromisoformat, help="YYYY-MM-DD")
+    audit.add_argument("--from", dest="since", type=_day, help="first day: 2026-12-02, 02/12/2026")
+    audit.add_argument("--to", dest="until", type=_day, help="last day, written the same ways")
     audit.add_argument(
         "--action", help="only these actions: customer.view, or a prefix such as customer."
     )
@@ -100,3 +101,10 @@ async def _audit(args: argparse.Namespace, tz: Any) -> int:
         )
     console.print(table if events else "Nothing in the audit log for that.")
     return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return parse_day(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

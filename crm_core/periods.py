@@ -81,11 +81,40 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo) -> Period:
     return between(day, day, tz)
 
 
+_NUMERIC_DAY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_NAMED_DAY = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?\s+(\d{4})$")
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "januari", "january"), ("feb", "februari", "february"),
+            ("mar", "maret", "march"), ("apr", "april"), ("mei", "may"),
+            ("jun", "juni", "june"), ("jul", "juli", "july"),
+            ("agu", "agt", "ags", "agustus", "aug", "august"),
+            ("sep", "sept", "september"), ("okt", "oktober", "oct", "october"),
+            ("nov", "november", "nop", "nopember"), ("des", "desember", "dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+
+
 def parse_day(text: str) -> date:
+    """A day as people write it: ``2026-12-02``, ``02/12/2026`` or ``2-12-2026`` (day
+    first, as in Indonesia), ``2 Des 2026``, ``2 December 2026``."""
+    plain = " ".join(text.strip().casefold().split())
     try:
-        return date.fromisoformat(text) if len(text) == 10 else _not_a_period(text)
+        if len(plain) == 10 and plain[4] == "-":
+            return date.fromisoformat(plain)
+        if (numeric := _NUMERIC_DAY.match(plain)) is not None:
+            day, month, year = (int(g) for g in numeric.groups())
+            return date(year, month, day)
+        if (named := _NAMED_DAY.match(plain)) is not None and named.group(2) in _MONTHS:
+            return date(int(named.group(3)), _MONTHS[named.group(2)], int(named.group(1)))
     except ValueError:
-        return _not_a_period(text)
+        pass  # 31/02/2026: no such day
+    return _not_a_period(text)
 
 
 def _not_a_period(text: str) -> date:

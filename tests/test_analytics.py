@@ -216,3 +216,24 @@ async def test_an_order_or_a_buyer_counts_once_per_line_of_a_breakdown(store: st
     assert report.colours == [Sales("Hitam", 3, 3, 2, 225_000), Sales("Putih", 1, 2, 1, 150_000)]
     assert report.sizes == [Sales("M", 2, 4, 2, 300_000), Sales("L", 1, 1, 1, 75_000)]
     assert (report.orders, report.buyers, report.repeat_buyers) == (3, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2026-12-02", "02/12/2026", "2/12/2026", "2-12-2026", "2 Des 2026", "2 December 2026"],
+)
+def test_a_day_is_read_as_people_write_it(written: str):
+    from datetime import date
+
+    from crm_core.periods import parse_day
+
+    assert parse_day(written) == date(2026, 12, 2)
+
+
+@pytest.mark.parametrize("written", ["31/02/2026", "12/2026", "2 Foo 2026", "kemarin lusa"])
+def test_a_day_that_is_not_one_says_how_to_write_it(written: str):
+    from crm_core.errors import InputError
+    from crm_core.periods import parse_day
+
+    with pytest.raises(InputError, match="a day such as 2026-11-05"):
+        parse_day(written)
