@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.errors import InputError
-from crm_core.models import Agent, AuditEvent
+from crm_core.models import Agent, AuditEvent, Customer
 from crm_core.models.staff import ROLES
 from crm_core.phones import normalize_phone
 from crm_core.sealing import phone_index
@@ -46,6 +46,18 @@ async def add_agent(
         raise InputError(
             f"that {'Telegram id' if telegram_id else 'phone'} is already {taken.name}"
         )
+    if await Agent.filter(active=True, name__iexact=name).exists():
+        # Commands, the audit log and "handled by" name agents: two Anis would be one.
+        raise InputError(f"there is already an agent called {name}; give a fuller name")
+    if e164 is not None:
+        customer = await Customer.filter(phone_index=phone_index(e164), merged_into_id=None).first()
+        if customer is not None:
+            # The bot tells agents and customers apart by their number: one number
+            # cannot be both, or the customer's chat would become a staff console.
+            raise InputError(
+                f"{e164} is customer #{customer.id}'s number; an agent needs a number of "
+                "their own (or their Telegram id)"
+            )
     # A removed agent's row keeps its history; the identity is freed for a new one.
     if telegram_id is not None:
         await Agent.filter(active=False, telegram_id=telegram_id).update(telegram_id=None)

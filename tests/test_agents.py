@@ -165,3 +165,15 @@ async def test_words_that_name_nobody_say_so(ani: Chat, budi: Customer):
     assert "siapa" in ani.text and await Note.all().count() == 0
     await ani.send("/catat budi")
     assert ani.text.startswith("Cara pakai: /catat")
+
+
+async def test_a_second_agent_with_a_taken_name_or_a_customers_number_is_refused(
+    ani: Chat, budi: Customer
+):
+    from crm_core.errors import InputError
+
+    with pytest.raises(InputError, match="already an agent called ani"):
+        await add_agent("ani", START, telegram_id=9100)
+    with pytest.raises(InputError, match=f"customer #{budi.id}'s number"):
+        await add_agent("Dewi", START, phone="0812-3456-7890")
+    await add_agent("Dewi", START, phone="0813-1111-2222")  # a number of her own is fine
