@@ -32,7 +32,17 @@ NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
      ("lusa 08.15 x", datetime(2026, 11, 4, 8, 15, tzinfo=JAKARTA), "x"),
      ("2026-12-01 kirim katalog", datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA), "kirim katalog"),
      ("2026-12-01 16:00 a", datetime(2026, 12, 1, 16, 0, tzinfo=JAKARTA), "a"),
-     ("2026-12-01T16:00 a", datetime(2026, 12, 1, 16, 0, tzinfo=JAKARTA), "a")],
+     ("2026-12-01T16:00 a", datetime(2026, 12, 1, 16, 0, tzinfo=JAKARTA), "a"),
+     # As a busy agent types it; NOW is Monday 2 Nov 2026, 10:00 in Jakarta.
+     ("3 hari lagi tanya", NOW + timedelta(days=3), "tanya"),
+     ("2 jam cek resi", NOW + timedelta(hours=2), "cek resi"),
+     ("besok pagi follow up", datetime(2026, 11, 3, 9, 0, tzinfo=JAKARTA), "follow up"),
+     ("besok sore 17:30 telp", datetime(2026, 11, 3, 17, 30, tzinfo=JAKARTA), "telp"),
+     ("senin 10:00 tagih", datetime(2026, 11, 9, 10, 0, tzinfo=JAKARTA), "tagih"),
+     ("jumat x", datetime(2026, 11, 6, 9, 0, tzinfo=JAKARTA), "x"),
+     ("nanti sore telp", datetime(2026, 11, 2, 16, 0, tzinfo=JAKARTA), "telp"),
+     ("hari ini 15:00 x", datetime(2026, 11, 2, 15, 0, tzinfo=JAKARTA), "x"),
+     ("05/11/2026 x", datetime(2026, 11, 5, 9, 0, tzinfo=JAKARTA), "x")],
 )  # fmt: skip
 def test_when_as_agents_write_it(text: str, due: datetime, rest: str):
     assert parse_when(text, NOW, JAKARTA) == (due, rest)
