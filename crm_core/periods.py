@@ -14,7 +14,10 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366  # a longer report is a mistake more often than a wish
 _LAST_DAYS = re.compile(r"^(\d{1,4})d$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-HOW = "say 7d, 30d, a month such as 2026-11, a day such as 2026-11-05, or 2026-11-01..2026-11-30"
+HOW = (
+    "say 7d, 7 hari, kemarin, minggu ini, bulan ini, bulan lalu, a month such as 2026-11, "
+    "a day such as 2026-11-05, or 2026-11-01..2026-11-30"
+)
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,11 @@ def between(first: date, last: date, tz: ZoneInfo) -> Period:
 
 def parse_period(text: str, now: datetime, tz: ZoneInfo) -> Period:
     """The period ``text`` names; empty means the last 30 days. Raises InputError."""
-    words = text.strip()
+    words = " ".join(text.strip().casefold().split())
     if not words:
         return last_days(DEFAULT_DAYS, now, tz)
+    if (named := _named_period(words, now.astimezone(tz).date(), tz)) is not None:
+        return named
     if match := _LAST_DAYS.match(words):
         days = int(match.group(1))
         if not 1 <= days <= MAX_DAYS:
@@ -79,6 +84,38 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo) -> Period:
         return between(parse_day(first), parse_day(last), tz)
     day = parse_day(words)
     return between(day, day, tz)
+
+
+_SPOKEN_DAYS = re.compile(r"^(\d{1,3})\s*(?:hari|days?)(?: terakhir| last)?$")
+
+
+def _named_period(words: str, today: date, tz: ZoneInfo) -> Period | None:
+    """The periods people say: hari ini, kemarin, minggu ini (from Monday), minggu lalu,
+    bulan ini, bulan lalu, tahun ini, 7 hari; and the same in English."""
+    monday = today - timedelta(days=today.weekday())
+    first_of_month = today.replace(day=1)
+    last_month_end = first_of_month - timedelta(days=1)
+    named = {
+        ("hari ini", "today"): (today, today),
+        ("kemarin", "yesterday"): (today - timedelta(days=1), today - timedelta(days=1)),
+        ("minggu ini", "pekan ini", "this week"): (monday, today),
+        ("minggu lalu", "pekan lalu", "last week"): (
+            monday - timedelta(days=7),
+            monday - timedelta(days=1),
+        ),
+        ("bulan ini", "this month"): (first_of_month, today),
+        ("bulan lalu", "last month"): (last_month_end.replace(day=1), last_month_end),
+        ("tahun ini", "this year"): (today.replace(month=1, day=1), today),
+    }
+    for names, (first, last) in named.items():
+        if words in names:
+            return between(first, last, tz)
+    if match := _SPOKEN_DAYS.match(words):
+        days = int(match.group(1))
+        if not 1 <= days <= MAX_DAYS:
+            raise InputError(f"{words!r}: say between 1 and {MAX_DAYS} days")
+        return between(today - timedelta(days=days - 1), today, tz)
+    return None
 
 
 _NUMERIC_DAY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")

@@ -47,7 +47,7 @@ async def test_laporan_sends_the_summary_and_the_charts(driver: Any, fake_telegr
 
 @pytest.mark.parametrize(
     "call, says",
-    [("/laporan kemarin-lusa", "Tidak bisa: 'kemarin-lusa' is not a period: say 7d, 30d"),
+    [("/laporan kemarin-lusa", "'kemarin-lusa' is not a period: say 7d, 7 hari, kemarin"),
      ("/laporan 2026-11-30..2026-11-01", "starts (2026-11-30) after it ends (2026-11-01)"),
      ("/report 2026-13", "'2026-13' is not a month"),
      ("/segmen vip", "Tidak bisa: 'vip': bukan segmen. Pilih salah satu: Juara, Setia")],

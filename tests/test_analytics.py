@@ -237,3 +237,18 @@ def test_a_day_that_is_not_one_says_how_to_write_it(written: str):
 
     with pytest.raises(InputError, match="a day such as 2026-11-05"):
         parse_day(written)
+
+
+@pytest.mark.parametrize(
+    ("said", "first", "last"),
+    [("bulan ini", "2026-11-01", "2026-11-20"), ("bulan lalu", "2026-10-01", "2026-10-31"),
+     ("minggu ini", "2026-11-16", "2026-11-20"), ("minggu lalu", "2026-11-09", "2026-11-15"),
+     ("kemarin", "2026-11-19", "2026-11-19"), ("7 hari", "2026-11-14", "2026-11-20"),
+     ("Hari Ini", "2026-11-20", "2026-11-20"), ("last month", "2026-10-01", "2026-10-31")],
+)  # fmt: skip
+def test_periods_as_people_say_them(said: str, first: str, last: str):
+    from datetime import UTC, datetime
+
+    friday = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # Friday 20 Nov, 10:00 in Jakarta
+    period = parse_period(said, friday, JAKARTA)
+    assert (period.first.isoformat(), period.last.isoformat()) == (first, last)

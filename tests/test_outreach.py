@@ -51,6 +51,8 @@ async def test_send_goes_through_the_gate_and_out_by_the_outbox(
     dewi = await agent_chat(engine, "Dewi", 9002)
     await dewi.send(f"/kirim {budi.id}: Promo akhir bulan!")
     assert "Ani sudah menghubunginya" in dewi.text and "boleh dihubungi lagi" in dewi.text
+    # Budi wrote in today: answering him is service, and the refusal says how.
+    assert f"Pakai /balas {budi.id}: pesan" in dewi.text
     assert await OutboxMessage.all().count() == 1
     customer = await Customer.get(id=budi.id)
     assert customer.last_contacted_by == "Ani"

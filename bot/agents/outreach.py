@@ -68,7 +68,11 @@ async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
         customer.id, turn.agent.name, "agent", turn.now, turn.rules, override_reason=override
     )
     if refusal is not None:
-        turn.say("agent_send_refused", customer=customer, refusal=refusal)
+        # Someone who wrote in lately is answered, not contacted: /balas is the way.
+        wrote = customer.last_inbound_at is not None and (
+            turn.now - customer.last_inbound_at < SERVICE_WINDOW
+        )
+        turn.say("agent_send_refused", customer=customer, refusal=refusal, wrote_lately=wrote)
         return
     # Quiet hours defer, never drop: the message waits in the outbox for the morning.
     wait_until = turn.rules.quiet_until(turn.now)
