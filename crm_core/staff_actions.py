@@ -119,17 +119,24 @@ async def card(agent: Agent, customer: Customer, now: datetime, cooldown: timede
     )
 
 
+HISTORY_PAGE = 10  # orders and messages a page: a phone screen's worth
+
+
 async def history(
-    agent: Agent, customer: Customer, now: datetime
-) -> tuple[list[Order], list[Message]]:
+    agent: Agent, customer: Customer, now: datetime, page: int = 1
+) -> tuple[list[Order], list[Message], int]:
+    """A page of the customer's orders and chat, newest first (the chat shown oldest
+    first within the page), and how many pages there are."""
+    skip = (page - 1) * HISTORY_PAGE
+    all_orders = Order.filter(customer_id=customer.id)
+    all_messages = Message.filter(customer_id=customer.id)
     orders = (
-        await Order.filter(customer_id=customer.id)
-        .order_by("-created_at", "-id")
-        .limit(10)
+        await all_orders.order_by("-created_at", "-id")
+        .offset(skip)
+        .limit(HISTORY_PAGE)
         .prefetch_related("items")
     )
-    messages = (
-        await Message.filter(customer_id=customer.id).order_by("-created_at", "-id").limit(10)
-    )
-    await audit(agent, "customer.history", now, customer_id=customer.id)
-    return list(orders), list(reversed(messages))
+    messages = await all_messages.order_by("-created_at", "-id").offset(skip).limit(HISTORY_PAGE)
+    most = max(await all_orders.count(), await all_messages.count())
+    await audit(agent, "customer.history", now, customer_id=customer.id, page=page)
+    return list(orders), list(reversed(messages)), max(1, -(-most // HISTORY_PAGE))

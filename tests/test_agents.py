@@ -177,3 +177,18 @@ async def test_a_second_agent_with_a_taken_name_or_a_customers_number_is_refused
     with pytest.raises(InputError, match=f"customer #{budi.id}'s number"):
         await add_agent("Dewi", START, phone="0812-3456-7890")
     await add_agent("Dewi", START, phone="0813-1111-2222")  # a number of her own is fine
+
+
+async def test_history_pages(ani: Chat, budi: Customer, chat: Chat):
+    for n in range(12):
+        await chat.send(f"pertanyaan ke-{n}")
+    ani.now = chat.now
+    await ani.send("/riwayat budi")
+    first = ani.text
+    assert "(halaman 1/" in first and f"Sebelumnya: /riwayat {budi.id} 2" in first
+    await ani.send("/riwayat budi 2")
+    assert "(halaman 2/" in ani.text and ani.text != first
+    await ani.send("/riwayat budi 99")
+    assert "Sebelumnya" not in ani.text and "Pesanan:" not in ani.text
+    await ani.send("/riwayat 0812 3456 7890")  # a phone's last group is not a page
+    assert ani.text == first

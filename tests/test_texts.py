@@ -205,6 +205,8 @@ CONTEXT = {
         )
     ],
     "sent": True,
+    "page": 1,
+    "pages": 3,
 }
 
 

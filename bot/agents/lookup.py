@@ -6,6 +6,8 @@ from bot.agents.commands import COMMANDS, Usage, command
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
 from crm_core.directory import resolve, search
+from crm_core.errors import NotFound
+from crm_core.models import Customer
 from crm_core.staff_actions import card, history
 
 
@@ -41,8 +43,24 @@ async def show_card(turn: AgentTurn, args: str) -> None:
 
 @command("riwayat", "history")
 async def show_history(turn: AgentTurn, args: str) -> None:
+    """``/riwayat budi``; ``/riwayat budi 2`` for the page before."""
     if not args:
         raise Usage
-    customer = await resolve(args)
-    orders, messages = await history(turn.agent, customer, turn.now)
-    turn.say("agent_history", customer=customer, orders=orders, messages=messages)
+    customer, page = await _customer_and_page(args)
+    orders, messages, pages = await history(turn.agent, customer, turn.now, page)
+    turn.say(
+        "agent_history", customer=customer, orders=orders, messages=messages, page=page,
+        pages=pages,
+    )  # fmt: skip
+
+
+async def _customer_and_page(args: str) -> tuple[Customer, int]:
+    """A short number after the customer is the page ("budi 2"), unless the whole is
+    the customer (a phone's last group, "#12")."""
+    words = args.split()
+    if len(words) > 1 and words[-1].isdecimal() and len(words[-1]) <= 3:
+        try:
+            return await resolve(" ".join(words[:-1])), max(1, int(words[-1]))
+        except NotFound:
+            pass
+    return await resolve(args), 1
