@@ -28,6 +28,7 @@ from bot import (
     cli_staff,
     logs,
 )
+from bot.cli_language import in_words, reset
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    reset()
     args = build_parser().parse_args(argv)
     logs.configure()
     try:
@@ -83,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(dispatch(args, settings))
     except LangganError as exc:
         # The message may hold [brackets] (a campaign's name): never read it as markup.
-        errors.print(f"[red]langgan:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        errors.print(f"[red]langgan:[/] {escape(in_words(exc))}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -105,13 +105,13 @@ async def _export(customer: Any, now: datetime, output: Path | None) -> int:
 def _check_writable(output: Path) -> None:
     # Checked before the export, so a wrong path does not leave an audited export behind.
     if output.is_dir():
-        raise InputError(f"{output} is a folder; give a file name, e.g. {output}/customer.json")
+        raise InputError("output_is_folder", file=str(output))
     if not output.parent.is_dir():
-        raise InputError(f"there is no folder {output.parent}; create it first")
+        raise InputError("output_folder_missing", folder=str(output.parent))
 
 
 def _write(output: Path, text: str) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+        raise InputError("file_unwritable", file=str(output), detail=exc.strerror) from None

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_language import in_words
 from crm_core.analytics import Report, Sales, build_report
 from crm_core.errors import InputError
 from crm_core.money import rupiah
@@ -47,7 +48,7 @@ def _day(text: str) -> date:
     try:
         return parse_day(text)
     except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(in_words(exc)) from None
 
 
 async def dispatch(args: argparse.Namespace, tz: ZoneInfo, now: datetime | None = None) -> int:

@@ -37,7 +37,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(settings.shop_file)
     if args.shop_command == "init":
         if path.exists():
-            raise InputError(f"{path} exists already; edit it, or move it away first")
+            raise InputError("shop_file_exists", file=str(path))
         sample = resources.files("bot") / "samples" / "shop.toml"
         with resources.as_file(sample) as source:
             shutil.copyfile(source, path)
@@ -52,14 +52,11 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check(path: Path, settings: Settings) -> int:
     if not path.is_file():
-        raise InputError(
-            f"there is no {path}: every question about shipping, payment and the like goes "
-            "to your team. `langgan shop init` writes a sample to edit"
-        )
+        raise InputError("shop_file_missing", file=str(path))
     shop = load_shop_file(path)
     problems = check_shop_answers(Texts(settings.templates_dir, settings.timezone), shop)
     if problems:
-        raise InputError("; ".join(problems))
+        raise InputError("shop_answers_broken", problems="; ".join(problems))
     known = set(load_lexicon(settings.templates_dir).topics)
     table = Table("topic", "languages", "asked with", title=f"{path}")
     for topic, answers in shop.answers.items():

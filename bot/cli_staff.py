@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_language import in_words
 from crm_core.agents import add_agent, find_agent_by_reference, remove_agent
 from crm_core.directory import resolve
 from crm_core.errors import InputError
@@ -107,4 +108,4 @@ def _day(text: str) -> date:
     try:
         return parse_day(text)
     except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(in_words(exc)) from None

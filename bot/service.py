@@ -41,7 +41,7 @@ def build_engine(settings: Settings) -> Engine:
     shop = load_shop_file(Path(settings.shop_file))
     problems += check_shop_answers(texts, shop)
     if problems:
-        raise TemplateProblem("; ".join(problems))
+        raise TemplateProblem("texts_unusable", problems="; ".join(problems))
     return Engine(
         texts,
         default_language=settings.locale,

@@ -23,13 +23,13 @@ async def add_agent(
 ) -> Agent:
     name = " ".join(name.split())
     if not 1 <= len(name) <= 80:
-        raise InputError("the name must be 1 to 80 characters")
+        raise InputError("agent_name_length", most=80)
     if role not in ROLES:
-        raise InputError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise InputError("agent_role_unknown", role=role, known=", ".join(ROLES))
     if (telegram_id is None) == (phone is None):
-        raise InputError("give exactly one of --telegram-id and --phone")
+        raise InputError("agent_one_identity")
     if telegram_id is not None and telegram_id <= 0:
-        raise InputError("a Telegram id is a positive number (the agent's user id)")
+        raise InputError("agent_telegram_id")
     e164 = normalize_phone(phone) if phone is not None else None
     taken = (
         await Agent.filter(active=True)
@@ -44,20 +44,17 @@ async def add_agent(
     )
     if taken is not None:
         raise InputError(
-            f"that {'Telegram id' if telegram_id else 'phone'} is already {taken.name}"
+            "agent_telegram_taken" if telegram_id else "agent_phone_taken", name=taken.name
         )
     if await Agent.filter(active=True, name__iexact=name).exists():
         # Commands, the audit log and "handled by" name agents: two Anis would be one.
-        raise InputError(f"there is already an agent called {name}; give a fuller name")
+        raise InputError("agent_name_taken", name=name)
     if e164 is not None:
         customer = await Customer.filter(phone_index=phone_index(e164), merged_into_id=None).first()
         if customer is not None:
             # The bot tells agents and customers apart by their number: one number
             # cannot be both, or the customer's chat would become a staff console.
-            raise InputError(
-                f"{e164} is customer #{customer.id}'s number; an agent needs a number of "
-                "their own (or their Telegram id)"
-            )
+            raise InputError("agent_phone_is_customer", phone=e164, id=customer.id)
     # A removed agent's row keeps its history; the identity is freed for a new one.
     if telegram_id is not None:
         await Agent.filter(active=False, telegram_id=telegram_id).update(telegram_id=None)
@@ -98,8 +95,7 @@ async def find_agent_by_reference(reference: str, *, include_removed: bool = Fal
     if not candidates:
         candidates = [a for a in await query if a.name.casefold() == text.casefold()]
     if len(candidates) != 1:
-        kind = "agent" if include_removed else "active agent"
-        raise InputError(f"no single {kind} matches {reference!r}; see `langgan agent list`")
+        raise InputError("agent_not_found", reference=reference)
     return candidates[0]
 
 

@@ -57,10 +57,10 @@ def read_text(path: Path) -> str:
     """The file's text: UTF-8 (with or without Excel's BOM), else Windows-1252, which is
     what Excel on Windows writes when told "CSV"."""
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError("file_missing", file=str(path))
     data = path.read_bytes()
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB; split it")
+        raise InputError("file_too_large", file=str(path), kb=MAX_FILE_BYTES // 1000)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -89,7 +89,7 @@ def parse_rows(text: str) -> tuple[list[ProductRow], list[CatalogRowError]]:
     reader = csv.reader(io.StringIO(text), dialect)
     header = next(reader, None)
     if header is None:
-        raise InputError("the file is empty; expected the columns name,price,colours,sizes")
+        raise InputError("catalog_empty_file")
     columns = _columns(header)
     rows: list[ProductRow] = []
     errors: list[CatalogRowError] = []
@@ -104,7 +104,11 @@ def parse_rows(text: str) -> tuple[list[ProductRow], list[CatalogRowError]]:
             continue
         key = row.name.casefold()
         if key in seen:
-            errors.append(CatalogRowError(number, f"{row.name!r} is already on row {seen[key]}"))
+            errors.append(
+                CatalogRowError(
+                    number, InputError("product_repeated", name=row.name, row=seen[key])
+                )
+            )
             continue
         seen[key] = number
         rows.append(row)
@@ -120,10 +124,7 @@ def _columns(header: list[str]) -> dict[str, int]:
                 found[column] = index
     missing = [c for c in ("name", "price") if c not in found]
     if missing:
-        raise InputError(
-            f"the header row has no {' or '.join(missing)} column; "
-            "expected the columns name,price,colours,sizes"
-        )
+        raise InputError("catalog_header", missing=" / ".join(missing))
     return found
 
 
@@ -134,18 +135,20 @@ def _row(number: int, cells: list[str], columns: dict[str, int]) -> ProductRow:
 
     name = " ".join(cell("name").split())
     if not name:
-        raise CatalogRowError(number, "the name is empty")
+        raise CatalogRowError(number, InputError("product_name_empty"))
     if len(name) > 120:
-        raise CatalogRowError(number, "the name is longer than 120 characters")
+        raise CatalogRowError(number, InputError("product_name_long", most=120))
     price_text = cell("price")
     if not price_text:
-        raise CatalogRowError(number, f"{name}: the price is empty")
+        raise CatalogRowError(number, InputError("price_empty", name=name))
     try:
         price = parse_price(price_text)
-    except ValueError as exc:
-        raise CatalogRowError(number, f"{name}: {exc}") from None
+    except ValueError:
+        raise CatalogRowError(
+            number, InputError("price_unreadable", name=name, text=price_text)
+        ) from None
     if not 0 < price <= MAX_PRICE:
-        raise CatalogRowError(number, f"{name}: the price must be between 1 and {MAX_PRICE}")
+        raise CatalogRowError(number, InputError("price_range", name=name, most=MAX_PRICE))
     words: dict[str, str] = {}
     counts: dict[str, str] = {}
     colours = _options(cell("colours"), words, counts)
@@ -154,7 +157,7 @@ def _row(number: int, cells: list[str], columns: dict[str, int]) -> ProductRow:
     for option, count in counts.items():
         if not count.isdecimal() or int(count) > MAX_STOCK:
             raise CatalogRowError(
-                number, f"{name}: {option}={count} must be a whole number left, like {option}=5"
+                number, InputError("option_stock_unreadable", name=name, option=option, count=count)
             )
         option_stock[option] = int(count)
     stock_text = cell("stock").replace(".", "").replace(",", "")
@@ -162,14 +165,14 @@ def _row(number: int, cells: list[str], columns: dict[str, int]) -> ProductRow:
     if stock_text:
         if not stock_text.isdecimal() or int(stock_text) > MAX_STOCK:
             raise CatalogRowError(
-                number, f"{name}: the stock must be a whole number, not {cell('stock')!r}"
+                number, InputError("stock_unreadable", name=name, text=cell("stock"))
             )
         stock = int(stock_text)
     sold_out = _options(cell("sold_out"), {})
     unknown = [o for o in sold_out if o.casefold() not in {x.casefold() for x in colours + sizes}]
     if unknown:
         raise CatalogRowError(
-            number, f"{name}: {', '.join(unknown)} sold out, but not among its colours or sizes"
+            number, InputError("sold_out_unknown", name=name, options=", ".join(unknown))
         )
     aliases = [a.casefold() for a in _options(cell("aliases"), {})]
     return ProductRow(

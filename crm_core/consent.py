@@ -38,11 +38,9 @@ async def record_agent_consent(
     proof is what the customer was asked or said, in the agent's words, and who wrote it."""
     wording = " ".join(wording.split())
     if not wording:
-        raise InputError(
-            "say what the customer agreed to, e.g. /izin Budi: ya, setuju promo lewat WA (telepon)"
-        )
+        raise InputError("consent_wording_missing")
     if customer.erased_at is not None:
-        raise InputError(f"customer #{customer.id} was erased; there is no one to record for")
+        raise InputError("customer_erased", id=customer.id)
     await record_consent(
         customer, given, wording[:MAX_WORDING], channel, now, by=f"agent:{agent.name}"
     )

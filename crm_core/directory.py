@@ -21,7 +21,7 @@ async def resolve(reference: str) -> Customer:
     else NotFound, or Ambiguous with the matches to list."""
     text = " ".join(reference.split())
     if not text:
-        raise NotFound("", "no customer given")
+        raise NotFound("", "customer_missing")
     number = text.removeprefix("#")
     # "#812" and "812" are ids; "0812..." and "+62..." are phones, however short.
     if number.isdecimal() and len(number) <= 9 and (text.startswith("#") or number[0] != "0"):

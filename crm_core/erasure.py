@@ -76,16 +76,15 @@ async def erase_customer(
     who did it and why, and nothing of what was erased."""
     reason = " ".join(reason.split())
     if not reason:
-        raise InputError(
-            "say why the data is erased (for the audit log), e.g. --reason 'asked in chat'"
-        )
+        raise InputError("erasure_reason_missing")
     if customer.erased_at is not None:
         when = customer.erased_at.date().isoformat()
-        raise InputError(f"customer #{customer.id} was already erased on {when}; nothing is left")
+        raise InputError("customer_already_erased", id=customer.id, day=when)
     if customer.merged_into_id is not None:  # type: ignore[attr-defined]
         raise InputError(
-            f"customer #{customer.id} was merged into #{customer.merged_into_id}: "  # type: ignore[attr-defined]
-            "erase that record"
+            "customer_merged_away",
+            id=customer.id,
+            into=customer.merged_into_id,  # type: ignore[attr-defined]
         )
     async with in_transaction():
         key = await _key()

@@ -37,10 +37,10 @@ async def place_order(
     """Write the order, its items and its first status, and bring the customer's running
     figures up to date. Call inside the caller's transaction: all of it or none of it."""
     if not lines:
-        raise InputError("an order needs at least one item")
+        raise InputError("order_empty")
     for line in lines:
         if not line.complete or not 1 <= (line.quantity or 0) <= MAX_QUANTITY:
-            raise InputError(f"the line for {line.product.name} is not complete")
+            raise InputError("order_line_incomplete", product=line.product.name)
     total = sum(line.total for line in lines)
     order = await Order.create(
         number=await next_number(series) if series else None,
@@ -119,7 +119,7 @@ async def find_order(reference: str, customer_id: int | None = None) -> Order | 
         return found
     matches = await mine.filter(external_ref__iexact=text).limit(2).select_related("customer")
     if len(matches) > 1:
-        raise InputError(f"{text} names more than one imported order; use the order's #number")
+        raise InputError("order_ref_ambiguous", reference=text)
     return matches[0] if matches else None
 
 
@@ -141,12 +141,12 @@ async def change_status(
     from crm_core.customers import recount_orders
 
     if status not in NEXT_STATUSES:
-        raise InputError(f"the status must be one of {', '.join(NEXT_STATUSES)}, not {status!r}")
+        raise InputError("status_unknown", status=status, known=", ".join(NEXT_STATUSES))
     order = await Order.filter(id=order_id).select_related("customer").first()
     if order is None:
-        raise InputError(f"there is no order #{order_id}")
+        raise InputError("order_not_found", reference=f"#{order_id}")
     if status not in NEXT_STATUSES[order.status]:
-        raise InputError(f"order #{order_id} is {order.status}; it cannot become {status}")
+        raise InputError("status_not_next", id=order_id, status=order.status, wanted=status)
     # Conditional on the status just read: two agents moving one order at once cannot
     # both succeed.
     unchanged = Order.filter(id=order_id, status=order.status)
@@ -154,7 +154,7 @@ async def change_status(
         unchanged = unchanged.filter(payment_claimed_at__isnull=True)
     moved = await unchanged.update(status=status, updated_at=now)
     if not moved:
-        raise InputError(f"order #{order_id} was changed by someone else just now; check /riwayat")
+        raise InputError("order_changed_meanwhile", id=order_id)
     order.status, order.updated_at = status, now
     await OrderStatusChange.create(order=order, status=status, by=by, at=now)
     if status == "batal":
@@ -178,12 +178,9 @@ async def ship(order: Order, courier: str, tracking: str, now: datetime, *, by: 
     ``dikirim``. An order already shipped takes a corrected number and stays shipped."""
     courier, tracking = " ".join(courier.split()), tracking.strip()
     if not courier or not tracking:
-        raise InputError("give the courier and the tracking number, like: JNE JP1234567890")
+        raise InputError("shipment_missing")
     if len(courier) > MAX_COURIER or len(tracking) > MAX_TRACKING:
-        raise InputError(
-            f"the courier is at most {MAX_COURIER} characters and the tracking number "
-            f"at most {MAX_TRACKING}"
-        )
+        raise InputError("shipment_too_long", courier=MAX_COURIER, tracking=MAX_TRACKING)
     if order.status != "dikirim":
         order = await change_status(order.id, "dikirim", now, by=by)
     await Order.filter(id=order.id).update(courier=courier, tracking=tracking, updated_at=now)
@@ -195,12 +192,12 @@ async def set_shipping_fee(order: Order, fee: int, now: datetime) -> Order:
     """The team worked out the shipping of an order placed without it: the customer now
     owes goods and shipping. Only before payment: a paid order's total is settled."""
     if order.status != "baru":
-        raise InputError(f"order #{order.id} is {order.status}; shipping is set before it is paid")
+        raise InputError("shipping_after_payment", id=order.id, status=order.status)
     if not 0 <= fee <= 10_000_000:
-        raise InputError("the shipping fee is whole rupiah, from 0 to 10,000,000")
+        raise InputError("shipping_fee_range", most=10_000_000)
     moved = await Order.filter(id=order.id, status="baru").update(shipping_fee=fee, updated_at=now)
     if not moved:
-        raise InputError(f"order #{order.id} was changed by someone else just now; check /riwayat")
+        raise InputError("order_changed_meanwhile", id=order.id)
     order.shipping_fee, order.updated_at = fee, now
     return order
 

@@ -14,10 +14,6 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366  # a longer report is a mistake more often than a wish
 _LAST_DAYS = re.compile(r"^(\d{1,4})d$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-HOW = (
-    "say 7d, 7 hari, kemarin, minggu ini, bulan ini, bulan lalu, a month such as 2026-11, "
-    "a day such as 2026-11-05, or 2026-11-01..2026-11-30"
-)
 
 
 @dataclass(frozen=True)
@@ -52,12 +48,9 @@ def last_days(days: int, now: datetime, tz: ZoneInfo) -> Period:
 
 def between(first: date, last: date, tz: ZoneInfo) -> Period:
     if first > last:
-        raise InputError(
-            f"the period starts ({first.isoformat()}) after it ends ({last.isoformat()}): "
-            "put the earlier day first"
-        )
+        raise InputError("period_backwards", first=first.isoformat(), last=last.isoformat())
     if (last - first).days + 1 > MAX_DAYS:
-        raise InputError(f"the period is longer than {MAX_DAYS} days: choose a shorter one")
+        raise InputError("period_too_long", most=MAX_DAYS)
     return Period(first, last, tz)
 
 
@@ -71,12 +64,12 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo) -> Period:
     if match := _LAST_DAYS.match(words):
         days = int(match.group(1))
         if not 1 <= days <= MAX_DAYS:
-            raise InputError(f"{words!r}: say between 1d and {MAX_DAYS}d")
+            raise InputError("period_days_range", text=words, most=MAX_DAYS)
         return last_days(days, now, tz)
     if match := _MONTH.match(words):
         year, month = int(match.group(1)), int(match.group(2))
         if not 1 <= month <= 12:
-            raise InputError(f"{words!r} is not a month: {HOW}")
+            raise InputError("period_unreadable", text=words)
         following = date(year + month // 12, month % 12 + 1, 1)
         return between(date(year, month, 1), following - timedelta(days=1), tz)
     if ".." in words:
@@ -113,7 +106,7 @@ def _named_period(words: str, today: date, tz: ZoneInfo) -> Period | None:
     if match := _SPOKEN_DAYS.match(words):
         days = int(match.group(1))
         if not 1 <= days <= MAX_DAYS:
-            raise InputError(f"{words!r}: say between 1 and {MAX_DAYS} days")
+            raise InputError("period_days_range", text=words, most=MAX_DAYS)
         return between(today - timedelta(days=days - 1), today, tz)
     return None
 
@@ -155,4 +148,4 @@ def parse_day(text: str) -> date:
 
 
 def _not_a_period(text: str) -> date:
-    raise InputError(f"{text!r} is not a period: {HOW}")
+    raise InputError("period_unreadable", text=text)

@@ -14,13 +14,13 @@ def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str:
     ``whatsapp:+62...``) into E.164, or raise InputError saying why not."""
     raw = text.strip().removeprefix("whatsapp:").strip()
     if not raw or len(raw) > 32:
-        raise InputError("that is not a phone number")
+        raise InputError("phone_unreadable", text=text.strip()[:40])
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
-        raise InputError("that is not a phone number") from None
+        raise InputError("phone_unreadable", text=raw) from None
     if not phonenumbers.is_valid_number(number):
-        raise InputError("that phone number is not valid")
+        raise InputError("phone_invalid", text=raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

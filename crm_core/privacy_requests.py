@@ -45,17 +45,15 @@ class Approved:
 async def approve(agent: Agent, number: int, now: datetime) -> Approved:
     ticket = await Ticket.filter(id=number).select_related("customer").first()
     if ticket is None:
-        raise InputError(f"there is no ticket #{number}")
+        raise InputError("ticket_not_found", id=number)
     if ticket.reason not in KINDS:
-        raise InputError(
-            f"ticket #{number} is not a data request; close it with /tiket tutup {number}"
-        )
+        raise InputError("ticket_not_data_request", id=number)
     if ticket.status != "open":
-        raise InputError(f"ticket #{number} was already closed by {ticket.closed_by}")
+        raise InputError("ticket_closed_already", id=number, by=ticket.closed_by)
     customer = ticket.customer
     if ticket.reason == ERASURE:
         if not agent.is_admin:
-            raise InputError("only an admin may approve an erasure: it cannot be undone")
+            raise InputError("erasure_admin_only")
         erasure = await erase_customer(
             customer, now, reason=f"asked in chat, ticket #{number}", agent=agent,
             actor=agent.name,

@@ -16,9 +16,9 @@ async def add_reminder(
 ) -> Reminder:
     note = " ".join(note.split())
     if not note:
-        raise InputError("say what to be reminded of")
+        raise InputError("reminder_empty")
     if len(note) > MAX_NOTE:
-        raise InputError(f"the note is {len(note)} characters; at most {MAX_NOTE}")
+        raise InputError("text_too_long", length=len(note), most=MAX_NOTE)
     reminder = await Reminder.create(
         agent=agent, customer=customer, due_at=due_at, note=note, created_at=now
     )

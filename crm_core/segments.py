@@ -84,7 +84,7 @@ def check_segment(name: str) -> str:
     """The segment's machine name; InputError naming the known ones otherwise."""
     key = name.strip().casefold().replace(" ", "_").replace("'", "").replace("-", "_")
     if key not in SEGMENTS:
-        raise InputError(f"unknown segment {name!r}: choose one of {', '.join(SEGMENTS)}")
+        raise InputError("segment_unknown", name=name, known=", ".join(SEGMENTS))
     return key
 
 
@@ -160,7 +160,7 @@ async def members(segment: str, now: datetime, page: int = 1, size: int = PAGE_S
     """One page of a segment's customers, biggest spenders first."""
     name = check_segment(segment)
     if page < 1:
-        raise InputError("pages start at 1")
+        raise InputError("page_below_one")
     sql = Sql()
     where = f"{_SEGMENTED} AND {segment_sql(sql, now)} = {sql.p(name)}"
     counted = await sql.rows(f"SELECT COUNT(*) AS n FROM customer c WHERE {where}")

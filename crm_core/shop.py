@@ -44,34 +44,34 @@ def load_shop_file(path: Path | None) -> ShopFile:
         return ShopFile(path)
     data = path.read_bytes()
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 1000} KB")
+        raise InputError("file_too_large", file=str(path), kb=MAX_FILE_BYTES // 1000)
     try:
         parsed = tomllib.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}: {exc}") from None
+        raise InputError("file_unreadable", file=str(path), detail=str(exc)) from None
     facts = parsed.get("shop", {})
     if not isinstance(facts, dict):
-        raise InputError(f'{path}: [shop] must be a table of values such as name = "..."')
+        raise InputError("shop_table", where=str(path))
     answers: dict[str, dict[str, str]] = {}
     phrases: dict[str, list[str]] = {}
     table = parsed.get("answers", {})
     if not isinstance(table, dict):
-        raise InputError(f"{path}: [answers] must hold one table per topic")
+        raise InputError("answers_table", where=str(path))
     for topic, entry in table.items():
         where = f"{path} [answers.{topic}]"
         if not isinstance(entry, dict):
-            raise InputError(f"{where}: expected id, en and (for your own topics) phrases")
+            raise InputError("answer_entry", where=where)
         texts = {lang: entry[lang] for lang in LANGUAGES if lang in entry}
         for lang, text in texts.items():
             if not isinstance(text, str) or not text.strip():
-                raise InputError(f"{where}: {lang} must be the answer's text")
+                raise InputError("answer_text", where=where, lang=lang)
             if len(text) > MAX_ANSWER:
-                raise InputError(f"{where}: the {lang} answer is longer than {MAX_ANSWER}")
+                raise InputError("answer_too_long", where=where, lang=lang, most=MAX_ANSWER)
         if not texts:
-            raise InputError(f"{where}: give the answer in id (Indonesian), en, or both")
+            raise InputError("answer_missing", where=where)
         asked = entry.get("phrases", [])
         if not isinstance(asked, list) or not all(isinstance(p, str) for p in asked):
-            raise InputError(f"{where}: phrases must be a list of texts")
+            raise InputError("answer_phrases", where=where)
         answers[str(topic)] = {lang: text.strip() for lang, text in texts.items()}
         if asked:
             phrases[str(topic)] = [p.casefold() for p in asked]
@@ -116,7 +116,7 @@ def order_rules(table: Any, where: str) -> OrderRules:
     if table is None:
         return OrderRules()
     if not isinstance(table, dict):
-        raise InputError(f'{where}: [orders] must be a table (invoice_prefix = "INV-{{year}}-")')
+        raise InputError("orders_table", where=where)
     defaults = OrderRules()
 
     def duration(name: str, default: timedelta | None, *, never: bool) -> timedelta | None:
@@ -127,22 +127,16 @@ def order_rules(table: Any, where: str) -> OrderRules:
             return None
         match = _DURATION.match(str(value))
         if match is None or int(match.group(1)) == 0:
-            also = ', or "never"' if never else ""
             raise InputError(
-                f'{where} [orders]: {name} must be a time such as "24h", "3d" or "90m"{also}, '
-                f"not {value!r}"
+                "orders_duration", where=where, name=name, value=str(value), never=never
             )
         return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
 
     prefix = table.get("invoice_prefix", defaults.invoice_prefix)
     if not isinstance(prefix, str) or len(prefix.replace("{year}", "2026")) > 24:
-        raise InputError(
-            f"{where} [orders]: invoice_prefix must be a short text, like INV-{{year}}-"
-        )
+        raise InputError("invoice_prefix_length", where=where)
     if "{" in prefix.replace("{year}", "") or "}" in prefix.replace("{year}", ""):
-        raise InputError(
-            f"{where} [orders]: invoice_prefix may hold {{year}} and nothing else in braces"
-        )
+        raise InputError("invoice_prefix_braces", where=where)
     rules = OrderRules(
         prefix,
         duration("remind_unpaid_after", defaults.remind_unpaid_after, never=True),
@@ -152,9 +146,7 @@ def order_rules(table: Any, where: str) -> OrderRules:
     )
     remind, cancel = rules.remind_unpaid_after, rules.cancel_unpaid_after
     if remind is not None and cancel is not None and cancel <= remind:
-        raise InputError(
-            f"{where} [orders]: cancel_unpaid_after must be longer than remind_unpaid_after"
-        )
+        raise InputError("orders_cancel_before_remind", where=where)
     return rules
 
 
@@ -212,23 +204,21 @@ def shipping_rule(table: Any, where: str) -> ShippingRule:
     if table is None:
         return ShippingRule()
     if not isinstance(table, dict):
-        raise InputError(f'{where}: [shipping] must be a table (mode = "confirm", ...)')
+        raise InputError("shipping_table", where=where)
     mode = str(table.get("mode", "confirm"))
     if mode not in MODES:
-        raise InputError(
-            f"{where} [shipping]: mode must be one of {', '.join(MODES)}, not {mode!r}"
-        )
+        raise InputError("shipping_mode", where=where, mode=mode, known=", ".join(MODES))
 
     def money(name: str, value: Any) -> int | None:
         if value is None:
             return None
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_FEE:
-            raise InputError(f"{where} [shipping]: {name} must be whole rupiah, like 15000")
+            raise InputError("shipping_money", where=where, name=name)
         return value
 
     cities = table.get("cities", {})
     if not isinstance(cities, dict):
-        raise InputError(f"{where} [shipping]: cities must be a table, like {{ Bandung = 10000 }}")
+        raise InputError("shipping_cities", where=where)
     rule = ShippingRule(
         mode,
         money("flat", table.get("flat")),
@@ -237,7 +227,7 @@ def shipping_rule(table: Any, where: str) -> ShippingRule:
         money("free_above", table.get("free_above")),
     )
     if mode == "flat" and rule.flat is None:
-        raise InputError(f'{where} [shipping]: mode "flat" needs flat = FEE')
+        raise InputError("shipping_flat_missing", where=where)
     if mode == "per_city" and not rule.cities:
-        raise InputError(f'{where} [shipping]: mode "per_city" needs cities = {{ City = FEE }}')
+        raise InputError("shipping_cities_missing", where=where)
     return rule

@@ -18,9 +18,9 @@ MAX_TAG = 40
 async def add_note(agent: Agent, customer: Customer, text: str, now: datetime) -> Note:
     body = text.strip()
     if not body:
-        raise InputError("the note is empty")
+        raise InputError("note_empty")
     if len(body) > MAX_NOTE:
-        raise InputError(f"the note is {len(body)} characters; at most {MAX_NOTE}")
+        raise InputError("text_too_long", length=len(body), most=MAX_NOTE)
     note = await Note.create(
         customer=customer, author=agent.name, agent_id=agent.id, body=body, created_at=now
     )
@@ -31,7 +31,7 @@ async def add_note(agent: Agent, customer: Customer, text: str, now: datetime) -
 def clean_tag(text: str) -> str:
     tag = "-".join(text.casefold().split()).strip("#")
     if not tag or len(tag) > MAX_TAG:
-        raise InputError(f"a tag is one word of 1 to {MAX_TAG} characters")
+        raise InputError("tag_length", most=MAX_TAG)
     return tag
 
 
@@ -58,7 +58,7 @@ async def set_blacklisted(
 ) -> None:
     reason = " ".join(reason.split())
     if blacklisted and not reason:
-        raise InputError("say why: /blacklist CUSTOMER: reason")
+        raise InputError("blacklist_reason_missing")
     customer.blacklisted = blacklisted
     customer.blacklist_reason = reason[:500] if blacklisted else None  # type: ignore[assignment]
     customer.blacklisted_at = now if blacklisted else None

@@ -110,14 +110,14 @@ async def open_tickets() -> list[Ticket]:
 async def close_ticket(agent: Agent, number: int, now: datetime) -> Ticket:
     ticket = await Ticket.filter(id=number).first()
     if ticket is None:
-        raise InputError(f"there is no ticket #{number}")
+        raise InputError("ticket_not_found", id=number)
     if ticket.status == "closed":
-        raise InputError(f"ticket #{number} was already closed by {ticket.closed_by}")
+        raise InputError("ticket_closed_already", id=number, by=ticket.closed_by)
     won = await Ticket.filter(id=ticket.id, status="open").update(
         status="closed", closed_at=now, closed_by=agent.name
     )
     if not won:
-        raise InputError(f"ticket #{number} was closed by someone else just now")
+        raise InputError("ticket_closed_meanwhile", id=number)
     ticket.status, ticket.closed_at, ticket.closed_by = "closed", now, agent.name
     await audit(agent, "ticket.close", now, customer_id=ticket.customer_id, ticket=number)  # type: ignore[attr-defined]
     return ticket

@@ -32,7 +32,6 @@ _PARTS_OF_DAY = {
     "afternoon": time(14, 0), "sore": time(16, 0), "malam": time(19, 0),
     "evening": time(19, 0), "tonight": time(19, 0),
 }  # fmt: skip
-HOW = "say when: 3d, 3 hari, 2 jam, besok pagi, besok 10:00, senin 10:00 or 2026-12-01"
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, str]:
@@ -40,7 +39,7 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, str]:
     InputError for what is not a time or lies in the past."""
     words = text.split()
     if not words:
-        raise InputError(HOW)
+        raise InputError("when_missing")
     local_now = now.astimezone(tz)
     first, rest = words[0].casefold(), words[1:]
     second = rest[0].casefold() if rest else ""
@@ -63,9 +62,9 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> tuple[datetime, str]:
             at = _clock(first[11:])
         moment = datetime.combine(day, at, tz)
     if moment is None:
-        raise InputError(f"{words[0]!r} is not a time: {HOW}")
+        raise InputError("when_unreadable", text=words[0])
     if moment <= now:
-        raise InputError("that time has already passed")
+        raise InputError("when_past")
     return moment, " ".join(rest)
 
 
@@ -104,5 +103,5 @@ def _is_date(word: str) -> bool:
 def _clock(text: str) -> time:
     match = _CLOCK.match(text)
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise InputError(f"{text!r} is not a time of day such as 10:00")
+        raise InputError("clock_unreadable", text=text)
     return time(int(match.group(1)), int(match.group(2)))

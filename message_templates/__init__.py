@@ -28,8 +28,9 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from crm_core.errors import LangganError
+from crm_core.errors import LangganError, describe_with
 from crm_core.money import rupiah
+from message_templates.error_texts import describe
 
 BUILTIN_DIR = Path(__file__).parent
 LANGUAGES = ("id", "en")
@@ -94,7 +95,7 @@ class Texts:
         self.tz = ZoneInfo(timezone)
         self.shop_dir = Path(shop_dir) if shop_dir else None
         if self.shop_dir is not None and not self.shop_dir.is_dir():
-            raise TemplateProblem(f"LANGGAN_TEMPLATES_DIR {self.shop_dir} is not a folder")
+            raise TemplateProblem("templates_dir_missing", folder=str(self.shop_dir))
         search = [str(d) for d in (self.shop_dir, BUILTIN_DIR) if d is not None]
         self.env = ImmutableSandboxedEnvironment(
             loader=ChoiceLoader([_TextLoader(search)]),
@@ -152,7 +153,9 @@ class Texts:
                 try:
                     data = tomllib.loads(path.read_text("utf-8"))
                 except tomllib.TOMLDecodeError as exc:
-                    raise TemplateProblem(f"{path}: {exc}") from None
+                    raise TemplateProblem(
+                        "file_unreadable", file=str(path), detail=str(exc)
+                    ) from None
                 labels.update({str(k): str(v) for k, v in data.items()})
         return labels
 
@@ -164,12 +167,12 @@ class Texts:
         try:
             if template is None:
                 if len(source.encode()) > MAX_TEMPLATE_BYTES:
-                    raise TemplateProblem(f"a text larger than {MAX_TEMPLATE_BYTES} bytes")
+                    raise TemplateProblem("text_too_large", most=MAX_TEMPLATE_BYTES)
                 template = self.env.from_string(source)
                 self._sources[source] = template
             text = template.render(label=self.label_for(lang), lang=lang, **context)
         except TemplateError as exc:
-            raise TemplateProblem(str(exc)) from exc
+            raise TemplateProblem("template_broken", detail=str(exc)) from exc
         text = text.strip()
         if len(text) > MAX_RENDERED_CHARS:
             text = text[: MAX_RENDERED_CHARS - 1] + "…"
@@ -194,7 +197,7 @@ class Texts:
             template = self.env.get_template(template_name)
             text = template.render(label=self.label_for(lang), lang=lang, **context)
         except TemplateError as exc:
-            raise TemplateProblem(f"{template_name}: {exc}") from exc
+            raise TemplateProblem("template_unusable", name=template_name, detail=str(exc)) from exc
         text = text.strip()
         if len(text) > MAX_RENDERED_CHARS:
             text = text[: MAX_RENDERED_CHARS - 1] + "…"
@@ -206,6 +209,10 @@ class Texts:
         return format_datetime(
             moment.astimezone(self.tz), pattern, locale=context.get("lang", "id")
         )
+
+    def error(self, error: LangganError, lang: str) -> str:
+        """What went wrong, in ``lang``, in the shop's words where it has its own."""
+        return describe(error, lang, self.shop_dir)
 
     def label(self, key: str, lang: str) -> str:
         table = self._labels.get(lang) or self._labels["id"]
@@ -234,3 +241,8 @@ class Texts:
                 except TemplateError as exc:
                     problems.append(f"{template_name}: {exc}")
         return problems
+
+
+# Every error Langgan raises reads as English in a log or a traceback; readers get
+# their own language through Texts.error or describe.
+describe_with(describe)

@@ -38,40 +38,42 @@ class Campaign:
 def load_campaigns(path: str | Path | None, texts: Texts) -> list[Campaign]:
     source = Path(path) if path else BUILTIN
     if not source.is_file():
-        raise SettingsError(f"{source}: no such campaigns file")
+        raise SettingsError("file_missing", file=str(source))
     text = source.read_text("utf-8")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{source}: {exc}") from None
+        raise SettingsError("file_unreadable", file=str(source), detail=str(exc)) from None
     campaigns = []
     for name, table in data.items():
         where = f"{source}:{_line_of(text, name)} [{name}]"
         if not isinstance(table, dict):
-            raise SettingsError(f"{where}: a campaign is a table of settings")
+            raise SettingsError("campaign_table", where=where)
         kind = table.get("kind")
         if kind not in KINDS:
-            raise SettingsError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+            raise SettingsError(
+                "campaign_kind", where=where, kind=str(kind), known=", ".join(KINDS)
+            )
         number_key = KINDS[kind]
         unknown = set(table) - {"kind", "template", number_key} - OPTIONAL
         if unknown:
-            raise SettingsError(f"{where}: unknown setting {', '.join(sorted(unknown))}")
+            raise SettingsError(
+                "campaign_unknown_setting", where=where, names=", ".join(sorted(unknown))
+            )
         template = table.get("template")
         if not isinstance(template, str) or template not in texts.names("id"):
-            raise SettingsError(f"{where}: there is no template {template!r} in message_templates")
+            raise SettingsError("campaign_template_missing", where=where, template=str(template))
         number = table.get(number_key)
         if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
-            raise SettingsError(
-                f"{where}: {number_key} must be a whole number above 0, not {number!r}"
-            )
+            raise SettingsError("campaign_number", where=where, name=number_key, value=str(number))
         segment = table.get("segment")
         if segment is not None and segment not in SEGMENTS:
             raise SettingsError(
-                f"{where}: unknown segment {segment!r}; choose one of {', '.join(SEGMENTS)}"
+                "campaign_segment", where=where, segment=str(segment), known=", ".join(SEGMENTS)
             )
         tag = table.get("tag")
         if tag is not None and (not isinstance(tag, str) or not tag.strip()):
-            raise SettingsError(f"{where}: tag must be a tag's name")
+            raise SettingsError("campaign_tag", where=where)
         voucher = table.get("voucher") or None
         _try_render(texts, template, kind, where)
         campaigns.append(Campaign(name, kind, template, number, tag, voucher, segment))
@@ -95,7 +97,7 @@ def _try_render(texts: Texts, template: str, kind: str, where: str) -> None:
             texts.render(template, language, customer=customer, **context)
         except TemplateProblem as exc:
             raise SettingsError(
-                f"{where}: the template does not fit a {kind} campaign: {exc}"
+                "campaign_template_unfit", where=where, kind=kind, detail=exc
             ) from None
 
 

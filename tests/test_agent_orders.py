@@ -37,7 +37,7 @@ async def test_an_agent_records_a_phone_order(ani: Chat, budi: Customer):
 
 @pytest.mark.parametrize(
     ("text", "answer"),
-    [("kemeja batik 2", "say the colour and size"), ("sepatu", "no single product"),
+    [("kemeja batik 2", "sebutkan warna dan ukurannya"), ("sepatu", "Tidak ada produk"),
      ("", "Cara pakai: /order")],
 )  # fmt: skip
 async def test_an_incomplete_phone_order_says_what_is_missing(
@@ -60,10 +60,10 @@ async def test_status_moves_the_order_on_and_tells_the_customer(
     await chat.send("pesanan saya")
     assert "Dikirim" in chat.text
     await ani.send(f"/status {order.id} baru")
-    assert "cannot become baru" in ani.text
+    assert "tidak bisa diubah menjadi baru" in ani.text
     await ani.send(f"/status {order.id} selesai")
     await ani.send(f"/status {order.id} batal")
-    assert "it cannot become batal" in ani.text
+    assert "tidak bisa diubah menjadi batal" in ani.text
     actions = await AuditEvent.filter(action="order.status").count()
     assert actions == 2
 
@@ -106,7 +106,7 @@ async def test_a_phone_order_of_several_items_is_read_as_a_customer_writes_it(
 
 async def test_a_phone_order_with_one_unclear_item_saves_nothing(ani: Chat, budi: Customer):
     await ani.send(f"/order {budi.id}: kaos hitam L 2, kemeja batik ungu XL 1")
-    assert "Kemeja Batik has no colour Ungu" in ani.text
+    assert "Kemeja Batik tidak ada warna Ungu (Coklat, Biru)" in ani.text
     assert await Order.filter(channel="agent").count() == 0
 
 

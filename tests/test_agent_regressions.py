@@ -69,7 +69,7 @@ async def test_reply_needs_a_recent_message_or_an_open_ticket(engine: Engine):
     ani = await agent(engine)
     ani.now = START + timedelta(days=3)
     await ani.send(f"/balas {budi.id}: PROMO 50%")
-    assert "use /kirim" in ani.text
+    assert "pakai /kirim" in ani.text
     await Ticket.create(customer=budi, reason="person", excerpt="admin", opened_at=START)
     await ani.send(f"/balas {budi.id}: Maaf menunggu, ini jawabannya")
     assert await OutboxMessage.filter(kind="service").count() == 1
@@ -120,7 +120,7 @@ async def test_two_status_changes_at_once_only_one_wins(engine: Engine, chat: Ch
 async def test_an_order_number_too_big_for_the_store_is_answered_not_crashed(engine: Engine):
     ani = await agent(engine)
     await ani.send("/status 9999999999 dikirim")
-    assert "there is no order 9999999999" in ani.text
+    assert "Tidak ada pesanan 9999999999" in ani.text
 
 
 async def test_a_merge_brings_tags_tickets_reminders_and_the_agent(engine: Engine):

@@ -47,10 +47,10 @@ async def test_laporan_sends_the_summary_and_the_charts(driver: Any, fake_telegr
 
 @pytest.mark.parametrize(
     "call, says",
-    [("/laporan kemarin-lusa", "'kemarin-lusa' is not a period: say 7d, 7 hari, kemarin"),
-     ("/laporan 2026-11-30..2026-11-01", "starts (2026-11-30) after it ends (2026-11-01)"),
-     ("/report 2026-13", "'2026-13' is not a month"),
-     ("/segmen vip", "Tidak bisa: 'vip': bukan segmen. Pilih salah satu: Juara, Setia")],
+    [("/laporan kemarin-lusa", "“kemarin-lusa” bukan periode. Tulis 7 hari, kemarin"),
+     ("/laporan 2026-11-30..2026-11-01", "mulai (2026-11-30) setelah berakhir (2026-11-01)"),
+     ("/report 2026-13", "“2026-13” bukan periode"),
+     ("/segmen vip", "Tidak bisa. Tidak ada segmen “vip”; pilih salah satu: Juara, Setia")],
 )  # fmt: skip
 async def test_bad_report_requests_are_explained(
     driver: Any, fake_telegram: FakeTelegram, call: str, says: str

@@ -90,7 +90,7 @@ async def test_bad_calls_get_clear_answers_and_change_nothing(ani: Chat, budi: C
     await ani.send("/catat")
     assert ani.text.startswith("Cara pakai: /catat")
     await ani.send(f"/catat {budi.id}: " + "x" * 5000)
-    assert "at most 2000" in ani.text
+    assert "paling banyak 2000" in ani.text
     await ani.send("/blacklist 1")
     assert ani.text.startswith("Cara pakai: /blacklist")
     await ani.send("/terbang")
@@ -192,3 +192,31 @@ async def test_history_pages(ani: Chat, budi: Customer, chat: Chat):
     assert "Sebelumnya" not in ani.text and "Pesanan:" not in ani.text
     await ani.send("/riwayat 0812 3456 7890")  # a phone's last group is not a page
     assert ani.text == first
+
+
+async def test_an_agent_may_leave_out_the_slash(ani: Chat, budi: Customer, chat: Chat):
+    await ani.send("cari budi")
+    assert f"#{budi.id} Budi Santoso" in ani.text
+    await ani.send("catat budi suka warna gelap")
+    assert (await Note.get(customer_id=budi.id)).body == "suka warna gelap"
+    # Still the agent's chat, not a new customer called Ani.
+    assert not await Customer.filter(telegram_id=ANI_TELEGRAM).exists()
+    # A customer writing a word that names a command is a customer, as before.
+    await chat.send("bantuan")
+    assert "/catat" not in chat.text and "Budi" not in chat.text
+
+
+async def test_refusals_reach_each_agent_in_their_own_language(
+    ani: Chat, budi: Customer, engine: Engine
+):
+    await ani.send("/status 1 terbang")
+    assert "Tidak bisa." in ani.text
+    assert "must" not in ani.text and "status" in ani.text.casefold()
+    await ani.send("/order budi kaos polos 2")
+    assert "sebutkan" in ani.text and "say" not in ani.text.split()
+    await ani.send("/ingatkan budi kapan-kapan telepon")
+    assert "bukan waktu" in ani.text and "is not a time" not in ani.text
+    await add_agent("Sam", START, phone="+6281377778888", language="en")
+    sam = Chat(engine, channel="whatsapp", sender="+6281377778888", verified_phone="+6281377778888")
+    await sam.send("/remind budi someday call")
+    assert "is not a time" in sam.text and "bukan" not in sam.text

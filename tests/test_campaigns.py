@@ -184,11 +184,11 @@ async def test_a_campaign_limited_to_a_tag(chat: Chat, texts: Texts, tmp_path: P
 NURTURE = 'kind = "nurture"\ntemplate = "campaign_nurture"\ndays_after_order = 3\n'
 BAD_FILES = [
     ('[a]\nkind = "nurture"\ntemplate = "nope"\ndays_after_order = 3\n',
-     ":1 [a]: there is no template 'nope'"),
+     ":1 [a]: there is no template “nope”"),
     ('\n[b]\nkind = "winback"\ntemplate = "campaign_winback"\ndays_without_order = 0\n',
      ":2 [b]: days_without_order must be a whole number above 0"),
     ('[c]\nkind = "loyalty"\ntemplate = "campaign_loyalty"\nnth_order = 5\nsegment = "VIP"\n',
-     "unknown segment 'VIP'; choose one of champions, loyal"),
+     "unknown segment “VIP”; choose one of champions, loyal"),
     ('[d]\nkind = "birthday"\n', "kind must be one of"),
     ("[e]\n" + NURTURE + "every = 2\n", "unknown setting every"),
     ("[f\n", "campaigns.toml"),

@@ -103,7 +103,10 @@ def test_migrate_then_migrate_again(tmp_path: Path):
 
 def test_errors_are_sentences_not_tracebacks(tmp_path: Path):
     bad = langgan(tmp_path, "products", "import", "nope.csv")
-    assert bad.returncode == 2 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "nope.csv: file itu tidak ada." in bad.stderr  # the shop's language, Indonesian
+    in_english = langgan(tmp_path, "products", "import", "nope.csv", env={"LANGGAN_LOCALE": "en"})
+    assert "nope.csv: there is no such file." in in_english.stderr
     bad_setting = langgan(tmp_path, "chat", env={"TELEGRAM_DRIVER": "pyrogram"})
     assert bad_setting.returncode == 2 and "TELEGRAM_DRIVER" in bad_setting.stderr
 
@@ -269,7 +272,7 @@ def test_agents_and_the_audit_log_from_the_command_line(tmp_path: Path):
     )
     assert added.returncode == 0 and "Added admin #1 Ani" in added.stdout
     again = langgan(tmp_path, "agent", "add", "--name", "Dua", "--telegram-id", "555")
-    assert again.returncode == 2 and "already Ani" in again.stderr
+    assert again.returncode == 2 and "sudah dipakai Ani" in again.stderr
     bad = langgan(tmp_path, "agent", "add", "--name", "X", "--phone", "12")
     assert bad.returncode == 2 and "phone" in bad.stderr
     listed = langgan(tmp_path, "agent", "list")
@@ -329,7 +332,7 @@ def test_the_shop_answers_its_own_questions_from_one_file(tmp_path: Path):
     """`langgan shop init` writes a sample to edit; what the owner writes there is what
     a customer asking "ongkir brp?" reads, and a typo in it is named before anyone asks."""
     assert langgan(tmp_path, "products", "import", "--sample").returncode == 0
-    assert "no shop.toml" in langgan(tmp_path, "shop", "check").stderr
+    assert "Belum ada shop.toml" in langgan(tmp_path, "shop", "check").stderr
     assert langgan(tmp_path, "shop", "init").returncode == 0
     shop = tmp_path / "shop.toml"
     text = shop.read_text(encoding="utf-8").replace("JNE, J&T, SiCepat", "Kurir Kilat Bandung")

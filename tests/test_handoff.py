@@ -87,7 +87,7 @@ async def test_an_agent_sees_answers_and_closes_the_ticket(
     await ani.send("/tiket tutup 1")
     assert "sudah selesai (diakhiri Ani)" in ani.text
     await ani.send("/tiket tutup 99")
-    assert "there is no ticket #99" in ani.text
+    assert "Tidak ada tiket #99" in ani.text
     await ani.send("/tiket")
     assert "Tidak ada tiket terbuka" in ani.text
 

@@ -148,7 +148,7 @@ async def test_export_to_a_missing_folder_says_so_and_exports_nothing(
     args = build_parser().parse_args(
         ["export", "customer", str(budi.id), "--output", str(tmp_path / "no" / "x.json")]
     )
-    with pytest.raises(InputError, match="there is no folder"):
+    with pytest.raises(InputError, match="There is no folder"):
         await cli_privacy.dispatch(args, JAKARTA)
     assert not await AuditEvent.filter(action="customer.export").exists()
 
@@ -176,7 +176,7 @@ async def test_asking_for_my_data_in_chat_opens_a_ticket_and_an_approval_sends_a
     assert "1 pesanan" in summary.body
     assert (await Ticket.get(id=ticket.id)).status == "closed"
     await ani.send(f"/setujui {ticket.id}")
-    assert "already closed by Ani" in ani.text
+    assert "sudah ditutup oleh Ani" in ani.text
 
 
 async def test_a_request_works_before_consent_and_in_english(engine: Engine):
@@ -195,9 +195,9 @@ async def test_approving_what_is_not_a_data_request_is_refused(
     await chat.send("admin")
     ticket = await Ticket.get()
     await ani.send(f"/setujui {ticket.id}")
-    assert "is not a data request" in ani.text
+    assert "bukan permintaan data" in ani.text
     await ani.send("/setujui 99")
-    assert "there is no ticket #99" in ani.text
+    assert "Tidak ada tiket #99" in ani.text
     await ani.send("/approve abc")
     assert "/setujui NOMOR" in ani.text
 
@@ -268,7 +268,7 @@ async def test_erasing_twice_or_nobody_is_a_clear_answer(budi: Customer):
                              actor="cli")  # fmt: skip
     with pytest.raises(NotFound):
         await resolve("Budi Santoso")
-    with pytest.raises(InputError, match="say why"):
+    with pytest.raises(InputError, match="Say why"):
         await erase_customer(budi, START, reason="  ", agent=None, actor="cli")
 
 
@@ -292,7 +292,7 @@ async def test_erasure_asked_in_chat_needs_an_admin_to_approve(
     assert "DIHAPUS" in (await outbox_to(str(ANI))).body
     ani.now = boss.now = chat.now + timedelta(minutes=5)
     await ani.send(f"/setujui {ticket.id}")
-    assert "only an admin may approve an erasure" in ani.text
+    assert "Hanya admin yang boleh menyetujui penghapusan" in ani.text
     assert (await Customer.get(id=budi.id)).erased_at is None
     await boss.send(f"/approve {ticket.id}")
     assert f"Customer #{budi.id} is erased" in boss.text or f"#{budi.id} sudah dihapus" in boss.text
@@ -331,7 +331,7 @@ async def test_an_agent_records_consent_given_on_the_phone_and_reads_the_history
     )  # fmt: skip
     assert (await Customer.get(id=budi.id)).consent_marketing is False
     await ani.send(f"/izin {budi.id}: ya")
-    assert "say what the customer agreed to" in ani.text
+    assert "Tulis apa yang disetujui pelanggan" in ani.text
     await ani.send(f"/izin {budi.id}: mungkin")
     assert "/izin PELANGGAN" in ani.text
     await ani.send(f"/consent {budi.id}")

@@ -50,7 +50,7 @@ def test_when_as_agents_write_it(text: str, due: datetime, rest: str):
 
 @pytest.mark.parametrize(
     ("text", "answer"),
-    [("2026-01-01 lalu", "already passed"), ("kapan-kapan", "not a time"), ("", "say when"),
+    [("2026-01-01 lalu", "already passed"), ("kapan-kapan", "not a time"), ("", "Say when"),
      ("besok 25:00", "not a time of day"), ("0d", "already passed")],
 )  # fmt: skip
 def test_what_is_not_a_future_time(text: str, answer: str):
@@ -94,7 +94,7 @@ async def test_a_reminder_in_the_past_is_refused(engine: Engine, chat: Chat):
     await add_agent("Ani", START, telegram_id=9001)
     ani = Chat(engine, sender="9001", telegram_id=9001)
     await ani.send("/ingatkan budi: 2020-01-01 sudah lewat")
-    assert "already passed" in ani.text
+    assert "sudah lewat" in ani.text
     await ani.send("/ingatkan budi")
     assert ani.text.startswith("Cara pakai: /ingatkan")
     assert await Reminder.all().count() == 0

@@ -45,14 +45,24 @@ class Usage(Exception):
 
 
 def parse(text: str) -> tuple[str, str] | None:
-    """``/cari budi`` -> ("cari", "budi"); Telegram's ``/cari@toko_bot`` form too."""
+    """``/cari budi`` -> ("cari", "budi"); Telegram's ``/cari@toko_bot`` form too. A busy
+    agent's ``cari budi`` reads the same when its first word names a command; any other
+    text without the slash is no command (None)."""
     stripped = text.strip()
-    if not stripped.startswith("/") or len(stripped) < 2:
+    slash = stripped.startswith("/")
+    if len(stripped) < 2 or (slash and stripped[1].isspace()):
         return None
-    parts = stripped[1:].split(maxsplit=1)
-    word = parts[0] if parts else ""
-    rest = parts[1] if len(parts) > 1 else ""
-    return word.split("@", 1)[0].casefold(), rest.strip()
+    parts = stripped.removeprefix("/").split(maxsplit=1)
+    word = parts[0].split("@", 1)[0].casefold() if slash else parts[0].casefold().rstrip(":")
+    if not slash and word not in COMMANDS:
+        return None
+    return word, parts[1].strip() if len(parts) > 1 else ""
+
+
+def may_be_command(text: str) -> bool:
+    """Whether an agent could have meant ``text`` as a command: the one look-up of who
+    is writing is done for these alone, not for every customer's message."""
+    return text.lstrip().startswith("/") or parse(text) is not None
 
 
 def reads_only(text: str) -> bool:
@@ -91,7 +101,7 @@ async def guarded(turn: AgentTurn, entry: Command, work: Awaitable[None]) -> Non
     except NotFound as exc:
         turn.say("agent_not_found", reference=exc.reference)
     except InputError as exc:
-        turn.say("agent_refused", reason=str(exc))
+        turn.say("agent_refused", reason=turn.texts.error(exc, turn.agent.language))
 
 
 MAX_NAME_WORDS = 6  # a customer named by more words than this is named by number

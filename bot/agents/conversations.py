@@ -65,9 +65,9 @@ async def answer(turn: AgentTurn, ticket: Ticket, text: str) -> None:
         return
     text = text.strip()
     if not text:
-        raise InputError("only text can be passed on to the customer; write the answer")
+        raise InputError("reply_text_only")
     if len(text) > MAX_TEXT:
-        raise InputError(f"the message is {len(text)} characters; at most {MAX_TEXT}")
+        raise InputError("text_too_long", length=len(text), most=MAX_TEXT)
     chat = await chat_of(turn, customer, service=True)
     await enqueue(
         chat.channel, chat.address, text, turn.now, kind="service", customer_id=customer.id,
@@ -107,12 +107,12 @@ async def ticket_of(turn: AgentTurn, args: str) -> Ticket:
     if number.isdecimal() and len(number) <= 9:
         ticket = await Ticket.filter(id=int(number)).select_related("customer").first()
         if ticket is None:
-            raise InputError(f"there is no ticket #{number}")
+            raise InputError("ticket_not_found", id=number)
         return ticket
     customer = await resolve(reference)
     ticket = await current_ticket(customer.id)
     if ticket is None:
-        raise InputError(f"#{customer.id} has no open conversation with the team")
+        raise InputError("no_open_conversation", id=customer.id)
     await ticket.fetch_related("customer")
     return ticket
 

@@ -43,8 +43,10 @@ async def handle_command(
         agent, inbound, inbound.received_at, texts, rules, reader=reader, shop=shop or ShopFile()
     )
     parsed = parse(inbound.text)
-    if parsed is None and inbound.reply_to is not None:
-        # A reply to a relayed customer message: /balas without the command.
+    slash = inbound.text.lstrip().startswith("/")
+    if inbound.reply_to is not None and not slash:
+        # A reply to a relayed customer message: /balas without the command, whatever
+        # its first word ("kirim besok ya kak" answers the customer; it is no /kirim).
         await guarded(turn, COMMANDS["balas"], answer_by_reply(turn))
     elif parsed is None:
         turn.say("agent_unknown", word="")

@@ -27,7 +27,7 @@ STATUS_WORDS = {
 async def _order(reference: str) -> Order:
     order = await find_order(reference)
     if order is None:
-        raise InputError(f"there is no order {reference}")
+        raise InputError("order_not_found", reference=reference)
     return order
 
 
@@ -67,10 +67,7 @@ async def paid(turn: AgentTurn, args: str) -> None:
 async def _move(turn: AgentTurn, reference: str, new_status: str) -> None:
     order = await _order(reference)
     if new_status == "dibayar" and order.status == "batal":
-        raise InputError(
-            f"order #{order.id} was cancelled; if the customer paid, place the order again "
-            "with /order, or refund them"
-        )
+        raise InputError("paid_after_cancel", id=order.id)
     order = await change_status(order.id, new_status, turn.now, by=turn.agent.name)
     customer = order.customer
     await audit(turn.agent, "order.status", turn.now, customer_id=customer.id, order=order.id,
@@ -88,7 +85,7 @@ async def shipped(turn: AgentTurn, args: str) -> None:
         raise Usage
     order = await _order(words[0])
     if order.status in ("batal", "selesai"):
-        raise InputError(f"order #{order.id} is {order.status}; nothing to ship")
+        raise InputError("nothing_to_ship", id=order.id, status=order.status)
     order = await ship(order, " ".join(words[1:-1]), words[-1], turn.now, by=turn.agent.name)
     customer = order.customer
     await audit(turn.agent, "order.ship", turn.now, customer_id=customer.id, order=order.id,
@@ -107,7 +104,7 @@ async def shipping(turn: AgentTurn, args: str) -> None:
         raise Usage
     fee = parse_rupiah(words[1])
     if fee is None:
-        raise InputError(f"{words[1]!r} is not an amount: write 15000, 15.000 or 15rb")
+        raise InputError("amount_unreadable", text=words[1])
     order = await _order(words[0])
     order = await set_shipping_fee(order, fee, turn.now)
     customer = order.customer

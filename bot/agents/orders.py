@@ -28,7 +28,7 @@ async def record_order(turn: AgentTurn, args: str) -> None:
     )
     mentions = [m for m in reader(text).items if m.products]
     if not mentions:
-        raise InputError(f"no single product in the catalog matches {text!r}")
+        raise InputError("product_not_found", text=text)
     lines, problems = [], []
     for mention in mentions:
         line, problem = _line(mention)
@@ -37,14 +37,14 @@ async def record_order(turn: AgentTurn, args: str) -> None:
         elif line is not None:
             lines.append(line)
     if problems:
-        raise InputError("; ".join(problems))
+        raise InputError("order_lines_refused", problems=problems)
     if not (customer.name and customer.address and customer.city):
-        raise InputError("the customer has no name, address or city yet: /pelanggan shows what")
+        raise InputError("customer_not_shippable")
     if customer.blacklisted:
-        raise InputError("the customer is blacklisted")
+        raise InputError("customer_blacklisted")
     short = await reserve(lines, turn.now)
     if short:
-        raise InputError(f"not enough left of {', '.join(short)}: nothing was saved")
+        raise InputError("stock_short", items=", ".join(short))
     shipping = Shipping(customer.name, customer.address, customer.city, customer.phone)
     # The shop's own shipping rule, as the customer would be charged in chat; None when
     # the team confirms it (the customer is then sent the total once it is set).
@@ -61,14 +61,14 @@ async def record_order(turn: AgentTurn, args: str) -> None:
     turn.say("agent_order_added", order=order, lines=lines, customer=customer, told=told)
 
 
-def _line(mention: Mention) -> tuple[OrderLine | None, str | None]:
+def _line(mention: Mention) -> tuple[OrderLine | None, InputError | None]:
     """The order line a mention makes, or what is wrong with it."""
     if mention.product is None:
-        names = " or ".join(p.name for p in mention.products)
-        return None, f"say which: {names}"
+        names = " / ".join(p.name for p in mention.products)
+        return None, InputError("product_which", names=names)
     product = mention.product
     if not product.available:
-        return None, f"{product.name} is sold out"
+        return None, InputError("sold_out", item=product.name)
     chosen = {}
     for field, value, options in (
         ("colour", mention.colour, product.colours),
@@ -76,9 +76,11 @@ def _line(mention: Mention) -> tuple[OrderLine | None, str | None]:
     ):
         match = next((o for o in options if value and o.casefold() == value.casefold()), None)
         if value is not None and match is None and options:
-            return None, f"{product.name} has no {field} {value} ({', '.join(options)})"
+            return None, InputError(
+                f"no_such_{field}", product=product.name, value=value, known=", ".join(options)
+            )
         if match is not None and not product.option_available(match):
-            return None, f"{product.name} {match} is sold out"
+            return None, InputError("sold_out", item=f"{product.name} {match}")
         chosen[field] = match
     line = OrderLine(product, chosen["colour"], chosen["size"], mention.quantity)
     missing = [
@@ -91,7 +93,7 @@ def _line(mention: Mention) -> tuple[OrderLine | None, str | None]:
         if needed
     ]
     if missing:
-        return None, f"{product.name}: say the {' and '.join(missing)}"
+        return None, InputError("line_missing", product=product.name, missing=missing)
     if not 1 <= (line.quantity or 0) <= MAX_QUANTITY:
-        return None, f"{product.name}: the quantity must be 1 to {MAX_QUANTITY}"
+        return None, InputError("quantity_range", product=product.name, most=MAX_QUANTITY)
     return line, None

@@ -28,18 +28,13 @@ async def chat_of(turn: AgentTurn, customer: Customer, *, service: bool) -> Conv
     """The chat the customer used last, where a message from the shop can reach them."""
     chat = await reachable_chat(customer.id)
     if chat is None or chat.last_inbound_at is None:
-        raise InputError("this customer has no Telegram or WhatsApp chat to reach them in")
+        raise InputError("customer_unreachable")
     quiet = turn.now - chat.last_inbound_at
     if chat.channel == "whatsapp" and quiet >= WHATSAPP_WINDOW:
-        raise InputError(
-            "their last WhatsApp message is more than 24 hours old; WhatsApp allows only "
-            "an approved template now"
-        )
+        raise InputError("whatsapp_window_closed")
     if service and quiet >= SERVICE_WINDOW:
         if not await Ticket.filter(customer_id=customer.id, status="open").exists():
-            raise InputError(
-                "they have not written in the last day and have no open ticket: use /kirim"
-            )
+            raise InputError("reply_window_closed")
     return chat
 
 
@@ -48,7 +43,7 @@ def _message(text: str) -> str:
     if not text:
         raise Usage
     if len(text) > MAX_TEXT:
-        raise InputError(f"the message is {len(text)} characters; at most {MAX_TEXT}")
+        raise InputError("text_too_long", length=len(text), most=MAX_TEXT)
     return text
 
 

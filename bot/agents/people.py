@@ -27,20 +27,20 @@ async def new_customer(turn: AgentTurn, args: str) -> None:
         raise Usage
     name, phone_text, city_text, address_text = parts
     if (shown := clean_name(name)) is None:
-        raise InputError(f"the name must be 1 to {MAX_NAME} characters with letters")
+        raise InputError("customer_name_unusable", most=MAX_NAME)
     phone = try_normalize_phone(phone_text)
     if phone is None:
-        raise InputError(f"{phone_text!r} is not a phone number; write it like 0812-3456-7890")
+        raise InputError("phone_unreadable", text=phone_text)
     if (city := clean_city(city_text)) is None:
-        raise InputError(f"{city_text!r} is not a city")
+        raise InputError("city_unreadable", text=city_text)
     if (address := clean_address(address_text)) is None:
-        raise InputError(f"the address must be 8 to {MAX_ADDRESS} characters, with the street")
+        raise InputError("address_unusable", most=MAX_ADDRESS)
     existing = await Customer.filter(phone_index=phone_index(phone), merged_into_id=None).first()
     if existing is not None:
         raise InputError(
-            f"{phone} is already #{existing.id} {existing.name or existing.display_name or ''}"
-            f": /pelanggan {existing.id}"
-        )
+            "customer_phone_taken", phone=phone, id=existing.id,
+            name=existing.name or existing.display_name or "",
+        )  # fmt: skip
     customer = await Customer.create(
         name=shown, phone=phone, phone_verified=True, city=city, address=address,
         language=turn.agent.language, created_at=turn.now, updated_at=turn.now,
@@ -59,7 +59,7 @@ async def merge(turn: AgentTurn, args: str) -> None:
         raise Usage
     first, second = await resolve(words[0]), await resolve(words[1])
     if first.id == second.id:
-        raise InputError("those are the same record")
+        raise InputError("merge_same_record")
     keep, fold = (first, second) if first.id < second.id else (second, first)
     await merge_customers(keep, fold, turn.now, reason=f"agent:{turn.agent.name}", current=keep)
     await audit(turn.agent, "customer.merge", turn.now, customer_id=keep.id, merged=fold.id)

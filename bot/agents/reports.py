@@ -66,4 +66,4 @@ def _segment(turn: AgentTurn, text: str) -> str:
         if wanted in labels or wanted.replace(" ", "_") == name:
             return name
     known = ", ".join(turn.label(f"segment_{n}") for n in SEGMENTS)
-    raise InputError(f"{text!r}: {turn.label('segment_unknown')} {known}")
+    raise InputError("segment_unknown", name=text, known=known)

@@ -17,6 +17,7 @@ import unicodedata
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.agents.commands import may_be_command
 from bot.agents.handle import handle_command, reads_only
 from bot.conversation import after_sale, handoff, menu, ordering, router
 from bot.conversation.states import STATES
@@ -108,9 +109,10 @@ class Engine:
 
     async def _handle(self, inbound: Inbound, catalog: Catalog) -> list[Reply] | AfterCommit:
         now = inbound.received_at
-        if inbound.text.lstrip().startswith("/") or inbound.reply_to is not None:
-            # Only a slash command, or a reply to the bot's own message (an answer to a
-            # relayed customer), can be an agent's: one look-up, for those alone.
+        if may_be_command(inbound.text) or inbound.reply_to is not None:
+            # Only a command (with its slash or without: "cari budi"), or a reply to the
+            # bot's own message (an answer to a relayed customer), can be an agent's:
+            # one look-up, for those alone.
             agent = await recognise_agent(inbound.telegram_id, inbound.verified_phone)
             if agent is not None:
                 return await self._agent_command(agent, inbound, catalog)

@@ -57,7 +57,7 @@ class Lexicon:
             _extend(self.product_questions, data.get("product_questions", {}))
             _extend(self.topics, data.get("topics", {}))
         except (TypeError, ValueError, AttributeError) as exc:
-            raise LexiconProblem(f"{source}: {exc}") from None
+            raise LexiconProblem("lexicon_unusable", file=source, detail=str(exc)) from None
 
 
 def _words(values: Any) -> list[str]:
@@ -84,6 +84,6 @@ def load_lexicon(shop_dir: str | Path | None = None) -> Lexicon:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise LexiconProblem(f"{path}: {exc}") from None
+            raise LexiconProblem("lexicon_unusable", file=str(path), detail=str(exc)) from None
         lexicon.add(data, str(path))
     return lexicon

@@ -22,13 +22,13 @@ def inbound_from_form(form: Mapping[str, str], received_at: datetime) -> Inbound
     shared location. Raises InputError naming what is missing or wrong."""
     sid = form.get("MessageSid", "").strip()
     if not sid or len(sid) > 64:
-        raise InputError("MessageSid is missing")
+        raise InputError("webhook_field_missing", field="MessageSid")
     sender = form.get("From", "").strip()
     if not sender.startswith("whatsapp:"):
-        raise InputError("From is missing or not a WhatsApp address")
+        raise InputError("webhook_sender_unusable", field="From")
     phone = try_normalize_phone(sender)
     if phone is None:
-        raise InputError("From is not a phone number")
+        raise InputError("webhook_sender_unusable", field="From")
     text = form.get("Body", "")
     kind, media_url, media_type = "text", None, None
     try:

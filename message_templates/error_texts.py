@@ -1,0 +1,75 @@
+"""The words for every error Langgan raises, per language.
+
+Each language's folder holds ``errors.toml``: one line per error code, a Jinja2 text
+filled with the error's values (``refused = "..."``). A shop's own folder is read first,
+line by line, so a shop may reword one refusal and keep the rest. An error given as the
+value of another (a row of an import, say) is put in words in the same language.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from crm_core.errors import LangganError
+from crm_core.money import rupiah
+
+BUILTIN_DIR = Path(__file__).parent
+LANGUAGES = ("id", "en")
+FILE = "errors.toml"
+
+_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_env.filters["rupiah"] = rupiah
+
+
+@lru_cache(maxsize=8)
+def catalog(lang: str, shop_dir: Path | None = None) -> dict[str, str]:
+    """Every code's text in ``lang``: Langgan's own, with the shop's lines over them."""
+    texts: dict[str, str] = {}
+    for base in (BUILTIN_DIR, shop_dir):
+        path = base / lang / FILE if base is not None else None
+        if path is not None and path.is_file():
+            try:
+                data = tomllib.loads(path.read_text("utf-8"))
+            except tomllib.TOMLDecodeError:
+                if base is BUILTIN_DIR:
+                    raise
+                continue  # a shop's broken file: Langgan's own words still serve
+            texts.update({str(k): str(v) for k, v in data.items() if isinstance(v, str)})
+    return texts
+
+
+def _in_words(value: Any, lang: str, shop_dir: Path | None) -> Any:
+    if isinstance(value, LangganError):
+        return describe(value, lang, shop_dir)
+    if isinstance(value, tuple) and value and all(isinstance(v, LangganError) for v in value):
+        return " ".join(describe(v, lang, shop_dir) for v in value)
+    return value
+
+
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> Template:
+    return _env.from_string(source)
+
+
+def describe(error: LangganError, lang: str = "en", shop_dir: Path | None = None) -> str:
+    """The error as a sentence in ``lang`` (Indonesian when the language is unknown)."""
+    lang = lang if lang in LANGUAGES else "id"
+    source = catalog(lang, shop_dir).get(error.code)
+    if source is None:  # a code with no words yet: the other language, then the code
+        other = next(x for x in LANGUAGES if x != lang)
+        source = catalog(other, shop_dir).get(error.code)
+    values = {key: _in_words(value, lang, shop_dir) for key, value in error.values.items()}
+    if source is None:
+        return error.code + (f" ({values})" if values else "")
+    try:
+        return _compiled(source).render(**values).strip()
+    except TemplateError:
+        if shop_dir is not None:  # the shop's wording is broken: Langgan's own
+            return describe(error, lang)
+        raise
