@@ -172,8 +172,8 @@ async def test_a_retried_message_sid_is_handled_once(
     ("form", "answer"),
     [({}, "MessageSid is missing"),
      ({"MessageSid": "SM1", "Body": "halo"}, "From is missing"),
-     ({"MessageSid": "SM2", "From": "whatsapp:+62 nomor", "Body": "x"}, "not a WhatsApp phone number"),
-     ({"MessageSid": "SM3", "From": "+6281234567890", "Body": "x"}, "not a WhatsApp phone number")],
+     ({"MessageSid": "SM2", "From": "whatsapp:+62 nomor", "Body": "x"}, "not a WhatsApp phone"),
+     ({"MessageSid": "SM3", "From": "+6281234567890", "Body": "x"}, "not a WhatsApp phone")],
 )  # fmt: skip
 async def test_forms_that_are_not_a_message_get_400_and_write_nothing(
     client: TestClient, form: dict[str, str], answer: str
