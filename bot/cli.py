@@ -28,7 +28,7 @@ from bot import (
     cli_staff,
     logs,
 )
-from bot.cli_language import in_words, reset
+from bot.cli_language import in_words
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -77,7 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    reset()
     args = build_parser().parse_args(argv)
     logs.configure()
     try:

@@ -6,31 +6,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
 from crm_core.errors import LangganError
-from message_templates.error_texts import LANGUAGES, describe
-
-_chosen: str | None = None
+from message_templates.error_texts import LANGUAGES, describe, phrase
 
 
 def language() -> str:
-    global _chosen
-    if _chosen is None:
-        env = dict(dotenv_values(Path.cwd() / ".env")) if (Path.cwd() / ".env").is_file() else {}
-        env.update(os.environ)
-        wanted = (env.get("LANGGAN_LOCALE") or "id").strip().lower()
-        _chosen = wanted if wanted in LANGUAGES else "id"
-    return _chosen
-
-
-def reset() -> None:
-    """Forget the language read, for a process that runs the command more than once."""
-    global _chosen
-    _chosen = None
+    # Read each time (a few lines a command): no state to go stale between commands
+    # run in one process.
+    dotenv = Path.cwd() / ".env"
+    env = {k: v for k, v in dotenv_values(dotenv).items() if v} if dotenv.is_file() else {}
+    env.update(os.environ)
+    wanted = (env.get("LANGGAN_LOCALE") or "id").strip().lower()
+    return wanted if wanted in LANGUAGES else "id"
 
 
 def in_words(error: LangganError) -> str:
     """The error as the owner reads it, in the shop's language."""
     return describe(error, language())
+
+
+def say(key: str, /, **values: Any) -> str:
+    """A line the command prints, in the shop's language (``message_templates/*/cli.toml``)."""
+    return phrase(key, language(), **values)

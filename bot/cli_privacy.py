@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli_groups import subcommands
+from bot.cli_language import say
 from crm_core.consent import consent_history, consent_state
 from crm_core.data_export import customer_data
 from crm_core.directory import resolve
@@ -21,13 +22,6 @@ from crm_core.erasure import erase_customer
 from crm_core.errors import InputError
 
 console = Console(soft_wrap=True)
-
-STATE_WORDS = {
-    "opted_out": "said STOP: no proactive messages",
-    "given": "agreed to offers",
-    "refused": "declined offers",
-    "not_asked": "not asked yet",
-}
 
 
 def add_parsers(commands: Any) -> None:
@@ -63,10 +57,9 @@ async def dispatch(args: argparse.Namespace, tz: Any) -> int:
     if args.command == "erase":
         done = await erase_customer(customer, now, reason=args.reason, agent=None, actor="cli")
         console.print(
-            f"Erased customer #{done.customer_id}: {done.messages} messages and {done.notes} "
-            f"notes emptied, {done.chats} chats removed, {done.outbox_cancelled} waiting "
-            f"messages cancelled; {done.orders} orders kept as sales figures without a name."
-        )
+            say("erased", id=done.customer_id, messages=done.messages, notes=done.notes,
+                chats=done.chats, waiting=done.outbox_cancelled, orders=done.orders)
+        )  # fmt: skip
         return 0
     return await _export(customer, now, args.output)
 
@@ -74,15 +67,15 @@ async def dispatch(args: argparse.Namespace, tz: Any) -> int:
 async def _consent(customer: Any, now: datetime, tz: Any) -> int:
     events = await consent_history(customer, now)
     console.print(
-        f"#{customer.id} {escape(str(customer))}: {STATE_WORDS[consent_state(customer)]}."
+        f"#{customer.id} {escape(str(customer))}: {say('consent_' + consent_state(customer))}"
     )
     if not events:
-        console.print("No consent was ever recorded for this customer.")
+        console.print(say("consent_none"))
         return 0
-    table = Table("When", "What", "Given", "Channel", "Recorded by", "Wording shown or written")
+    table = Table(*say("consent_columns").split("|"))
     for e in events:
         table.add_row(
-            e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), e.kind, "yes" if e.given else "no",
+            e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), e.kind, say("yes" if e.given else "no"),
             e.channel, escape(e.recorded_by), escape(e.wording),
         )  # fmt: skip
     console.print(table)
@@ -98,7 +91,7 @@ async def _export(customer: Any, now: datetime, output: Path | None) -> int:
         print(text)
         return 0
     _write(output, text + "\n")
-    console.print(f"Wrote everything held about #{customer.id} to {output}.")
+    console.print(say("customer_exported", id=customer.id, file=str(output)))
     return 0
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.cli_language import say
 from bot.service import check_shop_answers
 from bot.understanding import load_lexicon
 from crm_core.errors import InputError
@@ -41,11 +42,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         sample = resources.files("bot") / "samples" / "shop.toml"
         with resources.as_file(sample) as source:
             shutil.copyfile(source, path)
-        console.print(
-            f"Wrote {escape(str(path))}. Put your shop's own answers in it (bank accounts, "
-            "couriers, hours), then check it with `langgan shop check`.",
-            highlight=False,
-        )
+        console.print(say("shop_file_written", file=escape(str(path))), highlight=False)
         return 0
     return _check(path, settings)
 
@@ -58,14 +55,14 @@ def _check(path: Path, settings: Settings) -> int:
     if problems:
         raise InputError("shop_answers_broken", problems="; ".join(problems))
     known = set(load_lexicon(settings.templates_dir).topics)
-    table = Table("topic", "languages", "asked with", title=f"{path}")
+    table = Table(*say("shop_columns").split("|"), title=f"{path}")
     for topic, answers in shop.answers.items():
-        asked = ", ".join(shop.phrases.get(topic, [])[:4]) or "(the built-in words)"
+        asked = ", ".join(shop.phrases.get(topic, [])[:4]) or say("shop_builtin_words")
         if topic not in known and topic not in shop.phrases:
-            asked = "[red]no phrases: never asked[/]"
+            asked = f"[red]{say('shop_never_asked')}[/]"
         table.add_row(topic, ", ".join(sorted(answers)), asked)
     console.print(table)
     missing = sorted(known - set(shop.answers))
     if missing:
-        console.print(f"Not answered here, so sent to your team: {', '.join(missing)}.")
+        console.print(say("shop_unanswered", topics=", ".join(missing)))
     return 0

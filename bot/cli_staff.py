@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli_language import in_words
+from bot.cli_language import in_words, say
 from crm_core.agents import add_agent, find_agent_by_reference, remove_agent
 from crm_core.directory import resolve
 from crm_core.errors import InputError
@@ -51,11 +51,11 @@ async def dispatch(args: argparse.Namespace, locale: str, tz: Any) -> int:
             args.name, now, telegram_id=args.telegram_id, phone=args.phone, role=args.role,
             language=args.language or locale,
         )  # fmt: skip
-        console.print(f"Added {agent.role} #{agent.id} {agent.name}.")
+        console.print(say("agent_added", role=agent.role, id=agent.id, name=agent.name))
         return 0
     if args.command == "agent" and args.agent_command == "remove":
         agent = await remove_agent(args.agent, now)
-        console.print(f"Removed #{agent.id} {agent.name}: no more access; their history stays.")
+        console.print(say("agent_removed", id=agent.id, name=agent.name))
         return 0
     if args.command == "agent":
         return await _list_agents()
@@ -65,9 +65,9 @@ async def dispatch(args: argparse.Namespace, locale: str, tz: Any) -> int:
 async def _list_agents() -> int:
     agents = await Agent.filter(active=True).order_by("id")
     if not agents:
-        console.print("No agents yet. Add one: langgan agent add --name NAME --telegram-id ID")
+        console.print(say("agents_none"))
         return 0
-    table = Table("#", "Name", "Role", "Telegram id", "Phone", "Language")
+    table = Table("#", *say("agents_columns").split("|"))
     for a in agents:
         table.add_row(
             str(a.id), a.name, a.role, str(a.telegram_id or "-"), a.phone or "-", a.language
@@ -91,16 +91,16 @@ async def _audit(args: argparse.Namespace, tz: Any) -> int:
     if args.until:
         query = query.filter(at__lt=datetime.combine(args.until, time(23, 59, 59, 999999), tz))
     if args.limit < 1:
-        raise InputError("--limit must be at least 1")
+        raise InputError("limit_below_one")
     events = await query.order_by("-at", "-id").limit(args.limit)
-    table = Table("When", "Who", "What", "Customer", "Detail")
+    table = Table(*say("audit_columns").split("|"))
     for e in reversed(events):
         detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items() if v is not None)
         when = e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         table.add_row(
             when, e.actor, e.action, f"#{e.customer_id}" if e.customer_id else "-", detail
         )
-    console.print(table if events else "Nothing in the audit log for that.")
+    console.print(table if events else say("audit_none"))
     return 0
 
 

@@ -1,9 +1,10 @@
-"""The words for every error Langgan raises, per language.
+"""Short texts kept one per line, per language: the words for every error Langgan
+raises (``errors.toml``) and what the ``langgan`` command prints (``cli.toml``).
 
-Each language's folder holds ``errors.toml``: one line per error code, a Jinja2 text
-filled with the error's values (``refused = "..."``). A shop's own folder is read first,
-line by line, so a shop may reword one refusal and keep the rest. An error given as the
-value of another (a row of an import, say) is put in words in the same language.
+Each line is a Jinja2 text filled with values (``refused = "..."``). A shop's own folder
+is read first, line by line, so a shop may reword one line and keep the rest. An error
+given as the value of another (a row of an import, say) is put in words in the same
+language.
 """
 
 from __future__ import annotations
@@ -22,17 +23,18 @@ from crm_core.money import rupiah
 BUILTIN_DIR = Path(__file__).parent
 LANGUAGES = ("id", "en")
 FILE = "errors.toml"
+CLI_FILE = "cli.toml"
 
 _env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 _env.filters["rupiah"] = rupiah
 
 
-@lru_cache(maxsize=8)
-def catalog(lang: str, shop_dir: Path | None = None) -> dict[str, str]:
-    """Every code's text in ``lang``: Langgan's own, with the shop's lines over them."""
+@lru_cache(maxsize=16)
+def catalog(lang: str, shop_dir: Path | None = None, file: str = FILE) -> dict[str, str]:
+    """Every line's text in ``lang``: Langgan's own, with the shop's lines over them."""
     texts: dict[str, str] = {}
     for base in (BUILTIN_DIR, shop_dir):
-        path = base / lang / FILE if base is not None else None
+        path = base / lang / file if base is not None else None
         if path is not None and path.is_file():
             try:
                 data = tomllib.loads(path.read_text("utf-8"))
@@ -73,3 +75,12 @@ def describe(error: LangganError, lang: str = "en", shop_dir: Path | None = None
         if shop_dir is not None:  # the shop's wording is broken: Langgan's own
             return describe(error, lang)
         raise
+
+
+def phrase(key: str, lang: str, /, **values: Any) -> str:
+    """One line of what the command line prints (``cli.toml``), in ``lang``."""
+    lang = lang if lang in LANGUAGES else "id"
+    source = catalog(lang, None, CLI_FILE).get(key)
+    if source is None:
+        source = catalog("en", None, CLI_FILE)[key]
+    return _compiled(source).render(**values).strip()

@@ -270,11 +270,11 @@ def test_agents_and_the_audit_log_from_the_command_line(tmp_path: Path):
     added = langgan(
         tmp_path, "agent", "add", "--name", "Ani", "--telegram-id", "555", "--role", "admin"
     )
-    assert added.returncode == 0 and "Added admin #1 Ani" in added.stdout
+    assert added.returncode == 0 and "Admin #1 Ani ditambahkan" in added.stdout
     again = langgan(tmp_path, "agent", "add", "--name", "Dua", "--telegram-id", "555")
     assert again.returncode == 2 and "sudah dipakai Ani" in again.stderr
     bad = langgan(tmp_path, "agent", "add", "--name", "X", "--phone", "12")
-    assert bad.returncode == 2 and "phone" in bad.stderr
+    assert bad.returncode == 2 and "bukan nomor HP" in bad.stderr
     listed = langgan(tmp_path, "agent", "list")
     assert "Ani" in listed.stdout and "admin" in listed.stdout
     session = langgan(tmp_path, "chat", "--as", "Ani", stdin="/cari siapa\n/quit\n")

@@ -98,7 +98,7 @@ async def test_every_consent_change_is_an_event_with_the_words_and_the_card_show
     assert "STOP sejak" in ani.text
 
     out = await cli(capsys, "consent", f"#{budi.id}")
-    assert "said STOP" in out
+    assert "sudah STOP" in out  # the shop's language: Indonesian by default
     assert out.count("opt_out") == 2 and "opt_in" in out and "marketing" in out
     assert await AuditEvent.filter(action="customer.consent_view", customer_id=budi.id).exists()
 
@@ -108,7 +108,7 @@ async def test_consent_of_a_customer_never_asked(
 ):
     await Customer.create(name="Sari Dewi", created_at=START, updated_at=START)
     out = await cli(capsys, "consent", "Sari Dewi")
-    assert "not asked yet" in out and "No consent was ever recorded" in out
+    assert "belum ditanya" in out and "Belum pernah ada izin yang dicatat" in out
 
 
 # -- access ------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ async def test_after_erasure_no_table_holds_their_name_phone_or_email(
         assert trace in before
 
     out = await cli(capsys, "erase", "0812-3456-7890", "--reason", "Budi Santoso asked by phone")
-    assert f"Erased customer #{budi.id}" in out
+    assert f"Data pelanggan #{budi.id} dihapus" in out
 
     after = await everything_stored()
     for trace in ("Budi Santoso", "81234567890", "budi.santoso@contoh.id", "Kenanga", "'1001'",
@@ -353,10 +353,10 @@ async def test_the_audit_lists_who_looked_filtered_by_agent_customer_action_and_
     assert "customer.view" in out and "customer.export" in out and "note.add" not in out
     argv = ["audit", "--agent", "Ani", "--action", "customer.export"]
     assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
-    assert "Nothing in the audit log" in capsys.readouterr().out
+    assert "Tidak ada yang cocok di log audit" in capsys.readouterr().out
     argv = ["audit", "--customer", f"#{budi.id}", "--to", "2026-11-01"]
     assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
-    assert "Nothing in the audit log" in capsys.readouterr().out
+    assert "Tidak ada yang cocok di log audit" in capsys.readouterr().out
 
 
 async def test_another_customers_own_words_stay_when_someone_is_erased(
