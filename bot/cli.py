@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -238,8 +239,19 @@ async def _chat(settings: Settings, as_who: str | None) -> int:
             styled(text) if console.is_terminal else Text(text), highlight=False, soft_wrap=True
         )
 
-    await chat(engine, await identity(as_who), input, show)
+    await chat(engine, await identity(as_who), _read_line, show)
     return 0
+
+
+def _read_line(prompt: str) -> str:
+    """A line from the keyboard. asyncio.run answers Ctrl-C by cancelling its task, which
+    a blocking input() never notices: the chat would hang until Enter. While waiting for
+    the keyboard, Ctrl-C is Python's own KeyboardInterrupt, which ends the chat."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return input(prompt)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 async def _import_products(path: Path | None, *, sample: bool) -> int:

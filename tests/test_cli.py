@@ -7,9 +7,11 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -400,3 +402,50 @@ def test_the_terminal_shows_bold_as_bold_not_asterisks():
     assert shown.plain == "Total: Rp150.000, ketik Ya [red]atau[/] 2*3"
     bold = [shown.plain[s.start : s.end] for s in shown.spans if s.style == "bold"]
     assert bold == ["Rp150.000", "Ya"]
+
+
+def _read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
+    """What the terminal showed until ``wanted`` appeared, or the program ended."""
+    import select
+
+    seen, deadline = b"", time.monotonic() + seconds
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the program ended and the terminal closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def test_ctrl_c_in_a_real_terminal_ends_the_chat_cleanly(tmp_path: Path):
+    """Ctrl-C typed in a terminal (a pseudo-terminal here, so the terminal itself sends
+    SIGINT, as it does for a person): the chat ends at once, without a traceback."""
+    import pty
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))}
+    env["LANGGAN_DATA_KEY"] = DATA_KEY
+    assert langgan(tmp_path, "migrate").returncode == 0
+    ended, status = 0, 0
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the langgan command, in the terminal
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [sys.executable, "-m", "bot.cli", "chat"], env)
+    try:
+        assert b"> " in _read_until(fd, b"> ", 60)
+        os.write(fd, b"\x03")
+        shown = _read_until(fd, b"\x00never", 20)
+        ended, status = os.waitpid(pid, os.WNOHANG)
+    finally:
+        os.close(fd)
+        if not ended:  # still waiting at the keyboard: the hang this test is about
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    assert ended == pid, f"the chat did not end on Ctrl-C; the terminal showed {shown!r}"
+    assert os.WIFEXITED(status)  # it ended by itself, not by a signal
+    assert os.WEXITSTATUS(status) in (0, 130)
+    assert b"Traceback" not in shown and b"KeyboardInterrupt" not in shown
