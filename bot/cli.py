@@ -99,6 +99,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from crm_core.store import load_keys, migrate, open_store, redact
 
+    if args.command == "keygen":
+        return cli_keys.keygen()
+    if cli_shop.handles(args):
+        return cli_shop.dispatch(args, settings)
+    if cli_backup.handles(args):
+        # Outside the ORM: a backup reads the store as it is, a restore replaces it whole.
+        # Neither makes a key: a restore needs the one the backup was made with.
+        return await cli_backup.dispatch(args, cli_keys.with_data_key(settings, make=False))
+    settings = cli_keys.with_data_key(settings)
     if args.command == "migrate":
         async with open_store(settings.db_url, settings.data_key, bring_up_to_date=False):
             applied = await migrate(settings.db_url)
@@ -108,13 +117,6 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             f"({redact(settings.db_url)})",
         )
         return 0
-    if cli_backup.handles(args):
-        # Outside the ORM: a backup reads the store as it is, a restore replaces it whole.
-        return await cli_backup.dispatch(args, settings.db_url)
-    if args.command == "keygen":
-        return cli_keys.keygen()
-    if cli_shop.handles(args):
-        return cli_shop.dispatch(args, settings)
     if args.command == "rotate-key":
         return await cli_keys.rotate(settings, _auto_migrate(settings))
     if args.command == "run":

@@ -1,5 +1,5 @@
 """``langgan backup FILE`` and ``langgan restore FILE``: the store, kept safe and brought
-back."""
+back. The data key is never in a backup: restoring one needs the key it was made with."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from crm_core.backup import known_migrations, make_backup, restore_backup
+from crm_core.settings import Settings
 from crm_core.store import redact
 
 console = Console(soft_wrap=True)
@@ -18,10 +19,15 @@ console = Console(soft_wrap=True)
 
 def add_parsers(commands: Any) -> None:
     backup = commands.add_parser(
-        "backup", help="a consistent snapshot of the store in FILE (safe while running)"
+        "backup",
+        help="a consistent snapshot of the store in FILE (safe while running; the data key is "
+        "not in it)",
     )
     backup.add_argument("file", type=Path)
-    restore = commands.add_parser("restore", help="bring a backup FILE back into an empty store")
+    restore = commands.add_parser(
+        "restore",
+        help="bring a backup FILE back into an empty store (LANGGAN_DATA_KEY: the backup's key)",
+    )
     restore.add_argument("file", type=Path)
     restore.add_argument(
         "--force", action="store_true", help="replace everything in a store that is not empty"
@@ -32,15 +38,23 @@ def handles(args: argparse.Namespace) -> bool:
     return args.command in ("backup", "restore")
 
 
-async def dispatch(args: argparse.Namespace, db_url: str) -> int:
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    db_url = settings.db_url
     if args.command == "backup":
         header = await make_backup(db_url, args.file, datetime.now(UTC))
         console.print(
             f"Backed up {redact(db_url)} to {args.file}: {sum(header.tables.values())} rows in "
             f"{len(header.tables)} tables, schema {header.schema}."
         )
+        if header.keys:
+            console.print(
+                f"The data key is not in the backup: restoring it needs key "
+                f"{', '.join(header.keys)}{_kept_in(db_url, header.keys)}. Keep that key "
+                "apart from the backup.",
+                markup=False, highlight=False,
+            )  # fmt: skip
         return 0
-    header = await restore_backup(db_url, args.file, force=args.force)
+    header = await restore_backup(db_url, args.file, settings.data_key, force=args.force)
     console.print(
         f"Restored {args.file} (taken {header.created_at}) into {redact(db_url)}: "
         f"{sum(header.tables.values())} rows in {len(header.tables)} tables, all counted."
@@ -48,3 +62,12 @@ async def dispatch(args: argparse.Namespace, db_url: str) -> int:
     if set(header.migrations) != known_migrations():
         console.print("The backup's schema is older than this Langgan: run `langgan migrate`.")
     return 0
+
+
+def _kept_in(db_url: str, keys: list[str]) -> str:
+    """Where that key is, when it is the one made for this store on its first run."""
+    from crm_core.key_file import key_for
+    from crm_core.sealing import key_id
+
+    kept = key_for(db_url, datetime.now(UTC), make=False)
+    return f", kept in {kept.path}" if kept and key_id(kept.key) in keys else ""

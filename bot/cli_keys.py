@@ -4,6 +4,7 @@ store (see ``crm_core.sealing``)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from rich.console import Console
 from crm_core.settings import Settings
 
 console = Console()
+errors = Console(stderr=True)
 
 ROTATION = (
     "To rotate: make a new key with `langgan keygen`, set LANGGAN_DATA_KEY to the new key, "
@@ -34,6 +36,28 @@ def handles(args: argparse.Namespace) -> bool:
     return args.command in ("keygen", "rotate-key")
 
 
+def with_data_key(settings: Settings, *, make: bool = True) -> Settings:
+    """The settings with the store's data key: ``LANGGAN_DATA_KEY`` when set, else the key
+    kept for this SQLite store, made now (``make``) when the store is new. Making one is
+    said once, on stderr, with where it is kept."""
+    from crm_core import key_file
+    from crm_core.sealing import key_id
+
+    if settings.data_key:
+        return settings
+    found = key_file.key_for(settings.db_url, datetime.now(UTC), make=make)
+    if found is None:
+        return settings
+    if found.made:
+        errors.print(
+            f"langgan: made a data key for this new store (key id {key_id(found.key)}) and "
+            f"kept it in {found.path}. Back that file up apart from the store and its "
+            "backups: without it the customers' data cannot be read.",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    return dataclasses.replace(settings, data_key=found.key)
+
+
 def keygen() -> int:
     from crm_core.sealing import new_key
 
@@ -46,9 +70,9 @@ async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
     from rich.progress import Progress
     from tortoise.exceptions import OperationalError
 
-    from crm_core import sealed_rows
+    from crm_core import key_file, sealed_rows
     from crm_core.agents import audit
-    from crm_core.sealing import keyring, store_keys
+    from crm_core.sealing import key_id, keyring, store_keys
     from crm_core.store import connection_name, open_store, vacuum
 
     async with open_store(
@@ -97,4 +121,12 @@ async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
             "alone (the first one) and restart the service. Keep the old key until the "
             "backups made with it are gone."
         )
+        kept = key_file.key_for(settings.db_url, datetime.now(UTC), make=False)
+        if kept is not None and key_id(kept.key) != ring.primary:
+            console.print(
+                f"{kept.path}, the key file made for this store on its first run, still "
+                "holds the old key: keep LANGGAN_DATA_KEY set, or put the new key in that "
+                "file (and the old one somewhere safe, for the old backups).",
+                markup=False, highlight=False, soft_wrap=True,
+            )  # fmt: skip
     return 0

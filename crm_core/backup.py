@@ -2,14 +2,17 @@
 restore that checks the file whole before it touches the store.
 
 The file is ``LANGGAN-BACKUP`` on the first line, a JSON header on the second (format,
-backend, the migrations applied, rows per table, payload size and SHA-256), then the
-payload: the SQLite database itself, or PostgreSQL's ``pg_dump -Fc`` archive. The header
-lets a restore refuse a truncated file, a file from a newer Langgan, or a file that is not
-a backup at all, before anything in the store changes."""
+backend, the migrations applied, rows per table, the ids of the data keys it is sealed
+with, payload size and SHA-256), then the payload: the SQLite database itself, or
+PostgreSQL's ``pg_dump -Fc`` archive. The header lets a restore refuse a truncated file, a
+file from a newer Langgan, or a file that is not a backup at all, and the store's sealed
+secrets in the payload a data key that does not open them, before anything in the store
+changes. The data key itself is never in a backup."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -18,13 +21,14 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from crm_core.errors import InputError, StoreError
+from crm_core.sealing import SETTING, Keyring, WrongKey, is_sealed
 from crm_core.store import redact
 
 MAGIC = b"LANGGAN-BACKUP\n"
@@ -41,6 +45,9 @@ class Header:
     created_at: str
     size: int
     sha256: str
+    # The ids of the data keys the store's secrets are sealed with: the key a restore
+    # needs (never the key itself). Empty in backups made before this was recorded.
+    keys: list[str] = field(default_factory=list)
 
     @property
     def schema(self) -> str:
@@ -81,8 +88,9 @@ async def make_backup(db_url: str, path: Path, now: datetime) -> Header:
             migrations, tables = await asyncio.to_thread(_sqlite_snapshot, db_url, payload)
         else:
             migrations, tables = await _postgres_snapshot(db_url, payload)
+        keys = sorted({v.split(":", 1)[0] for v in await _sealed_secrets(backend, payload)})
         size, digest = await asyncio.to_thread(_digest, payload)
-        header = Header(backend, migrations, tables, now.isoformat(), size, digest)
+        header = Header(backend, migrations, tables, now.isoformat(), size, digest, keys)
         partial = Path(work) / "backup"
         await asyncio.to_thread(_write_envelope, partial, header, payload)
         os.replace(partial, path)
@@ -198,6 +206,7 @@ def read_header(path: Path) -> Header:
             header = Header(
                 raw["backend"], list(raw["migrations"]), dict(raw["tables"]),
                 raw["created_at"], int(raw["size"]), raw["sha256"],
+                [str(k) for k in raw.get("keys", [])],
             )  # fmt: skip
         except (ValueError, KeyError, TypeError):
             raise InputError(
@@ -274,9 +283,12 @@ async def store_rows(db_url: str) -> dict[str, int]:
     return {t: n for t, n in tables.items() if n and t != MIGRATIONS_TABLE}
 
 
-async def restore_backup(db_url: str, path: Path, *, force: bool = False) -> Header:
-    """Put the backup in ``path`` into the store at ``db_url``: only into an empty store,
-    unless ``force``; the row counts are checked against the header afterwards."""
+async def restore_backup(
+    db_url: str, path: Path, data_key: str | None, *, force: bool = False
+) -> Header:
+    """Put the backup in ``path`` into the store at ``db_url``: only with a data key that
+    opens the backup (``LANGGAN_DATA_KEY``), only into an empty store, unless ``force``;
+    the row counts are checked against the header afterwards."""
     header = await asyncio.to_thread(read_header, path)
     backend = backend_of(db_url)
     if header.backend != backend:
@@ -284,16 +296,17 @@ async def restore_backup(db_url: str, path: Path, *, force: bool = False) -> Hea
             f"{path} is a {header.backend} backup and LANGGAN_DB_URL is a {backend} store; "
             f"restore it into a {header.backend} store"
         )
-    held = await store_rows(db_url)
-    if held and not force:
-        summary = ", ".join(f"{t} {n}" for t, n in sorted(held.items())[:6])
-        raise InputError(
-            f"the store at {redact(db_url)} is not empty ({summary}); restore into an empty "
-            "store, or add --force to replace everything in it"
-        )
     with tempfile.TemporaryDirectory(prefix="langgan-restore-") as work:
         payload = Path(work) / "payload"
         await asyncio.to_thread(_extract, path, _payload_start(path), payload)
+        check_key(path, await _sealed_secrets(backend, payload), data_key)
+        held = await store_rows(db_url)
+        if held and not force:
+            summary = ", ".join(f"{t} {n}" for t, n in sorted(held.items())[:6])
+            raise InputError(
+                f"the store at {redact(db_url)} is not empty ({summary}); restore into an "
+                "empty store, or add --force to replace everything in it"
+            )
         if backend == "sqlite":
             await asyncio.to_thread(_sqlite_restore, payload, _sqlite_path(db_url))
         else:
@@ -309,6 +322,58 @@ async def restore_backup(db_url: str, path: Path, *, force: bool = False) -> Hea
         )
         raise StoreError(f"the restored store differs from the backup in: {', '.join(wrong)}")
     return header
+
+
+def check_key(path: Path, secrets: list[str], data_key: str | None) -> None:
+    """Refuse a data key that does not open the backup's secrets, as opening a store
+    does: restored, that store would refuse the key, or hold data no key at hand opens.
+    A backup from before encryption at rest holds none and takes any key."""
+    if not secrets:
+        return
+    needed = sorted({value.split(":", 1)[0] for value in secrets})
+    ring = Keyring.from_setting(data_key) if data_key else None
+    if ring is None or not set(needed) <= set(ring.ids):
+        given = f"holds key {', '.join(ring.ids)}" if ring else "is not set"
+        raise WrongKey(
+            f"{path} is sealed with data key {', '.join(needed)}, and {SETTING} {given}. "
+            f"Nothing was changed. Set {SETTING} to the key the backup was made with"
+        )
+    for value in secrets:
+        ring.open(value)  # the same id but a different key fails here
+
+
+async def _sealed_secrets(backend: str, payload: Path) -> list[str]:
+    """The sealed values of the store's secrets in a backup's payload."""
+    if backend == "sqlite":
+        values = await asyncio.to_thread(_sqlite_secrets, payload)
+    else:
+        values = await _postgres_secrets(payload)
+    return [v for v in values if is_sealed(v)]
+
+
+def _sqlite_secrets(payload: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(payload)) as conn:
+        try:
+            return [str(row[0]) for row in conn.execute("SELECT value FROM store_secret")]
+        except sqlite3.OperationalError:  # from before encryption at rest: no such table
+            return []
+
+
+async def _postgres_secrets(payload: Path) -> list[str]:
+    """The table's rows as the archive's COPY block prints them: ``name<TAB>value``
+    (the values are hex or ``KID:`` and url-safe base64, which COPY never escapes)."""
+    out = await _run(
+        "pg_restore", "--data-only", "--table=store_secret", "--file=-", str(payload), db_url=None
+    )
+    values, copying = [], False
+    for line in out.decode().splitlines():
+        if line.startswith("COPY ") and "store_secret" in line:
+            copying = True
+        elif line == "\\.":
+            copying = False
+        elif copying and "\t" in line:
+            values.append(line.split("\t")[-1])
+    return values
 
 
 def _sqlite_restore(payload: Path, target_path: Path) -> None:
@@ -340,25 +405,28 @@ def _libpq_url(db_url: str) -> str:
     return f"postgresql://{rest}" if scheme in ("postgres", "asyncpg") else db_url
 
 
-async def _run(program: str, *args: str, db_url: str) -> None:
-    """Run a PostgreSQL tool against ``db_url``. The password goes in the environment,
-    not the command line, where any user of the machine could read it."""
+async def _run(program: str, *args: str, db_url: str | None) -> bytes:
+    """Run a PostgreSQL tool against ``db_url`` (None: on a file alone); what it printed.
+    The password goes in the environment, not the command line, where any user of the
+    machine could read it."""
     if shutil.which(program) is None:
         raise StoreError(f"{program} is not installed; PostgreSQL backups need its client tools")
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(_libpq_url(db_url))
     env = dict(os.environ)
-    netloc = parts.netloc
-    if parts.password is not None:
-        env["PGPASSWORD"] = parts.password
-        netloc = netloc.replace(f":{parts.password}@", "@", 1)
-    url = urlunsplit(parts._replace(netloc=netloc))
+    if db_url is not None:
+        parts = urlsplit(_libpq_url(db_url))
+        netloc = parts.netloc
+        if parts.password is not None:
+            env["PGPASSWORD"] = parts.password
+            netloc = netloc.replace(f":{parts.password}@", "@", 1)
+        args = (*args, f"--dbname={urlunsplit(parts._replace(netloc=netloc))}")
     process = await asyncio.create_subprocess_exec(
-        program, *args, f"--dbname={url}", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        program, *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    _, stderr = await process.communicate()
+    stdout, stderr = await process.communicate()
     if process.returncode != 0:
         first = stderr.decode(errors="replace").strip().splitlines()[:1]
         raise StoreError(f"{program} failed: {first[0] if first else process.returncode}")
+    return stdout

@@ -1,5 +1,6 @@
 """Backups that restore: every table comes back, on SQLite and PostgreSQL; a damaged,
-foreign or newer file is refused and changes nothing; old backups and old chat text go."""
+foreign or newer file, or a key that does not open it, is refused and changes nothing; old
+backups and old chat text go."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from cryptography.fernet import Fernet
 
 from crm_core import migrations
 from crm_core.backup import MAGIC, make_backup, read_header, restore_backup
@@ -20,8 +22,10 @@ from crm_core.erasure import erase_customer
 from crm_core.errors import InputError, SettingsError
 from crm_core.models import Customer, Message, Order
 from crm_core.retention import PURGED, purge_old_messages
+from crm_core.sealing import WrongKey, key_id
 from crm_core.settings import Settings
 from tests.conftest import POSTGRES_URL, START, Chat
+from tests.data_key import DATA_KEY
 from tests.test_cli import langgan
 
 # The newest migration: what a backup of a store brought up to date says it holds.
@@ -87,7 +91,7 @@ async def test_backup_then_restore_brings_back_every_row_of_every_table(
 
     if store == "sqlite":
         target = tmp_path / "restored.db"
-        await restore_backup(f"sqlite://{target}", backup)
+        await restore_backup(f"sqlite://{target}", backup, DATA_KEY)
         assert sqlite_rows(target) == sqlite_rows(tmp_path / "langgan.db")
         return
     assert POSTGRES_URL
@@ -96,7 +100,7 @@ async def test_backup_then_restore_brings_back_every_row_of_every_table(
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         target_url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
-        await restore_backup(target_url, backup)
+        await restore_backup(target_url, backup, DATA_KEY)
         restored = await postgres_rows(target_url)
         assert restored == await postgres_rows(url)
         assert len(restored["message"]) > 10
@@ -112,10 +116,51 @@ async def test_a_store_with_data_is_replaced_only_with_force(sqlite_store: str, 
     await make_backup(url, backup, START)
     await Customer.create(name="Later", created_at=START, updated_at=START)
     with pytest.raises(InputError, match=r"is not empty .*customer 2.*--force"):
-        await restore_backup(url, backup)
+        await restore_backup(url, backup, DATA_KEY)
     assert await Customer.all().count() == 2
-    await restore_backup(url, backup, force=True)
+    await restore_backup(url, backup, DATA_KEY, force=True)
     assert [c.name for c in await Customer.all()] == ["Ani"]
+
+
+async def test_a_backup_is_restored_only_with_the_key_it_was_made_with(
+    store: str, shop: Chat, request: pytest.FixtureRequest, tmp_path: Path
+):
+    """A restore with another key used to replace the store and only then fail (or leave
+    data that no key at hand opens): it is refused first, naming the key id needed."""
+    url = store_url(store, request, tmp_path)
+    backup = tmp_path / "shop.backup"
+    header = await make_backup(url, backup, shop.now)
+    assert header.keys == [key_id(DATA_KEY)]
+    other = Fernet.generate_key().decode()
+    needed = f"sealed with data key {key_id(DATA_KEY)}, and LANGGAN_DATA_KEY"
+
+    if store == "sqlite":
+        target = tmp_path / "target.db"
+        await Customer.create(name="Later", created_at=START, updated_at=START)
+        await make_backup(url, target_backup := tmp_path / "target.backup", START)
+        await restore_backup(f"sqlite://{target}", target_backup, DATA_KEY)
+        before = sqlite_rows(target)
+        for key, given in ((other, f"holds key {key_id(other)}"), (None, "is not set")):
+            with pytest.raises(WrongKey, match=f"{needed} {given}. Nothing was changed"):
+                await restore_backup(f"sqlite://{target}", backup, key, force=True)
+            assert sqlite_rows(target) == before
+        await restore_backup(f"sqlite://{target}", backup, f"{other},{DATA_KEY}", force=True)
+        assert sqlite_rows(target) != before
+        return
+    assert POSTGRES_URL
+    name = f"langgan_restore_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(POSTGRES_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        target_url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+        with pytest.raises(WrongKey, match=f"{needed} holds key {key_id(other)}"):
+            await restore_backup(target_url, backup, other)
+        assert await postgres_rows(target_url) == {}
+        await restore_backup(target_url, backup, DATA_KEY)
+        assert await postgres_rows(target_url) == await postgres_rows(url)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.mark.parametrize(
@@ -138,7 +183,7 @@ async def test_a_damaged_or_foreign_file_is_refused_and_changes_nothing(
     bad.write_bytes(damage(good.read_bytes()))
     target = tmp_path / "target.db"
     with pytest.raises(InputError, match=reason):
-        await restore_backup(f"sqlite://{target}", bad)
+        await restore_backup(f"sqlite://{target}", bad, DATA_KEY)
     assert not target.exists()
 
 
@@ -156,7 +201,7 @@ async def test_a_backup_from_a_newer_langgan_or_another_backend_is_refused(
     with pytest.raises(InputError, match=r"newer Langgan .*0099_future"):
         read_header(newer)
     with pytest.raises(InputError, match="sqlite backup and LANGGAN_DB_URL is a postgres"):
-        await restore_backup("postgres://nobody@127.0.0.1:1/none", good)
+        await restore_backup("postgres://nobody@127.0.0.1:1/none", good, DATA_KEY)
 
 
 def test_old_backups_are_pruned_by_the_time_in_their_name(tmp_path: Path):
@@ -211,12 +256,19 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path):
     made = langgan(tmp_path, "backup", "shop.backup")
     assert made.returncode == 0, made.stderr
     assert f"schema {LATEST}" in made.stdout
+    assert f"The data key is not in the backup: restoring it needs key {key_id(DATA_KEY)}" in (
+        " ".join(made.stdout.split())
+    )
     refused = langgan(tmp_path, "restore", "shop.backup")
     assert refused.returncode == 2 and "is not empty" in refused.stderr
     assert "Traceback" not in refused.stderr
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     (fresh / "shop.backup").write_bytes((tmp_path / "shop.backup").read_bytes())
+    other = {"LANGGAN_DATA_KEY": Fernet.generate_key().decode()}
+    wrong = langgan(fresh, "restore", "shop.backup", env=other)
+    assert wrong.returncode == 2 and f"sealed with data key {key_id(DATA_KEY)}" in wrong.stderr
+    assert not (fresh / "langgan.db").exists()
     restored = langgan(fresh, "restore", "shop.backup")
     assert restored.returncode == 0, restored.stderr
     assert "all counted" in restored.stdout

@@ -181,12 +181,19 @@ async def test_without_the_key_nothing_opens_and_the_answer_says_how_to_make_one
         async with open_store(f"sqlite://{tmp_path / 'a.db'}", None):
             pass
     assert not (tmp_path / "a.db").exists()
+    # From the command line: a store that exists (a new SQLite store gets a key made for
+    # it: tests/test_first_run_key.py).
+    path = tmp_path / "b.db"
+    async with open_store(f"sqlite://{path}", DATA_KEY):
+        pass
+    before = raw_bytes(path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LANGGAN_DATA_KEY")
-    monkeypatch.setenv("LANGGAN_DB_URL", f"sqlite://{tmp_path / 'b.db'}")
+    monkeypatch.setenv("LANGGAN_DB_URL", f"sqlite://{path}")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     assert await _main("products", "list") == 2
     assert "LANGGAN_DATA_KEY is not set" in capsys.readouterr().err
-    assert not (tmp_path / "b.db").exists()
+    assert raw_bytes(path) == before
 
 
 async def test_keygen_prints_a_key_that_opens_a_store(
