@@ -51,7 +51,10 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(in_words(exc)) from None
 
 
-async def dispatch(args: argparse.Namespace, tz: ZoneInfo, now: datetime | None = None) -> int:
+async def dispatch(
+    args: argparse.Namespace, tz: ZoneInfo, now: datetime | None = None, language: str = "en"
+) -> int:
+    """``language`` is the charts' (the shop's, LANGGAN_LOCALE); the tables stay English."""
     now = now or datetime.now(UTC)
     if args.command == "segments":
         return await _segments(args.segment, args.page, now)
@@ -63,7 +66,7 @@ async def dispatch(args: argparse.Namespace, tz: ZoneInfo, now: datetime | None 
         period = between(args.first or last.replace(day=1), last, tz)
     report = await build_report(period, now)
     if args.charts is not None:
-        _write_charts(report, args.charts)
+        _write_charts(report, args.charts, language)
     if args.format == "json":
         json.dump(as_json(report), sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
@@ -76,7 +79,7 @@ async def dispatch(args: argparse.Namespace, tz: ZoneInfo, now: datetime | None 
     return 0
 
 
-def _write_charts(report: Report, folder: Path) -> None:
+def _write_charts(report: Report, folder: Path, language: str) -> None:
     from bot.report_charts import charts  # matplotlib loads in about a second: only here
 
     try:
@@ -84,7 +87,7 @@ def _write_charts(report: Report, folder: Path) -> None:
     except OSError as exc:
         raise InputError(f"cannot use {folder} for the charts: {exc.strerror}") from None
     texts = Texts()
-    for name, png in charts(report, lambda key: texts.label(key, "en")):
+    for name, png in charts(report, texts.label_for(language), language):
         (folder / name).write_bytes(png)
     # To stderr: stdout may be CSV or JSON that a script reads.
     Console(stderr=True).print(f"Charts written to {folder}/")

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.cli_groups import subcommands
 from crm_core.settings import Settings
+from crm_core.sheet_columns import header
 from crm_core.sheet_export import ExtraColumn
 from crm_core.sheet_import import ImportSummary, default_report_path, write_report
 
@@ -24,7 +25,7 @@ errors = Console(stderr=True)
 KINDS = ("customers", "orders")
 
 
-def customer_extra_columns(now: datetime) -> list[ExtraColumn]:
+def customer_extra_columns(now: datetime, language: str = "id") -> list[ExtraColumn]:
     """Columns added to ``langgan export customers`` after the built-in ones, each one
     query per page of customers: the segment each customer is in today (its machine
     name, the same in every language, so a sheet can be filtered by it)."""
@@ -33,7 +34,7 @@ def customer_extra_columns(now: datetime) -> list[ExtraColumn]:
     async def segments(page: list[Any]) -> dict[int, Any]:
         return await segment_of([c.id for c in page], now)
 
-    return [ExtraColumn("Segment", segments)]
+    return [ExtraColumn(header("segment", language), segments)]
 
 
 def add_parsers(commands: Any) -> None:
@@ -130,10 +131,13 @@ async def _export(kind: str, path: Path, settings: Settings) -> int:
             count = await export_customers(
                 path,
                 settings.tz,
-                extra=customer_extra_columns(datetime.now(UTC)),
+                language=settings.locale,
+                extra=customer_extra_columns(datetime.now(UTC), settings.locale),
                 progress=progress,
             )
         else:
-            count = await export_orders(path, settings.tz, progress=progress)
+            count = await export_orders(
+                path, settings.tz, language=settings.locale, progress=progress
+            )
     console.print(f"Wrote {count} {kind} to {escape(str(path))}.", highlight=False, soft_wrap=True)
     return 0

@@ -25,37 +25,23 @@ from crm_core.erasure import erased_phones
 from crm_core.errors import InputError
 from crm_core.models import ConsentEvent, Customer, CustomerTag
 from crm_core.sealing import email_index, phone_index
+from crm_core.sheet_columns import aliases, keys, known
 from crm_core.sheet_files import open_sheet
 from crm_core.sheet_import import ImportSummary, Progress, no_progress
 from crm_core.staff_actions import clean_tag
 
 BATCH = 1000
-PROFILE_ALIASES = {
-    "name": {"nama", "name", "nama lengkap", "nama pelanggan", "nama customer", "pelanggan",
-             "customer", "customer name", "full name", "nama pembeli", "pembeli"},
-    "phone": {"no hp", "hp", "nomor hp", "no handphone", "handphone", "no telp", "telp",
-              "no telepon", "nomor telepon", "telepon", "phone", "phone number", "mobile",
-              "whatsapp", "wa", "no wa", "nomor wa", "no whatsapp", "nomor whatsapp"},
-    "email": {"email", "e mail", "surel", "alamat email"},
-    "address": {"alamat", "address", "alamat lengkap", "alamat pengiriman", "shipping address"},
-    "city": {"kota", "city", "kabupaten", "kota kabupaten", "kab kota", "kota kab"},
-}  # fmt: skip
-CUSTOMER_ALIASES = {
-    **PROFILE_ALIASES,
-    "gender": {"jenis kelamin", "gender", "jk", "kelamin", "sex"},
-    "age": {"umur", "age", "usia"},
-    "source": {"sumber", "source", "lead source", "sumber lead", "tahu dari", "asal"},
-    "consent": {"consent", "izin", "izin promosi", "persetujuan", "setuju promosi",
-                "marketing consent", "boleh dihubungi", "consent marketing"},
-    # Langgan's own number for the customer ("#12"), written by the export, so a customer
-    # known only by their Telegram chat comes back as themselves.
-    "langgan_id": {"langgan id"},
-    "tags": {"tags", "tag", "label", "labels", "label pelanggan"},
-}  # fmt: skip
+# Every header a column goes by, in data/sheet_columns.toml: the export's own in both
+# languages and the wordings shops use ("No. HP", "Nomor WA", "Izin Promo", "Kota/Kab").
+PROFILE = ("name", "phone", "email", "address", "city")
+PROFILE_ALIASES = aliases(*PROFILE)
+CUSTOMER_ALIASES = aliases(*PROFILE, "gender", "age", "source", "consent", "langgan_id", "tags")
+# In a list of customers, the address they ship to is their address.
+CUSTOMER_ALIASES["address"] |= keys("ship_address")
 # Columns that Langgan's own export writes but an import does not read: figures kept
-# by the store itself. Known, so they are not reported as unknown.
-EXPORT_ONLY = {"orders", "total spent", "first order", "last order", "customer since",
-               "segment", "id", "no", "jumlah pesanan", "total belanja"}  # fmt: skip
+# by the store itself, and a row number. Known, so they are not reported as unknown.
+EXPORT_ONLY = known("orders", "total_spent", "first_order", "last_order", "customer_since",
+                    "segment") | {"id", "no"}  # fmt: skip
 # The sheet's column -> the customer's field, in the order rows are merged.
 FIELDS = {"name": "name", "email": "email", "address": "address", "city": "city",
           "gender": "gender", "age": "age_band", "source": "lead_source"}  # fmt: skip

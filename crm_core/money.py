@@ -1,8 +1,14 @@
-"""Rupiah as shoppers write it: ``Rp150.000``."""
+"""Rupiah as shoppers write it: ``Rp150.000``, and short where space is tight (a chart's
+axis): ``Rp1,2 jt`` in Indonesian, ``Rp1.2M`` in English."""
 
 import re
 
-from babel.numbers import format_decimal
+from babel.numbers import format_compact_decimal, format_decimal
+
+# Babel's own compact forms: "rb", "jt", "M" (miliar), "T" in Indonesian; K, M, B, T in
+# English (en_ID: Indonesia's English, which groups digits as Indonesian does, would write
+# "1,2M"; a reader in English expects the point).
+COMPACT_LOCALES = {"id": "id_ID", "en": "en"}
 
 
 def rupiah(amount: int) -> str:
@@ -10,6 +16,19 @@ def rupiah(amount: int) -> str:
     # decimals ("Rp 150.000,00"), which is not how shops write prices in chat.
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp{format_decimal(abs(amount), locale='id_ID')}"
+
+
+def rupiah_short(amount: int, lang: str = "id") -> str:
+    """``Rp150 rb``, ``Rp1,25 jt``, ``Rp12,5 jt``, ``Rp2,5 M``: three significant digits,
+    enough to tell two ticks of an axis apart; English ``Rp150K``, ``Rp1.25M``."""
+    sign, whole = ("-" if amount < 0 else ""), abs(amount)
+    # Digits past the first within the group of three (1.25, 12.5, 125): the fraction
+    # keeps three significant digits in all.
+    fraction = 2 - (len(str(whole)) - 1) % 3
+    short = format_compact_decimal(
+        whole, locale=COMPACT_LOCALES.get(lang, "id_ID"), fraction_digits=fraction
+    )
+    return f"{sign}Rp{short}"
 
 
 _AMOUNT = re.compile(

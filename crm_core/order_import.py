@@ -22,39 +22,36 @@ from tortoise.exceptions import BaseORMException
 from tortoise.transactions import in_transaction
 
 from crm_core import sheet_cells
-from crm_core.customer_import import EXPORT_ONLY, PARSERS, PROFILE_ALIASES
+from crm_core.customer_import import EXPORT_ONLY, PARSERS, PROFILE, PROFILE_ALIASES
 from crm_core.customers import recount_orders
 from crm_core.erasure import erased_phones
 from crm_core.models import Customer, Order, OrderItem, OrderStatusChange, Product
 from crm_core.models.orders import ORDER_STATUSES
 from crm_core.sealing import email_index, phone_index
+from crm_core.sheet_columns import aliases, known
 from crm_core.sheet_files import open_sheet
 from crm_core.sheet_import import ImportSummary, Progress, no_progress
 
 ORDERS_PER_BATCH = 200
-ORDER_ALIASES = {
-    **PROFILE_ALIASES,
-    "order": {"no pesanan", "nomor pesanan", "pesanan", "order", "order no", "order number",
-              "order id", "no order", "invoice", "no invoice", "nomor invoice", "no nota",
-              "nota"},
-    "product": {"produk", "product", "nama produk", "barang", "nama barang", "item"},
-    "quantity": {"jumlah", "qty", "quantity", "kuantitas", "pcs", "jml"},
-    "colour": {"warna", "colour", "color"},
-    "size": {"ukuran", "size"},
-    "price": {"harga", "price", "harga satuan", "unit price", "harga per item"},
-    "date": {"tanggal", "date", "tgl", "tanggal pesan", "tanggal order", "order date",
-             "tanggal pesanan", "waktu"},
-    "status": {"status", "status pesanan"},
-}  # fmt: skip
-ORDER_EXPORT_ONLY = {*EXPORT_ONLY, "subtotal", "total", "line total"}
+SHIPPING = ("ship_name", "ship_phone", "ship_address", "ship_city")
+ORDER_ALIASES = aliases(*PROFILE, "order", "product", "quantity", "colour", "size", "price",
+                        "date", "status", *SHIPPING)  # fmt: skip
+ORDER_EXPORT_ONLY = EXPORT_ONLY | known("subtotal")
 STATUSES = {
     **{s: s for s in ORDER_STATUSES},
     "new": "baru", "paid": "dibayar", "lunas": "dibayar", "shipped": "dikirim",
     "terkirim": "dikirim", "done": "selesai", "completed": "selesai", "complete": "selesai",
     "cancelled": "batal", "canceled": "batal", "dibatalkan": "batal",
 }  # fmt: skip
-# "#12" is how Langgan's export names its own order 12.
+# "#12" is how Langgan's export names its own order 12 when it has no invoice number.
 OWN_NUMBER = re.compile(r"#(\d{1,9})")
+# Where the order went, each a text of at most the store's length for it.
+SHIPPING_PARSERS: dict[str, Any] = {
+    "ship_name": lambda v: sheet_cells.text(v)[:120],
+    "ship_phone": sheet_cells.phone,
+    "ship_address": lambda v: sheet_cells.text(v)[:1000],
+    "ship_city": lambda v: sheet_cells.text(v)[:80],
+}
 DEFAULT_STATUS = "selesai"  # a past order in a shop's book was, as a rule, delivered
 
 
@@ -69,6 +66,7 @@ def needs(found: set[str]) -> str | None:
 class ItemRow:
     row: int
     customer: dict[str, Any]  # name, phone, email, address, city
+    shipping: dict[str, Any]  # ship_name, ship_phone, ship_address, ship_city, when given
     ref: str
     at: datetime
     product: str
@@ -82,6 +80,10 @@ class ItemRow:
     def who(self) -> str:
         # A row naming one of Langgan's own orders ("#12") may name nobody else.
         return self.customer.get("phone") or self.customer.get("email") or self.ref
+
+    def ship(self, field: str) -> Any:
+        """Where the order went; where the customer lives when the sheet does not say."""
+        return self.shipping.get(f"ship_{field}") or self.customer.get(field)
 
     @property
     def order_key(self) -> str:
@@ -104,8 +106,15 @@ def parse_item(number: int, cells: dict[str, Any], tz: ZoneInfo) -> ItemRow:
         for column, value in cells.items()
         if column in PROFILE_ALIASES and sheet_cells.text(value)
     }
+    shipping = {
+        column: SHIPPING_PARSERS[column](value)
+        for column, value in cells.items()
+        if column in SHIPPING_PARSERS and sheet_cells.text(value)
+    }
     ref = sheet_cells.text(cells.get("order"))[:64]
-    if not customer.get("phone") and not customer.get("email") and not OWN_NUMBER.fullmatch(ref):
+    # A row naming one of Langgan's own orders ("#12", "INV-2026-0001") may name nobody
+    # else: a customer known only by their chat has no phone or email to write.
+    if not customer.get("phone") and not customer.get("email") and not ref:
         raise ValueError("no phone and no email: nothing to tell whose order it is")
     product = sheet_cells.text(cells.get("product"))[:120]
     if not product:
@@ -119,6 +128,7 @@ def parse_item(number: int, cells: dict[str, Any], tz: ZoneInfo) -> ItemRow:
     return ItemRow(
         row=number,
         customer=customer,
+        shipping=shipping,
         ref=ref,
         at=sheet_cells.moment(cells.get("date"), tz),
         product=product,
@@ -267,7 +277,7 @@ async def _load_batch(
                 if first.who in erased
                 else "the phone is one customer's and the email another's; correct the row, "
                 "or merge the two customers first"
-                if first.customer
+                if first.customer.get("phone") or first.customer.get("email")
                 else f"order {first.ref} is not in this store; give the customer's phone"
             )
             for item in order.rows:
@@ -320,13 +330,14 @@ async def _customers(
             erased.add(row.who)
             continue
         if customer is None:
+            # A sales sheet may give only where the order went: as a rule, to the buyer.
             customer = await Customer.create(
-                name=row.customer.get("name"),
+                name=row.customer.get("name") or row.shipping.get("ship_name"),
                 phone=row.customer.get("phone"),
                 phone_verified=bool(row.customer.get("phone")),  # the shop vouches
                 email=row.customer.get("email"),
-                address=row.customer.get("address"),
-                city=row.customer.get("city"),
+                address=row.ship("address"),
+                city=row.ship("city"),
                 language=language,
                 created_at=now,
                 updated_at=now,
@@ -341,14 +352,19 @@ async def _customers(
 
 
 async def _own_orders(orders: list[PendingOrder]) -> dict[str, int]:
-    """Rows naming one of Langgan's own orders ("#12", from an export): order -> customer."""
-    numbers = {
-        int(m.group(1)): o.rows[0].ref for o in orders if (m := OWN_NUMBER.fullmatch(o.rows[0].ref))
-    }
-    if not numbers:
-        return {}
-    pairs = await Order.filter(id__in=list(numbers)).values_list("id", "customer_id")
-    return {numbers[order_id]: customer_id for order_id, customer_id in pairs}
+    """Rows naming one of Langgan's own orders, as its export writes them (its invoice
+    number, or "#12" without one): the sheet's order -> the order's customer."""
+    refs = {o.rows[0].ref for o in orders if o.rows[0].ref}
+    ids = {int(m.group(1)): ref for ref in refs if (m := OWN_NUMBER.fullmatch(ref))}
+    found: dict[str, int] = {}
+    if ids:
+        pairs = await Order.filter(id__in=list(ids)).values_list("id", "customer_id")
+        found.update({ids[order_id]: customer_id for order_id, customer_id in pairs})
+    numbered = refs - set(ids.values())
+    if numbered:
+        pairs = await Order.filter(number__in=list(numbered)).values_list("number", "customer_id")
+        found.update({number: customer_id for number, customer_id in pairs})
+    return found
 
 
 async def _write_order(
@@ -365,10 +381,10 @@ async def _write_order(
         status=first.status,
         channel="import",
         total=sum(price * item.quantity for item, _, price in lines),
-        ship_name=first.customer.get("name") or customer.name or "",
-        ship_phone=first.customer.get("phone") or customer.phone,
-        ship_address=first.customer.get("address") or customer.address or "",
-        ship_city=first.customer.get("city") or customer.city or "",
+        ship_name=first.ship("name") or customer.name or "",
+        ship_phone=first.ship("phone") or customer.phone,
+        ship_address=first.ship("address") or customer.address or "",
+        ship_city=first.ship("city") or customer.city or "",
         external_ref=None if OWN_NUMBER.fullmatch(first.ref) else first.ref or None,
         import_key=order.key,
         created_at=first.at,

@@ -3,7 +3,8 @@ semicolon or tab) and XLSX (openpyxl's read-only and write-only modes, so a 50 M
 never sits in memory whole).
 
 Reading finds the header row (a title row or merged cells may sit above it), matches
-headers to known columns however they are spelled, and yields each row with the number
+headers to known columns however they are spelled (case, spaces, punctuation and
+underscores aside: see ``header_key``), and yields each row with the number
 the spreadsheet shows for it."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import codecs
 import csv
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,16 @@ def header_key(title: object) -> str:
     same plain words."""
     plain = re.sub(r"\(.*?\)", " ", str(title or "").casefold())
     return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+
+
+def _squeezed(key: str) -> str:
+    """A header key without its spaces, for comparing: ``NoHP`` and ``Izin_Promo`` are
+    written without them as often as with."""
+    return key.replace(" ", "")
+
+
+def _squeeze_all(aliases: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    return {column: {_squeezed(key) for key in keys} for column, keys in aliases.items()}
 
 
 @dataclass
@@ -62,6 +73,7 @@ def open_sheet(
     keys that mean it; ``ignored`` are headers known but not read (an export's totals);
     ``required`` says what is missing from a set of found columns, or None."""
     _check_file(path)
+    aliases, ignored = _squeeze_all(aliases), {_squeezed(key) for key in ignored}
     if path.suffix.casefold() in XLSX_SUFFIXES or _is_zip(path):
         with _xlsx_rows(path) as (rows, total):
             yield _find_header(path, rows, total, aliases, ignored, required)
@@ -178,8 +190,8 @@ def _find_header(
             unknown = [
                 str(title).strip()
                 for title in cells
-                if header_key(title) and header_key(title) not in ignored
-                and not any(header_key(title) in keys for keys in aliases.values())
+                if (key := _squeezed(header_key(title))) and key not in ignored
+                and not any(key in keys for keys in aliases.values())
             ]  # fmt: skip
             return Sheet(columns, number, unknown, rows, total)
         if columns and (best is None or len(columns) > len(best[1])):
@@ -196,29 +208,42 @@ def _find_header(
 
 
 def match_columns(cells: list[Any], aliases: Mapping[str, set[str]]) -> dict[str, int]:
+    """Column -> its index in the header row; ``aliases`` as ``open_sheet`` keeps them,
+    without spaces."""
     found: dict[str, int] = {}
     for index, title in enumerate(cells):
-        key = header_key(title)
+        key = _squeezed(header_key(title))
         for column, keys in aliases.items():
             if key in keys and column not in found:
                 found[column] = index
     return found
 
 
-class SheetWriter:
-    """Rows out to CSV or XLSX, chosen by the file's extension, one row at a time."""
+@dataclass(frozen=True)
+class Layout:
+    """A column as a workbook shows it: its header, its width in characters and Excel's
+    number format for its cells (None: as the value is)."""
 
-    def __init__(self, path: Path, headers: list[str]) -> None:
+    header: str
+    width: float = 12
+    number_format: str | None = None
+
+
+class SheetWriter:
+    """Rows out to CSV or XLSX, chosen by the file's extension, one row at a time. A
+    workbook gets a bold header row that stays in view (frozen), a filter on it, each
+    column's width, and number formats on the cells that hold numbers and dates."""
+
+    def __init__(self, path: Path, columns: Sequence[Layout | str]) -> None:
         self.path = path
+        self.columns = [c if isinstance(c, Layout) else Layout(c) for c in columns]
+        self.rows = 1  # the header
         self.xlsx = path.suffix.casefold() in XLSX_SUFFIXES
+        headers = [column.header for column in self.columns]
         if not self.xlsx and path.suffix.casefold() not in (".csv", ".txt"):
             raise InputError(f"{path}: write to a .xlsx or .csv file")
         if self.xlsx:
-            from openpyxl import Workbook
-
-            self._book = Workbook(write_only=True)
-            self._sheet = self._book.create_sheet()
-            self._sheet.append(headers)
+            self._start_workbook()
         else:
             try:
                 # Excel opens a CSV as UTF-8 only when it starts with the BOM.
@@ -228,14 +253,49 @@ class SheetWriter:
             self._csv = csv.writer(self._handle)
             self._csv.writerow(headers)
 
+    def _start_workbook(self) -> None:
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet()
+        # A write-only sheet takes its widths and frozen panes before the first row.
+        for index, column in enumerate(self.columns, 1):
+            self._sheet.column_dimensions[get_column_letter(index)].width = column.width
+        self._sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        cells = []
+        for column in self.columns:
+            cell = WriteOnlyCell(self._sheet, value=column.header)
+            cell.font = bold
+            cells.append(cell)
+        self._sheet.append(cells)
+        self._cell = WriteOnlyCell
+
     def write(self, row: list[Any]) -> None:
+        self.rows += 1
         if self.xlsx:
-            self._sheet.append(row)
+            self._sheet.append(
+                [self._xlsx_cell(v, c) for v, c in zip(row, self.columns, strict=True)]
+            )
         else:
             self._csv.writerow(["" if v is None else _csv_text(v) for v in row])
 
+    def _xlsx_cell(self, value: Any, column: Layout) -> Any:
+        if value is None or column.number_format is None:
+            return value
+        cell = self._cell(self._sheet, value=value)
+        cell.number_format = column.number_format
+        return cell
+
     def close(self) -> None:
         if self.xlsx:
+            from openpyxl.utils import get_column_letter
+
+            last = get_column_letter(len(self.columns))
+            self._sheet.auto_filter.ref = f"A1:{last}{self.rows}"
             try:
                 self._book.save(self.path)
             except OSError as exc:

@@ -32,13 +32,15 @@ async def test_charts_are_real_pngs(store: str):
     await small_shop()
     report = await build_report(parse_period("2026-11", NOW, JAKARTA), NOW)
     texts = Texts()
-    drawn = charts(report, lambda key: texts.label(key, "id"))
+    drawn = charts(report, texts.label_for("id"), "id")
     assert [name for name, _ in drawn] == [
         "revenue.png", "products.png", "cities.png", "segments.png",
     ]  # fmt: skip
     for _, png in drawn:
-        assert png_size(png) == (800, 450)
-        assert 8_000 < len(png) < 500_000  # bars and text drawn, not an empty canvas
+        width, height = png_size(png)
+        assert width == 1080  # what a phone shows a chat picture at, full width
+        assert 600 <= height <= 2000
+        assert 30_000 < len(png) < 500_000  # bars and text drawn, not an empty canvas
 
 
 def listing(folder: Path) -> list[str]:

@@ -53,10 +53,15 @@ def test_a_shop_loads_its_spreadsheets_and_gets_them_back(tmp_path: Path):
         assert "0 duplicate rows skipped, 0 bad rows." in back.stdout
         assert not (tmp_path / f"{kind}.xlsx.errors.csv").exists()
     # Each customer's segment as of the export: who ordered is in one, who never did is not.
+    # The headers are in the shop's language (LANGGAN_LOCALE, Indonesian unless set).
     sheet_rows = list(load_workbook(tmp_path / "customers.xlsx").active.values)
-    segment = sheet_rows[0].index("Segment")
+    segment = sheet_rows[0].index("Segmen")
     assert {row[segment] for row in sheet_rows[1:]} <= {*SEGMENTS, None}
     assert any(row[segment] in SEGMENTS for row in sheet_rows[1:])
+    english = langgan(tmp_path, "export", "customers", "en.csv", env={"LANGGAN_LOCALE": "en"})
+    assert english.returncode == 0, english.stderr
+    header = (tmp_path / "en.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("Name,Phone,Email,") and header.endswith(",Langgan ID,Segment")
 
 
 def test_a_windows_csv_from_the_command_line(tmp_path: Path):

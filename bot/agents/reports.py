@@ -30,7 +30,7 @@ async def report(turn: AgentTurn, args: str) -> None:
 
         # Drawing takes a few hundred milliseconds: off the event loop, so other chats
         # are answered meanwhile.
-        drawn = await asyncio.to_thread(charts, built, turn.label)
+        drawn = await asyncio.to_thread(charts, built, turn.label, turn.agent.language)
         images = tuple(Image(name, png) for name, png in drawn)
     linked = turn.inbound.channel in LINKED_PICTURE_CHANNELS
     turn.say(
