@@ -29,7 +29,7 @@ from bot import (
     cli_staff,
     logs,
 )
-from bot.cli_language import in_words
+from bot.cli_language import in_words, say
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -265,9 +265,13 @@ async def _import_products(path: Path | None, *, sample: bool) -> int:
     else:
         assert path is not None
         report = await import_products(path, datetime.now(UTC))
-    console.print(f"Created {len(report.created)}, updated {len(report.updated)} products.")
+    console.print(say("products_loaded", created=len(report.created), updated=len(report.updated)))
     for error in report.errors:
-        errors.print(f"[yellow]skipped[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"[yellow]{say('skipped')}[/] {escape(in_words(error))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     return 1 if report.errors and not (report.created or report.updated) else 0
 
 

@@ -85,7 +85,7 @@ def _write_charts(report: Report, folder: Path, language: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot use {folder} for the charts: {exc.strerror}") from None
+        raise InputError("charts_folder", folder=str(folder), detail=exc.strerror) from None
     texts = Texts()
     for name, png in charts(report, texts.label_for(language), language):
         (folder / name).write_bytes(png)

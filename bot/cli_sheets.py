@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.cli_groups import subcommands
+from bot.cli_language import in_words, say
 from crm_core.settings import Settings
 from crm_core.sheet_columns import header
 from crm_core.sheet_export import ExtraColumn
@@ -84,7 +85,7 @@ async def _import(kind: str, path: Path, report: Path | None, settings: Settings
     from crm_core.order_import import import_orders
 
     now = datetime.now(UTC)
-    with _bar(f"Importing {kind}") as progress:
+    with _bar(say("importing_" + kind)) as progress:
         if kind == "customers":
             summary = await import_customers(path, now, language=settings.locale, progress=progress)
         else:
@@ -94,11 +95,10 @@ async def _import(kind: str, path: Path, report: Path | None, settings: Settings
     _print_summary(kind, summary)
     if summary.problems or summary.unknown_columns:
         report = report or default_report_path(path)
-        write_report(summary, report)
+        write_report(summary, report, in_words, (say("report_row"), say("report_problem")))
         errors.print(
-            f"[yellow]Rows not loaded or skipped: {len(summary.problems)}[/]. Each, with its "
-            f"row number and the reason, is in {escape(str(report))}. Fix them and import the file "
-            "again: rows already loaded are not loaded twice.",
+            f"[yellow]{say('rows_refused', count=len(summary.problems))}[/] "
+            + say("rows_refused_where", file=escape(str(report))),
             highlight=False,
             soft_wrap=True,
         )
@@ -106,18 +106,17 @@ async def _import(kind: str, path: Path, report: Path | None, settings: Settings
 
 
 def _print_summary(kind: str, s: ImportSummary) -> None:
-    merged = f"{s.merged} merged into existing records, " if kind == "customers" else ""
     console.print(
-        f"{kind.capitalize()}: {s.added} added, {merged}{s.unchanged} rows already there, "
-        f"{s.skipped} duplicate rows skipped, {s.bad} bad rows.",
+        say("imported_" + kind, added=s.added, merged=s.merged, unchanged=s.unchanged,
+            skipped=s.skipped, bad=s.bad),
         highlight=False,
         soft_wrap=True,
-    )
+    )  # fmt: skip
     if s.customers_added:
-        console.print(f"New customers from the orders: {s.customers_added}.", highlight=False)
+        console.print(say("customers_from_orders", count=s.customers_added), highlight=False)
     for name in s.unknown_columns:
         errors.print(
-            f"[yellow]ignored[/] the unknown column {escape(repr(name))}",
+            f"[yellow]{escape(say('column_ignored', name=name))}[/]",
             highlight=False,
             soft_wrap=True,
         )
@@ -126,7 +125,7 @@ def _print_summary(kind: str, s: ImportSummary) -> None:
 async def _export(kind: str, path: Path, settings: Settings) -> int:
     from crm_core.sheet_export import export_customers, export_orders
 
-    with _bar(f"Exporting {kind}") as progress:
+    with _bar(say("exporting_" + kind)) as progress:
         if kind == "customers":
             count = await export_customers(
                 path,
@@ -139,5 +138,9 @@ async def _export(kind: str, path: Path, settings: Settings) -> int:
             count = await export_orders(
                 path, settings.tz, language=settings.locale, progress=progress
             )
-    console.print(f"Wrote {count} {kind} to {escape(str(path))}.", highlight=False, soft_wrap=True)
+    console.print(
+        say("exported_" + kind, count=count, file=escape(str(path))),
+        highlight=False,
+        soft_wrap=True,
+    )
     return 0

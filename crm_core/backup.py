@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from crm_core.errors import InputError, StoreError
-from crm_core.sealing import SETTING, Keyring, WrongKey, is_sealed
+from crm_core.sealing import Keyring, WrongKey, is_sealed
 from crm_core.store import redact
 
 MAGIC = b"LANGGAN-BACKUP\n"
@@ -62,7 +62,7 @@ def backend_of(db_url: str) -> str:
         return "sqlite"
     if db_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         return "postgres"
-    raise InputError(f"backups know SQLite and PostgreSQL stores, not {redact(db_url)}")
+    raise InputError("backup_store_kind", store=redact(db_url))
 
 
 def known_migrations() -> set[str]:
@@ -99,13 +99,13 @@ async def make_backup(db_url: str, path: Path, now: datetime) -> Header:
 
 def _check_target(path: Path) -> None:
     if path.is_dir() or not path.parent.is_dir():
-        raise InputError(f"{path} must be a file name in a folder that exists")
+        raise InputError("backup_target", file=str(path))
 
 
 def _sqlite_snapshot(db_url: str, payload: Path) -> tuple[list[str], dict[str, int]]:
     source_path = _sqlite_path(db_url)
     if not source_path.is_file():
-        raise StoreError(f"there is no store at {source_path}")
+        raise StoreError("store_missing", file=str(source_path))
     source = sqlite3.connect(source_path)
     target = sqlite3.connect(payload)
     try:
@@ -196,10 +196,10 @@ def read_header(path: Path) -> Header:
     """The header of a whole, untouched Langgan backup that this version can restore;
     anything else is refused with the reason."""
     if not path.is_file():
-        raise InputError(f"there is no file {path}")
+        raise InputError("file_missing", file=str(path))
     with path.open("rb") as f:
         if f.read(len(MAGIC)) != MAGIC:
-            raise InputError(f"{path} is not a Langgan backup (made by `langgan backup FILE`)")
+            raise InputError("backup_not_ours", file=str(path))
         line = f.readline(1 << 20)
         try:
             raw = json.loads(line)
@@ -209,30 +209,24 @@ def read_header(path: Path) -> Header:
                 [str(k) for k in raw.get("keys", [])],
             )  # fmt: skip
         except (ValueError, KeyError, TypeError):
-            raise InputError(
-                f"{path} is a damaged Langgan backup: its header is unreadable"
-            ) from None
+            raise InputError("backup_header_damaged", file=str(path)) from None
         if raw.get("format") != FORMAT:
             raise InputError(
-                f"{path} is in backup format {raw.get('format')}; this Langgan reads {FORMAT}"
+                "backup_format", file=str(path), format=str(raw.get("format")), reads=FORMAT
             )
         start = f.tell()
     size = path.stat().st_size - start
     if size != header.size:
-        raise InputError(
-            f"{path} is truncated or damaged: it should hold {header.size} bytes of data and "
-            f"holds {size}; use another backup"
-        )
+        raise InputError("backup_truncated", file=str(path), size=header.size, holds=size)
     sha = hashlib.sha256()
     for chunk in _payload_chunks(path, start):
         sha.update(chunk)
     if sha.hexdigest() != header.sha256:
-        raise InputError(f"{path} is damaged: its checksum does not match; use another backup")
+        raise InputError("backup_checksum", file=str(path))
     unknown = [m for m in header.migrations if m not in known_migrations()]
     if unknown:
         raise InputError(
-            f"{path} comes from a newer Langgan (schema {header.schema}; unknown here: "
-            f"{', '.join(unknown)}): upgrade Langgan, then restore"
+            "backup_newer", file=str(path), schema=header.schema, unknown=", ".join(unknown)
         )
     return header
 
@@ -292,10 +286,7 @@ async def restore_backup(
     header = await asyncio.to_thread(read_header, path)
     backend = backend_of(db_url)
     if header.backend != backend:
-        raise InputError(
-            f"{path} is a {header.backend} backup and LANGGAN_DB_URL is a {backend} store; "
-            f"restore it into a {header.backend} store"
-        )
+        raise InputError("backup_backend", file=str(path), kind=header.backend, store=backend)
     with tempfile.TemporaryDirectory(prefix="langgan-restore-") as work:
         payload = Path(work) / "payload"
         await asyncio.to_thread(_extract, path, _payload_start(path), payload)
@@ -303,10 +294,7 @@ async def restore_backup(
         held = await store_rows(db_url)
         if held and not force:
             summary = ", ".join(f"{t} {n}" for t, n in sorted(held.items())[:6])
-            raise InputError(
-                f"the store at {redact(db_url)} is not empty ({summary}); restore into an "
-                "empty store, or add --force to replace everything in it"
-            )
+            raise InputError("restore_not_empty", store=redact(db_url), summary=summary)
         if backend == "sqlite":
             await asyncio.to_thread(_sqlite_restore, payload, _sqlite_path(db_url))
         else:
@@ -320,7 +308,7 @@ async def restore_backup(
         wrong = sorted(
             t for t in set(restored) | set(expected) if restored.get(t) != expected.get(t)
         )
-        raise StoreError(f"the restored store differs from the backup in: {', '.join(wrong)}")
+        raise StoreError("restore_differs", tables=", ".join(wrong))
     return header
 
 
@@ -333,11 +321,10 @@ def check_key(path: Path, secrets: list[str], data_key: str | None) -> None:
     needed = sorted({value.split(":", 1)[0] for value in secrets})
     ring = Keyring.from_setting(data_key) if data_key else None
     if ring is None or not set(needed) <= set(ring.ids):
-        given = f"holds key {', '.join(ring.ids)}" if ring else "is not set"
         raise WrongKey(
-            f"{path} is sealed with data key {', '.join(needed)}, and {SETTING} {given}. "
-            f"Nothing was changed. Set {SETTING} to the key the backup was made with"
-        )
+            "backup_key_wrong", file=str(path), needed=", ".join(needed),
+            held=", ".join(ring.ids) if ring else "",
+        )  # fmt: skip
     for value in secrets:
         ring.open(value)  # the same id but a different key fails here
 
@@ -380,7 +367,7 @@ def _sqlite_restore(payload: Path, target_path: Path) -> None:
     source = sqlite3.connect(payload)
     try:
         if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise InputError("the backup's database fails SQLite's integrity check")
+            raise InputError("backup_integrity")
         target = sqlite3.connect(target_path)
         try:
             source.backup(target)  # replaces every page of the target, in one step
@@ -396,7 +383,7 @@ def _sqlite_restore(payload: Path, target_path: Path) -> None:
 def _sqlite_path(db_url: str) -> Path:
     path = db_url.removeprefix("sqlite://").split("?", 1)[0]
     if not path or path == ":memory:":
-        raise InputError("an in-memory store has nothing to back up")
+        raise InputError("backup_in_memory")
     return Path(path)
 
 
@@ -410,7 +397,7 @@ async def _run(program: str, *args: str, db_url: str | None) -> bytes:
     The password goes in the environment, not the command line, where any user of the
     machine could read it."""
     if shutil.which(program) is None:
-        raise StoreError(f"{program} is not installed; PostgreSQL backups need its client tools")
+        raise StoreError("program_missing", program=program)
     from urllib.parse import urlsplit, urlunsplit
 
     env = dict(os.environ)
@@ -428,5 +415,7 @@ async def _run(program: str, *args: str, db_url: str | None) -> bytes:
     stdout, stderr = await process.communicate()
     if process.returncode != 0:
         first = stderr.decode(errors="replace").strip().splitlines()[:1]
-        raise StoreError(f"{program} failed: {first[0] if first else process.returncode}")
+        raise StoreError(
+            "program_failed", program=program, detail=str(first[0] if first else process.returncode)
+        )
     return stdout

@@ -22,12 +22,12 @@ from tortoise.transactions import in_transaction
 
 from crm_core import sheet_cells
 from crm_core.erasure import erased_phones
-from crm_core.errors import InputError
+from crm_core.errors import CellError, InputError
 from crm_core.models import ConsentEvent, Customer, CustomerTag
 from crm_core.sealing import email_index, phone_index
 from crm_core.sheet_columns import aliases, keys, known
 from crm_core.sheet_files import open_sheet
-from crm_core.sheet_import import ImportSummary, Progress, no_progress
+from crm_core.sheet_import import ImportSummary, Progress, as_problem, no_progress
 from crm_core.staff_actions import clean_tag
 
 BATCH = 1000
@@ -69,14 +69,14 @@ def _tags(text: str) -> frozenset[str]:
             try:
                 tags.add(clean_tag(word))
             except InputError as exc:
-                raise ValueError(f"tag {word.strip()!r}: {exc}") from None
+                raise CellError("cell_tag", value=word.strip(), reason=exc) from None
     return frozenset(tags)
 
 
-def needs_identity(found: set[str]) -> str | None:
+def needs_identity(found: set[str]) -> InputError | None:
     if "phone" in found or "email" in found:
         return None
-    return "has no phone (no hp, whatsapp) or email column: one of them is how a customer is known"
+    return InputError("header_needs_identity")
 
 
 @dataclass
@@ -105,7 +105,7 @@ def parse_row(number: int, cells: dict[str, Any]) -> CustomerRow:
             continue
         row.values[column] = PARSERS[column](value)
     if not row.phone and not row.email and not row.langgan_id:
-        raise ValueError("no phone and no email: nothing to recognise the customer by")
+        raise CellError("row_no_identity")
     return row
 
 
@@ -129,13 +129,15 @@ async def import_customers(
                 continue  # a blank row: spacing, not data
             fingerprint = hash(tuple(sheet_cells.text(v).casefold() for v in values.values()))
             if fingerprint in seen:
-                summary.problem(number, f"the same as row {seen[fingerprint]}; skipped", bad=False)
+                summary.problem(
+                    number, InputError("row_repeated", row=seen[fingerprint]), bad=False
+                )
                 continue
             seen[fingerprint] = number
             try:
                 batch.append(parse_row(number, values))
             except ValueError as exc:
-                summary.problem(number, str(exc))
+                summary.problem(number, as_problem(exc))
             if len(batch) >= batch_size:
                 await _load(batch, now, language, wording, summary)
                 batch = []
@@ -181,18 +183,15 @@ async def _load_batch(
         if owner is not None and email_owner is not None and owner is not email_owner:
             tally.problem(
                 row.row,
-                f"the phone is customer {_ref(owner)}'s and the email is customer "
-                f"{_ref(email_owner)}'s; correct the row, or merge the two customers first",
+                InputError("row_two_customers", phone=_ref(owner), email=_ref(email_owner)),
             )
             continue
         customer = by_id.get(row.langgan_id or 0) or owner or email_owner
         if customer is None and not (row.phone or row.email):
-            tally.problem(row.row, f"customer #{row.langgan_id} is not in this store, and the "
-                          "row has no phone or email to add them by")  # fmt: skip
+            tally.problem(row.row, InputError("row_unknown_id", id=row.langgan_id))
             continue
         if customer is None and row.phone in erased:
-            tally.problem(row.row, "this phone belonged to a customer whose data was erased at "
-                          "their request; they are not added again")  # fmt: skip
+            tally.problem(row.row, InputError("row_erased_customer"))
             continue
         held = tagged.get(_key(customer), set()) if customer is not None else set()
         tags = row.values.get("tags", frozenset()) - held

@@ -5,6 +5,7 @@
     ├── StoreError           the store cannot be opened or brought up to date
     └── InputError           what a person typed or uploaded cannot be used; says why
         ├── CatalogRowError  one row of a catalog file, with its row number
+        ├── CellError        one cell of an imported sheet
         ├── NotFound         nobody matches a customer reference
         └── Ambiguous        several customers match; carries them, to list
 
@@ -76,6 +77,10 @@ class CatalogRowError(InputError):
         super().__init__("row_problem", row=row, reason=reason)
         self.row = row
         self.reason = reason
+
+
+class CellError(InputError, ValueError):
+    """One cell of a sheet that cannot be read: still a ValueError, as parsers raise."""
 
 
 class NotFound(InputError):

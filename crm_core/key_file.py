@@ -102,11 +102,9 @@ def _read(path: Path) -> str:
     try:
         key = dotenv_values(path).get(SETTING)
     except OSError as exc:
-        raise SettingsError(
-            f"the data key file {path} cannot be read ({exc.strerror}); set {SETTING} instead"
-        ) from None
+        raise SettingsError("key_file_unreadable", file=str(path), detail=exc.strerror) from None
     if not key:
-        raise SettingsError(f"the data key file {path} holds no {SETTING}= line")
+        raise SettingsError("key_file_empty", file=str(path))
     return key
 
 
@@ -136,8 +134,7 @@ def _make(path: Path, store: Path, now: datetime) -> KeyFile:
             os.unlink(temporary)
     except OSError as exc:
         raise SettingsError(
-            f"a new store needs a data key, and it cannot be kept in {path.parent} "
-            f"({exc.strerror}); make one with `langgan keygen` and set {SETTING}"
+            "key_file_unwritable", folder=str(path.parent), detail=exc.strerror
         ) from None
     return KeyFile(path, key, made=True)
 

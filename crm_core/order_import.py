@@ -25,12 +25,13 @@ from crm_core import sheet_cells
 from crm_core.customer_import import EXPORT_ONLY, PARSERS, PROFILE, PROFILE_ALIASES
 from crm_core.customers import recount_orders
 from crm_core.erasure import erased_phones
+from crm_core.errors import CellError, InputError
 from crm_core.models import Customer, Order, OrderItem, OrderStatusChange, Product
 from crm_core.models.orders import ORDER_STATUSES
 from crm_core.sealing import email_index, phone_index
 from crm_core.sheet_columns import aliases, known
 from crm_core.sheet_files import open_sheet
-from crm_core.sheet_import import ImportSummary, Progress, no_progress
+from crm_core.sheet_import import ImportSummary, Progress, as_problem, no_progress
 
 ORDERS_PER_BATCH = 200
 SHIPPING = ("ship_name", "ship_phone", "ship_address", "ship_city")
@@ -55,11 +56,12 @@ SHIPPING_PARSERS: dict[str, Any] = {
 DEFAULT_STATUS = "selesai"  # a past order in a shop's book was, as a rule, delivered
 
 
-def needs(found: set[str]) -> str | None:
-    missing = [name for name in ("product", "date") if name not in found]
+def needs(found: set[str]) -> InputError | None:
+    if "product" not in found or "date" not in found:
+        return InputError("header_needs_product_date")
     if "phone" not in found and "email" not in found:
-        missing.append("phone (no hp, whatsapp) or email")
-    return f"has no {', '.join(missing)} column" if missing else None
+        return InputError("header_needs_identity")
+    return None
 
 
 @dataclass
@@ -115,15 +117,15 @@ def parse_item(number: int, cells: dict[str, Any], tz: ZoneInfo) -> ItemRow:
     # A row naming one of Langgan's own orders ("#12", "INV-2026-0001") may name nobody
     # else: a customer known only by their chat has no phone or email to write.
     if not customer.get("phone") and not customer.get("email") and not ref:
-        raise ValueError("no phone and no email: nothing to tell whose order it is")
+        raise CellError("row_no_order_owner")
     product = sheet_cells.text(cells.get("product"))[:120]
     if not product:
-        raise ValueError("the product is empty")
+        raise CellError("row_no_product")
     if not sheet_cells.text(cells.get("date")):
-        raise ValueError("the date is empty")
+        raise CellError("row_no_date")
     status_text = sheet_cells.text(cells.get("status")).casefold()
     if status_text and status_text not in STATUSES:
-        raise ValueError(f"status {status_text!r} is not one of {', '.join(ORDER_STATUSES)}")
+        raise CellError("cell_status", value=status_text, known=", ".join(ORDER_STATUSES))
     price = cells.get("price")
     return ItemRow(
         row=number,
@@ -164,7 +166,7 @@ async def import_orders(
                 continue
             fingerprint = hash(tuple(sheet_cells.text(v).casefold() for v in values.values()))
             if fingerprint in seen_rows:
-                summary.problem(number, f"the same as row {seen_rows[fingerprint]}; skipped",
+                summary.problem(number, InputError("row_repeated", row=seen_rows[fingerprint]),
                                 bad=False)  # fmt: skip
                 continue
             seen_rows[fingerprint] = number
@@ -173,14 +175,13 @@ async def import_orders(
             except ValueError as exc:
                 if current is not None and _same_order(values, current.rows[0]):
                     current.problem = current.problem or (number, str(exc))
-                summary.problem(number, str(exc))
+                summary.problem(number, as_problem(exc))
                 bad_before = (number, values)
                 continue
             key = item.order_key
             if current is None or current.key != key:
                 if key in seen_orders:
-                    summary.problem(number, f"this order began on row {seen_orders[key]}; "
-                                    "keep an order's rows together")  # fmt: skip
+                    summary.problem(number, InputError("order_rows_apart", row=seen_orders[key]))
                     continue
                 current = PendingOrder(key)
                 if bad_before is not None and _same_order(bad_before[1], item):
@@ -220,7 +221,7 @@ async def _load(
         if order.problem is not None:
             row, _ = order.problem
             for item in order.rows:
-                summary.problem(item.row, f"not loaded: row {row} of the same order is bad")
+                summary.problem(item.row, InputError("order_row_bad", row=row))
             continue
         missing = [i for i in order.rows if i.price is None and i.product.casefold() not in catalog]
         if missing:
@@ -228,9 +229,9 @@ async def _load(
             for item in order.rows:
                 summary.problem(
                     item.row,
-                    f"no price, and {item.product!r} is not in the catalog; write the price"
+                    InputError("order_row_unpriced", product=item.product)
                     if item in missing
-                    else f"not loaded: row {first_bad.row} of the same order is bad",
+                    else InputError("order_row_bad", row=first_bad.row),
                 )
             continue
         ready.append(order)
@@ -272,13 +273,11 @@ async def _load_batch(
             continue
         if customer is None:
             reason = (
-                "this phone belonged to a customer whose data was erased at their request; "
-                "their orders are not added again"
+                InputError("order_erased_customer")
                 if first.who in erased
-                else "the phone is one customer's and the email another's; correct the row, "
-                "or merge the two customers first"
+                else InputError("order_two_customers")
                 if first.customer.get("phone") or first.customer.get("email")
-                else f"order {first.ref} is not in this store; give the customer's phone"
+                else InputError("order_unknown_ref", ref=first.ref)
             )
             for item in order.rows:
                 tally.problem(item.row, reason)

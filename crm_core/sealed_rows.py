@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from crm_core.errors import StoreError
-from crm_core.sealing import SETTING, TAIL, Keyring, StoreKeys, WrongKey, is_sealed
+from crm_core.sealing import TAIL, Keyring, StoreKeys, WrongKey, is_sealed
 
 INDEX_KEY = "index_key"
 SEALED_WITH = "sealed_with"  # the key id the last finished pass sealed every row with
@@ -101,12 +101,7 @@ async def check_key(connection_name: str, keyring: Keyring) -> None:
             continue
         kid = value.split(":", 1)[0]
         if kid not in keyring.ids:
-            raise WrongKey(
-                f"{SETTING} does not open this store: its data is sealed with key {kid}, and "
-                f"the key given is {', '.join(keyring.ids)}. Nothing was changed. Set the "
-                "key this store was made with (during a rotation: the new key, a comma, "
-                "then the old one)"
-            )
+            raise WrongKey("data_key_wrong", needed=kid, held=", ".join(keyring.ids))
         keyring.open(value)  # the same id but a different key fails here
 
 
@@ -250,7 +245,4 @@ async def _reseal_table(
 
 def require_sealed(marker: str | None) -> None:
     if marker is None:
-        raise StoreError(
-            "the store holds data from before encryption at rest: run `langgan migrate` "
-            "to seal it first"
-        )
+        raise StoreError("store_unsealed")

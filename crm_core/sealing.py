@@ -63,21 +63,15 @@ class Keyring:
     @classmethod
     def from_setting(cls, text: str | None) -> Keyring:
         if not text or not text.strip():
-            raise KeyMissing(
-                f"{SETTING} is not set: the customers' phones, emails, addresses and messages "
-                "are encrypted with it. Make one with `langgan keygen` and keep it safe (in "
-                "`.env` or the service's environment): without it the data cannot be read"
-            )
+            raise KeyMissing("data_key_missing")
         keys = tuple(k.strip() for k in text.split(",") if k.strip())
         ring = cls(keys)
         for position, key in enumerate(keys, start=1):
             try:
                 ring._fernets[key_id(key)] = Fernet(key.encode())
             except (ValueError, TypeError):
-                which = "" if len(keys) == 1 else f" (key {position} of {len(keys)})"
                 raise SettingsError(
-                    f"{SETTING}{which} is not a Fernet key: it must be 32 bytes in url-safe "
-                    "base64, 44 characters ending in '='. `langgan keygen` prints one"
+                    "data_key_malformed", position=position, count=len(keys)
                 ) from None
         return ring
 
@@ -101,17 +95,11 @@ class Keyring:
         kid, token = value.split(":", 1)
         fernet = self._fernets.get(kid)
         if fernet is None:
-            raise WrongKey(
-                f"this value was sealed with data key {kid}, which {SETTING} does not hold "
-                f"(it holds {', '.join(self.ids)}); add that key back after the new one"
-            )
+            raise WrongKey("data_key_absent", needed=kid, held=", ".join(self.ids))
         try:
             return fernet.decrypt(token.encode()).decode()
         except InvalidToken:
-            raise WrongKey(
-                f"a value sealed with key {kid} does not open with it: it was changed "
-                "outside Langgan"
-            ) from None
+            raise WrongKey("sealed_value_changed", key=kid) from None
 
 
 def is_sealed(value: str) -> bool:
@@ -163,14 +151,14 @@ def keys_in_use() -> Iterator[None]:
 def keyring() -> Keyring:
     ring = _keyring.get()
     if ring is None:
-        raise StoreError("no data key is in use: the store was not opened with open_store")
+        raise StoreError("store_not_open")
     return ring
 
 
 def store_keys() -> StoreKeys:
     keys = _current.get()
     if keys is None:
-        raise StoreError("the store's index key is not loaded: open it with open_store")
+        raise StoreError("store_not_open")
     return keys
 
 

@@ -23,10 +23,10 @@ def parse_quiet_hours(text: str) -> tuple[time, time]:
     """``21:00-08:00``: local hours when the shop starts no conversation."""
     match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
     if match is None:
-        raise SettingsError(f"LANGGAN_QUIET_HOURS must look like 21:00-08:00, not {text!r}")
+        raise SettingsError("quiet_hours_form", value=text)
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise SettingsError(f"LANGGAN_QUIET_HOURS has a time that is not on a clock: {text!r}")
+        raise SettingsError("quiet_hours_clock", value=text)
     return time(h1, m1), time(h2, m2)
 
 
@@ -34,7 +34,7 @@ def parse_duration(setting: str, text: str) -> timedelta:
     """``90m``, ``72h``, ``3d``."""
     match = _DURATION.match(text)
     if match is None or int(match.group(1)) == 0:
-        raise SettingsError(f"{setting} must be a duration such as 72h, 3d or 90m, not {text!r}")
+        raise SettingsError("setting_duration", setting=setting, value=text)
     return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
 
 
@@ -106,27 +106,20 @@ class Settings:
         except ValueError:
             whatsapp_rate = 0.0
         if not 0 < whatsapp_rate <= 1000:
-            raise SettingsError(
-                "TWILIO_WHATSAPP_RATE must be messages a second, above 0 and at most 1000, "
-                f"not {rate_text!r}"
-            )
+            raise SettingsError("whatsapp_rate", value=rate_text)
         cooldown = parse_duration(
             "LANGGAN_CONTACT_COOLDOWN", get("LANGGAN_CONTACT_COOLDOWN", "72h") or "72h"
         )
         cap_text = get("LANGGAN_WEEKLY_CAP", "2") or "2"
         if not cap_text.isdecimal() or not 1 <= int(cap_text) <= 50:
-            raise SettingsError(
-                f"LANGGAN_WEEKLY_CAP must be a number from 1 to 50, not {cap_text!r}"
-            )
+            raise SettingsError("weekly_cap", value=cap_text)
         quiet = parse_quiet_hours(get("LANGGAN_QUIET_HOURS", "21:00-08:00") or "21:00-08:00")
         port_text = get("LANGGAN_HTTP_PORT", "8080") or "8080"
         if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
-            raise SettingsError(f"LANGGAN_HTTP_PORT must be a port number, not {port_text!r}")
+            raise SettingsError("http_port", value=port_text)
         keep_text = get("LANGGAN_BACKUP_KEEP", "14") or "14"
         if not keep_text.isdecimal() or not 1 <= int(keep_text) <= 3650:
-            raise SettingsError(
-                f"LANGGAN_BACKUP_KEEP must be a number of days from 1 to 3650, not {keep_text!r}"
-            )
+            raise SettingsError("backup_keep", value=keep_text)
         retention_text = get("LANGGAN_MESSAGE_RETENTION", "keep") or "keep"
         retention = (
             None
@@ -168,37 +161,21 @@ class Settings:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(
-                f"LANGGAN_TIMEZONE {self.timezone!r} is not a time zone; try Asia/Jakarta"
-            ) from None
+            raise SettingsError("timezone_unknown", value=self.timezone) from None
         if self.locale not in LANGUAGES:
-            raise SettingsError(f"LANGGAN_LOCALE must be 'id' or 'en', not {self.locale!r}")
+            raise SettingsError("locale_unknown", value=self.locale)
         if self.telegram_driver not in ("aiogram", "ptb"):
-            raise SettingsError(
-                f"TELEGRAM_DRIVER must be 'aiogram' or 'ptb', not {self.telegram_driver!r}"
-            )
+            raise SettingsError("telegram_driver", value=self.telegram_driver)
         if self.telegram_mode not in ("polling", "webhook"):
-            raise SettingsError(
-                f"TELEGRAM_MODE must be 'polling' or 'webhook', not {self.telegram_mode!r}"
-            )
+            raise SettingsError("telegram_mode", value=self.telegram_mode)
         if self.whatsapp_enabled:
             sender = self.twilio_whatsapp_from or ""
             if not sender.startswith("whatsapp:+"):
-                raise SettingsError(
-                    f"TWILIO_WHATSAPP_FROM must look like whatsapp:+6281234567890, not {sender!r}"
-                )
+                raise SettingsError("whatsapp_from", value=sender)
             if not self.public_url:
-                raise SettingsError(
-                    "WhatsApp needs LANGGAN_PUBLIC_URL, the address Twilio calls: Twilio's "
-                    "signatures are checked against it"
-                )
+                raise SettingsError("whatsapp_public_url")
         if self.telegram_enabled and self.telegram_mode == "webhook":
             if not self.telegram_webhook_secret:
-                raise SettingsError(
-                    "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET: without it anyone "
-                    "could post fake updates to /webhooks/telegram"
-                )
+                raise SettingsError("telegram_webhook_secret")
             if not self.public_url:
-                raise SettingsError(
-                    "TELEGRAM_MODE=webhook needs LANGGAN_PUBLIC_URL, the address Telegram calls"
-                )
+                raise SettingsError("telegram_public_url")

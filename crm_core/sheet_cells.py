@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from crm_core.catalog_import import parse_price
+from crm_core.errors import CellError
 from crm_core.phones import try_normalize_phone
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -48,7 +49,7 @@ def phone(value: object) -> str:
     raw = text(value)
     normalised = try_normalize_phone(raw)
     if normalised is None:
-        raise ValueError(f"phone {raw!r} is not a valid number; write it like 0812-3456-7890")
+        raise CellError("cell_phone", value=raw)
     return normalised
 
 
@@ -60,14 +61,14 @@ def own_number(value: object) -> int:
     """Langgan's own number for a record, as its export writes it: ``#12``."""
     raw = text(value)
     if not re.fullmatch(r"#\d{1,9}", raw):
-        raise ValueError(f"Langgan ID {raw!r} is not like #12; leave it empty for new customers")
+        raise CellError("cell_langgan_id", value=raw)
     return int(raw[1:])
 
 
 def email(value: object) -> str:
     raw = text(value)
     if not EMAIL.match(raw) or len(raw) > 254:
-        raise ValueError(f"email {raw!r} is not an email address")
+        raise CellError("cell_email", value=raw)
     return raw.casefold()
 
 
@@ -83,9 +84,9 @@ def rupiah(value: object) -> int:
         try:
             amount = parse_price(cleaned)
         except ValueError:
-            raise ValueError(f"price {raw!r} is not a whole number of rupiah") from None
+            raise CellError("cell_price", value=raw) from None
     if amount != int(amount) or not 0 < amount <= MAX_PRICE:
-        raise ValueError(f"price {text(value)!r} must be a whole number from 1 to {MAX_PRICE}")
+        raise CellError("cell_price_range", value=text(value), most=MAX_PRICE)
     return int(amount)
 
 
@@ -94,7 +95,7 @@ def quantity(value: object) -> int:
     if not raw:
         return 1
     if not raw.isdecimal() or not 1 <= int(raw) <= MAX_QUANTITY:
-        raise ValueError(f"quantity {raw!r} must be a whole number from 1 to {MAX_QUANTITY}")
+        raise CellError("cell_quantity", value=raw, most=MAX_QUANTITY)
     return int(raw)
 
 
@@ -124,13 +125,13 @@ def _parse_date_text(raw: str) -> datetime:
         return datetime.fromisoformat(raw)
     except ValueError:
         pass
-    raise ValueError(f"date {raw!r} is not a date; write it as dd/mm/yyyy or yyyy-mm-dd")
+    raise CellError("cell_date", value=raw)
 
 
 def gender(value: object) -> str:
     raw = re.sub(r"[^a-z]+", " ", text(value).casefold()).strip()
     if raw not in GENDERS:
-        raise ValueError(f"gender {text(value)!r} is not L/P, laki-laki/perempuan or M/F")
+        raise CellError("cell_gender", value=text(value))
     return GENDERS[raw]
 
 
@@ -142,7 +143,7 @@ def age_band(value: object) -> str:
         return raw.replace(" ", "")
     found = re.fullmatch(r"(\d{1,3})\s*(th|thn|tahun|years?|yrs?|y)?\.?", raw.casefold())
     if not found or not 5 <= int(found.group(1)) <= 120:
-        raise ValueError(f"age {raw!r} is not an age in years")
+        raise CellError("cell_age", value=raw)
     years = int(found.group(1))
     return next((band for top, band in AGE_BANDS if years <= top), "55+")
 
@@ -158,4 +159,4 @@ def yes_no(value: object) -> bool:
         return True
     if raw in NO:
         return False
-    raise ValueError(f"consent {text(value)!r} is not ya/tidak (yes/no)")
+    raise CellError("cell_consent", value=text(value))

@@ -67,7 +67,7 @@ def open_sheet(
     aliases: Mapping[str, set[str]],
     ignored: set[str],
     *,
-    required: Callable[[set[str]], str | None],
+    required: Callable[[set[str]], InputError | None],
 ) -> Iterator[Sheet]:
     """Open ``path`` and find its header. ``aliases`` maps each column to the header
     keys that mean it; ``ignored`` are headers known but not read (an export's totals);
@@ -86,18 +86,15 @@ def open_sheet(
 
 def _check_file(path: Path) -> None:
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError("file_missing", file=str(path))
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty")
+        raise InputError("file_empty", file=str(path))
     if path.suffix.casefold() == ".xls":
-        raise InputError(
-            f"{path}: this is the old Excel format; in Excel use Save As and choose "
-            "Excel Workbook (.xlsx) or CSV"
-        )
+        raise InputError("sheet_old_excel", file=str(path))
     with path.open("rb") as handle:
         start = handle.read(4096)
     if not start.startswith(b"PK") and b"\0" in start:
-        raise InputError(f"{path}: this is not a spreadsheet; save it as .xlsx or .csv")
+        raise InputError("sheet_not_a_sheet", file=str(path))
 
 
 def _is_zip(path: Path) -> bool:
@@ -141,22 +138,19 @@ def _csv_rows(handle: IO[str]) -> Iterator[tuple[int, list[Any]]]:
             # A quoted cell may span lines: the reader's line count is the sheet's row.
             yield reader.line_num, cells
     except csv.Error as exc:
-        raise InputError(f"line {reader.line_num}: the CSV is malformed ({exc})") from None
+        raise InputError("csv_malformed", line=reader.line_num, detail=str(exc)) from None
 
 
 @contextmanager
 def _xlsx_rows(path: Path) -> Iterator[tuple[Iterator[tuple[int, list[Any]]], int | None]]:
     from openpyxl import load_workbook  # imported here: only XLSX needs it
 
-    unreadable = (
-        f"{path}: not an Excel workbook that can be read; save it again from Excel as .xlsx or CSV"
-    )
     # A handle rather than the name: openpyxl refuses a workbook named .csv by its name.
     with path.open("rb") as handle:
         try:
             book = load_workbook(handle, read_only=True, data_only=True)
         except Exception:  # a damaged file fails in many ways, and all mean one thing
-            raise InputError(unreadable) from None
+            raise InputError("xlsx_unreadable", file=str(path)) from None
         try:
             sheet = book.worksheets[0]
             total = sheet.max_row if isinstance(sheet.max_row, int) else None
@@ -168,7 +162,9 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[Iterator[tuple[int, list[Any]]], in
                         yield number, list(values)
                 except (zipfile.BadZipFile, ValueError, KeyError, SyntaxError) as exc:
                     # SyntaxError: the XML parser's ParseError, a damaged sheet.
-                    raise InputError(f"{unreadable} (after row {number}: {exc})") from None
+                    raise InputError(
+                        "xlsx_damaged", file=str(path), row=number, detail=str(exc)
+                    ) from None
 
             yield rows(), total
         finally:
@@ -181,7 +177,7 @@ def _find_header(
     total: int | None,
     aliases: Mapping[str, set[str]],
     ignored: set[str],
-    required: Callable[[set[str]], str | None],
+    required: Callable[[set[str]], InputError | None],
 ) -> Sheet:
     best: tuple[int, dict[str, int], list[Any]] | None = None
     for number, cells in rows:
@@ -199,12 +195,12 @@ def _find_header(
         if number >= HEADER_SEARCH_ROWS:
             break
     if best is None:
-        raise InputError(
-            f"{path}: no header row in the first {HEADER_SEARCH_ROWS} rows; the first row "
-            "of the table must name its columns (for example nama, no hp, kota)"
-        )
+        raise InputError("header_not_found", file=str(path), rows=HEADER_SEARCH_ROWS)
     number, columns, _ = best
-    raise InputError(f"{path}: the header on row {number} {required(set(columns))}")
+    raise InputError(
+        "header_incomplete", file=str(path), row=number,
+        reason=required(set(columns)) or InputError("header_needs_two_columns"),
+    )  # fmt: skip
 
 
 def match_columns(cells: list[Any], aliases: Mapping[str, set[str]]) -> dict[str, int]:
@@ -241,7 +237,7 @@ class SheetWriter:
         self.xlsx = path.suffix.casefold() in XLSX_SUFFIXES
         headers = [column.header for column in self.columns]
         if not self.xlsx and path.suffix.casefold() not in (".csv", ".txt"):
-            raise InputError(f"{path}: write to a .xlsx or .csv file")
+            raise InputError("sheet_output_kind", file=str(path))
         if self.xlsx:
             self._start_workbook()
         else:
@@ -249,7 +245,7 @@ class SheetWriter:
                 # Excel opens a CSV as UTF-8 only when it starts with the BOM.
                 self._handle = path.open("w", encoding="utf-8-sig", newline="")
             except OSError as exc:
-                raise InputError(f"{path}: cannot write here ({exc.strerror})") from None
+                raise InputError("file_unwritable", file=str(path), detail=exc.strerror) from None
             self._csv = csv.writer(self._handle)
             self._csv.writerow(headers)
 
@@ -299,7 +295,9 @@ class SheetWriter:
             try:
                 self._book.save(self.path)
             except OSError as exc:
-                raise InputError(f"{self.path}: cannot write here ({exc.strerror})") from None
+                raise InputError(
+                    "file_unwritable", file=str(self.path), detail=exc.strerror
+                ) from None
         else:
             self._handle.close()
 

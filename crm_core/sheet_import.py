@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crm_core.errors import InputError
+from crm_core.errors import InputError, LangganError
 
 # (rows read so far, rows expected or None): the command line draws the bar.
 Progress = Callable[[int, int | None], None]
@@ -22,7 +22,13 @@ def no_progress(done: int, total: int | None) -> None:
 @dataclass(frozen=True)
 class RowProblem:
     row: int
-    reason: str
+    reason: LangganError
+
+
+def as_problem(exc: Exception) -> LangganError:
+    """A row's problem as an error with words: a parser's own ValueError (from a
+    library) keeps its text as the detail."""
+    return exc if isinstance(exc, LangganError) else InputError("cell_unreadable", detail=str(exc))
 
 
 @dataclass
@@ -41,10 +47,9 @@ class ImportSummary:
         """A batch the store refused was rolled back whole: each of its rows is reported,
         none is half in the store."""
         for row in rows:
-            self.problem(row, f"not loaded, the store refused the batch ({exc}); "
-                         "import the file again")  # fmt: skip
+            self.problem(row, InputError("batch_refused", detail=type(exc).__name__))
 
-    def problem(self, row: int, reason: str, *, bad: bool = True) -> None:
+    def problem(self, row: int, reason: LangganError, *, bad: bool = True) -> None:
         self.problems.append(RowProblem(row, reason))
         if bad:
             self.bad += 1
@@ -56,15 +61,21 @@ def default_report_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.errors.csv")
 
 
-def write_report(summary: ImportSummary, path: Path) -> None:
-    """One line per problem, in row order, for the shop to fix and import again."""
-    lines = [RowProblem(summary.header_row, f"column {name!r} is not known; ignored")
+def write_report(
+    summary: ImportSummary,
+    path: Path,
+    words: Callable[[LangganError], str] = str,
+    headers: tuple[str, str] = ("row", "problem"),
+) -> None:
+    """One line per problem, in row order, for the shop to fix and import again, in the
+    reader's language (``words`` puts an error in it)."""
+    lines = [RowProblem(summary.header_row, InputError("column_unknown", name=name))
              for name in summary.unknown_columns]  # fmt: skip
     try:
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["row", "problem"])
+            writer.writerow(list(headers))
             for problem in sorted([*lines, *summary.problems], key=lambda p: p.row):
-                writer.writerow([problem.row, problem.reason])
+                writer.writerow([problem.row, words(problem.reason)])
     except OSError as exc:
-        raise InputError(f"{path}: cannot write the report here ({exc.strerror})") from None
+        raise InputError("file_unwritable", file=str(path), detail=exc.strerror) from None

@@ -89,7 +89,7 @@ async def migrate(db_url: str) -> list[str]:
     try:
         await tortoise_migrate(config=tortoise_config(_for_migrating(db_url)), progress=progress)
     except OSError as exc:
-        raise StoreError(f"cannot reach the store at {redact(db_url)}: {exc}") from exc
+        raise StoreError("store_unreachable", store=redact(db_url), detail=str(exc)) from exc
     if connection_name(db_url) == "sqlite" and applied:
         await _check_references(db_url)
     return applied
@@ -115,10 +115,7 @@ async def _check_references(db_url: str) -> None:
 
     broken = await asyncio.to_thread(check) if path != ":memory:" else []
     if broken:
-        raise StoreError(
-            f"the store at {redact(db_url)} has {len(broken)} rows pointing at rows that are "
-            "gone after migrating; restore the backup taken before `langgan migrate`"
-        )
+        raise StoreError("store_references_broken", store=redact(db_url), count=len(broken))
 
 
 async def pending_migrations(db_url: str) -> list[str]:
@@ -164,14 +161,11 @@ async def _opened(
                 with contextlib.redirect_stdout(io.StringIO()):
                     await migrate(db_url)
             elif require_current and (missing := await pending_migrations(db_url)):
-                raise StoreError(
-                    f"the store at {redact(db_url)} lacks migrations {', '.join(missing)}: "
-                    "run `langgan migrate` first"
-                )
+                raise StoreError("store_behind", store=redact(db_url), missing=", ".join(missing))
             if bring_up_to_date or not await pending_migrations(db_url):
                 await load_keys(db_url, seal=bring_up_to_date or not require_current)
         except OSError as exc:
-            raise StoreError(f"cannot reach the store at {redact(db_url)}: {exc}") from exc
+            raise StoreError("store_unreachable", store=redact(db_url), detail=str(exc)) from exc
         yield
 
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "crm_core", "scheduler", "message_templates")
 ERRORS = {
     "LangganError", "InputError", "SettingsError", "StoreError", "TemplateProblem",
-    "LexiconProblem", "KeyMissing", "WrongKey",
+    "LexiconProblem", "KeyMissing", "WrongKey", "CellError",
 }  # fmt: skip
 CATALOGS = {
     lang: tomllib.loads((ROOT / "message_templates" / lang / "errors.toml").read_text("utf-8"))
