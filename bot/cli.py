@@ -113,7 +113,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             applied = await migrate(settings.db_url)
             await load_keys(settings.db_url, seal=True)
         console.print(
-            f"Applied {', '.join(applied)}." if applied else "The store is up to date.",
+            say("migrated", applied=", ".join(applied)) if applied else say("up_to_date"),
             f"({redact(settings.db_url)})",
         )
         return 0
@@ -166,13 +166,13 @@ async def _sweep(settings: Settings, now: datetime | None, *, dry_run: bool) -> 
     campaigns = load_campaigns(settings.campaigns_file, engine.texts)
     moment = now or datetime.now(UTC)
     outcomes = await sweep(moment, campaigns, engine.rules, engine.texts, dry_run=dry_run)
-    table = Table("Campaign", "Customer", "Channel", "Outcome", "Why")
+    table = Table(*say("sweep_columns").split("|"))
     for o in outcomes:
-        table.add_row(o.campaign, f"#{o.customer_id} {o.customer}", o.channel or "-", o.status,
-                      o.reason or "")  # fmt: skip
-    title = "Would send (dry run)" if dry_run else "Sweep"
-    console.print(f"{title} as of {moment.isoformat(timespec='minutes')}:")
-    console.print(table if outcomes else "Nobody is due.")
+        table.add_row(o.campaign, f"#{o.customer_id} {o.customer}", o.channel or "-",
+                      say("outcome_" + o.status), o.reason or "")  # fmt: skip
+    local = moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+    console.print(say("sweep_title", dry_run=dry_run, moment=local, zone=settings.timezone))
+    console.print(table if outcomes else say("nobody_due"))
     if not dry_run and any(o.status == "queued" for o in outcomes):
         await _send_queued(settings, engine, moment)
     return 0
@@ -194,10 +194,7 @@ async def _send_queued(settings: Settings, engine: Any, moment: datetime) -> Non
     if settings.whatsapp_enabled:
         senders["whatsapp"] = build_whatsapp(settings, engine)
     if not senders:
-        console.print(
-            "No channel is configured here: the messages wait in the outbox until "
-            "`langgan run` runs with Telegram or WhatsApp set up."
-        )
+        console.print(say("no_channel"))
         return
     try:
         dispatcher = Dispatcher(senders, clock=lambda: moment, rules=engine.rules)
@@ -212,9 +209,8 @@ async def _send_queued(settings: Settings, engine: Any, moment: datetime) -> Non
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
-    words = {"pending": "waiting to be tried again", "sending": "being sent elsewhere"}
-    counts = ", ".join(f"{n} {words.get(status, status)}" for status, n in sorted(ended))
-    console.print(f"Sending the queued messages: {counts}.")
+    counts = ", ".join(f"{n} {say('sent_' + status)}" for status, n in sorted(ended))
+    console.print(say("sent_counts", counts=counts))
 
 
 def _auto_migrate(settings: Settings) -> bool:
@@ -230,10 +226,7 @@ async def _chat(settings: Settings, as_who: str | None) -> int:
 
     engine = build_engine(settings)
     if not await Product.filter(active=True).exists():
-        console.print(
-            "[yellow]The catalog is empty.[/] Load the sample with "
-            "[bold]langgan products import --sample[/] (or your own CSV), then chat again.\n"
-        )
+        console.print(f"[yellow]{say('chat_no_catalog')}[/]\n")
 
     def show(text: str) -> None:
         # Bold on a terminal; piped or redirected, the text as the channels get it.
@@ -281,16 +274,16 @@ async def _list_products() -> int:
 
     products = await Product.all().order_by("name")
     if not products:
-        console.print("The catalog is empty. Load one with: langgan products import FILE.csv")
+        console.print(say("catalog_empty"))
         return 0
-    table = Table("Name", "Price", "Colours", "Sizes", "Active")
+    table = Table(*say("product_columns").split("|"))
     for p in products:
         table.add_row(
             p.name,
             rupiah(p.price),
             ", ".join(p.colours or []) or "-",
             ", ".join(p.sizes or []) or "-",
-            "yes" if p.active else "no",
+            say("yes" if p.active else "no"),
         )
     console.print(table)
     return 0

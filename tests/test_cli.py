@@ -98,9 +98,9 @@ def test_chat_on_an_empty_catalog_says_how_to_load_one(tmp_path: Path):
 
 def test_migrate_then_migrate_again(tmp_path: Path):
     first = langgan(tmp_path, "migrate")
-    assert first.returncode == 0 and "Applied 0001_initial" in first.stdout
+    assert first.returncode == 0 and "Migrasi 0001_initial" in first.stdout
     again = langgan(tmp_path, "migrate")
-    assert "up to date" in again.stdout
+    assert "sudah mutakhir" in again.stdout
 
 
 def test_errors_are_sentences_not_tracebacks(tmp_path: Path):

@@ -21,6 +21,7 @@ async def langgan_sweep(db_url: str, cwd: Path, **settings: str) -> tuple[int, s
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))}
     env["LANGGAN_DATA_KEY"] = DATA_KEY
     env["LANGGAN_DB_URL"] = db_url
+    env["LANGGAN_LOCALE"] = "en"  # the outcomes counted below, in English
     env.update(settings)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "sweep", "--now", NOW.isoformat(), cwd=cwd, env=env,
