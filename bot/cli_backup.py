@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from bot.cli_language import say
 from crm_core.backup import known_migrations, make_backup, restore_backup
 from crm_core.settings import Settings
 from crm_core.store import redact
@@ -43,24 +44,23 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "backup":
         header = await make_backup(db_url, args.file, datetime.now(UTC))
         console.print(
-            f"Backed up {redact(db_url)} to {args.file}: {sum(header.tables.values())} rows in "
-            f"{len(header.tables)} tables, schema {header.schema}."
-        )
+            say("backed_up", store=redact(db_url), file=str(args.file),
+                rows=sum(header.tables.values()), tables=len(header.tables), schema=header.schema)
+        )  # fmt: skip
         if header.keys:
             console.print(
-                f"The data key is not in the backup: restoring it needs key "
-                f"{', '.join(header.keys)}{_kept_in(db_url, header.keys)}. Keep that key "
-                "apart from the backup.",
+                say("backup_key_apart", keys=", ".join(header.keys),
+                    file=_kept_in(db_url, header.keys)),
                 markup=False, highlight=False,
             )  # fmt: skip
         return 0
     header = await restore_backup(db_url, args.file, settings.data_key, force=args.force)
     console.print(
-        f"Restored {args.file} (taken {header.created_at}) into {redact(db_url)}: "
-        f"{sum(header.tables.values())} rows in {len(header.tables)} tables, all counted."
-    )
+        say("restored", file=str(args.file), taken=header.created_at, store=redact(db_url),
+            rows=sum(header.tables.values()), tables=len(header.tables))
+    )  # fmt: skip
     if set(header.migrations) != known_migrations():
-        console.print("The backup's schema is older than this Langgan: run `langgan migrate`.")
+        console.print(say("restored_older"))
     return 0
 
 
@@ -70,4 +70,4 @@ def _kept_in(db_url: str, keys: list[str]) -> str:
     from crm_core.sealing import key_id
 
     kept = key_for(db_url, datetime.now(UTC), make=False)
-    return f", kept in {kept.path}" if kept and key_id(kept.key) in keys else ""
+    return str(kept.path) if kept and key_id(kept.key) in keys else ""

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from bot.cli_language import say
 from crm_core.settings import Settings
 
 console = Console()
@@ -50,9 +51,7 @@ def with_data_key(settings: Settings, *, make: bool = True) -> Settings:
         return settings
     if found.made:
         errors.print(
-            f"langgan: made a data key for this new store (key id {key_id(found.key)}) and "
-            f"kept it in {found.path}. Back that file up apart from the store and its "
-            "backups: without it the customers' data cannot be read.",
+            "langgan: " + say("key_made", key=key_id(found.key), file=str(found.path)),
             markup=False, highlight=False, soft_wrap=True,
         )  # fmt: skip
     return dataclasses.replace(settings, data_key=found.key)
@@ -99,34 +98,21 @@ async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
         )  # fmt: skip
     moved = ", ".join(f"{table} {n:,}" for table, n in result.rows.items() if n)
     if not result.total:
-        console.print(f"Every row was already sealed with key {ring.primary}; nothing changed.")
+        console.print(say("rotate_nothing", key=ring.primary))
         if len(ring.keys) == 1:
-            console.print(ROTATION)
+            console.print(say("rotate_how"))
     else:
-        console.print(f"Sealed {result.total:,} values again with key {ring.primary} ({moved}).")
+        console.print(say("rotate_done", count=result.total, key=ring.primary, moved=moved))
     if not vacuumed:
-        console.print(
-            "The file still holds the old sealed copies in its free space (the service was "
-            "writing, so it could not be compacted): run `langgan rotate-key` again while "
-            "the service is stopped."
-        )
+        console.print(say("rotate_not_compacted"))
     if result.left:
-        console.print(
-            f"{result.left:,} rows were changed by the service while this ran and still hold "
-            "a value under the old key: run `langgan rotate-key` again to finish."
-        )
+        console.print(say("rotate_left", count=result.left))
     elif result.total and len(ring.keys) > 1:
-        console.print(
-            f"Every row is under key {ring.primary} now: set LANGGAN_DATA_KEY to that key "
-            "alone (the first one) and restart the service. Keep the old key until the "
-            "backups made with it are gone."
-        )
+        console.print(say("rotate_finished", key=ring.primary))
         kept = key_file.key_for(settings.db_url, datetime.now(UTC), make=False)
         if kept is not None and key_id(kept.key) != ring.primary:
             console.print(
-                f"{kept.path}, the key file made for this store on its first run, still "
-                "holds the old key: keep LANGGAN_DATA_KEY set, or put the new key in that "
-                "file (and the old one somewhere safe, for the old backups).",
+                say("rotate_key_file_old", file=str(kept.path)),
                 markup=False, highlight=False, soft_wrap=True,
             )  # fmt: skip
     return 0

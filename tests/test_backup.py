@@ -256,7 +256,7 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path):
     made = langgan(tmp_path, "backup", "shop.backup")
     assert made.returncode == 0, made.stderr
     assert f"schema {LATEST}" in made.stdout
-    assert f"The data key is not in the backup: restoring it needs key {key_id(DATA_KEY)}" in (
+    assert f"Kunci data tidak ikut di backup: untuk memulihkannya perlu kunci {key_id(DATA_KEY)}" in (
         " ".join(made.stdout.split())
     )
     refused = langgan(tmp_path, "restore", "shop.backup")

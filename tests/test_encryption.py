@@ -314,7 +314,7 @@ async def test_a_rotation_cut_off_halfway_loses_nothing_and_carries_on(
             pass
     monkeypatch.setenv("LANGGAN_DATA_KEY", new)
     assert await _main("rotate-key") == 0
-    assert "already sealed with key" in capsys.readouterr().out
+    assert "sudah disegel dengan kunci" in capsys.readouterr().out
 
 
 async def test_a_rotation_on_postgres_reseals_every_row(postgres_store: str):

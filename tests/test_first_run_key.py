@@ -19,7 +19,7 @@ from crm_core.models import Product
 from crm_core.sealing import key_id
 from crm_core.store import open_store
 
-NOTICE = "made a data key for this new store"
+NOTICE = "kunci data untuk store baru ini sudah dibuat"
 
 
 @pytest.fixture
@@ -132,10 +132,8 @@ def test_a_rotation_away_from_the_first_run_key_says_the_key_file_holds_the_old_
     monkeypatch.setenv("LANGGAN_DATA_KEY", f"{new},{old}")
     assert main(["rotate-key"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert f"again with key {key_id(new)}" in out
-    assert (
-        f"{kept}, the key file made for this store on its first run, still holds the old key" in out
-    )
+    assert f"disegel ulang dengan kunci {key_id(new)}" in out
+    assert f"{kept}, file kunci yang dibuat untuk store ini saat pertama dijalankan" in out
 
 
 def test_an_empty_file_is_a_new_store_and_an_in_memory_store_keeps_no_key(
