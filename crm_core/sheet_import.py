@@ -47,7 +47,7 @@ class ImportSummary:
         """A batch the store refused was rolled back whole: each of its rows is reported,
         none is half in the store."""
         for row in rows:
-            self.problem(row, InputError("batch_refused", detail=type(exc).__name__))
+            self.problem(row, InputError("batch_refused", detail=str(exc)))
 
     def problem(self, row: int, reason: LangganError, *, bad: bool = True) -> None:
         self.problems.append(RowProblem(row, reason))

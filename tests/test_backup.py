@@ -141,6 +141,7 @@ async def test_a_backup_is_restored_only_with_the_key_it_was_made_with(
         await restore_backup(f"sqlite://{target}", target_backup, DATA_KEY)
         before = sqlite_rows(target)
         for key, given in ((other, f"holds key {key_id(other)}"), (None, "is not set")):
+            # The English words of the refusal (str of an error); the CLI speaks the shop's.
             with pytest.raises(WrongKey, match=f"{needed} {given}. Nothing was changed"):
                 await restore_backup(f"sqlite://{target}", backup, key, force=True)
             assert sqlite_rows(target) == before
@@ -255,12 +256,13 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path):
     assert langgan(tmp_path, "products", "import", "--sample").returncode == 0
     made = langgan(tmp_path, "backup", "shop.backup")
     assert made.returncode == 0, made.stderr
-    assert f"schema {LATEST}" in made.stdout
-    assert f"Kunci data tidak ikut di backup: untuk memulihkannya perlu kunci {key_id(DATA_KEY)}" in (
-        " ".join(made.stdout.split())
+    assert f"skema {LATEST}" in made.stdout
+    assert (
+        f"Kunci data tidak ikut di backup: untuk memulihkannya perlu kunci {key_id(DATA_KEY)}"
+        in (" ".join(made.stdout.split()))
     )
     refused = langgan(tmp_path, "restore", "shop.backup")
-    assert refused.returncode == 2 and "is not empty" in refused.stderr
+    assert refused.returncode == 2 and "tidak kosong" in refused.stderr
     assert "Traceback" not in refused.stderr
     fresh = tmp_path / "fresh"
     fresh.mkdir()

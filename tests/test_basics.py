@@ -100,7 +100,7 @@ async def test_the_migrations_match_the_models():
 
 async def test_a_store_behind_its_migrations_is_refused_with_what_to_do(tmp_path):
     url = f"sqlite://{tmp_path / 'old.db'}"
-    lacks = r"lacks migrations 0001_initial(, \w+)*: run `langgan migrate` first"
+    lacks = r"lacks migrations 0001_initial(, \w+)*: run langgan migrate first"
     with pytest.raises(StoreError, match=lacks):
         async with open_store(url, DATA_KEY, bring_up_to_date=False, require_current=True):
             pass

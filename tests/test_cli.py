@@ -65,7 +65,7 @@ def langgan(
 def test_a_newcomer_orders_in_langgan_chat(tmp_path: Path):
     loaded = langgan(tmp_path, "products", "import", "--sample")
     assert loaded.returncode == 0, loaded.stderr
-    assert "Created 5" in loaded.stdout
+    assert "5 produk dibuat" in loaded.stdout
     chat = langgan(tmp_path, "chat", stdin=NEWCOMER_CHAT)
     assert chat.returncode == 0, chat.stderr
     assert "Total: *Rp150.000*" in chat.stdout
@@ -282,7 +282,7 @@ def test_agents_and_the_audit_log_from_the_command_line(tmp_path: Path):
     session = langgan(tmp_path, "chat", "--as", "Ani", stdin="/cari siapa\n/quit\n")
     assert "Tidak ada pelanggan" in session.stdout
     removed = langgan(tmp_path, "agent", "remove", "Ani")
-    assert removed.returncode == 0 and "no more access" in removed.stdout
+    assert removed.returncode == 0 and "tidak bisa masuk lagi" in removed.stdout
     audit = langgan(tmp_path, "audit", "--agent", "Ani")  # a former agent's trail stays
     assert "customer.search" in audit.stdout and "text=siapa" in audit.stdout
     everything = langgan(tmp_path, "audit")

@@ -21,7 +21,7 @@ from tests.shop_sheets import customers_cp1252_csv, customers_xlsx
 
 
 def problems(summary: ImportSummary) -> list[tuple[int, str]]:
-    return [(p.row, p.reason) for p in summary.problems]
+    return [(p.row, str(p.reason)) for p in summary.problems]
 
 
 async def customer(phone: str) -> Customer:
@@ -37,9 +37,9 @@ async def test_a_workbook_with_a_title_merged_cells_and_indonesian_headers(
     assert summary.header_row == 4
     assert summary.unknown_columns == ["Catatan"]  # "No." is the export's, known
     assert problems(summary) == [
-        (9, "the same as row 5; skipped"),
-        (10, "phone '12345' is not a valid number; write it like 0812-3456-7890"),
-        (11, "gender 'X' is not L/P, laki-laki/perempuan or M/F"),
+        (9, "The same as row 5; skipped."),
+        (10, "Phone “12345” is not a valid number; write it like 0812-3456-7890."),
+        (11, "Gender “X” is not L/P, laki-laki/perempuan or M/F."),
     ]
     siti = await customer("+6281234567890")
     assert (siti.name, siti.address, siti.city) == ("Siti Aminah", "Jl. Darmo 12", "Surabaya")
@@ -77,7 +77,9 @@ async def test_a_windows_csv_with_semicolons_merges_by_phone_and_by_email(
     summary = await import_customers(customers_cp1252_csv(tmp_path / "excel.csv"), START)
 
     assert (summary.added, summary.merged, summary.bad) == (0, 2, 1)
-    assert problems(summary) == [(5, "no phone and no email: nothing to recognise the customer by")]
+    assert problems(summary) == [
+        (5, "No phone and no email: nothing to recognise the customer by.")
+    ]
     siti = await customer("+6281234567890")
     # What the record held stays; only its gaps are filled.
     assert (siti.name, siti.city) == ("Siti", "Sidoarjo")
@@ -133,8 +135,8 @@ async def test_a_row_whose_phone_and_email_are_two_customers_is_refused(store: s
     assert problems(summary) == [
         (
             2,
-            f"the phone is customer #{a.id}'s and the email is customer #{b.id}'s; correct "
-            "the row, or merge the two customers first",
+            f"The phone is customer #{a.id}'s and the email is customer #{b.id}'s; correct "
+            "the row, or merge the two customers first.",
         )
     ]
     assert await Customer.all().count() == 2
@@ -196,7 +198,7 @@ async def test_a_batch_the_store_refuses_leaves_nothing_half_imported(
     assert (summary.added, summary.bad) == (0, 2)
     assert problems(summary)[0] == (
         2,
-        "not loaded, the store refused the batch (the disk is full); import the file again",
+        "Not loaded: the store refused the batch (the disk is full); import the file again.",
     )
     assert not await Customer.exists()
 
@@ -228,8 +230,8 @@ async def test_a_sheet_never_brings_back_an_erased_customer(store: str, tmp_path
     sheet.write_text("nama,no hp\nBudi,0813-1111-2222\nDewi,0857-7777-8888\n", "utf-8")
     summary = await import_customers(sheet, START)
     assert problems(summary) == [
-        (2, "this phone belonged to a customer whose data was erased at their request; "
-            "they are not added again"),
+        (2, "This phone belonged to a customer whose data was erased at their request; "
+            "they are not added again."),
     ]  # fmt: skip
     assert await Customer.filter(phone_index=phone_index("+6281311112222")).count() == 0
     assert await Customer.filter(phone_index=phone_index("+6285777778888")).count() == 1

@@ -192,7 +192,7 @@ async def test_without_the_key_nothing_opens_and_the_answer_says_how_to_make_one
     monkeypatch.setenv("LANGGAN_DB_URL", f"sqlite://{path}")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     assert await _main("products", "list") == 2
-    assert "LANGGAN_DATA_KEY is not set" in capsys.readouterr().err
+    assert "LANGGAN_DATA_KEY belum diisi" in capsys.readouterr().err
     assert raw_bytes(path) == before
 
 

@@ -50,7 +50,7 @@ def test_the_first_run_makes_the_key_keeps_it_private_and_says_where_once(
     [kept] = keys_folder(tmp_path).iterdir()
     err = capsys.readouterr().err
     assert err.count(NOTICE) == 1 and str(kept) in " ".join(err.split())
-    assert "Back that file up apart from the store" in err
+    assert "Backup file itu terpisah dari store" in err
     assert mode(kept) == 0o600
     assert mode(kept.parent) == mode(kept.parent.parent) == 0o700
     assert not kept.is_relative_to(shop)  # a copy of the shop's folder carries no key
@@ -62,7 +62,7 @@ def test_the_first_run_makes_the_key_keeps_it_private_and_says_where_once(
     assert main(["products", "import", "--sample"]) == 0
     assert main(["products", "list"]) == 0
     out, err = capsys.readouterr()
-    assert "Created 0, updated 5 products." in out and "Kaos Polos" in out
+    assert "0 produk dibuat, 5 diperbarui." in out and "Kaos Polos" in out
     assert "data key" not in err
     assert list(keys_folder(tmp_path).iterdir()) == [kept]
 
@@ -89,7 +89,7 @@ def test_an_existing_store_with_no_key_and_no_key_file_is_refused(
     capsys.readouterr()
     assert main_at(f"sqlite://{store}", "products", "list") == 2
     err = capsys.readouterr().err
-    assert "LANGGAN_DATA_KEY is not set" in err and "langgan keygen" in err
+    assert "LANGGAN_DATA_KEY belum diisi" in err and "langgan keygen" in err
     assert store.read_bytes() == before
     assert len(list(keys_folder(tmp_path).iterdir())) == 1  # the shop's own, no other
 
@@ -100,7 +100,7 @@ def test_a_postgres_store_with_no_key_is_refused_before_connecting(
     # Nothing listens on port 1: a command that tried to connect would say it cannot.
     assert main_at("postgres://nobody@127.0.0.1:1/none", "migrate") == 2
     err = capsys.readouterr().err
-    assert "LANGGAN_DATA_KEY is not set" in err and "cannot reach" not in err
+    assert "LANGGAN_DATA_KEY belum diisi" in err and "tidak bisa dihubungi" not in err
     assert not (tmp_path / "config").exists()
 
 
@@ -112,7 +112,7 @@ def test_a_key_that_is_set_wins_over_the_key_file(
     other = Fernet.generate_key().decode()
     monkeypatch.setenv("LANGGAN_DATA_KEY", other)
     assert main(["products", "list"]) == 2  # the key set is used, and does not open it
-    assert f"the key given is {key_id(other)}" in capsys.readouterr().err
+    assert f"kunci yang diberikan {key_id(other)}" in capsys.readouterr().err
 
     # A new store with a key set keeps no key file.
     monkeypatch.setenv("LANGGAN_DB_URL", f"sqlite://{tmp_path / 'second.db'}")

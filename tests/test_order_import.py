@@ -35,9 +35,9 @@ async def test_a_sales_sheet_becomes_orders_with_their_items(store: str, tmp_pat
     summary = await import_orders(orders_xlsx(tmp_path / "penjualan.xlsx"), START, JAKARTA)
 
     assert (summary.added, summary.customers_added, summary.bad) == (3, 2, 2)
-    assert [(p.row, p.reason) for p in summary.problems] == [
-        (7, "not loaded: row 8 of the same order is bad"),
-        (8, "quantity 'dua' must be a whole number from 1 to 10000"),
+    assert [(p.row, str(p.reason)) for p in summary.problems] == [
+        (7, "Not loaded: row 8 of the same order is bad."),
+        (8, "Quantity “dua” must be a whole number from 1 to 10000."),
     ]
     assert await items("INV-1") == [
         ("Kaos Polos", "Hitam", "L", 2, 75_000),
@@ -111,8 +111,8 @@ async def test_an_orders_rows_apart_are_reported(store: str, tmp_path: Path):
 
     summary = await import_orders(path, START, JAKARTA)
 
-    assert [(p.row, p.reason) for p in summary.problems] == [
-        (4, "this order began on row 2; keep an order's rows together"),
-        (5, "no price, and 'Gelang' is not in the catalog; write the price"),
+    assert [(p.row, str(p.reason)) for p in summary.problems] == [
+        (4, "This order began on row 2; keep an order's rows together."),
+        (5, "No price, and “Gelang” is not in the catalog; write the price."),
     ]
     assert sorted(await Order.all().values_list("external_ref", flat=True)) == ["A1", "A2"]

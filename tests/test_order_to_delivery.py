@@ -172,7 +172,7 @@ async def test_paying_a_cancelled_order_and_a_late_receipt_get_clear_answers(
     await ani.send("/lunas 1")
     assert "sudah batal" in ani.text and (await Order.get()).status == "batal"
     await ani.send("/lunas 77")
-    assert "there is no order 77" in ani.text
+    assert "Tidak ada pesanan 77" in ani.text
     await siti.send("ini kak buktinya", kind="photo")
     assert "Bukti transfer" not in siti.text  # no order waits for payment
 
@@ -608,7 +608,7 @@ async def test_a_reply_that_cannot_be_sent_says_why(shop_engine: Engine, siti: C
     await ani.send("", kind="sticker", reply_to=f"{ANI}:77")
     assert "Hanya teks yang bisa diteruskan" in ani.text
     await ani.send("x" * 1_200, reply_to=f"{ANI}:77")
-    assert "at most 1000" in ani.text
+    assert "paling banyak 1000" in ani.text
     await ani.send("/balas jam 10:00 ya kak kami kirim", reply_to=f"{ANI}:77")
     assert (await told("2002"))[-1] == "jam 10:00 ya kak kami kirim"
 

@@ -84,9 +84,9 @@ async def test_the_default_period_is_said(store: str, capsys: pytest.CaptureFixt
 
 @pytest.mark.parametrize(
     "args, says",
-    [(("report", "--from", "2026-11-30", "--to", "2026-11-01"), "starts (2026-11-30) after"),
-     (("report", "--from", "kemarin"), "'kemarin' is not a period"),
-     (("segments", "vip"), "unknown segment 'vip': choose one of champions")],
+    [(("report", "--from", "2026-11-30", "--to", "2026-11-01"), "mulai (2026-11-30) setelah"),
+     (("report", "--from", "kemarin"), "“kemarin” bukan periode"),
+     (("segments", "vip"), "Tidak ada segmen “vip”; pilih salah satu: champions")],
 )  # fmt: skip
 def test_bad_report_input_is_explained(tmp_path: Path, args: tuple[str, ...], says: str):
     done = langgan(tmp_path, *args)

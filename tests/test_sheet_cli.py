@@ -26,31 +26,39 @@ def test_a_shop_loads_its_spreadsheets_and_gets_them_back(tmp_path: Path):
     # Bad rows: the good ones load, the command says so and exits 1 for scripts.
     assert first.returncode == 1, first.stderr
     assert "Traceback" not in first.stderr
-    assert "3 added" in first.stdout and "2 bad rows" in first.stdout
+    assert "3 ditambahkan" in first.stdout and "2 baris bermasalah" in first.stdout
     assert "pelanggan.xlsx.errors.csv" in first.stderr
+    # The report is in the shop's language, as the summary is.
     assert report(tmp_path / "pelanggan.xlsx.errors.csv") == [
+        ["baris", "masalah"],
+        ["4", "Kolom “Catatan” tidak dikenal; diabaikan."],
+        ["9", "Sama dengan baris 5; dilewati."],
+        ["10", "Nomor HP “12345” tidak berlaku; tulis seperti 0812-3456-7890."],
+        ["11", "Jenis kelamin “X” bukan L/P, laki-laki/perempuan atau M/F."],
+    ]
+    english = langgan(tmp_path, "import", "customers", "pelanggan.xlsx", "--report", "en.csv",
+                      env={"LANGGAN_LOCALE": "en"})  # fmt: skip
+    assert "Customers: 0 added" in english.stdout
+    assert report(tmp_path / "en.csv")[:2] == [
         ["row", "problem"],
-        ["4", "column 'Catatan' is not known; ignored"],
-        ["9", "the same as row 5; skipped"],
-        ["10", "phone '12345' is not a valid number; write it like 0812-3456-7890"],
-        ["11", "gender 'X' is not L/P, laki-laki/perempuan or M/F"],
+        ["4", "Column “Catatan” is not known; ignored."],
     ]
 
     again = langgan(tmp_path, "import", "customers", str(sheet), "--report", "laporan.csv")
-    assert "0 added, 0 merged into existing records, 3 rows already there" in again.stdout
+    assert "0 ditambahkan, 0 digabung ke data yang sudah ada, 3 baris sudah ada" in again.stdout
     assert (tmp_path / "laporan.csv").exists()
 
     orders_xlsx(tmp_path / "penjualan.xlsx")
     orders = langgan(tmp_path, "import", "orders", "penjualan.xlsx")
-    assert "Orders: 3 added" in orders.stdout, orders.stdout + orders.stderr
+    assert "Pesanan: 3 ditambahkan" in orders.stdout, orders.stdout + orders.stderr
 
     for kind in ("customers", "orders"):
         out = langgan(tmp_path, "export", kind, f"{kind}.xlsx")
         assert out.returncode == 0, out.stderr
         back = langgan(tmp_path, "import", kind, f"{kind}.xlsx")
         assert back.returncode == 0, back.stderr
-        assert f"{kind.capitalize()}: 0 added, " in back.stdout
-        assert "0 duplicate rows skipped, 0 bad rows." in back.stdout
+        assert ": 0 ditambahkan, " in back.stdout
+        assert "0 baris ganda dilewati, 0 baris bermasalah." in back.stdout
         assert not (tmp_path / f"{kind}.xlsx.errors.csv").exists()
     # Each customer's segment as of the export: who ordered is in one, who never did is not.
     # The headers are in the shop's language (LANGGAN_LOCALE, Indonesian unless set).
@@ -67,7 +75,7 @@ def test_a_shop_loads_its_spreadsheets_and_gets_them_back(tmp_path: Path):
 def test_a_windows_csv_from_the_command_line(tmp_path: Path):
     customers_cp1252_csv(tmp_path / "excel.csv")
     loaded = langgan(tmp_path, "import", "customers", "excel.csv")
-    assert "2 added" in loaded.stdout, loaded.stdout + loaded.stderr
+    assert "2 ditambahkan" in loaded.stdout, loaded.stdout + loaded.stderr
     exported = langgan(tmp_path, "export", "customers", "out.csv")
     assert exported.returncode == 0
     assert "Zoë Müller" in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
@@ -77,12 +85,12 @@ def test_files_that_are_not_spreadsheets_get_a_sentence(tmp_path: Path):
     (tmp_path / "foto.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     (tmp_path / "kosong.csv").write_bytes(b"")
     for name, words in (
-        ("foto.xlsx", "this is not a spreadsheet"),
-        ("kosong.csv", "the file is empty"),
-        ("tidak-ada.csv", "no such file"),
+        ("foto.xlsx", "ini bukan spreadsheet"),
+        ("kosong.csv", "filenya kosong"),
+        ("tidak-ada.csv", "file itu tidak ada"),
     ):
         result = langgan(tmp_path, "import", "customers", name)
         assert result.returncode == 2
         assert words in result.stderr and "Traceback" not in result.stderr
     wrong = langgan(tmp_path, "export", "orders", "pesanan.pdf")
-    assert wrong.returncode == 2 and "write to a .xlsx or .csv file" in wrong.stderr
+    assert wrong.returncode == 2 and "tulis ke file .xlsx atau .csv" in wrong.stderr

@@ -236,12 +236,12 @@ async def test_a_round_trip_into_an_empty_store_loses_nothing(store: str, tmp_pa
     await export_orders(tmp_path / "o2.xlsx", JAKARTA)
 
     assert counts(customers) == (4, 0, 0, 0, 1)
-    assert [(p.row, p.reason) for p in customers.problems] == [
-        (6, "customer #5 is not in this store, and the row has no phone or email to add them by")
+    assert [(p.row, str(p.reason)) for p in customers.problems] == [
+        (6, "Customer #5 is not in this store, and the row has no phone or email to add them by.")
     ]
     assert counts(orders) == (4, 0, 0, 0, 1)
-    assert [(p.row, p.reason) for p in orders.problems] == [
-        (7, "order INV-2026-0001 is not in this store; give the customer's phone")
+    assert [(p.row, str(p.reason)) for p in orders.problems] == [
+        (7, "Order INV-2026-0001 is not in this store; give the customer's phone.")
     ]
 
     def kept(rows: list[dict[str, Any]], *drop: str) -> list[dict[str, Any]]:
