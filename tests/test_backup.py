@@ -269,11 +269,11 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path):
     (fresh / "shop.backup").write_bytes((tmp_path / "shop.backup").read_bytes())
     other = {"LANGGAN_DATA_KEY": Fernet.generate_key().decode()}
     wrong = langgan(fresh, "restore", "shop.backup", env=other)
-    assert wrong.returncode == 2 and f"sealed with data key {key_id(DATA_KEY)}" in wrong.stderr
+    assert wrong.returncode == 2 and f"disegel dengan kunci data {key_id(DATA_KEY)}" in wrong.stderr
     assert not (fresh / "langgan.db").exists()
     restored = langgan(fresh, "restore", "shop.backup")
     assert restored.returncode == 0, restored.stderr
-    assert "all counted" in restored.stdout
+    assert "semua terhitung" in restored.stdout
     assert "Kaos Polos" in langgan(fresh, "products", "list").stdout
     missing = langgan(fresh, "restore", "nothing.backup")
-    assert missing.returncode == 2 and "there is no file nothing.backup" in missing.stderr
+    assert missing.returncode == 2 and "nothing.backup: file itu tidak ada" in missing.stderr
