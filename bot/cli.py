@@ -139,7 +139,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command in ("agent", "audit"):
             return await cli_staff.dispatch(args, settings.locale, settings.tz)
         if args.command in ("report", "segments"):
-            return await cli_report.dispatch(args, settings.tz)
+            return await cli_report.dispatch(args, settings.tz, language=settings.locale)
         if cli_privacy.handles(args):
             return await cli_privacy.dispatch(args, settings.tz)
     raise AssertionError(f"unhandled command {args}")

@@ -22,8 +22,9 @@ from tortoise.exceptions import BaseORMException
 from tortoise.transactions import in_transaction
 
 from crm_core import sheet_cells
+from crm_core.cities import normalise_city, read_city
 from crm_core.customer_import import EXPORT_ONLY, PARSERS, PROFILE_ALIASES
-from crm_core.customers import recount_orders
+from crm_core.customers import RUNNING_FIGURES, recount_orders
 from crm_core.erasure import erased_phones
 from crm_core.models import Customer, Order, OrderItem, OrderStatusChange, Product
 from crm_core.models.orders import ORDER_STATUSES
@@ -278,9 +279,7 @@ async def _load_batch(
         tally.added += 1
     for customer in touched.values():
         await recount_orders(customer)
-        await customer.save(
-            update_fields=["orders_count", "total_spent", "first_order_at", "last_order_at"]
-        )
+        await customer.save(update_fields=sorted(RUNNING_FIGURES))
 
 
 async def _customers(
@@ -320,13 +319,15 @@ async def _customers(
             erased.add(row.who)
             continue
         if customer is None:
+            city, city_typed = read_city(row.customer.get("city"))
             customer = await Customer.create(
                 name=row.customer.get("name"),
                 phone=row.customer.get("phone"),
                 phone_verified=bool(row.customer.get("phone")),  # the shop vouches
                 email=row.customer.get("email"),
                 address=row.customer.get("address"),
-                city=row.customer.get("city"),
+                city=city,
+                city_typed=city_typed,
                 language=language,
                 created_at=now,
                 updated_at=now,
@@ -355,6 +356,7 @@ async def _write_order(
     order: PendingOrder, customer: Customer, catalog: dict[str, Product], now: datetime
 ) -> None:
     first = order.rows[0]
+    typed_city = first.customer.get("city") or customer.city_typed or customer.city or ""
     lines = []
     for item in order.rows:
         product = catalog.get(item.product.casefold())
@@ -368,7 +370,8 @@ async def _write_order(
         ship_name=first.customer.get("name") or customer.name or "",
         ship_phone=first.customer.get("phone") or customer.phone,
         ship_address=first.customer.get("address") or customer.address or "",
-        ship_city=first.customer.get("city") or customer.city or "",
+        ship_city=normalise_city(typed_city) or "",
+        ship_city_typed=typed_city or None,
         external_ref=None if OWN_NUMBER.fullmatch(first.ref) else first.ref or None,
         import_key=order.key,
         created_at=first.at,

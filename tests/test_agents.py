@@ -192,3 +192,23 @@ async def test_history_pages(ani: Chat, budi: Customer, chat: Chat):
     assert "Sebelumnya" not in ani.text and "Pesanan:" not in ani.text
     await ani.send("/riwayat 0812 3456 7890")  # a phone's last group is not a page
     assert ani.text == first
+
+
+async def test_the_card_names_gender_and_source_in_words_and_typed_cities_are_found(
+    ani: Chat, chat: Chat
+):
+    """The card showed a customer's gender as "f" (when it showed it at all) and the
+    source as whatever they typed; a search for "sby" missed customers of Surabaya."""
+    for said in ("halo", "ya", "Siti", "Sby", "dr ig kak"):
+        await chat.send(said)
+    await chat.to_confirmation("tote bag 1", "Jl. Darmo No. 12, Wonokromo")
+    await chat.send("ya")
+    await chat.send("Perempuan")  # the optional questions, after the first order
+    await chat.send("27")
+    siti = await Customer.get(name="Siti")
+    await ani.send("/cari sby")
+    assert f"#{siti.id} Siti, Surabaya" in ani.text
+    await ani.send(f"/pelanggan {siti.id}")
+    assert "Alamat: Jl. Darmo No. 12, Wonokromo, Surabaya" in ani.text
+    assert 'Sumber: Instagram ("dr ig kak")' in ani.text
+    assert "Jenis kelamin: Perempuan · Umur: 25-34" in ani.text
