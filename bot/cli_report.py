@@ -9,6 +9,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,13 @@ def _day(text: str) -> date:
 
 
 async def dispatch(
-    args: argparse.Namespace, tz: ZoneInfo, now: datetime | None = None, language: str = "en"
+    args: argparse.Namespace, tz: ZoneInfo, now: datetime | None = None, *, language: str = "id"
 ) -> int:
-    """``language`` is the charts' (the shop's, LANGGAN_LOCALE); the tables stay English."""
+    """``language`` is the shop's (LANGGAN_LOCALE): the charts, months, genders and
+    sources are in it."""
     now = now or datetime.now(UTC)
     if args.command == "segments":
-        return await _segments(args.segment, args.page, now)
+        return await _segments(args.segment, args.page, now, tz)
     today = now.astimezone(tz).date()
     if args.first is None and args.last is None:
         period = last_days(DEFAULT_DAYS, now, tz)
@@ -75,7 +77,7 @@ async def dispatch(
         writer.writerow(("section", "label", "measure", "value"))
         writer.writerows(as_rows(report))
     else:
-        _print(report)
+        _print(report, Words(Texts(), language))
     return 0
 
 
@@ -131,7 +133,25 @@ def as_rows(report: Report) -> Iterator[tuple[str, str, str, object]]:
         yield "churn_risk", f"#{risk.id} {risk.name}", "days_since", risk.days_since
 
 
-def _print(report: Report) -> None:
+@dataclass(frozen=True)
+class Words:
+    """Names in the shop's language for what the store keeps as codes."""
+
+    texts: Texts
+    lang: str
+
+    def label(self, key: str) -> str:
+        return self.texts.label(key, self.lang)
+
+    def month(self, first_day: str) -> str:
+        return self.texts.month(first_day, self.lang)
+
+    def named(self, prefix: str, code: str) -> str:
+        """``f`` as Perempuan (gender_f), ``ig`` as Instagram; "" as not known."""
+        return self.label(f"{prefix}_{code}") if code else self.label("unknown")
+
+
+def _print(report: Report, words: Words) -> None:
     period = report.period
     console.print(
         f"[bold]Sales {period.first:%d %b %Y} – {period.last:%d %b %Y}[/] "
@@ -146,30 +166,32 @@ def _print(report: Report) -> None:
     )  # fmt: skip
     console.print(summary)
     if report.orders:
-        _print_sales(report)
+        _print_sales(report, words)
     else:
         console.print("No sales in this period.")
-    _print_customers(report)
+    _print_customers(report, words)
 
 
-def _print_sales(report: Report) -> None:
+def _print_sales(report: Report, words: Words) -> None:
     console.print(_sales("Best products", report.best, quantity=True))
     if report.worst:
         console.print(_sales("Worst products", report.worst, quantity=True))
+    months = [replace(m, label=words.month(m.label)) for m in report.months]
+    genders = [replace(g, label=words.named("gender", g.label)) for g in report.genders]
     for title, rows, quantity in (
         ("By colour", report.colours, True), ("By size", report.sizes, True),
-        ("By week (Monday)", report.weeks, False), ("By month", report.months, False),
-        ("By city (shipped to)", report.cities, False), ("By gender", report.genders, False),
+        ("By week (Monday)", report.weeks, False), ("By month", months, False),
+        ("By city (shipped to)", report.cities, False), ("By gender", genders, False),
         ("By age band", report.age_bands, False),
     ):  # fmt: skip
         if rows:
             console.print(_sales(title, rows, quantity=quantity))
 
 
-def _print_customers(report: Report) -> None:
+def _print_customers(report: Report, words: Words) -> None:
     sources = Table("Lead source", "New leads", "First orders", title="Where buyers come from")
     for s in report.sources:
-        sources.add_row(s.source or "(unknown)", str(s.leads), str(s.first_orders))
+        sources.add_row(words.named("source", s.source), str(s.leads), str(s.first_orders))
     console.print(sources if report.sources else "No new leads or first orders in this period.")
     console.print(_segment_table(report.segments))
     churn = Table("Customer", "Orders", "Usually every", "Last order", title="Overdue to reorder")
@@ -197,7 +219,7 @@ def _segment_table(sizes: dict[str, int]) -> Table:
     return table
 
 
-async def _segments(segment: str | None, page: int, now: datetime) -> int:
+async def _segments(segment: str | None, page: int, now: datetime, tz: ZoneInfo) -> int:
     if segment is None:
         console.print(_segment_table(await segment_sizes(now)))
         return 0
@@ -205,7 +227,9 @@ async def _segments(segment: str | None, page: int, now: datetime) -> int:
     title = f"{found.segment}: {found.total} customers, page {found.page}/{found.pages}"
     table = Table("Customer", "Orders", "Spent", "Last order", title=title)
     for m in found.members:
-        last = f"{m.last_order_at:%Y-%m-%d}" if m.last_order_at else "-"
+        # The shop's own calendar day, as the export writes it: an order at 00:30 in
+        # Jakarta is still the day before in UTC.
+        last = f"{m.last_order_at.astimezone(tz):%Y-%m-%d}" if m.last_order_at else "-"
         table.add_row(f"#{m.id} {m.name}", str(m.orders_count), rupiah(m.total_spent), last)
     console.print(table if found.members else f"Nobody is in {found.segment} (page {page}).")
     return 0

@@ -11,7 +11,9 @@ which is why the item breakdowns cannot be summed from one finer grouping.
 Days, weeks and months are the shop's own (LANGGAN_TIMEZONE): orders are grouped by
 their local calendar day in SQL, and the few hundred daily sums are rolled up into
 weeks (Monday first) and months here. Cities are where orders were shipped; sources,
-gender and age band are what the customer told us ("" when unknown)."""
+gender and age band are what the customer told us ("" when unknown). Cities and sources
+are counted by one name whatever was typed ("Bdg" is Bandung, "dr ig kak" instagram:
+crm_core.cities and crm_core.lead_sources), which the store holds beside the words."""
 
 from __future__ import annotations
 
@@ -111,7 +113,7 @@ async def build_report(period: Period, now: datetime) -> Report:
     report.sources = await _sources(period)
     report.segments = await segment_sizes(now)
     report.tags = await tag_counts()
-    report.churn = await churn_risk(now)
+    report.churn = await churn_risk(now, period.tz)
     return report
 
 

@@ -21,8 +21,10 @@ from tortoise.exceptions import BaseORMException
 from tortoise.transactions import in_transaction
 
 from crm_core import sheet_cells
+from crm_core.cities import read_city
 from crm_core.erasure import erased_phones
 from crm_core.errors import CellError, InputError
+from crm_core.lead_sources import read_source
 from crm_core.models import ConsentEvent, Customer, CustomerTag
 from crm_core.sealing import email_index, phone_index
 from crm_core.sheet_columns import aliases, keys, known
@@ -45,15 +47,17 @@ EXPORT_ONLY = known("orders", "total_spent", "first_order", "last_order", "custo
 # The sheet's column -> the customer's field, in the order rows are merged.
 FIELDS = {"name": "name", "email": "email", "address": "address", "city": "city",
           "gender": "gender", "age": "age_band", "source": "lead_source"}  # fmt: skip
+# Columns kept twice: the one name reports count by, and the words in the cell.
+COUNTED = {"city": ("city_typed", read_city), "source": ("lead_source_typed", read_source)}
 PARSERS: dict[str, Any] = {
     "phone": sheet_cells.phone,
     "email": sheet_cells.email,
     "gender": sheet_cells.gender,
     "age": sheet_cells.age_band,
-    "source": sheet_cells.lead_source,
+    "source": sheet_cells.lead_source,  # as written; crm_core.lead_sources counts it
     "consent": sheet_cells.yes_no,
     "name": lambda v: sheet_cells.text(v)[:120],
-    "city": lambda v: sheet_cells.text(v)[:80],
+    "city": lambda v: sheet_cells.text(v)[:80],  # as written; crm_core.cities counts it
     "address": lambda v: sheet_cells.text(v)[:1000],
     "langgan_id": sheet_cells.own_number,
     "tags": lambda v: _tags(sheet_cells.text(v)),
@@ -283,7 +287,7 @@ def _new_customer(row: CustomerRow, now: datetime, language: str, wording: str) 
         language=language,
         created_at=now,
         updated_at=now,
-        **{FIELDS[c]: v for c, v in row.values.items() if c in FIELDS},
+        **_fields(row),
     )
     if "consent" in row.values:
         _consent(customer, row.values["consent"], now, wording)
@@ -295,11 +299,14 @@ def _fill(customer: Customer, row: CustomerRow, now: datetime, wording: str) -> 
     """Fill the record's empty fields from the row; never overwrite. Returns the fields
     filled."""
     filled = set()
-    for column, value in row.values.items():
+    values = _fields(row)
+    for column in row.values:
         name = FIELDS.get(column)
         if name is not None and getattr(customer, name) in (None, ""):
-            setattr(customer, name, value)
-            filled.add(name)
+            names = [name, COUNTED[column][0]] if column in COUNTED else [name]
+            for field_name in names:
+                setattr(customer, field_name, values[field_name])
+            filled.update(names)
     if row.phone and not customer.phone:
         # The phone was looked up and nobody has it (or this row would have found them).
         customer.phone, customer.phone_verified = row.phone, True  # the shop vouches
@@ -311,6 +318,19 @@ def _fill(customer: Customer, row: CustomerRow, now: datetime, wording: str) -> 
         customer.updated_at = now
         filled.add("updated_at")
     return filled
+
+
+def _fields(row: CustomerRow) -> dict[str, Any]:
+    """The customer's fields from the row: a city and a source both as counted and as
+    written."""
+    values = {}
+    for column, value in row.values.items():
+        if column in FIELDS:
+            values[FIELDS[column]] = value
+        if column in COUNTED:
+            typed_field, read = COUNTED[column]
+            values[FIELDS[column]], values[typed_field] = read(value)
+    return values
 
 
 def _consent(customer: Customer, given: bool, now: datetime, wording: str) -> None:

@@ -135,7 +135,9 @@ async def start_conversation(
 
 # Kept current by atomic increments where orders are written (``place_order``), never
 # by saving a customer object read earlier, which could hold stale figures.
-RUNNING_FIGURES = frozenset({"orders_count", "total_spent", "first_order_at", "last_order_at"})
+RUNNING_FIGURES = frozenset(
+    {"orders_count", "total_spent", "first_order_at", "last_order_at", "winback_days"}
+)
 
 
 def snapshot(customer: Customer) -> dict[str, Any]:
@@ -198,9 +200,11 @@ async def attach_phone(
 
 
 PROFILE = (
-    "name", "display_name", "email", "address", "city", "gender", "age_band", "education",
-    "occupation", "lead_source", "language",
+    "name", "display_name", "email", "address", "city", "city_typed", "gender", "age_band",
+    "education", "occupation", "lead_source", "lead_source_typed", "language",
 )  # fmt: skip
+# Kept as counted and as typed: both come from the same record.
+TYPED = {"city_typed": "city", "lead_source_typed": "lead_source"}
 
 
 async def merge_customers(
@@ -241,7 +245,11 @@ async def merge_customers(
     }
     other = fold if current is keep else keep
     for attr in PROFILE:
-        setattr(keep, attr, getattr(current, attr) or getattr(other, attr))
+        if attr in TYPED:
+            source = current if getattr(current, TYPED[attr]) else other
+            setattr(keep, attr, getattr(source, attr))
+        else:
+            setattr(keep, attr, getattr(current, attr) or getattr(other, attr))
     phone: str | None
     if proven_phone is not None:
         phone, phone_verified = proven_phone, True
@@ -302,7 +310,12 @@ async def recount_orders(customer: Customer) -> None:
     customer.orders_count = (figures or {}).get("n") or 0
     customer.total_spent = int((figures or {}).get("spent") or 0)
     customer.first_order_at = (figures or {}).get("first")
-    customer.last_order_at = (figures or {}).get("last")
+    last = (figures or {}).get("last")
+    if last != customer.last_order_at:
+        # Another spell: a win-back already sent for the old one is found by the
+        # sweep's dedupe key, and this figure put back.
+        customer.winback_days = 0
+    customer.last_order_at = last
 
 
 def _merge_consent(keep: Customer, fold: Customer) -> None:

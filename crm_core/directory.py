@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
+from crm_core.cities import normalise_city
 from crm_core.errors import Ambiguous, NotFound
 from crm_core.models import Customer
 from crm_core.phones import try_normalize_phone
@@ -62,8 +63,11 @@ async def search(text: str, page: int = 1) -> Page:
         Q(name__icontains=fragment)
         | Q(display_name__icontains=fragment)
         | Q(city__icontains=fragment)
+        | Q(city_typed__icontains=fragment)
         | Q(tags__name__icontains=fragment)
     )
+    if city := normalise_city(fragment):
+        match |= Q(city=city)  # "sby" finds Surabaya's customers, however they wrote it
     # Phones are sealed in the store: a whole number, in any written form, finds its
     # owner through the blind index; the end of one (four digits or more) narrows the
     # search to the few whose last four digits hash alike, whose numbers are then read.

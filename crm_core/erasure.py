@@ -56,6 +56,8 @@ PERSONAL = (
     "name", "display_name", "phone", "telegram_id", "email", "address", "gender", "age_band",
     "education", "occupation", "consent_text", "blacklist_reason", "assigned_agent_id",
     "phone_index", "email_index", "phone_tail_index",
+    # Their own words; the city and the source as counted stay, for the shop's figures.
+    "city_typed", "lead_source_typed",
 )  # fmt: skip
 
 
@@ -124,8 +126,9 @@ async def _scrub(
             await ConsentEvent.filter(id=event.id).update(wording=wording)
     await CustomerMerge.filter(kept_id=cid).update(reason=ERASED)
     orders = await Order.filter(customer_id=cid).update(
-        ship_name=ERASED, ship_phone=None, ship_address=ERASED, updated_at=now
-    )
+        ship_name=ERASED, ship_phone=None, ship_address=ERASED, ship_city_typed=None,
+        updated_at=now,
+    )  # fmt: skip
     await Conversation.filter(id__in=[c.id for c in chats]).delete()
     # Waiting messages to them are cancelled: the dispatcher only takes pending rows.
     cancelled = await OutboxMessage.filter(

@@ -22,8 +22,9 @@ from tortoise.exceptions import BaseORMException
 from tortoise.transactions import in_transaction
 
 from crm_core import sheet_cells
+from crm_core.cities import normalise_city, read_city
 from crm_core.customer_import import EXPORT_ONLY, PARSERS, PROFILE, PROFILE_ALIASES
-from crm_core.customers import recount_orders
+from crm_core.customers import RUNNING_FIGURES, recount_orders
 from crm_core.erasure import erased_phones
 from crm_core.errors import CellError, InputError
 from crm_core.models import Customer, Order, OrderItem, OrderStatusChange, Product
@@ -287,9 +288,7 @@ async def _load_batch(
         tally.added += 1
     for customer in touched.values():
         await recount_orders(customer)
-        await customer.save(
-            update_fields=["orders_count", "total_spent", "first_order_at", "last_order_at"]
-        )
+        await customer.save(update_fields=sorted(RUNNING_FIGURES))
 
 
 async def _customers(
@@ -330,13 +329,15 @@ async def _customers(
             continue
         if customer is None:
             # A sales sheet may give only where the order went: as a rule, to the buyer.
+            city, city_typed = read_city(row.ship("city"))
             customer = await Customer.create(
                 name=row.customer.get("name") or row.shipping.get("ship_name"),
                 phone=row.customer.get("phone"),
                 phone_verified=bool(row.customer.get("phone")),  # the shop vouches
                 email=row.customer.get("email"),
                 address=row.ship("address"),
-                city=row.ship("city"),
+                city=city,
+                city_typed=city_typed,
                 language=language,
                 created_at=now,
                 updated_at=now,
@@ -370,6 +371,7 @@ async def _write_order(
     order: PendingOrder, customer: Customer, catalog: dict[str, Product], now: datetime
 ) -> None:
     first = order.rows[0]
+    typed_city = first.ship("city") or customer.city_typed or customer.city or ""
     lines = []
     for item in order.rows:
         product = catalog.get(item.product.casefold())
@@ -383,7 +385,8 @@ async def _write_order(
         ship_name=first.ship("name") or customer.name or "",
         ship_phone=first.ship("phone") or customer.phone,
         ship_address=first.ship("address") or customer.address or "",
-        ship_city=first.ship("city") or customer.city or "",
+        ship_city=normalise_city(typed_city) or "",
+        ship_city_typed=typed_city or None,
         external_ref=None if OWN_NUMBER.fullmatch(first.ref) else first.ref or None,
         import_key=order.key,
         created_at=first.at,

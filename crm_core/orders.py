@@ -11,6 +11,7 @@ from tortoise.expressions import F
 from tortoise.functions import Coalesce
 
 from crm_core.catalog import MAX_QUANTITY, OrderLine
+from crm_core.cities import normalise_city
 from crm_core.errors import InputError
 from crm_core.models import Customer, InvoiceSeries, Order, OrderItem, OrderStatusChange
 
@@ -21,6 +22,7 @@ class Shipping:
     address: str
     city: str
     phone: str | None
+    city_typed: str | None = None  # the city as the customer typed it, when known
 
 
 async def place_order(
@@ -52,7 +54,8 @@ async def place_order(
         ship_name=shipping.name,
         ship_phone=shipping.phone,
         ship_address=shipping.address,
-        ship_city=shipping.city,
+        ship_city=normalise_city(shipping.city) or "",
+        ship_city_typed=shipping.city_typed or shipping.city or None,
         created_at=now,
         updated_at=now,
     )
@@ -78,11 +81,13 @@ async def place_order(
         total_spent=F("total_spent") + total,
         first_order_at=Coalesce(F("first_order_at"), now),
         last_order_at=now,
+        winback_days=0,  # a new order ends a dormant spell
     )
     customer.orders_count += 1
     customer.total_spent += total
     customer.first_order_at = customer.first_order_at or now
     customer.last_order_at = now
+    customer.winback_days = 0
     return order
 
 
@@ -138,7 +143,7 @@ async def change_status(
 ) -> Order:
     """Move an order on, recording the change; a cancellation takes the order out of
     the customer's running figures."""
-    from crm_core.customers import recount_orders
+    from crm_core.customers import RUNNING_FIGURES, recount_orders
 
     if status not in NEXT_STATUSES:
         raise InputError("status_unknown", status=status, known=", ".join(NEXT_STATUSES))
@@ -163,9 +168,7 @@ async def change_status(
         await release(order.id, now)
         customer = order.customer
         await recount_orders(customer)
-        await customer.save(
-            update_fields=["orders_count", "total_spent", "first_order_at", "last_order_at"]
-        )
+        await customer.save(update_fields=sorted(RUNNING_FIGURES))
     return order
 
 

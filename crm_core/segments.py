@@ -27,7 +27,8 @@ Customers who never ordered, and merged-away records, are in no segment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from crm_core.errors import InputError
 from crm_core.raw_sql import Sql
@@ -183,11 +184,15 @@ async def members(segment: str, now: datetime, page: int = 1, size: int = PAGE_S
     return Page(name, found, total, page, max(1, -(-total // size)))
 
 
-async def churn_risk(now: datetime, limit: int = CHURN_LIMIT) -> list[ChurnRisk]:
+async def churn_risk(now: datetime, tz: ZoneInfo, limit: int = CHURN_LIMIT) -> list[ChurnRisk]:
     """Customers with two orders or more, now longer without ordering than their own
-    average gap between orders: most overdue (relative to their habit) first."""
+    average gap between orders: most overdue (relative to their habit) first. Nobody
+    who ordered today (the shop's day, in ``tz``) is overdue: two orders an hour apart
+    make a habit of an hour, and the owner would be told to chase a customer who has
+    just bought."""
     sql = Sql()
     now_p = sql.p(now)
+    today = sql.p(datetime.combine(now.astimezone(tz).date(), time(), tz))
     gap = f"{sql.days('MAX(o.created_at)', 'MIN(o.created_at)')} / (COUNT(*) - 1)"
     since = sql.days(now_p, "MAX(o.created_at)")
     # Grouped by the order's customer column alone, the inner query reads only the
@@ -198,7 +203,7 @@ async def churn_risk(now: datetime, limit: int = CHURN_LIMIT) -> list[ChurnRisk]
         "SELECT c.id, c.name, c.display_name, g.n, g.gap, g.since FROM ("
         f"SELECT o.customer_id, COUNT(*) AS n, {gap} AS gap, {since} AS since "
         f'FROM "order" o WHERE o.status <> {sql.p(CANCELLED)} AND o.created_at <= {now_p} '
-        "GROUP BY o.customer_id HAVING COUNT(*) >= 2) g "
+        f"GROUP BY o.customer_id HAVING COUNT(*) >= 2 AND MAX(o.created_at) < {today}) g "
         "JOIN customer c ON c.id = g.customer_id "
         "WHERE c.merged_into_id IS NULL AND g.since > g.gap "
         f"ORDER BY g.since / (g.gap + 1) DESC, c.id LIMIT {int(limit)}"

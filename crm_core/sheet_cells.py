@@ -29,7 +29,6 @@ GENDERS = {
 }  # fmt: skip
 YES = {"ya", "y", "yes", "iya", "setuju", "boleh", "1", "true", "v", "x", "✓"}
 NO = {"tidak", "tdk", "t", "no", "n", "0", "false", "tidak setuju", "tidak boleh"}
-SOURCE_ALIASES = {"ig": "instagram", "fb": "facebook", "wa": "whatsapp", "friend": "teman"}
 
 
 def text(value: object) -> str:
@@ -149,8 +148,9 @@ def age_band(value: object) -> str:
 
 
 def lead_source(value: object) -> str:
-    raw = text(value).casefold()[:40]
-    return SOURCE_ALIASES.get(raw, raw)
+    """Where they found the shop, as the cell says it ("dr IG"); crm_core.lead_sources
+    reads it as one of the sources the reports count."""
+    return text(value)[:80]
 
 
 def yes_no(value: object) -> bool:

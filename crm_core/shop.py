@@ -6,7 +6,6 @@ with it, naming the topic, before any customer is waiting."""
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from crm_core.cities import bare_name, normalise_city
 from crm_core.errors import InputError
 
 LANGUAGES = ("id", "en")
@@ -184,17 +184,10 @@ class ShippingRule:
 MODES = ("confirm", "flat", "per_city")
 
 
-@functools.cache
-def _city_aliases() -> dict[str, str]:
-    data = tomllib.loads((Path(__file__).parent / "data" / "city_aliases.toml").read_text("utf-8"))
-    return {alias: name for name, aliases in data.items() for alias in [name, *aliases]}
-
-
 def city_name(city: str | None) -> str:
-    """A city as one key, whatever the shortening: "Sby" and "Surabaya" are one."""
-    plain = " ".join((city or "").replace(".", " ").split()).casefold()
-    plain = plain.removeprefix("kota ").removeprefix("kab ").removeprefix("kabupaten ")
-    return _city_aliases().get(plain, plain)
+    """A city as one key, whatever the shortening: "Sby" and "Surabaya" are one. A
+    regency pays the fee of the city it is named after ("Kab. Bandung", Bandung's)."""
+    return bare_name(normalise_city(city)).casefold()
 
 
 MAX_FEE = 10_000_000

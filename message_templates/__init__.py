@@ -12,12 +12,12 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from jinja2 import (
     ChoiceLoader,
     FileSystemLoader,
@@ -108,6 +108,7 @@ class Texts:
         )
         self.env.filters["rupiah"] = rupiah
         self.env.filters["local"] = self._local_time
+        self.env.filters["month"] = self._month
         self._labels = {lang: self._load_labels(lang) for lang in LANGUAGES}
         self._sources: dict[str, Any] = {}
         self._content, self._content_problems = self._load_content()
@@ -213,6 +214,16 @@ class Texts:
     def error(self, error: LangganError, lang: str) -> str:
         """What went wrong, in ``lang``, in the shop's words where it has its own."""
         return describe(error, lang, self.shop_dir)
+
+    @pass_context
+    def _month(self, context: Any, day: date | str) -> str:
+        return self.month(day, context.get("lang", "id"))
+
+    def month(self, day: date | str, lang: str) -> str:
+        """A month as people read it, in ``lang``: ``Des 2026``, ``Dec 2026`` (a report's
+        month is its first day, ``2026-12-01``)."""
+        first = date.fromisoformat(day) if isinstance(day, str) else day
+        return format_date(first, "LLL y", locale=lang if lang in LANGUAGES else "id")
 
     def label(self, key: str, lang: str) -> str:
         table = self._labels.get(lang) or self._labels["id"]

@@ -21,7 +21,13 @@ KINDS = {
     "loyalty": "nth_order",
     "unfinished": "hours",
 }
-OPTIONAL = {"tag", "voucher", "segment"}
+OPTIONAL = {"tag", "voucher", "segment", "per_day"}
+# Win-backs a campaign sends in any 24 hours unless its file says otherwise: the day a
+# shop starts (or imports its old customers), everyone quiet for months is due at once.
+# Well under WhatsApp's first limit of 250 customers a day a business may start a chat
+# with, and as many replies as a small team can answer.
+WINBACK_PER_DAY = 100
+MAX_PER_DAY = 10_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,14 @@ class Campaign:
     tag: str | None = None
     voucher: str | None = None
     segment: str | None = None  # one of crm_core.segments.SEGMENTS, as of the sweep
+    per_day: int | None = None  # win-backs only: at most this many in any 24 hours
+
+    @property
+    def daily_limit(self) -> int | None:
+        """How many of its messages may go out in 24 hours; None: no limit."""
+        if self.kind != "winback":
+            return None
+        return self.per_day if self.per_day is not None else WINBACK_PER_DAY
 
 
 def load_campaigns(path: str | Path | None, texts: Texts) -> list[Campaign]:
@@ -75,8 +89,18 @@ def load_campaigns(path: str | Path | None, texts: Texts) -> list[Campaign]:
         if tag is not None and (not isinstance(tag, str) or not tag.strip()):
             raise SettingsError("campaign_tag", where=where)
         voucher = table.get("voucher") or None
+        per_day = table.get("per_day")
+        if per_day is not None and kind != "winback":
+            raise SettingsError(f"{where}: per_day limits win-back campaigns only")
+        if per_day is not None and (
+            not isinstance(per_day, int) or isinstance(per_day, bool)
+            or not 1 <= per_day <= MAX_PER_DAY
+        ):  # fmt: skip
+            raise SettingsError(
+                f"{where}: per_day must be a whole number from 1 to {MAX_PER_DAY}, not {per_day!r}"
+            )
         _try_render(texts, template, kind, where)
-        campaigns.append(Campaign(name, kind, template, number, tag, voucher, segment))
+        campaigns.append(Campaign(name, kind, template, number, tag, voucher, segment, per_day))
     return campaigns
 
 

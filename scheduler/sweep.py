@@ -16,19 +16,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from crm_core.contact_policy import Refusal, Rules, claim_many, cooldown, would_refuse_many
-from crm_core.models import Conversation, Customer, CustomerTag, Order, OrderItem, OutboxMessage
+from crm_core.models import Conversation, Customer, CustomerTag, Order, OutboxMessage
 from crm_core.outbox import Queued, enqueue_many
 from crm_core.segments import segment_of
 from message_templates import Texts
+from scheduler import winback
 from scheduler.campaigns import Campaign
 
 log = logging.getLogger(__name__)
 
-# How far back a trigger is still honoured when sweeps were missed (a stopped service).
+# How far back a trigger is still honoured when sweeps were missed (a stopped service);
+# a win-back has none: a customer stays dormant until they order again.
 SLACK = timedelta(days=7)
 # No win-back for someone who is talking to us.
 TALKING = timedelta(days=7)
@@ -71,10 +72,25 @@ async def sweep(
 ) -> list[Outcome]:
     run = _Sweep(now, rules, texts, dry_run)
     outcomes: list[Outcome] = []
-    for campaign in campaigns:
-        async for batch in _due(campaign, run):
-            outcomes.extend(await _batch(campaign, batch, run))
+    for campaign in _longest_winback_first(campaigns):
+        left = await winback.allowance(campaign, now)
+        async for batch in _due(campaign, run, left):
+            done = await _batch(campaign, batch, run)
+            outcomes.extend(done)
+            if left is not None:
+                left.spend(sum(o.status in ("queued", "would_send") for o in done))
+            if campaign.kind == "winback" and rules.quiet_until(now) is not None:
+                # All of them wait for the morning: one page says so, without reading
+                # every dormant customer at each sweep of the night.
+                break
     return outcomes
+
+
+def _longest_winback_first(campaigns: list[Campaign]) -> list[Campaign]:
+    """The campaigns in their file's order, but win-backs longest first: someone quiet
+    for 200 days is sent the 180-day message, not the 60-day one and then that."""
+    winbacks = iter(sorted((c for c in campaigns if c.kind == "winback"), key=lambda c: -c.every))
+    return [next(winbacks) if c.kind == "winback" else c for c in campaigns]
 
 
 @dataclass(frozen=True)
@@ -150,6 +166,13 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
             except Exception as exc:  # one bad row never stops the rest of the sweep
                 log.error("campaign %s, customer %s: %s", campaign.name, c.id, type(exc).__name__)
                 held(i, f"error: {type(exc).__name__}", chat.channel)
+    if campaign.kind == "winback" and not run.dry_run:
+        # Sent for this spell before (by an earlier version, or another instance just
+        # now): noted on the customer, so later sweeps pass them over in the index.
+        again = [
+            batch[i].customer.id for i, o in outcomes.items() if o.reason and ALREADY in o.reason
+        ]
+        await _won_back(again, campaign)
     if ready:
         answers = await _decide(campaign, ready, run)
         for i, item in ready.items():
@@ -208,7 +231,18 @@ async def _decide(
             run.now,
             kind="marketing",
         )
+        if campaign.kind == "winback":
+            await _won_back(
+                [item.due.customer.id for i, item in ready.items() if decided[i] is None], campaign
+            )
     return decided
+
+
+async def _won_back(customer_ids: list[int], campaign: Campaign) -> None:
+    if customer_ids:
+        await Customer.filter(id__in=customer_ids, winback_days__lt=campaign.every).update(
+            winback_days=campaign.every
+        )
 
 
 def _once_each(
@@ -256,7 +290,9 @@ def _why(refusal: Refusal) -> str:
     return f"{refusal.reason}: {refusal.by} at {at} UTC, until {until} UTC"
 
 
-async def _due(campaign: Campaign, run: _Sweep) -> AsyncIterator[list[Due]]:
+async def _due(
+    campaign: Campaign, run: _Sweep, left: winback.Allowance | None
+) -> AsyncIterator[list[Due]]:
     """The customers due this campaign's message, a batch at a time, each batch read by
     id after the last one (so a batch costs the same at the end of the list as at the
     start)."""
@@ -269,10 +305,11 @@ async def _due(campaign: Campaign, run: _Sweep) -> AsyncIterator[list[Due]]:
         async for page in _pages(orders, ("customer", "items")):
             yield [Due(o.customer, f"{campaign.name}:order:{o.id}", {"order": o}) for o in page]
     elif campaign.kind == "winback":
-        edge = now - timedelta(days=campaign.every)
-        dormant = Customer.filter(**live, last_order_at__lte=edge, last_order_at__gt=edge - SLACK)
-        async for page in _pages(dormant):
-            contexts = await _winback_contexts(page, edge - SLACK, run)
+        # However long ago the last order was; once per dormant spell (the key names
+        # the spell's last order), at most the campaign's daily limit a day.
+        size = (lambda: left.page(BATCH)) if left is not None else (lambda: BATCH)
+        async for page in winback.dormant(campaign, now, size):
+            contexts = await winback.contexts(page, run.suggestions)
             yield [
                 Due(
                     c,
@@ -315,65 +352,3 @@ async def _pages(query: Any, related: tuple[str, ...] = ()) -> AsyncIterator[lis
         if len(page) < BATCH:
             return
         after = page[-1].id
-
-
-async def _winback_contexts(
-    customers: list[Customer], since: datetime, run: _Sweep
-) -> dict[int, dict[str, Any]]:
-    """For each dormant customer, what they bought last, and one recommendation: what
-    customers who bought the same also bought, else the shop's best seller. Their last
-    orders are read for the whole batch at once (they fall in the dormant window), and
-    a recommendation is worked out once per set of products bought."""
-    last: dict[int, Order] = {}
-    orders = (
-        await Order.filter(customer_id__in=[c.id for c in customers], created_at__gt=since)
-        .exclude(status="batal")
-        .order_by("created_at", "id")
-        .prefetch_related("items")
-    )
-    for order in orders:
-        last[order.customer_id] = order  # type: ignore[attr-defined]  # the latest wins
-    contexts = {}
-    for c in customers:
-        items = list(last[c.id].items) if c.id in last else []
-        names = frozenset(i.product_name for i in items)
-        bought = {i.product_id for i in items if i.product_id is not None}  # type: ignore[attr-defined]
-        if names not in run.suggestions:
-            run.suggestions[names] = await _suggestion(c.id, bought, names)
-        contexts[c.id] = {"bought": sorted(names), "suggestion": run.suggestions[names]}
-    return contexts
-
-
-async def _suggestion(customer_id: int, bought: set[int], names: frozenset[str]) -> str | None:
-    suggestion = None
-    if bought:
-        # Other customers who bought the same products, and everything they bought.
-        buyers = (
-            await Order.filter(items__product_id__in=list(bought))
-            .exclude(customer_id=customer_id)
-            .limit(500)
-            .values_list("customer_id", flat=True)
-        )
-        their_orders = (
-            await Order.filter(customer_id__in=list(set(buyers)))
-            .exclude(status="batal")
-            .limit(2000)
-            .values_list("id", flat=True)
-        )
-        suggestion = await _most_bought([int(o) for o in their_orders], set(names))  # type: ignore[call-overload]
-    if suggestion is None:
-        suggestion = await _most_bought(None, set(names))
-    return suggestion
-
-
-async def _most_bought(order_ids: list[int] | None, exclude: set[str]) -> str | None:
-    query = OrderItem.all() if order_ids is None else OrderItem.filter(order_id__in=order_ids)
-    rows = (
-        await query.exclude(product_name__in=list(exclude) or [""])
-        .annotate(n=Count("id"))
-        .group_by("product_name")
-        .order_by("-n", "product_name")
-        .limit(1)
-        .values_list("product_name", flat=True)
-    )
-    return str(rows[0]) if rows else None

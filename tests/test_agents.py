@@ -220,3 +220,23 @@ async def test_refusals_reach_each_agent_in_their_own_language(
     sam = Chat(engine, channel="whatsapp", sender="+6281377778888", verified_phone="+6281377778888")
     await sam.send("/remind budi someday call")
     assert "is not a time" in sam.text and "bukan" not in sam.text
+
+
+async def test_the_card_names_gender_and_source_in_words_and_typed_cities_are_found(
+    ani: Chat, chat: Chat
+):
+    """The card showed a customer's gender as "f" (when it showed it at all) and the
+    source as whatever they typed; a search for "sby" missed customers of Surabaya."""
+    for said in ("halo", "ya", "Siti", "Sby", "dr ig kak"):
+        await chat.send(said)
+    await chat.to_confirmation("tote bag 1", "Jl. Darmo No. 12, Wonokromo")
+    await chat.send("ya")
+    await chat.send("Perempuan")  # the optional questions, after the first order
+    await chat.send("27")
+    siti = await Customer.get(name="Siti")
+    await ani.send("/cari sby")
+    assert f"#{siti.id} Siti, Surabaya" in ani.text
+    await ani.send(f"/pelanggan {siti.id}")
+    assert "Alamat: Jl. Darmo No. 12, Wonokromo, Surabaya" in ani.text
+    assert 'Sumber: Instagram ("dr ig kak")' in ani.text
+    assert "Jenis kelamin: Perempuan · Umur: 25-34" in ani.text

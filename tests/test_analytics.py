@@ -13,6 +13,7 @@ from crm_core.errors import InputError
 from crm_core.models import Customer, CustomerTag, Order, OrderItem
 from crm_core.periods import parse_period
 from crm_core.segments import churn_risk, in_segment, members, segment_of, segment_sizes
+from tests.conftest import Chat
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 on 1 December in Jakarta
@@ -130,10 +131,45 @@ async def test_segments_and_churn_risk_match_the_hand_count(store: str):
     assert [(m.name, m.orders_count, m.total_spent) for m in page.members] == [
         ("Fajar", 5, 2_500_000)
     ]
-    [risk] = await churn_risk(NOW)
+    [risk] = await churn_risk(NOW, JAKARTA)
     assert (risk.name, risk.orders_count, risk.usual_gap_days, risk.days_since) == (
         "Fajar", 5, 30.5, 122.0,
     )  # fmt: skip
+
+
+async def test_cities_and_sources_count_as_one_however_they_were_typed(store: str, chat: Chat):
+    """A customer who typed "bdg" and "dr ig kak" in the chat made a city Bdg beside
+    Bandung and a source of their own, each counted apart in the report."""
+    await small_shop()
+    for said in ("halo", "ya", "Gita", "bdg", "dr ig kak"):
+        await chat.send(said)  # 2 November, in the report's month
+    await chat.to_confirmation("kaos hitam L 1")
+    await chat.send("ya")
+    report = await build_report(parse_period("2026-11", NOW, JAKARTA), NOW)
+
+    assert [(s.label, s.orders, s.buyers, s.revenue) for s in report.cities] == [
+        ("Bandung", 3, 2, 375_000), ("Jakarta", 1, 1, 110_000),
+    ]  # fmt: skip
+    assert report.sources == [Source("instagram", 2, 1), Source("tiktok", 1, 1), Source("", 1, 0)]
+    # What she typed is kept beside what is counted.
+    gita = await Customer.get(name="Gita")
+    assert (gita.city, gita.city_typed, gita.lead_source, gita.lead_source_typed) == (
+        "Bandung", "bdg", "instagram", "dr ig kak",
+    )  # fmt: skip
+    placed = await Order.get(customer_id=gita.id)
+    assert (placed.ship_city, placed.ship_city_typed) == ("Bandung", "bdg")
+
+
+async def test_a_customer_who_ordered_today_is_not_overdue(store: str):
+    """Two orders this morning, half an hour apart, made a habit of half an hour: by
+    ten o'clock the report listed her as overdue to reorder."""
+    await small_shop()
+    this_morning = [local(2026, 12, 1, 8, 0), local(2026, 12, 1, 8, 30)]
+    hana = await customer("Hana", this_morning[0], this_morning, 150_000)
+    for at in this_morning:
+        await order(hana, at, "Bandung", ("Kaos Polos", 75_000, 1, "Hitam", "M"))
+    report = await build_report(parse_period("7d", NOW, JAKARTA), NOW)
+    assert [r.name for r in report.churn] == ["Fajar"]
 
 
 async def test_each_segment_rule(store: str):

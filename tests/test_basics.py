@@ -158,6 +158,93 @@ async def test_a_store_with_data_is_migrated_without_losing_a_row(tmp_path, firs
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
 
+# Rows as the code before 0010 wrote them: the city and the source as the person typed.
+OLD_ROWS = [
+    "INSERT INTO customer (id, name, city, lead_source, language, phone_verified, blacklisted, "
+    "orders_count, total_spent, created_at, updated_at) VALUES "
+    "(1, 'Budi', 'Bdg', 'dr ig kak', 'id', false, false, 1, 75000, {at}, {at}), "
+    "(2, 'Ani', 'Kota Bandung', 'instagram', 'id', false, false, 1, 45000, {at}, {at}), "
+    "(3, 'Sri', 'Sby', 'dikasih tau temen', 'id', false, false, 1, 35000, {at}, {at}), "
+    "(4, 'Eko', 'Rancaekek', NULL, 'id', false, false, 0, 0, {at}, {at})",
+    'INSERT INTO "order" (id, customer_id, status, channel, total, ship_name, ship_address, '
+    "ship_city, created_at, updated_at) VALUES "
+    "(1, 1, 'selesai', 'telegram', 75000, 'Budi', 'Jl. Merdeka 1', 'Bdg', {at}, {at}), "
+    "(2, 2, 'selesai', 'telegram', 45000, 'Ani', 'Jl. Braga 5', 'Bandung', {at}, {at}), "
+    "(3, 3, 'selesai', 'telegram', 35000, 'Sri', 'Jl. Darmo 12', 'surabaya', {at}, {at})",
+]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_cities_and_sources_typed_before_are_counted_as_one_after_migrating(
+    tmp_path, backend: str
+):
+    """A store from before holds cities and sources as they were typed ("Bdg", "Kota
+    Bandung", "dr ig kak"): migrated, they count as one (Bandung, instagram), on each
+    backend, and the typed words stay beside them."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import asyncpg
+
+    from crm_core.analytics import build_report
+    from crm_core.periods import parse_period
+    from tests.conftest import NO_POSTGRES, POSTGRES_URL, run_aside
+
+    before = "langgan.0009_orders_to_delivery"
+    at = "'2026-11-01 03:00:00+00:00'"
+    if backend == "sqlite":
+        path = tmp_path / "old.db"
+        url = f"sqlite://{path}"
+        async with TortoiseContext():
+            await tortoise_migrate(config=tortoise_config(f"{url}?foreign_keys=OFF"), target=before)
+        with sqlite3.connect(path) as db:
+            for statement in OLD_ROWS:
+                db.execute(statement.format(at=at).replace("false", "0"))
+    else:
+        if not POSTGRES_URL:
+            pytest.skip(NO_POSTGRES)
+        base, _, _ = POSTGRES_URL.rpartition("/")
+        url = f"{base}/langgan_old_{datetime.now(UTC):%H%M%S%f}"
+
+        async def admin(sql: str) -> None:
+            conn = await asyncpg.connect(POSTGRES_URL)
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        run_aside(admin, f'CREATE DATABASE "{url.rpartition("/")[2]}"')
+        async with TortoiseContext():
+            await tortoise_migrate(config=tortoise_config(url), target=before)
+        conn = await asyncpg.connect(url)
+        try:
+            for statement in OLD_ROWS:
+                await conn.execute(statement.format(at=at))
+        finally:
+            await conn.close()
+    try:
+        async with open_store(url, DATA_KEY):  # brought up to date
+            kept = await Customer.all().order_by("id")
+            assert [(c.city, c.city_typed, c.lead_source, c.lead_source_typed) for c in kept] == [
+                ("Bandung", "Bdg", "instagram", "dr ig kak"),
+                ("Bandung", "Kota Bandung", "instagram", "instagram"),
+                ("Surabaya", "Sby", "teman", "dikasih tau temen"),
+                ("Kab. Bandung", "Rancaekek", None, None),
+            ]
+            orders = await Order.all().order_by("id")
+            assert [(o.ship_city, o.ship_city_typed) for o in orders] == [
+                ("Bandung", "Bdg"), ("Bandung", "Bandung"), ("Surabaya", "surabaya"),
+            ]  # fmt: skip
+            now = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)
+            report = await build_report(parse_period("2026-11", now, ZoneInfo("Asia/Jakarta")), now)
+            assert [(s.label, s.orders, s.revenue) for s in report.cities] == [
+                ("Bandung", 2, 120_000), ("Surabaya", 1, 35_000),
+            ]  # fmt: skip
+    finally:
+        if backend == "postgres":
+            run_aside(admin, f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+
+
 async def test_every_declared_index_exists_after_migrating_sqlite(tmp_path):
     """SQLite rebuilds a table to change a column; a rebuild must never lose the table's
     indexes (the sweep and the segments read through them)."""

@@ -90,6 +90,45 @@ async def test_winback_after_sixty_quiet_days_names_what_they_bought(
     assert "Kaos Polos" in body and "Hijab Voal" in body  # bought, and what Siti also bought
 
 
+async def winbacks_to(customer: Customer) -> list[str]:
+    return list(
+        await OutboxMessage.filter(customer_id=customer.id, dedupe_key__startswith="winback:")
+        .order_by("id")
+        .values_list("body", flat=True)
+    )
+
+
+async def test_a_customer_quiet_for_200_days_gets_one_winback_per_dormant_spell(
+    chat: Chat, campaigns: list[Any], texts: Texts
+):
+    """Only customers whose last order was 60 to 67 days old were ever due: a customer
+    whose last order was 200 days back (imported, or the service was off) never got one."""
+    budi = await ordered(chat)
+    day200 = chat.now + timedelta(days=200)
+    outcomes = await sweep(day200, campaigns, RULES, texts)
+    assert [(o.campaign, o.customer, o.status) for o in outcomes] == [
+        ("winback", "Budi Santoso", "queued")
+    ]
+    [message] = await winbacks_to(budi)
+    assert "sudah lama tidak mampir" in message and "Kaos Polos" in message
+
+    # The next sweep, and the next week's, send nothing more: it was this spell's.
+    for later in (timedelta(minutes=5), timedelta(days=7)):
+        await sweep(day200 + later, campaigns, RULES, texts)
+    assert len(await winbacks_to(budi)) == 1
+
+    # A new order ends the spell; 60 quiet days after it, a new one has begun.
+    chat.now = day200 + timedelta(days=8)
+    await chat.send("tote bag 1")
+    await chat.send("ya")
+    assert "Pesanan INV-2027-0001" in chat.text  # a new year, a new series
+    await sweep(chat.now + timedelta(days=59), campaigns, RULES, texts)
+    assert len(await winbacks_to(budi)) == 1  # not dormant yet
+    await sweep(chat.now + timedelta(days=60, minutes=5), campaigns, RULES, texts)
+    _, second = await winbacks_to(budi)
+    assert "Tote Bag Kanvas" in second  # what they bought last, this time
+
+
 async def test_no_winback_for_someone_who_is_talking_to_us(
     chat: Chat, campaigns: list[Any], texts: Texts
 ):
@@ -192,6 +231,9 @@ BAD_FILES = [
     ('[d]\nkind = "birthday"\n', "kind must be one of"),
     ("[e]\n" + NURTURE + "every = 2\n", "unknown setting every"),
     ("[f\n", "campaigns.toml"),
+    ("[g]\n" + NURTURE + "per_day = 50\n", "per_day limits win-back campaigns only"),
+    ('[h]\nkind = "winback"\ntemplate = "campaign_winback"\ndays_without_order = 60\n'
+     "per_day = 0\n", "per_day must be a whole number from 1 to 10000"),
 ]  # fmt: skip
 
 

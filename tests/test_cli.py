@@ -377,7 +377,7 @@ def test_the_readmes_walk_through_customer_and_agent_side_by_side(tmp_path: Path
         "Jl. Darmo No. 12, Wonokromo", "iya", "lewati", "lewati", "lewati",
         "udah transfer ya kak",
     )  # fmt: skip
-    assert "Ongkir ke Sby: Rp20.000" in said and "Total: *Rp215.000*" in said
+    assert "Ongkir ke Surabaya: Rp20.000" in said and "Total: *Rp215.000*" in said
     assert "Silakan bayar *Rp215.000*" in said and "BCA 123 456 7890" in said
     seen = agent("/tugas", "/lunas 1", "/resi 1 JNE JP1234567890")
     assert "» 🛒 Pesanan baru #1" in seen and "bilang sudah membayar pesanan #1" in seen

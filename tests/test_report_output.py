@@ -3,8 +3,11 @@ charts as real PNG files."""
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import struct
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,9 @@ from bot.cli import build_parser
 from bot.cli_report import dispatch
 from bot.report_charts import charts
 from crm_core.analytics import build_report
+from crm_core.models import Customer
 from crm_core.periods import parse_period
+from crm_core.sheet_export import export_customers
 from message_templates import Texts
 from tests.test_analytics import JAKARTA, NOW, small_shop
 from tests.test_cli import langgan
@@ -75,6 +80,48 @@ async def test_langgan_report_as_a_table_csv_and_json(
     data = json.loads(await report(capsys, *month, "--format", "json"))
     assert data["period"] == {"from": "2026-11-01", "to": "2026-11-30", "timezone": "Asia/Jakarta"}
     assert (data["orders"], data["average_order"], data["repeat_rate"]) == (3, 136_667, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("language", "months", "genders"),
+    [("id", ("Nov 2026", "Des 2026"), ("Perempuan", "Laki-laki")),
+     ("en", ("Nov 2026", "Dec 2026"), ("Female", "Male"))],
+)  # fmt: skip
+async def test_months_and_genders_are_named_in_the_shops_language(
+    store: str, capsys: pytest.CaptureFixture[str], language: str, months: tuple, genders: tuple
+):
+    """The owner read months as 2026-12-01 and genders as f and m."""
+    await small_shop()
+    args = build_parser().parse_args(["report", "--from", "2026-11-01", "--to", "2026-12-01"])
+    await dispatch(args, JAKARTA, NOW, language=language)
+    table = capsys.readouterr().out
+    by_month = table[table.index("By month") : table.index("By city")]
+    assert [m for m in months if m in by_month] == list(months)
+    assert "2026-11-01" not in by_month and "2026-12-01" not in by_month
+    by_gender = table[table.index("By gender") : table.index("By age band")]
+    assert all(word in by_gender for word in genders)
+    assert not re.search(r"│ [fm] +│", by_gender)
+
+
+async def test_segments_and_the_export_show_the_same_local_day(
+    store: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    """`langgan segments` showed the UTC day of the last order, the export the shop's:
+    an order at 00:30 in Jakarta (17:30 UTC the day before) was on two different days."""
+    after_midnight = datetime(2026, 12, 1, 0, 30, tzinfo=JAKARTA)
+    before_midnight = datetime(2026, 11, 30, 23, 30, tzinfo=JAKARTA)  # 16:30 UTC
+    for name, at, spent in (("Rina", after_midnight, 200_000), ("Sari", before_midnight, 100_000)):
+        await Customer.create(name=name, orders_count=1, total_spent=spent, first_order_at=at,
+                              last_order_at=at, created_at=at, updated_at=at)  # fmt: skip
+
+    await dispatch(build_parser().parse_args(["segments", "new"]), JAKARTA, NOW)
+    listed = re.findall(r"#\d+ (\w+) .*?(\d{4}-\d{2}-\d{2})", capsys.readouterr().out)
+    await export_customers(tmp_path / "pelanggan.csv", JAKARTA)
+    with (tmp_path / "pelanggan.csv").open(encoding="utf-8-sig", newline="") as sheet:
+        exported = [(row["Name"], row["Last order"]) for row in csv.DictReader(sheet)]
+
+    assert listed == [("Rina", "2026-12-01"), ("Sari", "2026-11-30")]
+    assert sorted(exported) == sorted(listed)
 
 
 async def test_the_default_period_is_said(store: str, capsys: pytest.CaptureFixture[str]):

@@ -31,19 +31,25 @@ RULES = Rules()
 
 
 async def customer_who_ordered(
-    i: int, *, orders: int = 1, channel: str = "telegram", address: str | None = None
+    i: int,
+    *,
+    orders: int = 1,
+    channel: str = "telegram",
+    address: str | None = None,
+    ordered: datetime = ORDERED,
 ) -> Customer:
+    last = ordered + timedelta(minutes=orders - 1)
     customer = await Customer.create(
-        name=f"Pelanggan {i}", consent_marketing=True, consent_at=ORDERED, language="id",
-        orders_count=orders, total_spent=35_000 * orders, first_order_at=ORDERED,
-        last_order_at=ORDERED, created_at=ORDERED, updated_at=ORDERED,
+        name=f"Pelanggan {i}", consent_marketing=True, consent_at=ordered, language="id",
+        orders_count=orders, total_spent=35_000 * orders, first_order_at=ordered,
+        last_order_at=last, created_at=ordered, updated_at=ordered,
     )  # fmt: skip
     await Conversation.create(
         channel=channel, address=address or str(1000 + i), customer=customer, state="idle", data={},
-        last_inbound_at=ORDERED, created_at=ORDERED, updated_at=ORDERED,
+        last_inbound_at=ordered, created_at=ordered, updated_at=ordered,
     )  # fmt: skip
     for n in range(orders):
-        at = ORDERED + timedelta(minutes=n)
+        at = ordered + timedelta(minutes=n)
         await Order.create(
             customer=customer, channel="telegram", total=35_000, ship_name="x",
             ship_address="Jl. Merdeka 1", ship_city="Bandung", created_at=at, updated_at=at,
@@ -258,3 +264,63 @@ async def test_a_customer_erased_after_the_sweep_is_sent_nothing(
     # And no later sweep claims them again.
     assert all(o.status == "held" for o in await sweep(later, NURTURE, RULES, texts))
     assert await OutboxMessage.filter(kind="marketing").count() == 1
+
+
+async def test_the_first_sweep_after_deploying_reaches_the_long_quiet_a_few_a_day(
+    store: str, texts: Texts, small_batches: None
+):
+    """Win-backs now reach customers however long ago they last ordered, so on the first
+    day every quiet customer is due: at most the campaign's per_day go out in 24 hours,
+    the most recently lapsed first, and the rest on the days after."""
+    winback = [Campaign("winback", "winback", "campaign_winback", 60, per_day=4)]
+    quiet = {
+        days: await customer_who_ordered(days, ordered=NOW - timedelta(days=days))
+        for days in (400, 61, 200, 90, 75, 365, 120)
+    }
+    await customer_who_ordered(30, ordered=NOW - timedelta(days=30))  # not quiet long enough
+
+    async def reached() -> list[int]:
+        ids = await OutboxMessage.filter(kind="marketing").values_list("customer_id", flat=True)
+        days = {c.id: d for d, c in quiet.items()}
+        return sorted((days[i] for i in ids), reverse=True)  # type: ignore[index]
+
+    await sweep(NOW, winback, RULES, texts)
+    assert await reached() == [120, 90, 75, 61]
+    await sweep(NOW + timedelta(hours=6), winback, RULES, texts)  # 16:00 in Jakarta
+    assert await reached() == [120, 90, 75, 61]  # the day's four are spent
+    await sweep(NOW + timedelta(days=1, minutes=5), winback, RULES, texts)
+    assert await reached() == [400, 365, 200, 120, 90, 75, 61]
+
+
+async def test_with_two_winbacks_the_long_quiet_get_the_longer_one_alone(store: str, texts: Texts):
+    """A 60-day and a 180-day win-back: someone quiet for 200 days is due both, and is
+    sent the 180-day one, not the 60-day one first and the other three days later."""
+    campaigns = [
+        Campaign("winback", "winback", "campaign_winback", 60),
+        Campaign("kangen", "winback", "campaign_winback", 180, voucher="BALIK20"),
+    ]
+    long_quiet = await customer_who_ordered(1, ordered=NOW - timedelta(days=200))
+    lately = await customer_who_ordered(2, ordered=NOW - timedelta(days=70))
+    for later in (timedelta(0), timedelta(days=4), timedelta(days=8)):  # cooldowns pass
+        await sweep(NOW + later, campaigns, RULES, texts)
+    sent = await OutboxMessage.all().order_by("customer_id").values_list("customer_id", "body")
+    assert [(cid, "BALIK20" in body) for cid, body in sent] == [
+        (long_quiet.id, True), (lately.id, False),
+    ]  # fmt: skip
+
+
+async def test_a_winback_sent_before_upgrading_is_not_sent_again(store: str, texts: Texts):
+    """On the first sweep after the upgrade, a customer who had their win-back for this
+    quiet spell under the old 60-to-67-day rule is found in the outbox, not sent another."""
+    budi = await customer_who_ordered(1, ordered=NOW - timedelta(days=65))
+    assert budi.last_order_at is not None
+    await OutboxMessage.create(
+        channel="telegram", address="1001", customer_id=budi.id, kind="marketing",
+        body="Halo Pelanggan 1, sudah lama tidak mampir!", next_attempt_at=NOW, status="sent",
+        dedupe_key=f"winback:{budi.id}:{budi.last_order_at:%Y%m%d%H%M%S}", created_at=NOW,
+    )  # fmt: skip
+    winback = [Campaign("winback", "winback", "campaign_winback", 60)]
+    first = await sweep(NOW + timedelta(days=1), winback, RULES, texts)
+    assert [(o.status, o.reason) for o in first] == [("held", "already sent for this event")]
+    assert await sweep(NOW + timedelta(days=2), winback, RULES, texts) == []
+    assert await OutboxMessage.filter(customer_id=budi.id).count() == 1

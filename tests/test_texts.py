@@ -37,7 +37,8 @@ ORDER = SimpleNamespace(
 CUSTOMER = SimpleNamespace(
     id=7, name="Budi", display_name="Budi", city="Bandung", address="Jl. Merdeka 10",
     phone="+6281234567890", phone_verified=True, email="budi@contoh.com", language="id",
-    lead_source="instagram", consent_marketing=True, opted_out_at=None, blacklisted=True,
+    lead_source="instagram", lead_source_typed="dr ig kak", gender="f", age_band="25-34",
+    consent_marketing=True, opted_out_at=None, blacklisted=True,
     blacklist_reason="fake buyer", orders_count=1, total_spent=150_000,
     last_order_at=datetime(2026, 11, 1, 20, 0, tzinfo=UTC), last_contacted_by="Ani",
     last_contacted_at=datetime(2026, 11, 1, 21, 0, tzinfo=UTC),

@@ -45,7 +45,9 @@ async def record_order(turn: AgentTurn, args: str) -> None:
     short = await reserve(lines, turn.now)
     if short:
         raise InputError("stock_short", items=", ".join(short))
-    shipping = Shipping(customer.name, customer.address, customer.city, customer.phone)
+    shipping = Shipping(
+        customer.name, customer.address, customer.city, customer.phone, customer.city_typed
+    )
     # The shop's own shipping rule, as the customer would be charged in chat; None when
     # the team confirms it (the customer is then sent the total once it is set).
     fee = turn.shop.shipping.fee(customer.city, sum(line.total for line in lines))

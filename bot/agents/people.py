@@ -8,6 +8,7 @@ from bot.agents.turn import AgentTurn
 from bot.conversation.onboarding import MAX_NAME, clean_city, clean_name
 from bot.conversation.ordering import MAX_ADDRESS, clean_address
 from crm_core.agents import audit
+from crm_core.cities import read_city
 from crm_core.customers import merge_customers
 from crm_core.directory import resolve
 from crm_core.errors import InputError
@@ -41,9 +42,10 @@ async def new_customer(turn: AgentTurn, args: str) -> None:
             "customer_phone_taken", phone=phone, id=existing.id,
             name=existing.name or existing.display_name or "",
         )  # fmt: skip
+    counted, typed = read_city(city)
     customer = await Customer.create(
-        name=shown, phone=phone, phone_verified=True, city=city, address=address,
-        language=turn.agent.language, created_at=turn.now, updated_at=turn.now,
+        name=shown, phone=phone, phone_verified=True, city=counted, city_typed=typed,
+        address=address, language=turn.agent.language, created_at=turn.now, updated_at=turn.now,
     )  # fmt: skip
     await audit(turn.agent, "customer.add", turn.now, customer_id=customer.id)
     turn.say("agent_customer_added", customer=customer)

@@ -103,6 +103,7 @@ async def cancel_answer(turn: Turn) -> None:
     turn.customer.total_spent = order.customer.total_spent
     turn.customer.first_order_at = order.customer.first_order_at
     turn.customer.last_order_at = order.customer.last_order_at
+    turn.customer.winback_days = order.customer.winback_days
     turn.say("cancel_done", order=order)
     await tell_agents_about(turn, "agent_order_cancelled", f"cancelled:{order.id}", order=order)
 

@@ -9,9 +9,11 @@ from bot.conversation.menu import show_menu
 from bot.conversation.short_answers import SKIP, normalize
 from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn, pick
+from crm_core.cities import read_city
 from crm_core.customers import record_consent
+from crm_core.lead_sources import SOURCES, read_source
+from crm_core.models import Customer
 
-LEAD_SOURCES = ("instagram", "tiktok", "facebook", "whatsapp", "google", "teman", "lainnya")
 GENDERS = ("f", "m")
 AGE_BANDS = ("<18", "18-24", "25-34", "35-44", "45-54", "55+")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -86,11 +88,13 @@ async def name_prompt(turn: Turn) -> None:
 
 
 def clean_city(text: str) -> str | None:
-    city = clean_name(text)
-    if city is None:
-        return None
-    # "bandung" -> "Bandung"; title-casing can lengthen a word ("ß" -> "Ss"), so cut again.
-    return (city.title() if city.islower() else city)[:MAX_NAME]
+    """What the customer typed as their city, if it can be one; crm_core.cities turns
+    it into the name the shop counts by."""
+    return clean_name(text)
+
+
+def set_city(customer: Customer, typed: str) -> None:
+    customer.city, customer.city_typed = read_city(typed)
 
 
 def clean_name(text: str) -> str | None:
@@ -120,12 +124,12 @@ async def city_answer(turn: Turn) -> None:
     if city is None:
         turn.say("bad_city")
         return
-    turn.customer.city = city
+    set_city(turn.customer, city)
     await continue_profile(turn)
 
 
 def source_labels(turn: Turn) -> tuple[str, ...]:
-    return (*turn.labels(*(f"source_{s}" for s in LEAD_SOURCES)), turn.label("btn_skip"))
+    return (*turn.labels(*(f"source_{s}" for s in SOURCES)), turn.label("btn_skip"))
 
 
 async def source_prompt(turn: Turn) -> None:
@@ -135,11 +139,13 @@ async def source_prompt(turn: Turn) -> None:
 async def source_answer(turn: Turn) -> None:
     options = source_labels(turn)
     chosen = pick(turn.text, options)
+    c = turn.customer
     if chosen is None and normalize(turn.text) not in SKIP:
-        # Whatever they wrote is how they found us, in their words.
-        turn.customer.lead_source = " ".join(turn.text.split())[:40] or None
+        # Whatever they wrote is how they found us, in their words ("dr ig kak"), and
+        # counted as the source it names.
+        c.lead_source, c.lead_source_typed = read_source(turn.text)
     elif chosen is not None and chosen != turn.label("btn_skip"):
-        turn.customer.lead_source = LEAD_SOURCES[options.index(chosen)]
+        c.lead_source, c.lead_source_typed = SOURCES[options.index(chosen)], chosen
     await continue_profile(turn)
 
 

@@ -19,7 +19,13 @@ from typing import Any
 
 from bot.conversation.handoff import tell_agents_about
 from bot.conversation.menu import show_menu
-from bot.conversation.onboarding import clean_city, clean_name, offer_optional, offered_names
+from bot.conversation.onboarding import (
+    clean_city,
+    clean_name,
+    offer_optional,
+    offered_names,
+    set_city,
+)
 from bot.conversation.payment import payment_due_text
 from bot.conversation.states import STATES, Handler, State
 from bot.conversation.turn import Turn, pick
@@ -620,7 +626,7 @@ async def city_answer(turn: Turn) -> None:
     if city is None:
         turn.say("bad_city")
         return
-    turn.customer.city = city
+    set_city(turn.customer, city)
     await advance(turn)
 
 
@@ -766,6 +772,7 @@ async def confirm_answer(turn: Turn) -> None:
         address=c.address or "",
         city=c.city or "",
         phone=c.phone or turn.data.get("ship_phone"),
+        city_typed=c.city_typed,
     )
     order = await place_order(
         c, lines, shipping, turn.inbound.channel, turn.now, shipping_fee=fee,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.conversation.menu import show_menu
-from bot.conversation.onboarding import clean_city, clean_name
+from bot.conversation.onboarding import clean_city, clean_name, set_city
 from bot.conversation.ordering import MAX_ADDRESS, advance, clean_address, use_phone
 from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn, pick
@@ -114,7 +114,11 @@ async def value_answer(turn: Turn) -> None:
         if value is None:
             turn.say("bad_city" if field == "city" else "bad_name", max=80)
             return
-    setattr(turn.customer, field, value)
+    if field == "city":
+        set_city(turn.customer, value)
+        value = turn.customer.city or value  # said back as it is counted: "Sby" is Surabaya
+    else:
+        setattr(turn.customer, field, value)
     turn.say("update_done", field_label=turn.label(f"field_{field}"), value=value)
     await finish(turn)
 

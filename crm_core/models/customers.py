@@ -33,12 +33,16 @@ class Customer(BlindIndexed):
     telegram_id = fields.BigIntField(null=True, unique=True)
     email = SealedText(null=True)  # kept in lower case; sealed, found through email_index
     address = SealedText(null=True)
+    # The city as one name to count by (crm_core.cities: "Bdg" is Bandung), and as typed.
     city = fields.CharField(max_length=80, null=True, db_index=True)
+    city_typed = fields.CharField(max_length=80, null=True)
     gender = fields.CharField(max_length=1, null=True)  # "f" or "m"
     age_band = fields.CharField(max_length=8, null=True)
     education = fields.CharField(max_length=80, null=True)
     occupation = fields.CharField(max_length=80, null=True)
+    # Where they found the shop, as one of crm_core.lead_sources.SOURCES, and as written.
     lead_source = fields.CharField(max_length=40, null=True, db_index=True)
+    lead_source_typed = fields.CharField(max_length=80, null=True)
     language = fields.CharField(max_length=2, default="id")
 
     # Marketing consent: None until asked, then the answer, when, where and the words shown.
@@ -61,6 +65,11 @@ class Customer(BlindIndexed):
     last_order_at = fields.DatetimeField(null=True, db_index=True)
     orders_count = fields.IntField(default=0)
     total_spent = fields.BigIntField(default=0)  # whole rupiah
+    # The longest win-back (in days without an order) sent in this dormant spell, 0 for
+    # none; back to 0 when the last order changes. The sweep skips those already won
+    # back by this number, in the index, instead of asking the contacts of everyone who
+    # has ever gone quiet.
+    winback_days = fields.IntField(default=0, db_default=0)
     last_inbound_at = fields.DatetimeField(null=True)
     last_contacted_at = fields.DatetimeField(null=True, db_index=True)
     last_contacted_by = fields.CharField(max_length=80, null=True)
@@ -80,7 +89,14 @@ class Customer(BlindIndexed):
         # Declared here rather than as db_index: adding it is a CREATE INDEX, where
         # changing the column would make SQLite rebuild the table (and Tortoise's rebuild
         # drops the table's other indexes).
-        indexes = (Index(fields=("email_index",)), Index(fields=("phone_tail_index",)))
+        indexes = (
+            Index(fields=("email_index",)),
+            Index(fields=("phone_tail_index",)),
+            # The win-back sweep's: most recently lapsed first, those already won back
+            # passed over in the index itself (32 ms, not 2.7 s, at 187,000 quiet
+            # customers on SQLite).
+            Index(fields=("last_order_at", "id", "winback_days")),
+        )
         manager = IndexedManager()
 
     @staticmethod
