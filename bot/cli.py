@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -29,7 +29,7 @@ from bot import (
     cli_staff,
     logs,
 )
-from bot.cli_language import in_words, say
+from bot.cli_language import in_words, language, say
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -169,7 +169,7 @@ async def _sweep(settings: Settings, now: datetime | None, *, dry_run: bool) -> 
     table = Table(*say("sweep_columns").split("|"))
     for o in outcomes:
         table.add_row(o.campaign, f"#{o.customer_id} {o.customer}", o.channel or "-",
-                      say("outcome_" + o.status), o.reason or "")  # fmt: skip
+                      say("outcome_" + o.status), o.why(language(), settings.tz))  # fmt: skip
     local = moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
     console.print(say("sweep_title", dry_run=dry_run, moment=local, zone=settings.timezone))
     console.print(table if outcomes else say("nobody_due"))
@@ -238,15 +238,36 @@ async def _chat(settings: Settings, as_who: str | None) -> int:
     return 0
 
 
-def _read_line(prompt: str) -> str:
-    """A line from the keyboard. asyncio.run answers Ctrl-C by cancelling its task, which
-    a blocking input() never notices: the chat would hang until Enter. While waiting for
-    the keyboard, Ctrl-C is Python's own KeyboardInterrupt, which ends the chat."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        return input(prompt)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+async def _read_line(prompt: str) -> str:
+    """A line from the keyboard, read in a thread of its own while the loop waits.
+
+    A blocking input() on the loop's thread hung on Ctrl-C: the terminal's SIGINT may
+    land on another thread (the SQLite driver's), and then nothing interrupts the read
+    until Enter. The loop is always woken by a signal, so Ctrl-C cancels this wait and
+    asyncio.run ends the command (exit 130). The thread is a daemon, left blocked in its
+    read: the process exits without waiting for it."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def read() -> None:
+        try:
+            text = input(prompt)
+        except BaseException as exc:  # EOFError (Ctrl-D) and the like, to the chat
+            loop.call_soon_threadsafe(_settle, line, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, line, text, None)
+
+    threading.Thread(target=read, name="keyboard", daemon=True).start()
+    return await line
+
+
+def _settle(line: asyncio.Future[str], text: str | None, exc: BaseException | None) -> None:
+    if line.done():  # cancelled by Ctrl-C meanwhile
+        return
+    if exc is not None:
+        line.set_exception(exc)
+    else:
+        line.set_result(text or "")
 
 
 async def _import_products(path: Path | None, *, sample: bool) -> int:

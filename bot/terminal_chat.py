@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.text import Text
 
+from bot.cli_language import say
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
 from bot.plain_text import numbered
@@ -88,18 +89,15 @@ async def identity(as_who: str | None) -> Identity:
 async def chat(
     engine: Engine,
     who: Identity,
-    read: Callable[[str], str],
+    read: Callable[[str], Awaitable[str]],
     write: Callable[[str], None],
 ) -> None:
-    write(
-        f"Langgan chat as {who.sender}. Type /quit to leave; press Enter to see "
-        "messages that arrived meanwhile.\n"
-    )
+    write(say("chat_banner", who=who.sender) + "\n")
     while True:
         for arrived in await take_for(who.address(), datetime.now(UTC)):
             write(f"» {arrived.body}\n")
         try:
-            text = read("> ")
+            text = await read("> ")
         except (EOFError, KeyboardInterrupt):
             write("")
             return

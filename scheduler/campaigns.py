@@ -91,13 +91,13 @@ def load_campaigns(path: str | Path | None, texts: Texts) -> list[Campaign]:
         voucher = table.get("voucher") or None
         per_day = table.get("per_day")
         if per_day is not None and kind != "winback":
-            raise SettingsError(f"{where}: per_day limits win-back campaigns only")
+            raise SettingsError("campaign_per_day_kind", where=where)
         if per_day is not None and (
             not isinstance(per_day, int) or isinstance(per_day, bool)
             or not 1 <= per_day <= MAX_PER_DAY
         ):  # fmt: skip
             raise SettingsError(
-                f"{where}: per_day must be a whole number from 1 to {MAX_PER_DAY}, not {per_day!r}"
+                "campaign_per_day", where=where, most=MAX_PER_DAY, value=str(per_day)
             )
         _try_render(texts, template, kind, where)
         campaigns.append(Campaign(name, kind, template, number, tag, voucher, segment, per_day))

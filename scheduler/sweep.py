@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -23,6 +24,7 @@ from crm_core.models import Conversation, Customer, CustomerTag, Order, OutboxMe
 from crm_core.outbox import Queued, enqueue_many
 from crm_core.segments import segment_of
 from message_templates import Texts
+from message_templates.error_texts import phrase
 from scheduler import winback
 from scheduler.campaigns import Campaign
 
@@ -36,7 +38,26 @@ TALKING = timedelta(days=7)
 # WhatsApp allows free text only within 24 hours of the customer's last message.
 WHATSAPP_WINDOW = timedelta(hours=24)
 BATCH = 500
-ALREADY = "already sent for this event"
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a due customer was held: a code (its words are ``held_<code>`` in each
+    language's ``cli.toml``) and its values; times are UTC, shown in the shop's zone by
+    whoever prints them."""
+
+    code: str
+    values: dict[str, Any] = field(default_factory=dict)
+    then: Why | None = None  # the cooldown still running after "already sent"
+
+    def words(self, lang: str, tz: ZoneInfo) -> str:
+        shown = {
+            k: v.astimezone(tz).strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v
+            for k, v in self.values.items()
+        }
+        text = phrase(f"held_{self.code}", lang, **shown)
+        return f"{text}; {self.then.words(lang, tz)}" if self.then else text
 
 
 @dataclass(frozen=True)
@@ -45,8 +66,12 @@ class Outcome:
     customer_id: int
     customer: str
     status: str  # queued, would_send, held
-    reason: str | None = None
+    reason: Why | None = None
     channel: str | None = None
+
+    def why(self, lang: str = "en", tz: ZoneInfo = UTC_ZONE) -> str:
+        """The reason as a person reads it (English and UTC unless told otherwise)."""
+        return self.reason.words(lang, tz) if self.reason else ""
 
 
 @dataclass(frozen=True)
@@ -117,7 +142,7 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
     now, ids = run.now, list({d.customer.id for d in batch})
     outcomes: dict[int, Outcome] = {}  # by position in the batch
 
-    def held(i: int, reason: str, channel: str | None = None) -> None:
+    def held(i: int, reason: Why, channel: str | None = None) -> None:
         c = batch[i].customer
         outcomes[i] = Outcome(campaign.name, c.id, _name(c), "held", reason, channel)
 
@@ -143,34 +168,36 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
         if due.key in done:
             # Said with the cooldown it started, when that still runs: who, until when.
             active = cooldown(c, now, run.rules)
-            held(i, f"{ALREADY}; {_why(active)}" if active else ALREADY)
+            held(i, Why("already_sent", then=_why(active) if active else None))
         elif campaign.tag and c.id not in tagged:
-            held(i, f"no tag {campaign.tag}")
+            held(i, Why("no_tag", {"tag": campaign.tag}))
         elif campaign.segment and segments.get(c.id) != campaign.segment:
-            held(i, f"not in segment {campaign.segment} (in {segments.get(c.id) or 'none'})")
+            held(i, Why("not_in_segment", {"wanted": campaign.segment, "now": segments.get(c.id)}))
         elif campaign.kind == "winback" and c.last_inbound_at and c.last_inbound_at > now - TALKING:
-            held(i, "wrote to us in the last 7 days")
+            held(i, Why("talking"))
         elif chat is None or chat.last_inbound_at is None:
-            held(i, "no Telegram or WhatsApp chat to reach them in")
+            held(i, Why("unreachable"))
         elif (
             chat.channel == "whatsapp"
             and now - chat.last_inbound_at >= WHATSAPP_WINDOW
             and run.texts.whatsapp_content(campaign.template, c.language) is None
         ):
-            held(i, "needs_template: outside WhatsApp's 24-hour window", chat.channel)
+            held(i, Why("needs_template"), chat.channel)
         elif quiet is not None:
-            held(i, f"quiet hours until {quiet.isoformat(timespec='minutes')}", chat.channel)
+            held(i, Why("quiet_hours", {"until": quiet}), chat.channel)
         else:
             try:
                 ready[i] = _render(campaign, due, chat, run)
             except Exception as exc:  # one bad row never stops the rest of the sweep
                 log.error("campaign %s, customer %s: %s", campaign.name, c.id, type(exc).__name__)
-                held(i, f"error: {type(exc).__name__}", chat.channel)
+                held(i, Why("error", {"kind": type(exc).__name__}), chat.channel)
     if campaign.kind == "winback" and not run.dry_run:
         # Sent for this spell before (by an earlier version, or another instance just
         # now): noted on the customer, so later sweeps pass them over in the index.
         again = [
-            batch[i].customer.id for i, o in outcomes.items() if o.reason and ALREADY in o.reason
+            batch[i].customer.id
+            for i, o in outcomes.items()
+            if o.reason and o.reason.code == "already_sent"
         ]
         await _won_back(again, campaign)
     if ready:
@@ -283,11 +310,12 @@ def _name(c: Customer) -> str:
     return c.name or c.display_name or f"#{c.id}"
 
 
-def _why(refusal: Refusal) -> str:
+def _why(refusal: Refusal) -> Why:
+    """The contact policy's refusal (blacklisted, opted_out, no_consent, cooldown,
+    weekly_cap), with who last contacted them and until when, where it says."""
     if refusal.until is None or refusal.at is None:
-        return refusal.reason
-    at, until = f"{refusal.at:%Y-%m-%d %H:%M}", f"{refusal.until:%Y-%m-%d %H:%M}"
-    return f"{refusal.reason}: {refusal.by} at {at} UTC, until {until} UTC"
+        return Why(refusal.reason)
+    return Why(refusal.reason, {"by": refusal.by, "at": refusal.at, "until": refusal.until})
 
 
 async def _due(

@@ -56,9 +56,9 @@ async def test_nurture_three_days_after_an_order_then_the_cooldown_holds(
     again = await sweep(day3 + timedelta(minutes=5), campaigns, RULES, texts)
     # Held, with the cooldown that message started: by whom, and until when.
     until = day3 + RULES.cooldown
-    assert [o.reason for o in again] == [
-        f"already sent for this event; cooldown: campaign:nurture at {day3:%Y-%m-%d %H:%M} UTC, "
-        f"until {until:%Y-%m-%d %H:%M} UTC"
+    assert [o.why() for o in again] == [
+        f"already sent for this event; cooldown: campaign:nurture at {day3:%Y-%m-%d %H:%M}, "
+        f"until {until:%Y-%m-%d %H:%M}"
     ]
 
     # An agent's /kirim right after is refused by the same gate, with who and until when.
@@ -136,7 +136,7 @@ async def test_no_winback_for_someone_who_is_talking_to_us(
     chat.now += timedelta(days=58)
     await chat.send("menu")
     outcomes = await sweep(chat.now + timedelta(days=2, hours=1), campaigns, RULES, texts)
-    assert [o.reason for o in outcomes if o.campaign == "winback"] == [
+    assert [o.why() for o in outcomes if o.campaign == "winback"] == [
         "wrote to us in the last 7 days"
     ]
 
@@ -160,12 +160,15 @@ async def test_unfinished_order_gets_one_reminder(chat: Chat, campaigns: list[An
     first = await sweep(later, campaigns, RULES, texts)
     assert [(o.campaign, o.status) for o in first] == [("unfinished", "queued")]
     second = await sweep(later + timedelta(days=4), campaigns, RULES, texts)
-    assert [o.reason for o in second] == ["already sent for this event"]
+    assert [o.why() for o in second] == ["already sent for this event"]
 
 
 @pytest.mark.parametrize(
     ("change", "reason"),
-    [({"blacklisted": True}, "blacklisted"), ({"consent_marketing": False}, "no_consent")],
+    [
+        ({"blacklisted": True}, "blacklisted"),
+        ({"consent_marketing": False}, "no consent to offers"),
+    ],
 )
 async def test_refusals_are_held_with_the_reason(
     chat: Chat, campaigns: list[Any], texts: Texts, change: dict[str, Any], reason: str
@@ -173,7 +176,7 @@ async def test_refusals_are_held_with_the_reason(
     customer = await ordered(chat)
     await Customer.filter(id=customer.id).update(**change)
     outcomes = await sweep(chat.now + timedelta(days=3, minutes=1), campaigns, RULES, texts)
-    assert [o.reason for o in outcomes] == [reason]
+    assert [o.why() for o in outcomes] == [reason]
     assert await OutboxMessage.filter(kind="marketing").count() == 0
 
 
@@ -193,7 +196,7 @@ async def test_quiet_hours_defer_a_campaign_to_the_next_sweep(
     # START is 10:00 in Jakarta; 3 days and 12 hours later is 22:00, inside quiet hours.
     night = chat.now + timedelta(days=3, hours=12)
     outcomes = await sweep(night, campaigns, RULES, texts)
-    assert outcomes[0].status == "held" and outcomes[0].reason.startswith("quiet hours until")
+    assert outcomes[0].status == "held" and outcomes[0].why().startswith("quiet hours until")
     morning = chat.now + timedelta(days=3, hours=22, minutes=30)  # 08:30 the next day
     assert [o.status for o in await sweep(morning, campaigns, RULES, texts)] == ["queued"]
 
@@ -215,7 +218,7 @@ async def test_a_campaign_limited_to_a_tag(chat: Chat, texts: Texts, tmp_path: P
     campaigns = load_campaigns(path, texts)
     customer = await ordered(chat)
     day3 = chat.now + timedelta(days=3, minutes=1)
-    assert [o.reason for o in await sweep(day3, campaigns, RULES, texts)] == ["no tag vip"]
+    assert [o.why() for o in await sweep(day3, campaigns, RULES, texts)] == ["no tag vip"]
     await CustomerTag.create(customer=customer, name="vip", created_at=chat.now)
     assert [o.status for o in await sweep(day3, campaigns, RULES, texts)] == ["queued"]
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -318,11 +319,18 @@ async def test_langgan_run_delivers_an_agents_message_from_the_outbox(
 def test_sweep_from_the_command_line(tmp_path: Path):
     assert langgan(tmp_path, "products", "import", "--sample").returncode == 0
     assert langgan(tmp_path, "chat", stdin=NEWCOMER_CHAT).returncode == 0
-    later = (datetime.now(UTC) + timedelta(days=3, hours=1)).isoformat()
-    dry = langgan(tmp_path, "sweep", "--now", later, "--dry-run")
+    moment = datetime.now(UTC) + timedelta(days=3, hours=1)
+    dry = langgan(tmp_path, "sweep", "--now", moment.isoformat(), "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    # A terminal chat cannot be reached: held, with the reason, and nothing queued.
-    assert "nurture" in dry.stdout and "no Telegram or WhatsApp chat" in dry.stdout
+    # A terminal chat cannot be reached: held, with the reason, and nothing queued; the
+    # time is the shop's (Asia/Jakarta), and the words are the shop's language.
+    local = moment.astimezone(ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d %H:%M")
+    assert f"Yang akan dikirim (uji coba) per {local} (Asia/Jakarta)" in dry.stdout
+    assert "nurture" in dry.stdout and "ditahan" in dry.stdout
+    assert "tidak ada chat Telegram atau" in dry.stdout
+    wide = {"LANGGAN_LOCALE": "en", "COLUMNS": "200"}
+    english = langgan(tmp_path, "sweep", "--now", moment.isoformat(), "--dry-run", env=wide)
+    assert "held" in english.stdout and "no Telegram or WhatsApp chat" in english.stdout
     bad = tmp_path / "campaigns.toml"
     bad.write_text('[x]\nkind = "nurture"\ntemplate = "campaign_nurture"\ndays_after_order = -1\n')
     refused = langgan(tmp_path, "sweep", env={"LANGGAN_CAMPAIGNS": str(bad)})
@@ -422,7 +430,8 @@ def _read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
     return seen
 
 
-def test_ctrl_c_in_a_real_terminal_ends_the_chat_cleanly(tmp_path: Path):
+@pytest.mark.parametrize("typed", ["", "halo\n"], ids=["at once", "after a message"])
+def test_ctrl_c_in_a_real_terminal_ends_the_chat_cleanly(tmp_path: Path, typed: str):
     """Ctrl-C typed in a terminal (a pseudo-terminal here, so the terminal itself sends
     SIGINT, as it does for a person): the chat ends at once, without a traceback."""
     import pty
@@ -437,9 +446,15 @@ def test_ctrl_c_in_a_real_terminal_ends_the_chat_cleanly(tmp_path: Path):
         os.execve(sys.executable, [sys.executable, "-m", "bot.cli", "chat"], env)
     try:
         assert b"> " in _read_until(fd, b"> ", 60)
+        if typed:  # a message first, its answer, and the prompt again
+            os.write(fd, typed.encode())
+            assert b"\r\n> " in _read_until(fd, b"\r\n> ", 60)
         os.write(fd, b"\x03")
-        shown = _read_until(fd, b"\x00never", 20)
-        ended, status = os.waitpid(pid, os.WNOHANG)
+        shown = _read_until(fd, b"\x00never", 20)  # until the terminal closes
+        deadline = time.monotonic() + 10  # the terminal closes a moment before the exit
+        while not ended and time.monotonic() < deadline:
+            ended, status = os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.05)
     finally:
         os.close(fd)
         if not ended:  # still waiting at the keyboard: the hang this test is about

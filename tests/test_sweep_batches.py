@@ -80,9 +80,9 @@ async def test_every_due_customer_is_queued_once_across_batches(
     # A second sweep finds every event already queued, in every batch.
     again = await sweep(NOW + timedelta(minutes=5), NURTURE, RULES, texts)
     until = NOW + RULES.cooldown
-    assert {o.reason for o in again} == {
-        f"already sent for this event; cooldown: campaign:nurture at {NOW:%Y-%m-%d %H:%M} UTC, "
-        f"until {until:%Y-%m-%d %H:%M} UTC"
+    assert {o.why() for o in again} == {
+        f"already sent for this event; cooldown: campaign:nurture at {NOW:%Y-%m-%d %H:%M}, "
+        f"until {until:%Y-%m-%d %H:%M}"
     }
     assert await OutboxMessage.all().count() == 8
 
@@ -92,8 +92,8 @@ async def test_two_orders_on_one_day_bring_one_message(store: str, texts: Texts)
     outcomes = await sweep(NOW, NURTURE, RULES, texts)
     assert [o.status for o in outcomes] == ["queued", "held"]
     until = NOW + RULES.cooldown
-    assert outcomes[1].reason == (
-        f"cooldown: campaign:nurture at {NOW:%Y-%m-%d %H:%M} UTC, until {until:%Y-%m-%d %H:%M} UTC"
+    assert outcomes[1].why() == (
+        f"cooldown: campaign:nurture at {NOW:%Y-%m-%d %H:%M}, until {until:%Y-%m-%d %H:%M}"
     )
     assert await OutboxMessage.filter(customer_id=twice.id).count() == 1
 
@@ -120,10 +120,10 @@ async def test_a_batch_that_meets_another_instances_message_is_checked_again(
 
     monkeypatch.setattr(sweep_module, "_reachable_chats", another_instance_queues_first)
     outcomes = await sweep(NOW, NURTURE, RULES, texts)
-    assert [(o.customer_id, o.status, o.reason) for o in outcomes] == [
+    assert [(o.customer_id, o.status, o.why()) for o in outcomes] == [
         (people[0].id, "held", "already sent for this event"),
-        (people[1].id, "queued", None),
-        (people[2].id, "queued", None),
+        (people[1].id, "queued", ""),
+        (people[2].id, "queued", ""),
     ]
     # The rolled-back attempt left no claim behind: one message, one contact each.
     assert await OutboxMessage.all().count() == 3
@@ -147,13 +147,11 @@ async def test_the_weekly_cap_in_a_batch_says_who_came_last_and_until_when(
     real = await sweep(NOW, NURTURE, RULES, texts)
     until = NOW - timedelta(days=6) + timedelta(days=7)
     at = NOW - timedelta(days=4)
-    reason = (
-        f"weekly_cap: campaign:winback at {at:%Y-%m-%d %H:%M} UTC, until {until:%Y-%m-%d %H:%M} UTC"
-    )
+    reason = f"weekly cap: campaign:winback at {at:%Y-%m-%d %H:%M}, until {until:%Y-%m-%d %H:%M}"
     for outcomes, sent in ((dry, "would_send"), (real, "queued")):
-        assert [(o.customer_id, o.status, o.reason) for o in outcomes] == [
+        assert [(o.customer_id, o.status, o.why()) for o in outcomes] == [
             (capped.id, "held", reason),
-            (free.id, sent, None),
+            (free.id, sent, ""),
         ]
     assert await OutboxMessage.all().values_list("customer_id", flat=True) == [free.id]
 
@@ -203,7 +201,7 @@ async def test_without_an_approved_template_a_whatsapp_customer_is_held_with_the
 ):
     await customer_who_ordered(1, channel="whatsapp", address="+6281200000001")
     [outcome] = await sweep(NOW, NURTURE, RULES, texts)
-    assert (outcome.status, outcome.reason) == (
+    assert (outcome.status, outcome.why()) == (
         "held", "needs_template: outside WhatsApp's 24-hour window",
     )  # fmt: skip
     assert await OutboxMessage.all().count() == 0
@@ -238,8 +236,8 @@ async def test_a_campaign_for_one_segment_reaches_only_that_segment(store: str, 
     for_new = [Campaign("welcome", "nurture", "campaign_nurture", 3, segment="new")]
     outcomes = await sweep(NOW, for_new, RULES, texts)
     held = "not in segment new (in champions)"
-    assert [(o.customer_id, o.status, o.reason) for o in outcomes] == [
-        (newcomer.id, "queued", None),
+    assert [(o.customer_id, o.status, o.why()) for o in outcomes] == [
+        (newcomer.id, "queued", ""),
         *[(regular.id, "held", held)] * 5,
     ]
     assert await OutboxMessage.all().values_list("customer_id", flat=True) == [newcomer.id]
@@ -321,6 +319,6 @@ async def test_a_winback_sent_before_upgrading_is_not_sent_again(store: str, tex
     )  # fmt: skip
     winback = [Campaign("winback", "winback", "campaign_winback", 60)]
     first = await sweep(NOW + timedelta(days=1), winback, RULES, texts)
-    assert [(o.status, o.reason) for o in first] == [("held", "already sent for this event")]
+    assert [(o.status, o.why()) for o in first] == [("held", "already sent for this event")]
     assert await sweep(NOW + timedelta(days=2), winback, RULES, texts) == []
     assert await OutboxMessage.filter(customer_id=budi.id).count() == 1
