@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from typing import Any
+
+from crm_core.message_log import well_formed
 
 # What a message can be besides text; adapters map their channel's kinds onto these.
 KINDS = ("text", "contact", "photo", "sticker", "voice", "video", "location", "document", "other")
@@ -29,6 +32,24 @@ class Inbound:
     # The provider id of the bot's own message this one answers (a Telegram reply, a
     # WhatsApp reply): how an agent answers a relayed customer message.
     reply_to: str | None = None
+    # The same message as the log named it before Telegram ids named their bot, and
+    # when the channel says it was sent: such an older row is the one quoted only if it
+    # went out at that time (two bots number their messages alike).
+    reply_to_legacy: str | None = None
+    reply_to_sent_at: datetime | None = None
+
+
+def storable(inbound: Inbound) -> Inbound:
+    """The message with every text as the store can keep it and a channel can send it
+    back: a lone surrogate (JSON allows ``"\\ud800"``; UTF-8 cannot hold it) becomes
+    U+FFFD. Otherwise the message could not be logged, and must not be answered as if
+    it had been."""
+    changes: dict[str, Any] = {}
+    for field in fields(inbound):
+        value = getattr(inbound, field.name)
+        if isinstance(value, str) and (kept := well_formed(value)) is not value:
+            changes[field.name] = kept
+    return replace(inbound, **changes) if changes else inbound
 
 
 @dataclass(frozen=True)

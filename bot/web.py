@@ -3,7 +3,6 @@ for every channel, so one port and one TLS front serve them all."""
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from typing import Any, Protocol
@@ -11,12 +10,20 @@ from typing import Any, Protocol
 from aiohttp import web
 from tortoise.connection import connections
 
+from bot.telegram.common import UnusableUpdate
+from bot.telegram.webhook_body import read_update
 from bot.whatsapp import webhook as whatsapp_webhook
 from bot.whatsapp.channel import WhatsAppChannel
+from crm_core.errors import InputError
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1_000_000  # bytes; Telegram's updates are a few kilobytes
+# Bytes, for every request (aiohttp answers 413 past it, before anything reads the body).
+# Telegram's largest update (4,096 characters of text, each escaped as a \uXXXX
+# surrogate pair, quoting another such message, with entities and a keyboard) is under
+# 200 KB, and Twilio's forms are a few KB; a megabyte leaves room and still keeps a
+# flood of requests from filling the memory.
+MAX_BODY = 1_000_000
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -53,21 +60,25 @@ def build_app(
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
-    given = request.headers.get(SECRET_HEADER, "")
+    # aiohttp keeps a header's bytes that are not UTF-8 as lone surrogates: given back.
+    given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
     # Constant time, so the secret cannot be guessed a character at a time.
-    if not secrets.compare_digest(given.encode(), request.app[TELEGRAM_SECRET].encode()):
+    if not secrets.compare_digest(given, request.app[TELEGRAM_SECRET].encode()):
         return web.json_response({"error": "wrong or missing secret token"}, status=401)
     try:
-        update = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        return web.json_response({"error": "the body is not JSON"}, status=400)
-    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-        return web.json_response({"error": "not a Telegram update"}, status=400)
+        update = read_update(await request.read())
+    except InputError as exc:
+        return web.json_response({"error": str(exc)}, status=400)
     try:
         await request.app[TELEGRAM].feed(update)  # type: ignore[attr-defined]
+    except UnusableUpdate as exc:
+        # Answered 200 all the same: Telegram delivers an update again until it gets a
+        # 2xx, and this one would fail the same way every time. Logged once, by what
+        # is wrong with it, never by what it says.
+        log.warning("telegram update %s dropped: %s", update["update_id"], exc)
     except Exception:
         # Telegram retries a failed delivery; the update's id makes the retry harmless.
-        log.exception("telegram update %s failed", update.get("update_id"))
+        log.exception("telegram update %s failed", update["update_id"])
         return web.json_response({"error": "could not handle the update"}, status=500)
     return web.json_response({"ok": True})
 

@@ -11,8 +11,19 @@ MAX_BODY = 10_000
 
 def storable(text: str) -> str:
     """The text as the store can keep it: PostgreSQL text cannot hold NUL characters,
-    and nothing a person means is in them."""
-    return text.replace("\x00", "")[:MAX_BODY]
+    and nothing a person means is in them; nor can UTF-8 hold a lone surrogate."""
+    return well_formed(text).replace("\x00", "")[:MAX_BODY]
+
+
+def well_formed(text: str) -> str:
+    """The text itself when it can be written as UTF-8; else with each lone surrogate
+    (half of a UTF-16 pair, which JSON's ``\\ud800`` can carry) replaced by U+FFFD, and
+    split pairs joined."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def inbound_message(

@@ -56,7 +56,9 @@ async def test_a_whole_order_over_telegram(driver: Any, fake_telegram: FakeTeleg
     outgoing = await Message.filter(direction="out").order_by("id")
     assert len(outgoing) == len(fake_telegram.to(BUDI))
     assert {m.status for m in outgoing} == {"sent"}
-    assert [m.external_id for m in outgoing] == [f"{BUDI}:{i}" for i in range(1, len(outgoing) + 1)]
+    assert [m.external_id for m in outgoing] == [
+        f"123456:{BUDI}:{i}" for i in range(1, len(outgoing) + 1)
+    ]
 
 
 async def test_choices_are_a_reply_keyboard(driver: Any, fake_telegram: FakeTelegram):

@@ -9,7 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -385,3 +385,96 @@ async def test_an_agent_on_whatsapp_gets_the_reports_charts_by_signed_link(
                     ChartLink("revenue.png", date(2026, 11, 1), date(2026, 11, 30), "id"),
                     long_ago)  # fmt: skip
     assert (await client.get(old.removeprefix(PUBLIC_URL))).status == 403
+
+
+# Forms that carry what Twilio never sends, signed all the same: each is refused or kept
+# safely, never a 5xx, and the next ordinary message is still answered.
+
+
+async def still_answered(client: TestClient, channel: WhatsAppChannel, fake: FakeTwilio) -> None:
+    other = "+6281299990000"
+    assert await say(client, channel, "halo", other) == 200
+    assert "promo" in (fake.to(other)[0].body or "")
+    assert (await client.get("/healthz")).status == 200
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [({"NumMedia": "abc"}, "NumMedia"), ({"NumMedia": "-1"}, "NumMedia"),
+     ({"NumMedia": "1e9"}, "NumMedia"), ({"MessageSid": "SM" + "0" * 70}, "MessageSid"),
+     ({"MessageSid": "SM1'; DROP TABLE message"}, "MessageSid"),
+     ({"MessageSid": "SM١٢٣"}, "MessageSid"),
+     ({"Latitude": "north", "Longitude": "107.6"}, "Latitude"),
+     ({"Latitude": "-6.9", "Longitude": "181"}, "Longitude"),
+     ({"Latitude": "nan", "Longitude": "0"}, "Latitude"),
+     ({"OriginalRepliedMessageSid": "x" * 100}, "OriginalRepliedMessageSid")],
+)  # fmt: skip
+async def test_fields_twilio_never_sends_get_400_and_write_nothing(
+    client: TestClient,
+    channel: WhatsAppChannel,
+    fake_twilio: FakeTwilio,
+    extra: dict[str, str],
+    field: str,
+):
+    assert await post(client, message("halo", **extra)) == 400
+    assert field in client.last_text  # type: ignore[attr-defined]
+    await channel.drain()
+    assert fake_twilio.sent == []
+    assert await Message.all().count() == 0 and await Customer.all().count() == 0
+    await still_answered(client, channel, fake_twilio)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [({"ErrorCode": "3" * 40}, "ErrorCode"), ({"ErrorCode": "<b>"}, "ErrorCode"),
+     ({"MessageSid": "SM" + "9" * 80}, "MessageSid")],
+)  # fmt: skip
+async def test_status_callbacks_with_fields_twilio_never_sends_get_400(
+    client: TestClient,
+    channel: WhatsAppChannel,
+    fake_twilio: FakeTwilio,
+    extra: dict[str, str],
+    field: str,
+):
+    """An ErrorCode longer than the log's column was a database error, and a 500."""
+    await say(client, channel, "halo")
+    sid = fake_twilio.to(SITI)[0].sid
+    form = {"MessageSid": sid, "MessageStatus": "failed", "AccountSid": ACCOUNT_SID, **extra}
+    assert await post(client, form, path="/webhooks/whatsapp/status") == 400
+    assert field in client.last_text  # type: ignore[attr-defined]
+    logged = await Message.get(direction="out", external_id=sid)
+    assert (logged.status, logged.error_code) == ("queued", None)
+    await still_answered(client, channel, fake_twilio)
+
+
+async def test_a_form_in_a_charset_nobody_knows_or_not_utf8_gets_400(
+    client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
+):
+    for content_type, body in (
+        ("application/x-www-form-urlencoded; charset=no-such-charset", b"Body=halo"),
+        ("application/x-www-form-urlencoded", b"Body=halo \xff\xfe kak"),
+    ):
+        response = await client.post(
+            "/webhooks/whatsapp", data=body,
+            headers={"Content-Type": content_type, "X-Twilio-Signature": "x"},
+        )  # fmt: skip
+        assert response.status == 400
+        assert "not a form" in await response.text()
+    assert await Message.all().count() == 0
+    await still_answered(client, channel, fake_twilio)
+
+
+async def test_a_body_that_is_not_utf8_inside_is_kept_with_replacement_characters(
+    client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
+):
+    """Percent-escaped bytes that are no UTF-8 (a lone surrogate's): the log keeps U+FFFD
+    where they were, and only then is the message answered."""
+    form = message("")
+    body = urlencode(form).replace("Body=", "Body=halo+%ED%A0%80+kak").encode()
+    signed = signature("/webhooks/whatsapp", dict(parse_qsl(body.decode(), keep_blank_values=True)))
+    assert await post(client, form, sign=signed, body=body) == 200
+    await channel.drain()
+    received = await Message.get(direction="in")
+    assert received.body.startswith("halo \ufffd") and received.body.endswith(" kak")
+    assert "gangguan" not in (fake_twilio.to(SITI)[0].body or "")
+    await still_answered(client, channel, fake_twilio)

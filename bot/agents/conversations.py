@@ -7,10 +7,12 @@ who did."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from bot.agents.commands import Usage, command
 from bot.agents.outreach import MAX_TEXT, chat_of, target
 from bot.agents.turn import AgentTurn
+from bot.inbound import Inbound
 from crm_core.agents import agent_address, audit
 from crm_core.directory import resolve
 from crm_core.errors import InputError
@@ -34,18 +36,38 @@ async def replied_ticket(turn: AgentTurn) -> Ticket | None:
     """The ticket of the bot's message this one replies to: the message log names the
     sent message, and the outbox row it went out as names its ticket and the agent it
     was for. Never read from the words of the message, which hold a customer's own."""
-    if turn.inbound.reply_to is None:
-        return None
-    quoted = await Message.filter(
-        channel=turn.inbound.channel, direction="out", external_id=turn.inbound.reply_to
-    ).first()
-    sent = await OutboxMessage.filter(message_id=quoted.id).first() if quoted else None
+    sent = await _quoted(turn.inbound)
     key = (sent.dedupe_key or "") if sent is not None else ""
     found = _KEY.fullmatch(key)
     if found is None or int(found.group(3)) != turn.agent.id:
         return None
     number = int(found.group(1) or found.group(2))
     return await Ticket.filter(id=number).select_related("customer").first()
+
+
+# A Telegram message logged before ids named their bot (``chat:message``) may be another
+# bot's: a shop that moved to a new bot has two messages of each number in a chat. The
+# older row is the one quoted only if it went out when Telegram says the quoted one did
+# (Telegram's clock against ours, with room for a slow send).
+SAME_SEND = timedelta(minutes=5)
+
+
+async def _quoted(inbound: Inbound) -> OutboxMessage | None:
+    """The outbox row the quoted message went out as: by its id, or by the id the log
+    gave it before ids named their bot."""
+    if inbound.reply_to is None:
+        return None
+    sent = Message.filter(channel=inbound.channel, direction="out")
+    quoted = await sent.filter(external_id=inbound.reply_to).first()
+    if quoted is not None:
+        return await OutboxMessage.filter(message_id=quoted.id).first()
+    if inbound.reply_to_legacy is None or inbound.reply_to_sent_at is None:
+        return None
+    quoted = await sent.filter(external_id=inbound.reply_to_legacy).first()
+    row = await OutboxMessage.filter(message_id=quoted.id).first() if quoted else None
+    if row is None or row.sent_at is None:
+        return None
+    return row if abs(row.sent_at - inbound.reply_to_sent_at) <= SAME_SEND else None
 
 
 async def answer_by_reply(turn: AgentTurn) -> None:

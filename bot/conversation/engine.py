@@ -22,7 +22,7 @@ from bot.agents.handle import handle_command, reads_only
 from bot.conversation import after_sale, handoff, menu, ordering, router
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
-from bot.inbound import Inbound, Reply
+from bot.inbound import Inbound, Reply, storable
 from bot.understanding import Lexicon, Understanding, load_lexicon
 from crm_core.agents import recognise as recognise_agent
 from crm_core.catalog import Catalog, CatalogCache
@@ -86,6 +86,7 @@ class Engine:
         return self._understanding[1]
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
+        inbound = storable(inbound)
         catalog = await self.catalog.get()
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -263,7 +264,9 @@ class Engine:
         await state.prompt(turn)
 
     async def _apologise(self, inbound: Inbound) -> list[Reply]:
-        language = self.default_language
+        """Sorry, in the customer's language; the message is said to be recorded only
+        when it is (logged here, or by an earlier delivery of the same update)."""
+        language, recorded = self.default_language, True
         try:
             async with in_transaction():
                 chat = (
@@ -284,9 +287,12 @@ class Engine:
                     external_id=inbound.external_id,
                 )
                 await message.save()
-        except Exception:
-            log.exception("could not log %s update %s", inbound.channel, inbound.external_id)
-        return [Reply(self.texts.render("error", language))]
+        except IntegrityError:
+            pass  # already in the log: this update was handled before
+        except Exception as exc:
+            recorded = False
+            _log_failure(inbound, exc)
+        return [Reply(self.texts.render("error" if recorded else "error_not_recorded", language))]
 
 
 def _remember_choices(turn: Turn) -> None:

@@ -32,10 +32,13 @@ from bot.rate_limits import telegram_limits
 from bot.telegram.common import (
     CAPTION,
     RetryLater,
+    UnusableUpdate,
+    bot_id,
+    check_raw_ids,
     deliver,
-    inbound_from_message,
     photo_reference,
     provider_id,
+    read_message,
     send_images,
     to_html,
 )
@@ -56,7 +59,8 @@ def build_router(engine: Engine, **deliver_options: Any) -> Router:
 
     @router.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
-        inbound = inbound_from_message(message, event_update.update_id)
+        me = bot_id(bot.token)
+        inbound = read_message(message, event_update.update_id, me)
         if inbound is None:
             return
         replies = await engine.handle(inbound)
@@ -77,7 +81,7 @@ def build_router(engine: Engine, **deliver_options: Any) -> Router:
                     message.chat.id, BufferedInputFile(image.data, filename=image.filename)
                 ),
             )
-            return provider_id(message.chat.id, sent.message_id)
+            return provider_id(me, message.chat.id, sent.message_id)
 
         await deliver(replies, send_one, **deliver_options)
 
@@ -90,6 +94,7 @@ class AiogramDriver:
     def __init__(self, engine: Engine, token: str, api_url: str, **deliver_options: Any) -> None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token, session=session)
+        self.bot_id = bot_id(token)
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(build_router(engine, **deliver_options))
         self._polling: asyncio.Task[None] | None = None
@@ -123,11 +128,18 @@ class AiogramDriver:
             return Delivery("retry", error=type(exc).__name__)
         except TelegramAPIError as exc:
             return Delivery("failed", error=f"{type(exc).__name__}: {exc.message}")
-        return Delivery("sent", provider_id=provider_id(int(address), sent.message_id))
+        return Delivery("sent", provider_id=provider_id(self.bot_id, int(address), sent.message_id))
 
     async def feed(self, update: dict[str, Any]) -> None:
-        """Handle one update from the webhook, to the end (replies sent)."""
-        await self.dispatcher.feed_raw_update(self.bot, update)
+        """Handle one update from the webhook, to the end (replies sent). Raises
+        UnusableUpdate when aiogram cannot read it (named by the error's type alone:
+        pydantic's message quotes the update)."""
+        check_raw_ids(update)
+        try:
+            parsed = Update.model_validate(update, context={"bot": self.bot})
+        except ValueError as exc:  # pydantic's ValidationError
+            raise UnusableUpdate(f"aiogram cannot read it ({type(exc).__name__})") from None
+        await self.dispatcher.feed_update(self.bot, parsed)
 
     async def start_polling(self) -> None:
         await self.bot.delete_webhook(drop_pending_updates=False)

@@ -42,16 +42,70 @@ _KINDS = (
 )
 
 
-def inbound_from_message(
-    message: Any, update_id: int, now: datetime | None = None
-) -> Inbound | None:
+# Telegram: user and chat ids have at most 52 significant bits, and a private chat's id
+# is its user's, so greater than zero.
+MAX_ID = 2**52
+
+
+class UnusableUpdate(Exception):
+    """An update the library could not read, or one no Telegram chat could have sent (a
+    chat id of 2**70, a user id that is not a whole number). Answered and dropped: an
+    error status would only make Telegram deliver it again, for ever. Its text names
+    what is wrong, never what the update says."""
+
+
+def read_message(message: Any, update_id: int, bot: str) -> Inbound | None:
+    """``inbound_from_message``, with an unusable message logged once, by what is wrong
+    with it (never its content), and dropped: a library that reads loosely
+    (python-telegram-bot takes ``"id": "abc"``) hands on what Telegram never sends."""
+    try:
+        return inbound_from_message(message, update_id, bot)
+    except UnusableUpdate as exc:
+        reason = str(exc)
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+        reason = f"a field of the wrong kind ({type(exc).__name__})"
+    log.warning("telegram update %s dropped: %s", update_id, reason)
+    return None
+
+
+def check_raw_ids(update: dict[str, Any]) -> None:
+    """Raise UnusableUpdate when a message's sender or chat id is not a whole number in
+    the JSON itself: pydantic (aiogram) reads ``"5"`` as 5 and ``true`` as 1, and a reply
+    to chat 1 is no answer to anybody who wrote."""
+    message = update.get("message")
+    for part in ("from", "chat"):
+        who = message.get(part) if isinstance(message, dict) else None
+        if isinstance(who, dict) and type(who.get("id")) is not int:
+            raise UnusableUpdate("a user or chat id that is not a whole number")
+
+
+def _check_id(value: Any) -> None:
+    if type(value) is not int or not 0 < value < MAX_ID:
+        raise UnusableUpdate("a user or chat id that is not a Telegram id")
+
+
+def _check_text(value: Any) -> None:
+    if value is not None and not isinstance(value, str):
+        raise UnusableUpdate("a text field that is not text")
+
+
+def inbound_from_message(message: Any, update_id: int, bot: str) -> Inbound | None:
     """The ``Inbound`` for a private-chat message, or None for what the shop's bot
-    does not take (group chats, channel posts, service messages without a sender)."""
+    does not take (group chats, channel posts, service messages without a sender);
+    raises UnusableUpdate for ids no Telegram chat has. ``bot`` is the bot's id (see
+    ``bot_id``): a quoted message is named with it."""
     user = getattr(message, "from_user", None)
     chat = getattr(message, "chat", None)
     if user is None or chat is None or getattr(chat, "type", "private") != "private":
         return None
-    received = getattr(message, "date", None) or now or datetime.now(UTC)
+    _check_id(user.id)
+    _check_id(chat.id)
+    for value in (getattr(message, "text", None), getattr(message, "caption", None)):
+        _check_text(value)
+    _check_text(user.first_name)
+    received = getattr(message, "date", None)
+    if not isinstance(received, datetime):  # Telegram dates every message
+        raise UnusableUpdate("a message without its date")
     if received.tzinfo is None:
         received = received.replace(tzinfo=UTC)
     text = getattr(message, "text", None) or getattr(message, "caption", None) or ""
@@ -80,15 +134,16 @@ def inbound_from_message(
     # A reply to one of the bot's own messages, named as the message log names it.
     quoted = getattr(message, "reply_to_message", None)
     quoted_user = getattr(quoted, "from_user", None)
-    reply_to = (
-        provider_id(chat.id, quoted.message_id)
-        if quoted is not None and getattr(quoted_user, "is_bot", False)
-        else None
-    )
+    reply_to = legacy = sent_at = None
+    if quoted is not None and getattr(quoted_user, "is_bot", False):
+        reply_to = provider_id(bot, chat.id, quoted.message_id)
+        legacy, sent_at = legacy_provider_id(chat.id, quoted.message_id), quoted.date
     return Inbound(
         channel=CHANNEL,
         sender=str(chat.id),
         reply_to=reply_to,
+        reply_to_legacy=legacy,
+        reply_to_sent_at=sent_at,
         text=text,
         external_id=str(update_id),
         received_at=received,
@@ -115,8 +170,24 @@ def photo_reference(media_url: str | None) -> str | None:
     return media_url if media_url.startswith("https://") else None
 
 
-def provider_id(chat_id: int, message_id: int) -> str:
-    """Telegram numbers messages per chat, so the chat is part of a sent message's id."""
+def bot_id(token: str) -> str:
+    """The bot's own id: the number before the colon of its token (``123456:AAE...``).
+    Only this part of a token is ever kept or logged; the rest is the bot's secret."""
+    head, colon, _ = token.partition(":")
+    return head if colon and head.isdecimal() and len(head) <= 20 else "0"
+
+
+def provider_id(bot: str, chat_id: int, message_id: int) -> str:
+    """A sent message's id, as the message log keeps it: ``bot:chat:message``. Telegram
+    numbers messages per chat and per bot, and a new bot starts again at 1, so both the
+    chat and the bot are part of it: a shop that moves to a new bot keeps its history."""
+    return f"{bot}:{chat_id}:{message_id}"
+
+
+def legacy_provider_id(chat_id: int, message_id: int) -> str:
+    """The id the log gave a sent message before it named the bot: ``chat:message``.
+    Such a row may be another bot's, so a match by it is checked against the time the
+    message was sent (see bot.agents.conversations)."""
     return f"{chat_id}:{message_id}"
 
 

@@ -26,10 +26,12 @@ from bot.rate_limits import telegram_limits
 from bot.telegram.common import (
     CAPTION,
     RetryLater,
+    UnusableUpdate,
+    bot_id,
     deliver,
-    inbound_from_message,
     photo_reference,
     provider_id,
+    read_message,
     send_images,
     to_html,
 )
@@ -59,7 +61,8 @@ def build_handlers(engine: Engine, **deliver_options: Any) -> list[BaseHandler[A
         message = update.message
         if message is None:
             return
-        inbound = inbound_from_message(message, update.update_id)
+        me = bot_id(context.bot.token)
+        inbound = read_message(message, update.update_id, me)
         if inbound is None:
             return
         replies = await engine.handle(inbound)
@@ -80,7 +83,7 @@ def build_handlers(engine: Engine, **deliver_options: Any) -> list[BaseHandler[A
                     message.chat.id, image.data, filename=image.filename
                 ),
             )
-            return provider_id(message.chat.id, sent.message_id)
+            return provider_id(me, message.chat.id, sent.message_id)
 
         await deliver(replies, send_one, **deliver_options)
 
@@ -98,6 +101,7 @@ class PtbDriver:
             .base_file_url(f"{api_url}/file/bot")
             .build()
         )
+        self.bot_id = bot_id(token)
         for handler in build_handlers(engine, **deliver_options):
             self.application.add_handler(handler)
         self._started = False
@@ -139,12 +143,19 @@ class PtbDriver:
             return Delivery("retry", error=type(exc).__name__)
         except TelegramError as exc:
             return Delivery("failed", error=f"{type(exc).__name__}: {exc.message}")
-        return Delivery("sent", provider_id=provider_id(int(address), sent.message_id))
+        return Delivery("sent", provider_id=provider_id(self.bot_id, int(address), sent.message_id))
 
     async def feed(self, update: dict[str, Any]) -> None:
-        """Handle one update from the webhook, to the end (replies sent)."""
+        """Handle one update from the webhook, to the end (replies sent). Raises
+        UnusableUpdate when python-telegram-bot cannot read it."""
         await self._start()
-        await self.application.process_update(Update.de_json(update, self.application.bot))
+        try:
+            parsed = Update.de_json(update, self.application.bot)
+        except Exception as exc:  # it reads by hand: a wrong shape fails in any way
+            raise UnusableUpdate(
+                f"python-telegram-bot cannot read it ({type(exc).__name__})"
+            ) from None
+        await self.application.process_update(parsed)
 
     async def start_polling(self) -> None:
         await self._start()

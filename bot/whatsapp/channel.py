@@ -16,7 +16,7 @@ from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply
 from bot.plain_text import numbered
 from bot.report_links import CHART_NAMES, ChartLink, chart_url, link_key
-from bot.whatsapp.inbound import CHANNEL, inbound_from_form
+from bot.whatsapp.inbound import CHANNEL, error_code, inbound_from_form, twilio_sid
 from bot.whatsapp.sender import OUTSIDE_WINDOW, Sent, TwilioSender
 from crm_core.message_log import outbound_message, record_send, record_status
 from crm_core.models import Agent, Conversation, Message
@@ -143,11 +143,13 @@ class WhatsAppChannel:
         return Delivery("sent", provider_id=sent.sid, provider_status=sent.status)
 
     async def status(self, form: Mapping[str, str]) -> bool:
-        sid = form.get("MessageSid", "").strip()
+        """A delivery status callback; False when it names no message of ours, and
+        InputError when a field is not what Twilio sends."""
+        sid = twilio_sid(form, "MessageSid")
         status = form.get("MessageStatus", "").strip().lower()
-        if not sid or not status:
+        code = error_code(form)
+        if sid is None or not status:
             return False
-        code = form.get("ErrorCode", "").strip() or None
         return await record_status(CHANNEL, sid, status, code, outside_window=OUTSIDE_WINDOW)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -52,8 +52,8 @@ async def _signed_form(request: web.Request) -> dict[str, str]:
     """The form, once its X-Twilio-Signature is right; else an HTTP error to return."""
     try:
         form = await request.post()
-    except ValueError:
-        raise web.HTTPBadRequest(text="the body is not a form") from None
+    except (ValueError, LookupError):  # not decodable, or in a charset nobody knows
+        raise web.HTTPBadRequest(text=str(InputError("webhook_not_form"))) from None
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
     signature = request.headers.get("X-Twilio-Signature", "")
     if not request.app[WHATSAPP].signed(str(request.rel_url), fields, signature):
@@ -73,7 +73,11 @@ async def incoming(request: web.Request) -> web.Response:
 
 async def status(request: web.Request) -> web.Response:
     form = await _signed_form(request)
-    if not await request.app[WHATSAPP].status(form):
+    try:
+        known = await request.app[WHATSAPP].status(form)
+    except InputError as exc:
+        return web.Response(status=400, text=str(exc))
+    if not known:
         # Not ours, or not a status: said plainly, and no retry is asked for.
         log.info("status callback for an unknown message")
     return web.Response(status=204)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,10 @@ from tests.fakes.local_server import serve
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Toko", "username": "toko_bot"}
+# A second bot, for a shop that moves to a new one: ``FakeTelegram(SECOND_TOKEN,
+# SECOND_BOT)`` numbers its messages from 1 again, as a new bot does.
+SECOND_TOKEN = "654321:OTHER-token"
+SECOND_BOT = {"id": 654321, "is_bot": True, "first_name": "Toko Baru", "username": "toko2_bot"}
 
 
 @dataclass
@@ -29,6 +35,7 @@ class Sent:
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
     message_id: int = 0  # what a reply to this message quotes
+    date: int = 0  # when Telegram took it, in Unix seconds: a reply quotes this too
 
     @property
     def buttons(self) -> list[str]:
@@ -56,6 +63,9 @@ class Photo:
 
 @dataclass
 class FakeTelegram:
+    token: str = TOKEN  # the one bot this server answers for
+    bot: dict[str, Any] = field(default_factory=lambda: dict(BOT_USER))
+    clock: Callable[[], float] = time.time  # what a sent message's date says
     sent: list[Sent] = field(default_factory=list)
     photos: list[Photo] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
@@ -97,7 +107,7 @@ class FakeTelegram:
         return [p for p in self.photos if p.chat_id == chat_id]
 
     async def _handle(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != TOKEN:
+        if request.match_info["token"] != self.token:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
@@ -113,7 +123,7 @@ class FakeTelegram:
         return web.json_response({"ok": True, "result": result})
 
     async def _getme(self, params: dict[str, Any]) -> dict[str, Any]:
-        return BOT_USER
+        return self.bot
 
     async def _sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         markup = params.get("reply_markup")
@@ -121,14 +131,15 @@ class FakeTelegram:
             markup = json.loads(markup)
         chat_id = int(params["chat_id"])
         message_id = next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+        now = int(self.clock())
         self.sent.append(
-            Sent(chat_id, params["text"], params.get("parse_mode"), markup, message_id)
+            Sent(chat_id, params["text"], params.get("parse_mode"), markup, message_id, now)
         )
         return {
             "message_id": message_id,
-            "date": 1_790_000_000,
+            "date": now,
             "chat": {"id": chat_id, "type": "private"},
-            "from": BOT_USER,
+            "from": self.bot,
             "text": params["text"],
         }
 
@@ -143,9 +154,9 @@ class FakeTelegram:
             self.photos.append(Photo(chat_id, upload.data, upload.filename))
         return {
             "message_id": next(self._message_ids.setdefault(chat_id, itertools.count(1))),
-            "date": 1_790_000_000,
+            "date": int(self.clock()),
             "chat": {"id": chat_id, "type": "private"},
-            "from": BOT_USER,
+            "from": self.bot,
             "photo": [{"file_id": "p1", "file_unique_id": "p1", "width": 800, "height": 450}],
         }
 
