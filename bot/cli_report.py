@@ -25,6 +25,7 @@ from crm_core.money import rupiah
 from crm_core.periods import DEFAULT_DAYS, between, last_days, parse_day
 from crm_core.segments import SEGMENTS, members, segment_sizes
 from message_templates import Texts
+from message_templates.error_texts import phrase
 
 console = Console()
 FORMATS = ("table", "csv", "json")
@@ -59,7 +60,7 @@ async def dispatch(
     sources are in it."""
     now = now or datetime.now(UTC)
     if args.command == "segments":
-        return await _segments(args.segment, args.page, now, tz)
+        return await _segments(args.segment, args.page, now, tz, Words(Texts(), language))
     today = now.astimezone(tz).date()
     if args.first is None and args.last is None:
         period = last_days(DEFAULT_DAYS, now, tz)
@@ -146,6 +147,10 @@ class Words:
     def month(self, first_day: str) -> str:
         return self.texts.month(first_day, self.lang)
 
+    def say(self, key: str, /, **values: Any) -> str:
+        """A line of the report's frame (``cli.toml``), in the report's language."""
+        return phrase(key, self.lang, **values)
+
     def named(self, prefix: str, code: str) -> str:
         """``f`` as Perempuan (gender_f), ``ig`` as Instagram; "" as not known."""
         return self.label(f"{prefix}_{code}") if code else self.label("unknown")
@@ -153,12 +158,12 @@ class Words:
 
 def _print(report: Report, words: Words) -> None:
     period = report.period
+    first, last = (words.texts.day(d, words.lang) for d in (period.first, period.last))
     console.print(
-        f"[bold]Sales {period.first:%d %b %Y} – {period.last:%d %b %Y}[/] "
-        f"({period.days} days, {period.tz}; segments as of today)"
+        f"[bold]{words.say('report_title', first=first, last=last)}[/] "
+        + words.say("report_period", days=period.days, zone=str(period.tz))
     )
-    summary = Table("Orders", "Revenue", "Average order", "Buyers", "New", "Returning",
-                    "Repeat rate")  # fmt: skip
+    summary = Table(*words.say("report_summary_columns").split("|"))
     summary.add_row(
         str(report.orders), rupiah(report.revenue), rupiah(report.average_order),
         str(report.buyers), str(report.new_buyers), str(report.returning_buyers),
@@ -168,68 +173,80 @@ def _print(report: Report, words: Words) -> None:
     if report.orders:
         _print_sales(report, words)
     else:
-        console.print("No sales in this period.")
+        console.print(words.say("report_no_sales"))
     _print_customers(report, words)
 
 
 def _print_sales(report: Report, words: Words) -> None:
-    console.print(_sales("Best products", report.best, quantity=True))
+    console.print(_sales(words.say("report_best"), report.best, words, quantity=True))
     if report.worst:
-        console.print(_sales("Worst products", report.worst, quantity=True))
+        console.print(_sales(words.say("report_worst"), report.worst, words, quantity=True))
     months = [replace(m, label=words.month(m.label)) for m in report.months]
     genders = [replace(g, label=words.named("gender", g.label)) for g in report.genders]
     for title, rows, quantity in (
-        ("By colour", report.colours, True), ("By size", report.sizes, True),
-        ("By week (Monday)", report.weeks, False), ("By month", months, False),
-        ("By city (shipped to)", report.cities, False), ("By gender", genders, False),
-        ("By age band", report.age_bands, False),
+        (words.say("report_by_colour"), report.colours, True),
+        (words.say("report_by_size"), report.sizes, True),
+        (words.say("report_by_week"), report.weeks, False),
+        (words.say("report_by_month"), months, False),
+        (words.say("report_by_city"), report.cities, False),
+        (words.say("report_by_gender"), genders, False),
+        (words.say("report_by_age"), report.age_bands, False),
     ):  # fmt: skip
         if rows:
-            console.print(_sales(title, rows, quantity=quantity))
+            console.print(_sales(title, rows, words, quantity=quantity))
 
 
 def _print_customers(report: Report, words: Words) -> None:
-    sources = Table("Lead source", "New leads", "First orders", title="Where buyers come from")
+    sources = Table(
+        *words.say("report_source_columns").split("|"), title=words.say("report_sources")
+    )
     for s in report.sources:
         sources.add_row(words.named("source", s.source), str(s.leads), str(s.first_orders))
-    console.print(sources if report.sources else "No new leads or first orders in this period.")
-    console.print(_segment_table(report.segments))
-    churn = Table("Customer", "Orders", "Usually every", "Last order", title="Overdue to reorder")
+    console.print(sources if report.sources else words.say("report_no_sources"))
+    console.print(_segment_table(report.segments, words))
+    churn = Table(*words.say("report_churn_columns").split("|"), title=words.say("report_churn"))
     for risk in report.churn[:10]:
         churn.add_row(f"#{risk.id} {risk.name}", str(risk.orders_count),
-                      f"{risk.usual_gap_days:g} days", f"{risk.days_since:g} days ago")  # fmt: skip
-    console.print(churn if report.churn else "Nobody is overdue to reorder.")
+                      words.say("days", n=f"{risk.usual_gap_days:g}"),
+                      words.say("days_ago", n=f"{risk.days_since:g}"))  # fmt: skip
+    console.print(churn if report.churn else words.say("report_no_churn"))
 
 
-def _sales(title: str, rows: list[Sales], *, quantity: bool) -> Table:
-    table = Table("", "Orders", *(["Quantity"] if quantity else []), "Revenue", title=title)
+def _sales(title: str, rows: list[Sales], words: Words, *, quantity: bool) -> Table:
+    orders, count, revenue = words.say("report_sales_columns").split("|")
+    table = Table("", orders, *([count] if quantity else []), revenue, title=title)
     for row in rows:
-        cells = [row.label or "(none)", str(row.orders)]
+        cells = [row.label or words.say("none"), str(row.orders)]
         cells += [str(row.quantity)] if quantity else []
         table.add_row(*cells, rupiah(row.revenue))
     return table
 
 
-def _segment_table(sizes: dict[str, int]) -> Table:
+def _segment_table(sizes: dict[str, int], words: Words) -> Table:
     texts = Texts()
-    table = Table("Segment", "Name", "Nama", "Customers", title="Segments (as of today)")
+    table = Table(*words.say("segment_columns").split("|"), title=words.say("segments_today"))
     for name, size in sizes.items():
         table.add_row(name, texts.label(f"segment_{name}", "en"),
                       texts.label(f"segment_{name}", "id"), str(size))  # fmt: skip
     return table
 
 
-async def _segments(segment: str | None, page: int, now: datetime, tz: ZoneInfo) -> int:
+async def _segments(
+    segment: str | None, page: int, now: datetime, tz: ZoneInfo, words: Words
+) -> int:
     if segment is None:
-        console.print(_segment_table(await segment_sizes(now)))
+        console.print(_segment_table(await segment_sizes(now), words))
         return 0
     found = await members(segment, now, page)
-    title = f"{found.segment}: {found.total} customers, page {found.page}/{found.pages}"
-    table = Table("Customer", "Orders", "Spent", "Last order", title=title)
+    title = words.say("segment_page", segment=found.segment, total=found.total, page=found.page,
+                pages=found.pages)  # fmt: skip
+    table = Table(*words.say("segment_member_columns").split("|"), title=title)
     for m in found.members:
         # The shop's own calendar day, as the export writes it: an order at 00:30 in
         # Jakarta is still the day before in UTC.
         last = f"{m.last_order_at.astimezone(tz):%Y-%m-%d}" if m.last_order_at else "-"
         table.add_row(f"#{m.id} {m.name}", str(m.orders_count), rupiah(m.total_spent), last)
-    console.print(table if found.members else f"Nobody is in {found.segment} (page {page}).")
+    console.print(
+        table if found.members else words.say("segment_empty", segment=found.segment, page=page)
+    )
     return 0

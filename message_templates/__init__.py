@@ -219,6 +219,10 @@ class Texts:
     def _month(self, context: Any, day: date | str) -> str:
         return self.month(day, context.get("lang", "id"))
 
+    def day(self, day: date, lang: str) -> str:
+        """A day as people read it, in ``lang``: ``2 Des 2026``, ``2 Dec 2026``."""
+        return format_date(day, "d MMM y", locale=lang if lang in LANGUAGES else "id")
+
     def month(self, day: date | str, lang: str) -> str:
         """A month as people read it, in ``lang``: ``Des 2026``, ``Dec 2026`` (a report's
         month is its first day, ``2026-12-01``)."""

@@ -20,6 +20,7 @@ from crm_core.models import Customer
 from crm_core.periods import parse_period
 from crm_core.sheet_export import export_customers
 from message_templates import Texts
+from message_templates.error_texts import phrase
 from tests.test_analytics import JAKARTA, NOW, small_shop
 from tests.test_cli import langgan
 
@@ -63,7 +64,7 @@ async def test_langgan_report_as_a_table_csv_and_json(
     await small_shop()
     month = ("--from", "2026-11-01", "--to", "2026-11-30")
     table = await report(capsys, *month)
-    assert "Sales 01 Nov 2026 – 30 Nov 2026 (30 days, Asia/Jakarta" in table
+    assert "Penjualan 1 Nov 2026 – 30 Nov 2026 (30 hari, Asia/Jakarta" in table
     assert "Rp410.000" in table and "Kaos Polos" in table and "Can't lose" in table
 
     rows = (
@@ -95,10 +96,14 @@ async def test_months_and_genders_are_named_in_the_shops_language(
     args = build_parser().parse_args(["report", "--from", "2026-11-01", "--to", "2026-12-01"])
     await dispatch(args, JAKARTA, NOW, language=language)
     table = capsys.readouterr().out
-    by_month = table[table.index("By month") : table.index("By city")]
+
+    def at(key: str) -> int:  # where a section starts, in the report's language
+        return table.index(phrase(key, language))
+
+    by_month = table[at("report_by_month") : at("report_by_city")]
     assert [m for m in months if m in by_month] == list(months)
     assert "2026-11-01" not in by_month and "2026-12-01" not in by_month
-    by_gender = table[table.index("By gender") : table.index("By age band")]
+    by_gender = table[at("report_by_gender") : at("report_by_age")]
     assert all(word in by_gender for word in genders)
     assert not re.search(r"│ [fm] +│", by_gender)
 
@@ -116,7 +121,7 @@ async def test_segments_and_the_export_show_the_same_local_day(
 
     await dispatch(build_parser().parse_args(["segments", "new"]), JAKARTA, NOW)
     listed = re.findall(r"#\d+ (\w+) .*?(\d{4}-\d{2}-\d{2})", capsys.readouterr().out)
-    await export_customers(tmp_path / "pelanggan.csv", JAKARTA)
+    await export_customers(tmp_path / "pelanggan.csv", JAKARTA, language="en")
     with (tmp_path / "pelanggan.csv").open(encoding="utf-8-sig", newline="") as sheet:
         exported = [(row["Name"], row["Last order"]) for row in csv.DictReader(sheet)]
 
@@ -126,7 +131,7 @@ async def test_segments_and_the_export_show_the_same_local_day(
 
 async def test_the_default_period_is_said(store: str, capsys: pytest.CaptureFixture[str]):
     out = await report(capsys)
-    assert "Sales 02 Nov 2026 – 01 Dec 2026 (30 days" in out
+    assert "Penjualan 2 Nov 2026 – 1 Des 2026 (30 hari" in out
 
 
 @pytest.mark.parametrize(
