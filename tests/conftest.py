@@ -59,6 +59,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+async def admin(sql: str) -> None:
+    """One statement on the server's own database: create or drop a test database."""
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of its own for this test session, migrated once, dropped at the end."""
@@ -67,13 +76,6 @@ def postgres_url() -> Iterator[str]:
     name = f"langgan_test_{uuid.uuid4().hex[:10]}"
     base, _, _ = POSTGRES_URL.rpartition("/")
     url = f"{base}/{name}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(POSTGRES_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
 
     async def migrate() -> None:
         async with open_store(url, DATA_KEY):

@@ -188,7 +188,7 @@ async def test_cities_and_sources_typed_before_are_counted_as_one_after_migratin
 
     from crm_core.analytics import build_report
     from crm_core.periods import parse_period
-    from tests.conftest import NO_POSTGRES, POSTGRES_URL, run_aside
+    from tests.conftest import NO_POSTGRES, POSTGRES_URL, admin, run_aside
 
     before = "langgan.0009_orders_to_delivery"
     at = "'2026-11-01 03:00:00+00:00'"
@@ -205,13 +205,6 @@ async def test_cities_and_sources_typed_before_are_counted_as_one_after_migratin
             pytest.skip(NO_POSTGRES)
         base, _, _ = POSTGRES_URL.rpartition("/")
         url = f"{base}/langgan_old_{datetime.now(UTC):%H%M%S%f}"
-
-        async def admin(sql: str) -> None:
-            conn = await asyncpg.connect(POSTGRES_URL)
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
 
         run_aside(admin, f'CREATE DATABASE "{url.rpartition("/")[2]}"')
         async with TortoiseContext():
