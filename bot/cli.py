@@ -29,7 +29,7 @@ from bot import (
     cli_staff,
     logs,
 )
-from bot.cli_language import in_words, language, say
+from bot.cli_language import in_words, language, say, speak
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = speak(build_parser()).parse_args(argv)
     logs.configure()
     try:
         settings = Settings.load()

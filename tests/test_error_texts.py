@@ -100,3 +100,32 @@ def test_an_error_in_a_row_is_told_in_the_readers_language():
     assert describe(error, "id") == "Baris 4: Kaos Polos: harganya kosong."
     assert describe(error, "en") == "Row 4: Kaos Polos: the price is empty."
     assert str(error) == "Row 4: Kaos Polos: the price is empty."  # a log reads English
+
+
+def test_every_line_the_command_prints_has_words_in_both_languages():
+    cli = {
+        lang: tomllib.loads((ROOT / "message_templates" / lang / "cli.toml").read_text("utf-8"))
+        for lang in ("id", "en")
+    }
+    assert set(cli["id"]) == set(cli["en"])
+    for key, text in cli["id"].items():
+        assert placeholders(text) == placeholders(cli["en"][key]), key
+
+
+def test_the_commands_help_is_in_indonesian_for_an_indonesian_shop():
+    from bot.cli import build_parser
+    from bot.cli_language import _parsers, help_texts, speak
+
+    words = help_texts("id")
+    parser = build_parser()
+    written = {
+        text
+        for each in _parsers(parser)
+        for text in [each.description]
+        + [a.help for a in each._actions]
+        + [c.help for a in each._actions for c in getattr(a, "_choices_actions", ())]
+        if text and text != "==SUPPRESS=="
+    }
+    assert written - set(words) == set(), "help without Indonesian words"
+    assert "katalog" in speak(parser, "id").format_help()
+    assert "the catalog" in speak(build_parser(), "en").format_help()
