@@ -71,6 +71,9 @@ def test_a_newcomer_orders_in_langgan_chat(tmp_path: Path):
     assert chat.returncode == 0, chat.stderr
     assert "Total: *Rp150.000*" in chat.stdout
     assert re.search(r"Pesanan INV-\d{4}-0001 sudah kami terima", chat.stdout)
+    # The phone question asks to type it: a terminal has no contact button to press.
+    assert "Ketik nomornya (misalnya 0812-3456-7890)." in chat.stdout
+    assert "tombol" not in chat.stdout
     assert (tmp_path / "langgan.db").exists()
     listing = langgan(tmp_path, "products", "list")
     assert "Kaos Polos" in listing.stdout and "Rp75.000" in listing.stdout

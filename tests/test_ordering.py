@@ -141,3 +141,20 @@ async def test_a_product_removed_mid_order_is_not_ordered(chat: Chat, engine):
     await chat.send("hitam")
     assert "Pilih produknya" in chat.text
     assert "Kaos Polos" not in chat.choices
+
+
+async def test_only_telegram_is_told_of_the_contact_button(engine):
+    """WhatsApp and the terminal have no "share my number" button: the phone question
+    there says to type it, and nothing more."""
+    from tests.conftest import Chat
+
+    for channel, sender, button in (
+        ("telegram", "1001", True),
+        ("whatsapp", "+6281377770000", False),
+    ):
+        chat = Chat(engine, channel=channel, sender=sender)
+        await chat.onboard(name="Siti", city="Surabaya")
+        await chat.send("kaos hitam L 2")
+        await chat.send("Jl. Darmo No. 12, Wonokromo")
+        assert "Ketik nomornya (misalnya 0812-3456-7890)" in chat.text
+        assert ("bagikan kontak" in chat.text) is button

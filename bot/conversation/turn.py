@@ -84,6 +84,9 @@ class Turn:
         **context: Any,
     ) -> None:
         context.setdefault("customer", self.customer)
+        # Only Telegram has buttons to tap and a contact to share: elsewhere a text
+        # says what to type instead.
+        context.setdefault("buttons", self.inbound.channel == "telegram")
         text = self.texts.render(template, self.lang, **context)
         contact = self.label("btn_share_contact") if ask_contact else None
         self.replies.append(Reply(text, tuple(choices), contact))
