@@ -302,8 +302,9 @@ async def test_a_rotation_cut_off_halfway_loses_nothing_and_carries_on(
     monkeypatch.setenv("LANGGAN_DB_URL", url)
     monkeypatch.setenv("LANGGAN_DATA_KEY", both)
     assert await _main("rotate-key") == 0
-    out = capsys.readouterr().out
-    assert f"again with key {key_id(new)}" in out and "set LANGGAN_DATA_KEY to that key" in out
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"disegel ulang dengan kunci {key_id(new)}" in out
+    assert "isi LANGGAN_DATA_KEY dengan kunci itu saja" in out
     assert keys_in(path) == {key_id(new)}
     async with open_store(url, new):
         assert await holdings() == held
