@@ -4,9 +4,11 @@ backups and old chat text go."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -94,16 +96,22 @@ async def test_backup_then_restore_brings_back_every_row_of_every_table(
         await restore_backup(f"sqlite://{target}", backup, DATA_KEY)
         assert sqlite_rows(target) == sqlite_rows(tmp_path / "langgan.db")
         return
+    async with empty_postgres() as target_url:
+        await restore_backup(target_url, backup, DATA_KEY)
+        restored = await postgres_rows(target_url)
+        assert restored == await postgres_rows(url)
+        assert len(restored["message"]) > 10
+
+
+@contextlib.asynccontextmanager
+async def empty_postgres() -> AsyncIterator[str]:
+    """A new, empty database on the test server, to restore into; dropped after."""
     assert POSTGRES_URL
     name = f"langgan_restore_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(POSTGRES_URL)
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        target_url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
-        await restore_backup(target_url, backup, DATA_KEY)
-        restored = await postgres_rows(target_url)
-        assert restored == await postgres_rows(url)
-        assert len(restored["message"]) > 10
+        yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -148,20 +156,12 @@ async def test_a_backup_is_restored_only_with_the_key_it_was_made_with(
         await restore_backup(f"sqlite://{target}", backup, f"{other},{DATA_KEY}", force=True)
         assert sqlite_rows(target) != before
         return
-    assert POSTGRES_URL
-    name = f"langgan_restore_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(POSTGRES_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        target_url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+    async with empty_postgres() as target_url:
         with pytest.raises(WrongKey, match=f"{needed} holds key {key_id(other)}"):
             await restore_backup(target_url, backup, other)
         assert await postgres_rows(target_url) == {}
         await restore_backup(target_url, backup, DATA_KEY)
         assert await postgres_rows(target_url) == await postgres_rows(url)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.mark.parametrize(
