@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import signal
 from pathlib import Path
@@ -147,6 +148,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             scheduler = start_scheduler(campaigns, engine.rules, engine.texts)
             add_jobs(scheduler, settings)  # the daily backup, the message retention
             add_order_jobs(scheduler, engine.texts, engine.shop, engine.rules)
+            settle_memory()
             if telegram is None and whatsapp is None:
                 log.warning(
                     "no channel is configured: set TELEGRAM_BOT_TOKEN to open Telegram, or "
@@ -162,6 +164,14 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await runner.cleanup()
             if whatsapp is not None:
                 await whatsapp.close()
+
+
+def settle_memory() -> None:
+    """Once everything long-lived is loaded (libraries, templates, lexicon, ORM models),
+    move it out of the collector's sight: each full collection re-walked all of it, a
+    120-195 ms stall of the event loop every 15 s or so under load."""
+    gc.collect()
+    gc.freeze()
 
 
 async def start_telegram(telegram: Any, settings: Settings) -> None:
