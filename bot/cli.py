@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -166,24 +167,50 @@ async def _sweep(settings: Settings, now: datetime | None, *, dry_run: bool) -> 
     campaigns = load_campaigns(settings.campaigns_file, engine.texts)
     moment = now or datetime.now(UTC)
     outcomes = await sweep(moment, campaigns, engine.rules, engine.texts, dry_run=dry_run)
+    ended: dict[str, tuple[str, str | None, datetime]] = {}
+    if not dry_run and any(o.status in ("queued", "waiting") for o in outcomes):
+        # What this sweep queued, and what an earlier one queued but never sent.
+        ended = await _send_queued(settings, engine, moment, [o.key for o in outcomes if o.key])
+    lang = language()
     table = Table(*say("sweep_columns").split("|"))
     for o in outcomes:
-        table.add_row(o.campaign, f"#{o.customer_id} {o.customer}", o.channel or "-",
-                      say("outcome_" + o.status), o.why(language(), settings.tz))  # fmt: skip
+        status, why = say("outcome_" + o.status), o.why(lang, settings.tz)
+        if o.key in ended:  # how its send ended, or why it still waits
+            status, why = _send_ended(status, why, *ended[o.key], settings)
+        table.add_row(o.campaign, f"#{o.customer_id} {o.customer}", o.channel or "-", status, why)
     local = moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
     console.print(say("sweep_title", dry_run=dry_run, moment=local, zone=settings.timezone))
     console.print(table if outcomes else say("nobody_due"))
-    if not dry_run and any(o.status == "queued" for o in outcomes):
-        await _send_queued(settings, engine, moment)
+    if ended:
+        counts = Counter(status for status, _, _ in ended.values())
+        words = ", ".join(f"{n} {say('sent_' + status)}" for status, n in sorted(counts.items()))
+        console.print(say("sent_counts", counts=words))
     return 0
 
 
-async def _send_queued(settings: Settings, engine: Any, moment: datetime) -> None:
-    """Send what the sweep queued through the configured channels, as of the sweep's
-    moment. A running `langgan run` may be sending from the same outbox at once: each
-    message is still claimed by exactly one of them."""
-    from tortoise.functions import Count
+def _send_ended(
+    status: str, why: str, ended: str, error: str | None, next_at: datetime, settings: Settings
+) -> tuple[str, str]:
+    """The outcome's words once its message was sent, or was not: never "sent" for a
+    message still in the outbox."""
+    shown = f"{status}, {say('sent_' + ended)}"
+    if ended == "pending":
+        at = next_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+        return shown, say("sent_retry_at", at=at, error=error or "")
+    if ended == "unknown":
+        return shown, say("held_send_unknown")
+    if ended in ("failed", "needs_template", "cancelled"):
+        return shown, error or why
+    return shown, why
 
+
+async def _send_queued(
+    settings: Settings, engine: Any, moment: datetime, keys: list[str]
+) -> dict[str, tuple[str, str | None, datetime]]:
+    """Send what waits in the outbox through the configured channels, as of the sweep's
+    moment, and say how each of the sweep's messages (by key) stands after: its status,
+    error and next try. A running `langgan run` may be sending from the same outbox at
+    once: each message is still claimed by exactly one of them."""
     from bot.dispatcher import Dispatcher
     from bot.service import build_telegram, build_whatsapp
     from crm_core.models import OutboxMessage
@@ -193,9 +220,9 @@ async def _send_queued(settings: Settings, engine: Any, moment: datetime) -> Non
         senders["telegram"] = build_telegram(settings, engine)
     if settings.whatsapp_enabled:
         senders["whatsapp"] = build_whatsapp(settings, engine)
-    if not senders:
+    if not senders:  # they wait, as queued, for a `langgan run` with a channel
         console.print(say("no_channel"))
-        return
+        return {}
     try:
         dispatcher = Dispatcher(senders, clock=lambda: moment, rules=engine.rules)
         while await dispatcher.run_once():
@@ -203,14 +230,10 @@ async def _send_queued(settings: Settings, engine: Any, moment: datetime) -> Non
     finally:
         for sender in senders.values():
             await sender.close()
-    ended = (
-        await OutboxMessage.filter(created_at=moment, kind="marketing")
-        .group_by("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
+    rows = await OutboxMessage.filter(dedupe_key__in=keys).values_list(
+        "dedupe_key", "status", "error", "next_attempt_at"
     )
-    counts = ", ".join(f"{n} {say('sent_' + status)}" for status, n in sorted(ended))
-    console.print(say("sent_counts", counts=counts))
+    return {key: (status, error, at) for key, status, error, at in rows}
 
 
 def _auto_migrate(settings: Settings) -> bool:

@@ -13,7 +13,15 @@ from typing import Protocol
 
 from crm_core.contact_policy import Rules
 from crm_core.message_log import log_sent, record_send
-from crm_core.outbox import claim_next, defer, finish, retry_later, still_wanted
+from crm_core.outbox import (
+    UNKNOWN,
+    claim_next,
+    defer,
+    finish,
+    retry_later,
+    still_wanted,
+    take_back_lost,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +37,9 @@ class Delivery:
     provider_status: str = "sent"  # what the message log records: Twilio says "queued"
     error_code: str | None = None
     error: str | None = None
+    # A retry whose request may have arrived all the same (a timeout, a dropped
+    # connection after it was written): a marketing message is then not sent again.
+    maybe_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Dispatcher:
         now = self.clock()
         for job in self.jobs:
             await job(now)
+        await take_back_lost(now)
         tried = 0
         while tried < self.batch and (row := await claim_next(now)) is not None:
             tried += 1
@@ -90,6 +102,8 @@ class Dispatcher:
                     row.address, row.body, now, template, media_url=row.media_url
                 )
             now = self.clock()
+            if delivery.status == "retry" and delivery.maybe_sent and row.kind == "marketing":
+                delivery = Delivery("unknown", error=f"{UNKNOWN} ({delivery.error})")
             if delivery.status == "retry":
                 await retry_later(row, now, delivery.error or "try again")
                 continue

@@ -1,8 +1,22 @@
 """The outbox: messages to send, claimed one by one by whichever dispatcher gets there
-first, retried with back-off, each ending sent or with the reason it could not be."""
+first, retried with back-off, each ending sent or with the reason it could not be.
+
+What a crash does. A message is ``sending`` only for its one HTTP request. When the
+process sending it dies there, nobody knows whether the channel took it (Telegram takes
+no idempotency key). The claim names its process, so the next dispatcher on the same
+machine takes it back at once (another machine's, after ``STALE``), and then:
+
+- a **marketing** message (a campaign's, an agent's ``/kirim``) is never sent again by
+  itself: it is marked ``unknown``, and ``langgan sweep`` and ``/tugas`` show it for a
+  person to decide (at most once);
+- any other message (a reply, an order's news, an agent's ``/balas``, a note to staff)
+  is sent again (at least once): a customer who paid must hear so, even twice."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +27,13 @@ from crm_core.models import Customer, OutboxMessage
 
 MAX_ATTEMPTS = 6
 TERMINAL = "terminal"  # a ``langgan chat`` keyboard: no dispatcher sends to it
-STALE = timedelta(minutes=5)  # a claim older than this was lost with its process
+# A claim this old was lost with its process, wherever that ran: far longer than one
+# send may take (a request times out within a minute), so a live claim is never taken.
+STALE = timedelta(minutes=5)
+# This process, as its claims name it: the host and pid say whether it still runs; the
+# token tells it from an earlier process that had the same pid.
+PROCESS = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+UNKNOWN = "the send was cut off by a crash: it may or may not have arrived"
 
 
 async def enqueue(
@@ -88,8 +108,7 @@ async def claim_next(now: datetime) -> OutboxMessage | None:
     """The next due message, now owned by this caller alone: taken by one conditional
     update, so two dispatchers (in two processes) never take the same one. Taken one at
     a time, just before its send, so a claim is never older than one send; ``attempts``
-    is the claim's token (see ``finish``)."""
-    await _reclaim_stale(now)
+    is the claim's token (see ``finish``). Call ``take_back_lost`` first, once a round."""
     while True:
         row = (
             await OutboxMessage.filter(status="pending", next_attempt_at__lte=now)
@@ -100,10 +119,11 @@ async def claim_next(now: datetime) -> OutboxMessage | None:
         if row is None:
             return None
         won = await OutboxMessage.filter(id=row.id, status="pending", attempts=row.attempts).update(
-            status="sending", attempts=row.attempts + 1, next_attempt_at=now
+            status="sending", attempts=row.attempts + 1, next_attempt_at=now, claimed_by=PROCESS
         )
         if won:
             row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now
+            row.claimed_by = PROCESS
             return row
 
 
@@ -130,14 +150,45 @@ async def take_for(address: tuple[str, str], now: datetime) -> list[OutboxMessag
     return taken
 
 
-async def _reclaim_stale(now: datetime) -> None:
-    """A claim this old was lost with its process: send again (at least once), unless
-    it has had its tries."""
-    stale = OutboxMessage.filter(status="sending", next_attempt_at__lte=now - STALE)
-    await stale.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status="failed", error="lost while sending, too many times"
+async def take_back_lost(now: datetime) -> int:
+    """Claims lost with their process (see the module's note): a marketing message
+    becomes ``unknown``, any other is sent again unless it has had its tries. Returns
+    how many were taken back."""
+    lost = [
+        row.id
+        for row in await OutboxMessage.filter(status="sending").only(
+            "id", "claimed_by", "next_attempt_at"
+        )
+        if row.next_attempt_at <= now - STALE or _gone(row.claimed_by)
+    ]
+    if not lost:
+        return 0
+    rows = OutboxMessage.filter(id__in=lost, status="sending")
+    await rows.filter(kind="marketing").update(status="unknown", error=UNKNOWN, claimed_by=None)
+    await rows.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status="failed", error="lost while sending, too many times", claimed_by=None
     )
-    await stale.update(status="pending")
+    await rows.update(status="pending", claimed_by=None)
+    return len(lost)
+
+
+def _gone(claimed_by: str | None) -> bool:
+    """Whether the process named by a claim has ended: known only for this machine's
+    processes (another machine's claim waits out ``STALE``)."""
+    if claimed_by is None or claimed_by == PROCESS or claimed_by.count(":") < 2:
+        return False
+    host, pid_text, _ = claimed_by.rsplit(":", 2)
+    if host != PROCESS.rsplit(":", 2)[0] or not pid_text.isdecimal():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    # Alive: this claim's process, or a new one that was given its pid (then the claim
+    # waits out STALE, as another machine's would).
+    return False
 
 
 def _mine(row: OutboxMessage) -> Any:
@@ -151,6 +202,7 @@ async def finish(row: OutboxMessage, status: str, now: datetime, error: str | No
             status=status,
             error=(error or "")[:500] or None,
             sent_at=now if status == "sent" else None,
+            claimed_by=None,
         )
     )
 
@@ -163,12 +215,15 @@ async def retry_later(row: OutboxMessage, now: datetime, error: str) -> None:
         status="pending",
         error=error[:500],
         next_attempt_at=now + timedelta(seconds=2**row.attempts),
+        claimed_by=None,
     )
 
 
 async def defer(row: OutboxMessage, until: datetime) -> None:
     """Put a claimed message back to wait (quiet hours); the wait is not a failed try."""
-    await _mine(row).update(status="pending", attempts=row.attempts - 1, next_attempt_at=until)
+    await _mine(row).update(
+        status="pending", attempts=row.attempts - 1, next_attempt_at=until, claimed_by=None
+    )
 
 
 async def still_wanted(row: OutboxMessage) -> str | None:

@@ -65,9 +65,10 @@ class Outcome:
     campaign: str
     customer_id: int
     customer: str
-    status: str  # queued, would_send, held
+    status: str  # queued, would_send, held, waiting (queued by an earlier sweep, unsent)
     reason: Why | None = None
     channel: str | None = None
+    key: str | None = None  # the outbox's dedupe key of its message, once queued
 
     def why(self, lang: str = "en", tz: ZoneInfo = UTC_ZONE) -> str:
         """The reason as a person reads it (English and UTC unless told otherwise)."""
@@ -146,11 +147,13 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
         c = batch[i].customer
         outcomes[i] = Outcome(campaign.name, c.id, _name(c), "held", reason, channel)
 
-    done = set(
-        await OutboxMessage.filter(dedupe_key__in=[d.key for d in batch]).values_list(
-            "dedupe_key", flat=True
-        )
-    )
+    # This event's message, where one was queued before: how it ended, or that it waits.
+    earlier = {
+        key: (status, error)
+        for key, status, error in await OutboxMessage.filter(
+            dedupe_key__in=[d.key for d in batch]
+        ).values_list("dedupe_key", "status", "error")
+    }
     tagged: set[int] = set()
     if campaign.tag:
         tagged = {
@@ -165,10 +168,18 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
     ready: dict[int, _Ready] = {}
     for i, due in enumerate(batch):
         c, chat = due.customer, chats.get(due.customer.id)
-        if due.key in done:
+        if due.key in earlier:
             # Said with the cooldown it started, when that still runs: who, until when.
             active = cooldown(c, now, run.rules)
-            held(i, Why("already_sent", then=_why(active) if active else None))
+            status, error = earlier[due.key]
+            why = _earlier(status, error, _why(active) if active else None)
+            if status in WAITING:  # queued before and not sent yet: it goes out now
+                channel = chat.channel if chat is not None else None
+                outcomes[i] = Outcome(
+                    campaign.name, c.id, _name(c), "waiting", why, channel, due.key
+                )
+            else:
+                held(i, why)
         elif campaign.tag and c.id not in tagged:
             held(i, Why("no_tag", {"tag": campaign.tag}))
         elif campaign.segment and segments.get(c.id) != campaign.segment:
@@ -197,7 +208,7 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
         again = [
             batch[i].customer.id
             for i, o in outcomes.items()
-            if o.reason and o.reason.code == "already_sent"
+            if o.reason and o.reason.code in ("already_sent", *EARLIER.values())
         ]
         await _won_back(again, campaign)
     if ready:
@@ -209,7 +220,7 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
             else:
                 status = "would_send" if run.dry_run else "queued"
                 outcomes[i] = Outcome(
-                    campaign.name, c.id, _name(c), status, None, item.chat.channel
+                    campaign.name, c.id, _name(c), status, None, item.chat.channel, item.due.key
                 )
     return [outcomes[i] for i in range(len(batch))]
 
@@ -308,6 +319,26 @@ async def _reachable_chats(customer_ids: list[int]) -> dict[int, Conversation]:
 
 def _name(c: Customer) -> str:
     return c.name or c.display_name or f"#{c.id}"
+
+
+# An event's message queued before, by how it stands: still to go, or how it ended.
+WAITING = ("pending", "sending")
+EARLIER = {
+    "pending": "waiting",
+    "sending": "waiting",
+    "unknown": "send_unknown",
+    "failed": "send_failed",
+    "needs_template": "send_failed",
+    "cancelled": "send_cancelled",
+}
+
+
+def _earlier(status: str, error: str | None, cooldown: Why | None) -> Why:
+    """Why an event's message is not queued again: sent already (delivered, read), still
+    waiting to go, or ended some other way; never "sent" for what has not gone."""
+    code = EARLIER.get(status, "already_sent")
+    values = {"error": error} if code == "send_failed" else {}
+    return Why(code, values, then=cooldown)
 
 
 def _why(refusal: Refusal) -> Why:

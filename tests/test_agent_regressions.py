@@ -21,7 +21,7 @@ from crm_core.models import (
     Reminder,
     Ticket,
 )
-from crm_core.outbox import claim_next, enqueue, finish
+from crm_core.outbox import claim_next, enqueue, finish, take_back_lost
 from tests.conftest import START, Chat
 
 
@@ -80,6 +80,7 @@ async def test_a_reclaimed_outbox_row_is_ended_by_its_new_owner_only(engine: Eng
     first = await claim_next(START)
     assert first is not None
     later = START + timedelta(minutes=6)  # the first owner is presumed lost
+    assert await take_back_lost(later) == 1
     second = await claim_next(later)
     assert second is not None and second.attempts == first.attempts + 1
     assert not await finish(first, "sent", later)
@@ -99,6 +100,38 @@ async def test_a_stop_after_a_message_was_queued_cancels_it(
     row = await OutboxMessage.get()
     assert row.status == "cancelled" and "STOP" in (row.error or "")
     assert "promo" not in [s.text for s in fake_telegram.to(1001)]
+
+
+async def test_an_offer_cut_off_by_a_crash_waits_for_a_person_in_tasks(
+    engine: Engine, driver: Any, fake_telegram: Any
+):
+    """An offer whose send a crash cut off may have arrived: /tugas shows it, and it
+    goes again only when an agent says so, once."""
+    budi = await customer(engine, "1001", "Budi")
+    ani = await agent(engine)
+    await ani.send("/kirim budi: promo kaos 20%")
+    taken = await claim_next(ani.now)  # a dispatcher takes it, and dies mid-send
+    assert taken is not None
+    ani.now += timedelta(minutes=6)
+    await Dispatcher({"telegram": driver}, clock=lambda: ani.now).run_once()
+    assert "promo kaos 20%" not in [s.text for s in fake_telegram.to(1001)]
+    await ani.send("/tugas")
+    assert "tidak pasti terkirim" in ani.text
+    assert f"/kirimulang {taken.id} · #{budi.id} Budi" in ani.text
+    await ani.send("/kirimulang 999")
+    assert (
+        ani.text
+        == "Tidak bisa. Tidak ada promo #999 yang tidak pasti terkirim: lihat nomornya di /tugas."
+    )
+    await ani.send(f"/kirimulang {taken.id}")
+    assert f"Promo untuk #{budi.id} Budi dikirim lagi" in ani.text
+    await Dispatcher({"telegram": driver}, clock=lambda: ani.now).run_once()
+    await Dispatcher({"telegram": driver}, clock=lambda: ani.now).run_once()
+    assert [s.text for s in fake_telegram.to(1001)].count("promo kaos 20%") == 1
+    await ani.send("/tugas")
+    assert "kirimulang" not in ani.text
+    await ani.send(f"/kirimulang {taken.id}")  # already sent: nothing to resend
+    assert "Tidak ada promo" in ani.text
 
 
 async def test_two_status_changes_at_once_only_one_wins(engine: Engine, chat: Chat):

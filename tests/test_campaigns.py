@@ -160,7 +160,7 @@ async def test_unfinished_order_gets_one_reminder(chat: Chat, campaigns: list[An
     first = await sweep(later, campaigns, RULES, texts)
     assert [(o.campaign, o.status) for o in first] == [("unfinished", "queued")]
     second = await sweep(later + timedelta(days=4), campaigns, RULES, texts)
-    assert [o.why() for o in second] == ["already sent for this event"]
+    assert [(o.status, o.why()) for o in second] == [("waiting", "queued before, not sent yet")]
 
 
 @pytest.mark.parametrize(

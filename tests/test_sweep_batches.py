@@ -77,12 +77,16 @@ async def test_every_due_customer_is_queued_once_across_batches(
     for c in people:
         await c.refresh_from_db()
         assert (c.last_contacted_at, c.last_contacted_by) == (NOW, "campaign:nurture")
-    # A second sweep finds every event already queued, in every batch.
+    # A second sweep finds every event already queued, in every batch, and not sent
+    # yet (nothing sent them): it says so, and queues nothing again.
     again = await sweep(NOW + timedelta(minutes=5), NURTURE, RULES, texts)
     until = NOW + RULES.cooldown
-    assert {o.why() for o in again} == {
-        f"already sent for this event; cooldown: campaign:nurture at {NOW:%Y-%m-%d %H:%M}, "
-        f"until {until:%Y-%m-%d %H:%M}"
+    assert {(o.status, o.why()) for o in again} == {
+        (
+            "waiting",
+            f"queued before, not sent yet; cooldown: campaign:nurture at {NOW:%Y-%m-%d %H:%M}, "
+            f"until {until:%Y-%m-%d %H:%M}",
+        )
     }
     assert await OutboxMessage.all().count() == 8
 
@@ -121,7 +125,7 @@ async def test_a_batch_that_meets_another_instances_message_is_checked_again(
     monkeypatch.setattr(sweep_module, "_reachable_chats", another_instance_queues_first)
     outcomes = await sweep(NOW, NURTURE, RULES, texts)
     assert [(o.customer_id, o.status, o.why()) for o in outcomes] == [
-        (people[0].id, "held", "already sent for this event"),
+        (people[0].id, "waiting", "queued before, not sent yet"),
         (people[1].id, "queued", ""),
         (people[2].id, "queued", ""),
     ]
@@ -207,25 +211,51 @@ async def test_without_an_approved_template_a_whatsapp_customer_is_held_with_the
     assert await OutboxMessage.all().count() == 0
 
 
-async def test_a_dispatcher_that_died_mid_send_leaves_its_message_to_another_once(
+async def test_a_campaign_message_cut_off_mid_send_is_never_sent_again_by_itself(
     store: str, texts: Texts, driver: Any, fake_telegram: FakeTelegram
 ):
+    """Telegram takes no idempotency key: a claim lost with its process may have been
+    sent. An offer is then marked unknown (for a person to decide), never sent twice."""
     await customer_who_ordered(1)
     await sweep(NOW, NURTURE, RULES, texts)
-    # One dispatcher takes the message and dies before sending it.
+    # One dispatcher takes the message and dies during its send.
     taken = await claim_next(NOW)
     assert taken is not None and taken.status == "sending"
     # A minute later another dispatcher leaves it alone: the first may still be sending.
     later = NOW + timedelta(minutes=1)
     assert await Dispatcher({"telegram": driver}, clock=lambda: later).run_once() == 0
-    # Once the claim is stale, it is taken again and sent, once.
+    assert (await OutboxMessage.get()).status == "sending"
+    # Once the claim is stale, it is not sent again: its outcome is unknown.
+    stale = NOW + timedelta(minutes=6)
+    assert await Dispatcher({"telegram": driver}, clock=lambda: stale).run_once() == 0
+    assert fake_telegram.to(1001) == []
+    row = await OutboxMessage.get()
+    assert row.status == "unknown" and "may or may not have arrived" in (row.error or "")
+    # The dead claim can no longer end the message: its token is spent.
+    assert not await finish(taken, "sent", stale)
+    # And the next sweep says so, rather than "already sent" or queueing it again.
+    [again] = await sweep(stale, NURTURE, RULES, texts)
+    assert again.status == "held" and again.why().startswith("its send was cut off")
+    assert await OutboxMessage.all().count() == 1
+
+
+async def test_a_service_message_cut_off_mid_send_goes_again(
+    store: str, texts: Texts, driver: Any, fake_telegram: FakeTelegram
+):
+    """An order's news is sent at least once: a claim lost with its process is taken
+    back and sent, once."""
+    await customer_who_ordered(1)
+    await enqueue("telegram", "1001", "Pesanan Anda sudah dikirim", NOW, kind="service")
+    taken = await claim_next(NOW)
+    assert taken is not None
+    later = NOW + timedelta(minutes=1)
+    assert await Dispatcher({"telegram": driver}, clock=lambda: later).run_once() == 0
     stale = NOW + timedelta(minutes=6)
     assert await Dispatcher({"telegram": driver}, clock=lambda: stale).run_once() == 1
     assert await Dispatcher({"telegram": driver}, clock=lambda: stale).run_once() == 0
-    assert len(fake_telegram.to(1001)) == 1
+    assert [m.text for m in fake_telegram.to(1001)] == ["Pesanan Anda sudah dikirim"]
     row = await OutboxMessage.get()
     assert (row.status, row.attempts) == ("sent", 2)
-    # The dead claim can no longer end the message: its token is spent.
     assert not await finish(taken, "failed", stale, "late")
     assert (await OutboxMessage.get()).status == "sent"
 

@@ -159,6 +159,14 @@ CONTEXT = {
         )
     ],
     "to_check": ([ORDER], 1),
+    "unsure": [
+        (
+            SimpleNamespace(
+                id=41, body="Halo, ada promo", next_attempt_at=datetime(2026, 11, 1, tzinfo=UTC)
+            ),
+            CUSTOMER,
+        )
+    ],
     "to_price": ([ORDER], 3),
     "to_ship": ([ORDER], 1),
     "on": True,

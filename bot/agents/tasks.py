@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tortoise.expressions import Q
 
 from bot.agents.commands import Usage, command, customer_and_text
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
-from crm_core.models import Agent, Order, Ticket
+from crm_core.errors import InputError
+from crm_core.models import Agent, Customer, Order, OutboxMessage, Ticket
 from crm_core.reminders import add_reminder, pending_for
 from crm_core.tickets import DATA_REQUESTS, conversations
 from crm_core.when import parse_when
@@ -33,7 +36,7 @@ async def tasks(turn: AgentTurn, args: str) -> None:
     """What waits for this agent: payments to check, shipping to work out, orders to
     ship, customers waiting for a person, and their reminders. Their own customers and
     those nobody handles (never assigned, or their agent left)."""
-    gone = list(await Agent.filter(active=False).values_list("id", flat=True))
+    gone: list[int] = list(await Agent.filter(active=False).values_list("id", flat=True))  # type: ignore[arg-type]
     nobodys = Q(customer__assigned_agent_id__isnull=True) | Q(customer__assigned_agent_id__in=gone)
     mine = Q(customer__assigned_agent_id=turn.agent.id) | nobodys
 
@@ -58,10 +61,55 @@ async def tasks(turn: AgentTurn, args: str) -> None:
         .order_by("opened_at")
         .prefetch_related("customer")
     )
+    unsure = await cut_off(turn, gone)
     turn.say(
         "agent_tasks", reminders=reminders, tickets=tickets, unassigned=unassigned,
         to_check=to_check, to_price=to_price, to_ship=to_ship, requests=requests,
+        unsure=unsure,
     )  # fmt: skip
+
+
+# An offer whose send was cut off is worth a person's look for a few days, not for ever.
+UNSURE_FOR = timedelta(days=3)
+
+
+async def cut_off(turn: AgentTurn, gone: list[int]) -> list[tuple[OutboxMessage, Customer]]:
+    """Offers (a campaign's, a /kirim) whose send a crash cut off: they may or may not
+    have arrived, so nothing sends them again unless a person says so (/kirimulang)."""
+    rows = (
+        await OutboxMessage.filter(
+            status="unknown", kind="marketing", next_attempt_at__gte=turn.now - UNSURE_FOR
+        )
+        .order_by("next_attempt_at", "id")
+        .limit(LISTED)
+    )
+    ids = [r.customer_id for r in rows if r.customer_id is not None]
+    theirs = (
+        Q(assigned_agent_id=turn.agent.id)
+        | Q(assigned_agent_id__isnull=True)
+        | Q(assigned_agent_id__in=gone)
+    )
+    customers = {c.id: c for c in await Customer.filter(theirs, id__in=ids)}
+    return [(r, customers[r.customer_id]) for r in rows if r.customer_id in customers]
+
+
+@command("kirimulang", "resend")
+async def resend(turn: AgentTurn, args: str) -> None:
+    """``/kirimulang 12``: an offer /tugas lists as cut off goes again, as an agent
+    decided after checking it did not arrive (still not to a customer who said STOP
+    since, nor in quiet hours)."""
+    number = args.strip().lstrip("#")
+    if not number.isdecimal():
+        raise Usage
+    row = await OutboxMessage.filter(id=int(number), status="unknown", kind="marketing").first()
+    if row is None:
+        raise InputError("resend_not_found", reference=f"#{number}")
+    await OutboxMessage.filter(id=row.id, status="unknown").update(
+        status="pending", error=None, next_attempt_at=turn.now
+    )
+    await audit(turn.agent, "outbox.resend", turn.now, customer_id=row.customer_id, message=row.id)
+    customer = await Customer.get(id=row.customer_id)
+    turn.say("agent_done", action="resend", customer=customer)
 
 
 @command("notif", "notify")

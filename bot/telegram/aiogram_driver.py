@@ -136,7 +136,12 @@ class AiogramDriver:
                 )
         except TelegramRetryAfter as exc:
             return Delivery("retry", error=f"flood control: retry after {exc.retry_after}s")
-        except (TelegramNetworkError, TelegramServerError) as exc:
+        except TelegramNetworkError as exc:
+            # aiogram names the cause first: a refused connection sent nothing; a
+            # timeout or a dropped connection may have been after Telegram took it.
+            never_left = exc.message.startswith("ClientConnectorError")
+            return Delivery("retry", error=type(exc).__name__, maybe_sent=not never_left)
+        except TelegramServerError as exc:
             return Delivery("retry", error=type(exc).__name__)
         except TelegramAPIError as exc:
             return Delivery("failed", error=f"{type(exc).__name__}: {exc.message}")

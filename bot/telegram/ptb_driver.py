@@ -139,7 +139,9 @@ class PtbDriver:
                 )
         except RetryAfter as exc:
             return Delivery("retry", error=f"flood control: retry after {_seconds(exc)}s")
-        except (NetworkError, TimedOut) as exc:
+        except TimedOut as exc:  # it may have arrived before the answer was late
+            return Delivery("retry", error=type(exc).__name__, maybe_sent=True)
+        except NetworkError as exc:
             return Delivery("retry", error=type(exc).__name__)
         except TelegramError as exc:
             return Delivery("failed", error=f"{type(exc).__name__}: {exc.message}")

@@ -49,9 +49,16 @@ class OutboxMessage(Model):
     # A picture sent with the text: a customer's photo relayed to an agent (a Telegram
     # file id, or a link).
     media_url = fields.TextField(null=True)
-    # pending, sending, sent, failed, needs_template
+    # The buttons under a reply (``{"choices": [...], "contact": "..."}``), Telegram's.
+    keyboard: dict[str, object] | None = fields.JSONField(null=True)
+    # pending, sending, sent, failed, needs_template, cancelled, and unknown: a message
+    # the shop started whose send was cut off by a crash (Telegram takes no idempotency
+    # key, so it may or may not have arrived); never sent again by itself.
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     attempts = fields.IntField(default=0)
+    # Who is sending it (``host:pid:token``), while it is ``sending``: a claim whose
+    # process is gone is taken back at once, not after the lease (see crm_core.outbox).
+    claimed_by = fields.CharField(max_length=120, null=True)
     next_attempt_at = fields.DatetimeField(db_index=True)
     dedupe_key = fields.CharField(max_length=120, null=True, unique=True)
     message_id = fields.BigIntField(null=True)  # the row in the message log
