@@ -89,7 +89,7 @@ def postgres_url() -> Iterator[str]:
         run_aside(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def _truncate_all() -> None:
+async def truncate_all() -> None:
     conn = Tortoise.get_connection("postgres")
     # The store's own secrets stay: every process that opens it must hash look-ups alike.
     tables = ", ".join(
@@ -111,7 +111,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     else:
         url = request.getfixturevalue("postgres_url")
         async with open_store(url, DATA_KEY, bring_up_to_date=False):
-            await _truncate_all()
+            await truncate_all()
             yield "postgres"
 
 
@@ -119,7 +119,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 async def postgres_store(postgres_url: str) -> AsyncIterator[str]:
     """PostgreSQL alone, for what only a server with many connections can show."""
     async with open_store(postgres_url, DATA_KEY, bring_up_to_date=False):
-        await _truncate_all()
+        await truncate_all()
         yield postgres_url
 
 

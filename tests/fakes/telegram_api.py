@@ -36,6 +36,10 @@ class Sent:
     reply_markup: dict[str, Any] | None
     message_id: int = 0  # what a reply to this message quotes
     date: int = 0  # when Telegram took it, in Unix seconds: a reply quotes this too
+    # When the request arrived and when its answer was written (``time.monotonic``):
+    # a client killed in between had this message in flight.
+    arrived: float = 0.0
+    answered: float | None = None
 
     @property
     def buttons(self) -> list[str]:
@@ -72,9 +76,13 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     url: str = ""
+    # How long Telegram takes to answer a sendMessage: the message is delivered when the
+    # request arrives, whether or not the client is still there to read the answer.
+    delay: float = 0.0
     # Telegram numbers messages per chat, not globally.
     _message_ids: dict[int, itertools.count] = field(default_factory=dict)  # type: ignore[type-arg]
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeTelegram:
@@ -99,6 +107,11 @@ class FakeTelegram:
     def queue_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
         self._new_update.set()
+
+    async def wait_sent(self, count: int) -> None:
+        """Until ``count`` messages in all have arrived."""
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: len(self.sent) >= count)
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
@@ -132,9 +145,16 @@ class FakeTelegram:
         chat_id = int(params["chat_id"])
         message_id = next(self._message_ids.setdefault(chat_id, itertools.count(1)))
         now = int(self.clock())
-        self.sent.append(
-            Sent(chat_id, params["text"], params.get("parse_mode"), markup, message_id, now)
-        )
+        sent = Sent(
+            chat_id, params["text"], params.get("parse_mode"), markup, message_id, now,
+            arrived=time.monotonic(),
+        )  # fmt: skip
+        self.sent.append(sent)
+        async with self._arrived:
+            self._arrived.notify_all()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        sent.answered = time.monotonic()
         return {
             "message_id": message_id,
             "date": now,

@@ -1,0 +1,126 @@
+"""Processes killed for real (SIGKILL, at random moments, many times in a row), then run
+again as a shop would: what the customers received, and what the store says of it.
+
+The promise under test (README, "What a crash does"): an offer is sent at most once, and
+every offer whose send was not cut off reaches its customer exactly once; the one that
+was in flight at a kill is marked unknown, never guessed."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from crm_core.models import Customer, Message, OutboxMessage
+from crm_core.store import open_store
+from tests.campaign_shop import NOW, due_customers, langgan_sweep, start_sweep
+from tests.conftest import truncate_all
+from tests.data_key import DATA_KEY
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+
+DUE = 40
+KILLS = 10
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A store this test and the `langgan` processes it starts both open."""
+    if request.param == "sqlite":
+        path = tmp_path / "langgan.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite://{path}"
+        async with open_store(url, DATA_KEY, bring_up_to_date=False):
+            yield url
+    else:
+        url = request.getfixturevalue("postgres_url")
+        async with open_store(url, DATA_KEY, bring_up_to_date=False):
+            await truncate_all()
+            yield url
+
+
+async def kill_at_random(
+    process: asyncio.subprocess.Process, fake: FakeTelegram, rng: random.Random
+) -> float | None:
+    """Kill the process at a random moment: while it starts and queues, or after a random
+    number of its sends have reached Telegram, mid-send. Returns when (monotonic), or None
+    when it ended first."""
+    ended = asyncio.ensure_future(process.wait())
+    if rng.random() < 0.3:  # a moment in its start or its queueing
+        await asyncio.wait([ended], timeout=rng.uniform(0.2, 2.5))
+    else:  # after a few of its sends arrived, anywhere inside the next
+        arrived = asyncio.ensure_future(fake.wait_sent(len(fake.sent) + rng.randint(1, 6)))
+        await asyncio.wait([ended, arrived], timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        arrived.cancel()
+        await asyncio.wait([ended], timeout=rng.uniform(0, fake.delay))
+    if process.returncode is not None:
+        return None
+    killed = time.monotonic()
+    process.kill()  # SIGKILL: no clean-up, no finally
+    await ended
+    return killed
+
+
+def in_flight_at(sent_arrived: float, sent_answered: float | None, kills: list[float]) -> bool:
+    return any(sent_arrived <= k and (sent_answered is None or sent_answered >= k) for k in kills)
+
+
+async def test_sweeps_killed_mid_send_never_send_an_offer_twice_and_lose_none_else(
+    store_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+):
+    await due_customers(DUE)
+    fake_telegram.delay = 0.03  # a slow Telegram: kills land inside sends
+    # A wide terminal: each outcome on one line, to be counted.
+    telegram = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": fake_telegram.url,
+        "COLUMNS": "300",
+    }
+    rng = random.Random(15)
+    kills: list[float] = []
+    for _ in range(KILLS):
+        process = await start_sweep(store_url, tmp_path, **telegram)
+        if (killed := await kill_at_random(process, fake_telegram, rng)) is not None:
+            kills.append(killed)
+    assert len(kills) >= KILLS // 2, "the sweeps ended before they could be killed"
+
+    # Then as a shop would: the sweep again, and later ones.
+    outputs = []
+    for later in (timedelta(0), timedelta(minutes=10), timedelta(hours=1)):
+        code, output = await langgan_sweep(store_url, tmp_path, NOW + later, **telegram)
+        assert code == 0, output
+        assert "Traceback" not in output
+        outputs.append(output)
+
+    offers = [s for s in fake_telegram.sent if "sudah sampai?" in s.text]
+    received = Counter(s.chat_id for s in offers)
+    # Never twice.
+    assert [chat for chat, n in received.items() if n > 1] == []
+    rows = {r.customer_id: r for r in await OutboxMessage.filter(kind="marketing")}
+    chats = {c.id: 10_000 + int(c.name.rsplit(" ", 1)[1]) for c in await Customer.all()}
+    assert len(rows) == DUE, "every due customer's offer was queued, once"
+    unknown = {cid for cid, r in rows.items() if r.status == "unknown"}
+    # Each kill cut off at most the one send it interrupted.
+    assert len(unknown) <= len(kills)
+    for cid, row in rows.items():
+        chat = chats[cid]
+        if cid in unknown:
+            # Unknown only when cut off: if it reached Telegram, it was in flight at a kill.
+            for s in (s for s in offers if s.chat_id == chat):
+                assert in_flight_at(s.arrived, s.answered, kills)
+        else:
+            # Everyone else received it exactly once, and the store says so.
+            assert received[chat] == 1, (cid, row.status, row.error)
+            assert row.status == "sent"
+    assert await Message.filter(direction="out", status="sent").count() == DUE - len(unknown)
+    # The last sweep tells each of them truly: sent, or cut off.
+    last = outputs[-1]
+    assert last.count("already sent for this event") == DUE - len(unknown)
+    assert last.count("its send was cut off") == len(unknown)
+    assert "waiting" not in last and "queued" not in last
