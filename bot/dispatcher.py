@@ -40,6 +40,7 @@ class Delivery:
     # A retry whose request may have arrived all the same (a timeout, a dropped
     # connection after it was written): a marketing message is then not sent again.
     maybe_sent: bool = False
+    retry_after: float | None = None  # flood control's wait, in seconds
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ChannelSender(Protocol):
         now: datetime,
         template: ApprovedTemplate | None = None,
         media_url: str | None = None,
+        buttons: dict[str, object] | None = None,
     ) -> Delivery: ...
 
 
@@ -99,8 +101,9 @@ class Dispatcher:
                 if row.content_sid is not None:
                     template = ApprovedTemplate(row.content_sid, row.content_variables or {})
                 delivery = await sender.send_text(
-                    row.address, row.body, now, template, media_url=row.media_url
-                )
+                    row.address, row.body, now, template, media_url=row.media_url,
+                    buttons=row.keyboard,
+                )  # fmt: skip
             now = self.clock()
             if delivery.status == "retry" and delivery.maybe_sent and row.kind == "marketing":
                 delivery = Delivery("unknown", error=f"{UNKNOWN} ({delivery.error})")

@@ -67,8 +67,28 @@ class Reply:
     # The label of a "share my number" button, where the channel has one.
     contact_button: str | None = None
     message_id: int | None = None  # the row in the message log, for delivery status
+    outbox_id: int | None = None  # the outbox row holding it until sent (see Engine)
     # Sent after the text, where the channel can; the text must stand on its own.
     images: tuple[Image, ...] = ()
     # A sales report's charts for these local days (first, last), for a channel that
     # takes pictures only by link (WhatsApp): it sends signed links to the web server.
     chart_days: tuple[date, date] | None = None
+
+
+def buttons(reply: Reply) -> dict[str, object] | None:
+    """A reply's buttons as the outbox keeps them, or None when it has none."""
+    if not reply.choices and reply.contact_button is None:
+        return None
+    return {"choices": list(reply.choices), "contact": reply.contact_button}
+
+
+def with_buttons(text: str, kept: dict[str, object] | None) -> Reply:
+    """The reply the outbox kept, with its buttons, to send again."""
+    kept = kept or {}
+    choices = kept.get("choices") or []
+    contact = kept.get("contact")
+    return Reply(
+        text,
+        tuple(str(c) for c in choices) if isinstance(choices, list) else (),
+        contact_button=str(contact) if contact else None,
+    )

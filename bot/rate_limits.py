@@ -36,6 +36,15 @@ class RateLimits:
             if len(self._next_chat) > 10_000:  # forget chats whose gap has long passed
                 self._next_chat = {k: v for k, v in self._next_chat.items() if v > ready}
 
+    async def wait_overall(self) -> None:
+        """The overall gap alone: for replies, which a chat's own order already paces."""
+        async with self._lock:
+            now = self.clock()
+            ready = max(now, self._next_any)
+            if ready > now:
+                await self.sleep(ready - now)
+            self._next_any = ready + self.overall_gap
 
-def telegram_limits() -> RateLimits:
-    return RateLimits(overall=30, per_chat=1)
+
+def telegram_limits(overall: float = 30) -> RateLimits:
+    return RateLimits(overall=overall, per_chat=1)

@@ -7,6 +7,7 @@ import functools
 import gc
 import logging
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -78,10 +79,16 @@ def build_telegram(settings: Settings, engine: Engine) -> Any:
     if settings.telegram_driver == "ptb":
         from bot.telegram.ptb_driver import PtbDriver
 
-        return PtbDriver(engine, settings.telegram_bot_token, settings.telegram_api_url)
+        return PtbDriver(
+            engine, settings.telegram_bot_token, settings.telegram_api_url,
+            rate=settings.telegram_rate,
+        )  # fmt: skip
     from bot.telegram.aiogram_driver import AiogramDriver
 
-    return AiogramDriver(engine, settings.telegram_bot_token, settings.telegram_api_url)
+    return AiogramDriver(
+        engine, settings.telegram_bot_token, settings.telegram_api_url,
+        rate=settings.telegram_rate,
+    )  # fmt: skip
 
 
 def build_whatsapp(settings: Settings, engine: Engine) -> WhatsAppChannel:
@@ -113,6 +120,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """``langgan run``: every configured channel and the web server, until stopped."""
     logs.quiet()
     engine = build_engine(settings)
+    # Replies are held in the outbox as they are decided, and sent from it: a reply the
+    # process could not send before it stopped goes after the restart.
+    engine.hold_replies = lambda: datetime.now(UTC)
     campaigns = load_campaigns(settings.campaigns_file, engine.texts)  # a bad file stops here
     stop = stop or _stop_on_signals()
     embedded = settings.db_url.startswith("sqlite")

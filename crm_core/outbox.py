@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from crm_core.message_log import log_sent, outbound_message, record_send
-from crm_core.models import Customer, OutboxMessage
+from crm_core.models import Customer, Message, OutboxMessage
 
 MAX_ATTEMPTS = 6
 TERMINAL = "terminal"  # a ``langgan chat`` keyboard: no dispatcher sends to it
@@ -246,3 +248,81 @@ async def still_wanted(row: OutboxMessage) -> str | None:
     if not customer.consent_marketing:
         return "the customer's consent was withdrawn since it was queued"
     return None
+
+
+async def hold_reply(
+    channel: str,
+    address: str,
+    body: str,
+    message_id: int,
+    now: datetime,
+    *,
+    customer_id: int | None = None,
+    keyboard: dict[str, object] | None = None,
+) -> OutboxMessage:
+    """A reply to a message just handled, kept inside the engine's transaction and
+    claimed by this process from the start: its sender has it in memory and sends it at
+    once, with no claim to take. Kept, so that a process that dies before sending it
+    leaves it to the next dispatcher (a reply is sent at least once)."""
+    return await OutboxMessage.create(
+        channel=channel,
+        address=address,
+        customer_id=customer_id,
+        kind="reply",
+        body=body,
+        keyboard=keyboard,
+        status="sending",
+        attempts=1,
+        claimed_by=PROCESS,
+        next_attempt_at=now,
+        message_id=message_id,
+        created_at=now,
+    )
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How one held reply's send ended, for ``record_ends``: sent, failed, or pending
+    (left to the dispatcher, to try again from ``retry_at``)."""
+
+    outbox_id: int | None
+    message_id: int | None
+    status: str
+    provider_id: str | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+    log_status: str | None = None  # the log's, when the provider says more ("queued")
+    error_code: str | None = None  # the provider's
+
+
+async def record_ends(ends: Sequence[Ended], now: datetime) -> None:
+    """Write how a batch of sends ended: one statement for all that were sent and one
+    for their log rows, however many; a failure or a wait (rare) is written on its own.
+    Only this process's claims are ended: one taken back meanwhile has a new owner."""
+    mine = OutboxMessage.filter(status="sending", claimed_by=PROCESS)
+    async with in_transaction():
+        sent = [e.outbox_id for e in ends if e.status == "sent" and e.outbox_id is not None]
+        if sent:
+            await mine.filter(id__in=sent).update(status="sent", claimed_by=None, sent_at=now)
+        for e in ends:
+            if e.status == "sent" or e.outbox_id is None:
+                continue
+            error = (e.error or "")[:500] or None
+            if e.status == "pending":  # left to the dispatcher, from ``retry_at``
+                await mine.filter(id=e.outbox_id).update(
+                    status="pending", claimed_by=None, next_attempt_at=e.retry_at or now,
+                    error=error,
+                )  # fmt: skip
+            else:
+                await mine.filter(id=e.outbox_id).update(
+                    status=e.status, claimed_by=None, error=error
+                )
+        logged = [
+            Message(id=e.message_id, status=e.log_status or e.status, external_id=e.provider_id,
+                    error_code=e.error_code, error=(e.error or "")[:500] or None)
+            for e in ends
+            if e.message_id is not None and e.status != "pending"
+        ]  # fmt: skip
+        if logged:
+            fields = ["status", "external_id", "error_code", "error"]
+            await Message.bulk_update(logged, fields=fields)

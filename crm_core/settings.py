@@ -58,6 +58,9 @@ class Settings:
     twilio_whatsapp_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
     whatsapp_rate: float = 80.0  # messages a second from one sender: Twilio's default
+    # Messages a second from the bot, all chats together: Telegram's published limit for
+    # a bot; a shop with paid broadcasts may raise it.
+    telegram_rate: float = 30.0
     contact_cooldown: timedelta = timedelta(hours=72)
     weekly_cap: int = 2
     quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
@@ -107,6 +110,13 @@ class Settings:
             whatsapp_rate = 0.0
         if not 0 < whatsapp_rate <= 1000:
             raise SettingsError("whatsapp_rate", value=rate_text)
+        telegram_text = get("TELEGRAM_RATE", "30") or "30"
+        try:
+            telegram_rate = float(telegram_text)
+        except ValueError:
+            telegram_rate = 0.0
+        if not 0 < telegram_rate <= 10_000:
+            raise SettingsError("telegram_rate", value=telegram_text)
         cooldown = parse_duration(
             "LANGGAN_CONTACT_COOLDOWN", get("LANGGAN_CONTACT_COOLDOWN", "72h") or "72h"
         )
@@ -145,6 +155,7 @@ class Settings:
             twilio_whatsapp_from=get("TWILIO_WHATSAPP_FROM"),
             twilio_api_url=(get("TWILIO_API_URL", cls.twilio_api_url) or "").rstrip("/"),
             whatsapp_rate=whatsapp_rate,
+            telegram_rate=telegram_rate,
             contact_cooldown=cooldown,
             weekly_cap=int(cap_text),
             quiet_hours=quiet,

@@ -17,7 +17,7 @@ from crm_core.analytics import Report, build_report
 from crm_core.models import Message
 from crm_core.periods import Period
 from tests.conftest import START, Chat
-from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.fakes.telegram_api import FakeTelegram, handled, message_update
 from tests.test_analytics import small_shop
 from tests.test_report_output import png_size
 
@@ -27,7 +27,7 @@ ANI_AGENT, CUSTOMER = 9001, 5001
 
 async def ask(driver: Any, fake: FakeTelegram, text: str, who: int = ANI_AGENT) -> str:
     before = len(fake.to(who))
-    await driver.feed(message_update(who, text))
+    await handled(driver, message_update(who, text))
     return "\n".join(s.text for s in fake.to(who)[before:])
 
 

@@ -28,6 +28,7 @@ from tests.fakes.telegram_api import (
     TOKEN,
     FakeTelegram,
     Sent,
+    handled,
     message_update,
 )
 from tests.shop_catalog import add_catalog, shop_engine
@@ -50,7 +51,7 @@ class ShopBot:
         before = len(self.fake.to(user))
         self.fake.clock = at.timestamp
         update = message_update(user, text, date=int(at.timestamp()), **fields)
-        await self.driver.feed(update)
+        await handled(self.driver, update)
         return "\n".join(s.text for s in self.fake.to(user)[before:])
 
     async def dispatch(self, at: datetime) -> None:

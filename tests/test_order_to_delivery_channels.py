@@ -20,7 +20,7 @@ from bot.whatsapp.sender import TwilioSender
 from crm_core.agents import add_agent
 from crm_core.models import Message, Order, Ticket
 from tests.conftest import PUBLIC_URL, START, Sleeps
-from tests.fakes.telegram_api import BOT_USER, TOKEN, FakeTelegram, message_update
+from tests.fakes.telegram_api import BOT_USER, TOKEN, FakeTelegram, handled, message_update
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.shop_catalog import add_catalog, shop_engine
 from tests.test_whatsapp import message, post
@@ -58,12 +58,12 @@ async def test_basket_to_tracking_number_and_a_hand_off_over_telegram(
 
     async def budi(text: str | None, **fields: Any) -> str:
         before = len(fake_telegram.to(BUDI))
-        await telegram.feed(message_update(BUDI, text, **fields))
+        await handled(telegram, message_update(BUDI, text, **fields))
         return "\n".join(s.text for s in fake_telegram.to(BUDI)[before:])
 
     async def ani(text: str, **fields: Any) -> str:
         before = len(fake_telegram.to(ANI))
-        await telegram.feed(message_update(ANI, text, first_name="Ani", **fields))
+        await handled(telegram, message_update(ANI, text, first_name="Ani", **fields))
         return "\n".join(s.text for s in fake_telegram.to(ANI)[before:])
 
     for text in ("/start", "Ya", "Budi Santoso", "Bandung", "Lewati"):

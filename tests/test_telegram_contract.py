@@ -8,13 +8,13 @@ from typing import Any
 
 from crm_core.models import Customer, CustomerMerge, Message, Order
 from tests.conftest import START, Sleeps
-from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.fakes.telegram_api import FakeTelegram, handled, message_update
 
 BUDI = 5001
 
 
 async def say(driver: Any, text: str, user: int = BUDI, **fields: Any) -> None:
-    await driver.feed(message_update(user, text, **fields))
+    await handled(driver, message_update(user, text, **fields))
 
 
 async def test_a_whole_order_over_telegram(driver: Any, fake_telegram: FakeTelegram):
@@ -70,8 +70,8 @@ async def test_choices_are_a_reply_keyboard(driver: Any, fake_telegram: FakeTele
 
 async def test_a_repeated_update_id_is_handled_once(driver: Any, fake_telegram: FakeTelegram):
     update = message_update(BUDI, "/start")
-    await driver.feed(update)
-    await driver.feed(update)
+    await handled(driver, update)
+    await handled(driver, update)
     assert len(fake_telegram.to(BUDI)) == 1
     assert await Message.filter(direction="in").count() == 1
 
@@ -219,7 +219,7 @@ async def test_a_number_someone_only_typed_is_not_a_key_to_their_orders(
 async def test_group_chats_are_ignored(driver: Any, fake_telegram: FakeTelegram):
     update = message_update(BUDI, "halo")
     update["message"]["chat"] = {"id": -100, "type": "group", "title": "Arisan"}
-    await driver.feed(update)
+    await handled(driver, update)
     assert fake_telegram.sent == [] and await Message.all().count() == 0
 
 

@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from tortoise.connection import connections
 
-from bot.web import SECRET_HEADER, build_app
+from bot.web import SECRET_HEADER, TELEGRAM, build_app
 from crm_core.models import Conversation, Customer, Message
 from tests.fakes.telegram_api import FakeTelegram, message_update
 from tests.test_telegram_contract import BUDI
@@ -36,6 +36,8 @@ async def post(client: TestClient, body: Any, secret: str | None = SECRET) -> in
         headers[SECRET_HEADER] = secret
     data = io.BytesIO(body if isinstance(body, bytes) else json.dumps(body).encode())
     response = await client.post("/webhooks/telegram", data=data, headers=headers)
+    # The webhook is answered once the message is safe; its replies go after: wait.
+    await client.server.app[TELEGRAM].drain()  # type: ignore[attr-defined]
     return response.status
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import unicodedata
+from collections.abc import Callable
+from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -22,7 +24,7 @@ from bot.agents.handle import handle_command, reads_only
 from bot.conversation import after_sale, handoff, menu, ordering, router
 from bot.conversation.states import STATES
 from bot.conversation.turn import Turn
-from bot.inbound import Inbound, Reply, storable
+from bot.inbound import Inbound, Reply, buttons, storable
 from bot.understanding import Lexicon, Understanding, load_lexicon
 from crm_core.agents import recognise as recognise_agent
 from crm_core.catalog import Catalog, CatalogCache
@@ -35,6 +37,7 @@ from crm_core.customers import (
 )
 from crm_core.message_log import inbound_message, outbound_message
 from crm_core.models import Agent, Conversation
+from crm_core.outbox import hold_reply
 from crm_core.sealing import chat_index
 from crm_core.shop import ShopFile
 from crm_core.store import is_transient
@@ -43,6 +46,7 @@ from message_templates import Texts
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 1_000  # longer than any answer we ask for; the whole text is still logged
+HELD = ("telegram", "whatsapp")  # a terminal's replies are shown by `langgan chat` itself
 ATTEMPTS = 3  # two first messages from one new customer at once: the loser retries
 
 
@@ -68,6 +72,7 @@ class Engine:
         rules: Rules | None = None,
         lexicon: Lexicon | None = None,
         shop: ShopFile | None = None,
+        hold_replies: Callable[[], datetime] | None = None,
     ) -> None:
         self.texts = texts
         self.default_language = default_language
@@ -76,6 +81,10 @@ class Engine:
         self.lexicon = lexicon or load_lexicon(texts.shop_dir)
         self.shop = shop or ShopFile()
         self._understanding: tuple[Catalog, Understanding] | None = None
+        # The running service's clock: each reply to a Telegram or WhatsApp chat is then
+        # also held in the outbox, claimed by this process as of that time, inside the
+        # turn's transaction, so a reply not sent before a crash is sent after it.
+        self.hold_replies = hold_replies
 
     def understanding(self, catalog: Catalog) -> Understanding:
         """The reader for this catalog: built when the catalog changes, then kept (the
@@ -151,12 +160,25 @@ class Engine:
         await turn.conversation.save(
             update_fields=["customer_id", "state", "data", "last_inbound_at", "updated_at"]
         )
-        replies = []
-        for reply in turn.replies:
-            logged = outbound_message(turn.customer.id, inbound.channel, reply.text, now)
+        return await self._keep_replies(inbound, turn.replies, turn.customer.id)
+
+    async def _keep_replies(
+        self, inbound: Inbound, replies: list[Reply], customer_id: int | None
+    ) -> list[Reply]:
+        """Log each reply (and hold it in the outbox, see ``hold_replies``)."""
+        kept = []
+        for reply in replies:
+            logged = outbound_message(customer_id, inbound.channel, reply.text, inbound.received_at)
             await logged.save()
-            replies.append(dataclasses.replace(reply, message_id=logged.id))
-        return replies
+            reply = dataclasses.replace(reply, message_id=logged.id)
+            if self.hold_replies is not None and inbound.channel in HELD:
+                held = await hold_reply(
+                    inbound.channel, inbound.sender, reply.text, logged.id, self.hold_replies(),
+                    customer_id=customer_id, keyboard=buttons(reply),
+                )  # fmt: skip
+                reply = dataclasses.replace(reply, outbox_id=held.id)
+            kept.append(reply)
+        return kept
 
     async def _agent_command(
         self, agent: Agent, inbound: Inbound, catalog: Catalog
@@ -191,12 +213,7 @@ class Engine:
             return [Reply(self.texts.render("error", agent.language))]
 
     async def _log_agent_replies(self, inbound: Inbound, replies: list[Reply]) -> list[Reply]:
-        logged = []
-        for reply in replies:
-            out = outbound_message(None, inbound.channel, reply.text, inbound.received_at)
-            await out.save()
-            logged.append(dataclasses.replace(reply, message_id=out.id))
-        return logged
+        return await self._keep_replies(inbound, replies, None)
 
     async def _conversation(self, inbound: Inbound) -> Conversation:
         found = await find_conversation(inbound.channel, inbound.sender)

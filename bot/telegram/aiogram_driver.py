@@ -4,6 +4,7 @@ runner for polling and webhooks."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +30,9 @@ from aiogram.types import (
 
 from bot.conversation import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
-from bot.inbound import Reply
+from bot.inbound import Reply, with_buttons
 from bot.rate_limits import telegram_limits
+from bot.send_queue import SendQueue
 from bot.telegram.common import (
     CAPTION,
     RetryLater,
@@ -65,8 +67,12 @@ def keyboard(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
 
 
-def build_router(engine: Engine, **deliver_options: Any) -> Router:
-    """Langgan's handlers as an aiogram ``Router``: include it in any ``Dispatcher``."""
+def build_router(
+    engine: Engine, outgoing: SendQueue | None = None, **deliver_options: Any
+) -> Router:
+    """Langgan's handlers as an aiogram ``Router``: include it in any ``Dispatcher``.
+    With a send queue (``langgan run``'s), a handler ends once the turn is committed and
+    its replies queued; without one (a shop's own bot), it sends them itself."""
     router = Router(name="langgan")
 
     @router.message()
@@ -76,6 +82,9 @@ def build_router(engine: Engine, **deliver_options: Any) -> Router:
         if inbound is None:
             return
         replies = await engine.handle(inbound)
+        if outgoing is not None:
+            outgoing.put(inbound.sender, replies)
+            return
 
         async def send_one(reply: Reply) -> str | None:
             try:
@@ -103,14 +112,23 @@ def build_router(engine: Engine, **deliver_options: Any) -> Router:
 class AiogramDriver:
     name = "aiogram"
 
-    def __init__(self, engine: Engine, token: str, api_url: str, **deliver_options: Any) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        token: str,
+        api_url: str,
+        *,
+        rate: float = 30.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token, session=session)
         self.bot_id = bot_id(token)
+        self.limits = telegram_limits(rate)
+        self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
         self.dispatcher = Dispatcher()
-        self.dispatcher.include_router(build_router(engine, **deliver_options))
+        self.dispatcher.include_router(build_router(engine, self.outgoing))
         self._polling: asyncio.Task[None] | None = None
-        self.limits = telegram_limits()
 
     async def send_text(
         self,
@@ -119,23 +137,55 @@ class AiogramDriver:
         now: datetime,
         template: ApprovedTemplate | None = None,
         media_url: str | None = None,
+        buttons: dict[str, object] | None = None,
     ) -> Delivery:
         """A message the shop starts (from the outbox), to a private chat (Telegram has
-        no reply window, so a WhatsApp template is never needed)."""
+        no reply window, so a WhatsApp template is never needed); or a reply the outbox
+        held through a restart, with its buttons."""
         await self.limits.wait(address)
-        try:
-            photo = photo_reference(media_url)
-            if photo is not None and len(text) <= CAPTION:
-                # A customer's photo relayed to an agent: the picture, the words under it.
-                sent = await self.bot.send_photo(
+        photo = photo_reference(media_url)
+        if photo is not None and len(text) <= CAPTION:
+            # A customer's photo relayed to an agent: the picture, the words under it.
+            return await self._send(
+                address,
+                self.bot.send_photo(
                     chat_id=int(address), photo=photo, caption=to_html(text), parse_mode="HTML"
-                )
-            else:
-                sent = await self.bot.send_message(
-                    chat_id=int(address), text=to_html(text), parse_mode="HTML"
-                )
+                ),
+            )
+        markup = keyboard(with_buttons(text, buttons)) if buttons is not None else None
+        return await self._send(
+            address,
+            self.bot.send_message(
+                chat_id=int(address), text=to_html(text), parse_mode="HTML", reply_markup=markup
+            ),
+        )
+
+    async def _send_reply(self, address: str, reply: Reply) -> Delivery:
+        """A reply from the send queue: its text and buttons, then its pictures."""
+        delivery = await self._send(
+            address,
+            self.bot.send_message(
+                chat_id=int(address), text=to_html(reply.text), parse_mode="HTML",
+                reply_markup=keyboard(reply),
+            ),
+        )  # fmt: skip
+        if delivery.status == "sent" and reply.images:
+            await send_images(
+                reply,
+                lambda image: self.bot.send_photo(
+                    int(address), BufferedInputFile(image.data, filename=image.filename)
+                ),
+            )
+        return delivery
+
+    async def _send(self, address: str, request: Awaitable[Message]) -> Delivery:
+        try:
+            sent = await request
         except TelegramRetryAfter as exc:
-            return Delivery("retry", error=f"flood control: retry after {exc.retry_after}s")
+            return Delivery(
+                "retry", error=f"flood control: retry after {exc.retry_after}s",
+                retry_after=float(exc.retry_after),
+            )  # fmt: skip
         except TelegramNetworkError as exc:
             # aiogram names the cause first: a refused connection sent nothing; a
             # timeout or a dropped connection may have been after Telegram took it.
@@ -148,7 +198,7 @@ class AiogramDriver:
         return Delivery("sent", provider_id=provider_id(self.bot_id, int(address), sent.message_id))
 
     async def feed(self, update: dict[str, Any]) -> None:
-        """Handle one update from the webhook, to the end (replies sent). Raises
+        """Handle one update from the webhook: committed, its replies queued. Raises
         UnusableUpdate when aiogram cannot read it (named by the error's type alone:
         pydantic's message quotes the update)."""
         check_raw_ids(update)
@@ -175,8 +225,13 @@ class AiogramDriver:
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=["message"])
 
+    async def drain(self) -> None:
+        """Until every reply queued so far is sent and recorded (tests, a clean stop)."""
+        await self.outgoing.drain()
+
     async def close(self) -> None:
         if self._polling is not None:
             await self.dispatcher.stop_polling()
             await asyncio.gather(self._polling, return_exceptions=True)
+        await self.outgoing.close()
         await self.bot.session.close()

@@ -4,11 +4,13 @@ which checks the secret in constant time)."""
 
 from __future__ import annotations
 
+import asyncio
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     Application,
@@ -21,8 +23,9 @@ from telegram.ext import (
 
 from bot.conversation import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
-from bot.inbound import Reply
+from bot.inbound import Reply, with_buttons
 from bot.rate_limits import telegram_limits
+from bot.send_queue import SendQueue
 from bot.telegram.common import (
     CAPTION,
     RetryLater,
@@ -54,8 +57,12 @@ def _seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def build_handlers(engine: Engine, **deliver_options: Any) -> list[BaseHandler[Any, Any, Any]]:
-    """Langgan's handlers for python-telegram-bot: add them to any ``Application``."""
+def build_handlers(
+    engine: Engine, outgoing: SendQueue | None = None, **deliver_options: Any
+) -> list[BaseHandler[Any, Any, Any]]:
+    """Langgan's handlers for python-telegram-bot: add them to any ``Application``.
+    With a send queue (``langgan run``'s), a handler ends once the turn is committed and
+    its replies queued; without one (a shop's own bot), it sends them itself."""
 
     async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
@@ -66,6 +73,9 @@ def build_handlers(engine: Engine, **deliver_options: Any) -> list[BaseHandler[A
         if inbound is None:
             return
         replies = await engine.handle(inbound)
+        if outgoing is not None:
+            outgoing.put(inbound.sender, replies)
+            return
 
         async def send_one(reply: Reply) -> str | None:
             try:
@@ -93,7 +103,15 @@ def build_handlers(engine: Engine, **deliver_options: Any) -> list[BaseHandler[A
 class PtbDriver:
     name = "ptb"
 
-    def __init__(self, engine: Engine, token: str, api_url: str, **deliver_options: Any) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        token: str,
+        api_url: str,
+        *,
+        rate: float = 30.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(token)
@@ -102,11 +120,12 @@ class PtbDriver:
             .build()
         )
         self.bot_id = bot_id(token)
-        for handler in build_handlers(engine, **deliver_options):
+        self.limits = telegram_limits(rate)
+        self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
+        for handler in build_handlers(engine, self.outgoing):
             self.application.add_handler(handler)
         self._started = False
         self._polling = False
-        self.limits = telegram_limits()
 
     async def _start(self) -> None:
         if not self._started:
@@ -121,24 +140,57 @@ class PtbDriver:
         now: datetime,
         template: ApprovedTemplate | None = None,
         media_url: str | None = None,
+        buttons: dict[str, object] | None = None,
     ) -> Delivery:
         """A message the shop starts (from the outbox), to a private chat (Telegram has
-        no reply window, so a WhatsApp template is never needed)."""
+        no reply window, so a WhatsApp template is never needed); or a reply the outbox
+        held through a restart, with its buttons."""
         await self._start()
         await self.limits.wait(address)
-        try:
-            photo = photo_reference(media_url)
-            if photo is not None and len(text) <= CAPTION:
-                # A customer's photo relayed to an agent: the picture, the words under it.
-                sent = await self.application.bot.send_photo(
+        bot = self.application.bot
+        photo = photo_reference(media_url)
+        if photo is not None and len(text) <= CAPTION:
+            # A customer's photo relayed to an agent: the picture, the words under it.
+            return await self._send(
+                address,
+                bot.send_photo(
                     chat_id=int(address), photo=photo, caption=to_html(text), parse_mode="HTML"
-                )
-            else:
-                sent = await self.application.bot.send_message(
-                    chat_id=int(address), text=to_html(text), parse_mode="HTML"
-                )
+                ),
+            )
+        markup = keyboard(with_buttons(text, buttons)) if buttons is not None else None
+        return await self._send(
+            address,
+            bot.send_message(
+                chat_id=int(address), text=to_html(text), parse_mode="HTML", reply_markup=markup
+            ),
+        )
+
+    async def _send_reply(self, address: str, reply: Reply) -> Delivery:
+        """A reply from the send queue: its text and buttons, then its pictures."""
+        await self._start()
+        bot = self.application.bot
+        delivery = await self._send(
+            address,
+            bot.send_message(
+                chat_id=int(address), text=to_html(reply.text), parse_mode="HTML",
+                reply_markup=keyboard(reply),
+            ),
+        )  # fmt: skip
+        if delivery.status == "sent" and reply.images:
+            await send_images(
+                reply,
+                lambda image: bot.send_photo(int(address), image.data, filename=image.filename),
+            )
+        return delivery
+
+    async def _send(self, address: str, request: Awaitable[Message]) -> Delivery:
+        try:
+            sent = await request
         except RetryAfter as exc:
-            return Delivery("retry", error=f"flood control: retry after {_seconds(exc)}s")
+            seconds = _seconds(exc)
+            return Delivery(
+                "retry", error=f"flood control: retry after {seconds}s", retry_after=seconds
+            )
         except TimedOut as exc:  # it may have arrived before the answer was late
             return Delivery("retry", error=type(exc).__name__, maybe_sent=True)
         except NetworkError as exc:
@@ -148,7 +200,7 @@ class PtbDriver:
         return Delivery("sent", provider_id=provider_id(self.bot_id, int(address), sent.message_id))
 
     async def feed(self, update: dict[str, Any]) -> None:
-        """Handle one update from the webhook, to the end (replies sent). Raises
+        """Handle one update from the webhook: committed, its replies queued. Raises
         UnusableUpdate when python-telegram-bot cannot read it."""
         await self._start()
         try:
@@ -171,9 +223,14 @@ class PtbDriver:
             url, secret_token=secret, allowed_updates=["message"]
         )
 
+    async def drain(self) -> None:
+        """Until every reply queued so far is sent and recorded (tests, a clean stop)."""
+        await self.outgoing.drain()
+
     async def close(self) -> None:
         if self._polling and self.application.updater is not None:
             await self.application.updater.stop()
+        await self.outgoing.close()
         if self._started:
             await self.application.stop()
             await self.application.shutdown()

@@ -3,9 +3,8 @@ shop-started messages out through Twilio, inside WhatsApp's 24-hour rule."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply
 from bot.plain_text import numbered
 from bot.report_links import CHART_NAMES, ChartLink, chart_url, link_key
+from bot.send_queue import SendQueue
 from bot.whatsapp.inbound import CHANNEL, error_code, inbound_from_form, twilio_sid
 from bot.whatsapp.sender import OUTSIDE_WINDOW, Sent, TwilioSender
 from crm_core.message_log import outbound_message, record_send, record_status
@@ -39,7 +39,8 @@ class WhatsAppChannel:
         self.validator = RequestValidator(auth_token)
         self.public_url = public_url.rstrip("/")
         self.link_key = link_key(auth_token)
-        self._tasks: set[asyncio.Task[None]] = set()
+        # Twilio's pace is the sender's own (TWILIO_WHATSAPP_RATE); no second limit here.
+        self.outgoing = SendQueue(self._send_reply)
 
     def signed(self, path_and_query: str, form: Mapping[str, str], signature: str) -> bool:
         """Twilio signs the full public URL it called plus the form; behind a proxy the
@@ -52,18 +53,20 @@ class WhatsAppChannel:
 
     async def receive(self, form: Mapping[str, str], received_at: datetime) -> None:
         """Handle one incoming message (raises InputError for a form that is not one);
-        the replies go out in the background, so Twilio gets its answer at once."""
+        the replies go out from the send queue, so Twilio gets its answer at once."""
         inbound = inbound_from_form(form, received_at)
         replies = await self.engine.handle(inbound)
-        self._spawn(self.deliver(inbound.sender, replies))
+        self.outgoing.put(inbound.sender, replies)
 
-    async def deliver(self, phone: str, replies: list[Reply]) -> None:
-        for reply in replies:
-            sent = await self.sender.send(phone, body=numbered(reply))
-            if reply.message_id is not None:
-                await _record(reply.message_id, sent)
-            if reply.chart_days is not None:
-                await self._send_charts(phone, reply.chart_days)
+    async def _send_reply(self, phone: str, reply: Reply) -> Delivery:
+        """A reply from the send queue: its text (choices numbered), then the links to
+        its charts. The sender paces Twilio and retries what Twilio could not take."""
+        sent = await self.sender.send(phone, body=numbered(reply))
+        if sent.status in ("failed", "needs_template"):
+            return Delivery(sent.status, error_code=sent.error_code, error=sent.error)
+        if reply.chart_days is not None:
+            await self._send_charts(phone, reply.chart_days)
+        return Delivery("sent", provider_id=sent.sid, provider_status=sent.status)
 
     async def _send_charts(self, phone: str, days: tuple[date, date]) -> None:
         """A report's charts, each a picture Twilio fetches from a signed link."""
@@ -113,6 +116,7 @@ class WhatsAppChannel:
         now: datetime,
         template: ApprovedTemplate | None = None,
         media_url: str | None = None,
+        buttons: dict[str, object] | None = None,  # WhatsApp's are in the text, numbered
     ) -> Delivery:
         """A message the shop starts (from the outbox): free text inside the 24-hour
         window of that chat; outside it, the approved template decided with the message,
@@ -152,23 +156,13 @@ class WhatsAppChannel:
             return False
         return await record_status(CHANNEL, sid, status, code, outside_window=OUTSIDE_WINDOW)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("whatsapp delivery failed: %s", type(task.exception()).__name__)
-
     async def drain(self) -> None:
         """Wait for the replies still going out (tests, and a clean shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.outgoing.drain()
 
     async def close(self) -> None:
         await self.drain()
+        await self.outgoing.close()
         await self.sender.close()
 
 

@@ -243,3 +243,10 @@ def message_update(
             length = len(text.split()[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
     return {"update_id": uid, "message": message}
+
+
+async def handled(driver: Any, update: dict[str, Any]) -> None:
+    """An update fed to a driver as its webhook feeds it, then its replies waited for:
+    the webhook is answered before they go."""
+    await driver.feed(update)
+    await driver.drain()
