@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from tortoise.transactions import in_transaction
+
 from crm_core.contact_policy import Rules
 from crm_core.message_log import log_sent, record_send
 from crm_core.outbox import (
@@ -110,20 +112,21 @@ class Dispatcher:
             if delivery.status == "retry":
                 await retry_later(row, now, delivery.error or "try again")
                 continue
-            if not await finish(row, delivery.status, now, delivery.error):
-                continue  # reclaimed meanwhile: the other claim records the end
-            status = delivery.provider_status if delivery.status == "sent" else delivery.status
-            if row.message_id is None:  # queued in a batch: logged now, as it ended
-                await log_sent(
-                    row.customer_id, row.channel, row.body, now, status,
-                    provider_id=delivery.provider_id, error_code=delivery.error_code,
-                    error=delivery.error,
-                )  # fmt: skip
-            else:
-                await record_send(
-                    row.message_id, status, provider_id=delivery.provider_id,
-                    error_code=delivery.error_code, error=delivery.error,
-                )  # fmt: skip
+            async with in_transaction():  # the outbox and the log say the same, always
+                if not await finish(row, delivery.status, now, delivery.error):
+                    continue  # reclaimed meanwhile: the other claim records the end
+                status = delivery.provider_status if delivery.status == "sent" else delivery.status
+                if row.message_id is None:  # queued in a batch: logged now, as it ended
+                    await log_sent(
+                        row.customer_id, row.channel, row.body, now, status,
+                        provider_id=delivery.provider_id, error_code=delivery.error_code,
+                        error=delivery.error,
+                    )  # fmt: skip
+                else:
+                    await record_send(
+                        row.message_id, status, provider_id=delivery.provider_id,
+                        error_code=delivery.error_code, error=delivery.error,
+                    )  # fmt: skip
         return tried
 
     async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:

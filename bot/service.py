@@ -135,25 +135,28 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         app = web_app(settings, telegram if webhook else None, whatsapp)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, settings.http_host, settings.http_port)
-        await site.start()
-        log.info(
-            "store %s; web server on http://%s:%s",
-            redact(settings.db_url),
-            settings.http_host,
-            settings.http_port,
+        senders = {"telegram": telegram, "whatsapp": whatsapp}
+        dispatcher = Dispatcher(
+            {k: v for k, v in senders.items() if v is not None},
+            jobs=[functools.partial(release_due_reminders, engine.texts)],
+            rules=engine.rules,
         )
         try:
+            # What an earlier run decided and could not send goes first: a chat's reply
+            # left by a crash before the answer to its next message.
+            await dispatcher.run_once()
+            site = web.TCPSite(runner, settings.http_host, settings.http_port)
+            await site.start()
+            log.info(
+                "store %s; web server on http://%s:%s",
+                redact(settings.db_url),
+                settings.http_host,
+                settings.http_port,
+            )
             if telegram is not None:
                 await start_telegram(telegram, settings)
             if whatsapp is not None:
                 log.info("whatsapp takes messages at %s/webhooks/whatsapp", whatsapp.public_url)
-            senders = {"telegram": telegram, "whatsapp": whatsapp}
-            dispatcher = Dispatcher(
-                {k: v for k, v in senders.items() if v is not None},
-                jobs=[functools.partial(release_due_reminders, engine.texts)],
-                rules=engine.rules,
-            )
             dispatching = asyncio.create_task(dispatcher.run(stop))
             scheduler = start_scheduler(campaigns, engine.rules, engine.texts)
             add_jobs(scheduler, settings)  # the daily backup, the message retention

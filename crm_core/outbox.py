@@ -115,7 +115,9 @@ async def claim_next(now: datetime) -> OutboxMessage | None:
         row = (
             await OutboxMessage.filter(status="pending", next_attempt_at__lte=now)
             .exclude(channel=TERMINAL)  # shown by ``langgan chat`` itself (``take_for``)
-            .order_by("next_attempt_at", "id")
+            # In the order they were decided: a chat's replies taken back after a crash
+            # go in their turn's order, whatever their tries moved.
+            .order_by("id")
             .first()
         )
         if row is None:

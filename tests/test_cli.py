@@ -206,6 +206,8 @@ async def test_langgan_run_in_webhook_mode_registers_the_webhook(
                 assert r.status == 200
             async with http.post(url, json=message_update(8, "ya")) as r:
                 assert r.status == 401
+        # Answered once the message was safe; the reply follows from the send queue.
+        await asyncio.wait_for(fake_telegram.wait_sent(1), 10)
         assert len(fake_telegram.to(8)) == 1
 
 

@@ -8,22 +8,28 @@ was in flight at a kill is marked unknown, never guessed."""
 from __future__ import annotations
 
 import asyncio
+import html
 import random
 import shutil
+import socket
+import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
-from crm_core.models import Customer, Message, OutboxMessage
+from crm_core.models import Conversation, Customer, Message, OutboxMessage
+from crm_core.sealing import chat_index
 from crm_core.store import open_store
-from tests.campaign_shop import NOW, due_customers, langgan_sweep, start_sweep
+from tests.campaign_shop import NOW, due_customers, langgan_env, langgan_sweep, start_sweep
 from tests.conftest import truncate_all
 from tests.data_key import DATA_KEY
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
 
 DUE = 40
 KILLS = 10
@@ -124,3 +130,131 @@ async def test_sweeps_killed_mid_send_never_send_an_offer_twice_and_lose_none_el
     assert last.count("already sent for this event") == DUE - len(unknown)
     assert last.count("its send was cut off") == len(unknown)
     assert "waiting" not in last and "queued" not in last
+
+
+CUSTOMERS = 12
+SCRIPT = ("halo", "ya", "Budi", "Bandung", "lewati", "kak harga kaos brp?", "makasih kak")
+RUN_KILLS = 6
+SECRET = "crash-test-secret-1234567890"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def telegram_delivers(
+    url: str, chat: int, texts: tuple[str, ...], accepted: list[int]
+) -> None:
+    """Telegram's side of a webhook: each update is posted until it is answered 200
+    (a process that died, or any other answer, gets it again), in the chat's order."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession() as http:
+        for text in texts:
+            update = message_update(chat, text)
+            answered = None
+            while answered != 200:
+                try:
+                    async with http.post(url, json=update, headers=headers) as response:
+                        answered = response.status
+                except aiohttp.ClientError:
+                    answered = None
+                if answered != 200:
+                    await asyncio.sleep(0.1)  # Telegram waits too before trying again
+            accepted.append(update["update_id"])
+
+
+async def start_run(store_url: str, cwd: Path, port: int, fake: FakeTelegram) -> Any:
+    env = langgan_env(
+        store_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url, TELEGRAM_MODE="webhook",
+        TELEGRAM_WEBHOOK_SECRET=SECRET, LANGGAN_PUBLIC_URL="https://toko.example",
+        LANGGAN_HTTP_PORT=str(port), TELEGRAM_RATE="1000",
+    )  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", cwd=cwd, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def test_langgan_run_killed_mid_webhook_answers_every_accepted_update_once(
+    store_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+):
+    fake_telegram.latency = 0.05  # each reply is on its way for a while: kills land there
+    fake_telegram.delay = 0.01
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/webhooks/telegram"
+    accepted: list[int] = []
+    chats = [20_000 + i for i in range(CUSTOMERS)]
+    customers = asyncio.gather(*(telegram_delivers(url, c, SCRIPT, accepted) for c in chats))
+    rng = random.Random(16)
+    kills: list[float] = []
+    for _ in range(RUN_KILLS):
+        process = await start_run(store_url, tmp_path, port, fake_telegram)
+        ended = asyncio.ensure_future(process.wait())
+        # Once it answers, after a few of its replies (the customers keep writing), with
+        # others still on their way to Telegram.
+        arrived = asyncio.ensure_future(
+            fake_telegram.wait_sent(len(fake_telegram.sent) + rng.randint(1, 8))
+        )
+        await asyncio.wait([ended, arrived], timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        arrived.cancel()
+        await asyncio.wait([ended], timeout=rng.uniform(0, fake_telegram.latency))
+        assert process.returncode is None, (await process.stderr.read()).decode()[-2000:]
+        kills.append(time.monotonic())
+        process.kill()
+        await ended
+    # The last start runs to the end, as a shop's would.
+    process = await start_run(store_url, tmp_path, port, fake_telegram)
+    try:
+        await asyncio.wait_for(customers, 120)
+        # Every reply decided has left (none waits in the outbox), or the test ends.
+        for _ in range(600):
+            if not await OutboxMessage.filter(status__in=["pending", "sending"]).exists():
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        process.terminate()
+        _, err = await process.communicate()
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert len(kills) == RUN_KILLS
+
+    # Every update Telegram sent was accepted once, and logged once.
+    assert len(accepted) == CUSTOMERS * len(SCRIPT)
+    assert await Message.filter(direction="in").count() == CUSTOMERS * len(SCRIPT)
+    for chat in chats:
+        conversation = await Conversation.get(address_index=chat_index("telegram", str(chat)))
+        customer = conversation.customer_id  # type: ignore[attr-defined]
+        decided = [
+            m.body
+            for m in await Message.filter(customer_id=customer, direction="out").order_by("id")
+        ]
+        assert decided, chat
+        assert await Message.filter(
+            customer=customer, direction="out", status="sent"
+        ).count() == len(decided)
+        # What the customer received: every reply decided, in order; a reply appears
+        # twice only where a kill cut in between its send and the record of it.
+        got = fake_telegram.to(chat)
+        kept = [
+            s for i, s in enumerate(got)
+            if not any(
+                earlier.text == s.text and cut_off(earlier, kills, fake_telegram.latency)
+                for earlier in got[:i]
+            )
+        ]  # fmt: skip
+        assert [to_plain(s.text) for s in kept] == decided, chat
+    # Nothing was left claimed by a dead process, and no reply was lost.
+    assert not await OutboxMessage.filter(status__in=["pending", "sending", "failed"]).exists()
+
+
+def cut_off(sent: Any, kills: list[float], latency: float) -> bool:
+    """Whether a kill came while this send was in flight (from its request, ``latency``
+    before it arrived), or before its end was written (the ends are written a batch at a
+    time, some milliseconds after the answer)."""
+    return any(sent.arrived - latency <= k <= (sent.answered or k) + 0.5 for k in kills)
+
+
+def to_plain(html_text: str) -> str:
+    """The text as the log keeps it: Telegram got it as HTML."""
+    return html.unescape(html_text.replace("<b>", "*").replace("</b>", "*"))

@@ -79,6 +79,9 @@ class FakeTelegram:
     # How long Telegram takes to answer a sendMessage: the message is delivered when the
     # request arrives, whether or not the client is still there to read the answer.
     delay: float = 0.0
+    # How long a request takes to reach Telegram: a client that dies meanwhile (its
+    # connection closed) never had its message delivered.
+    latency: float = 0.0
     # Telegram numbers messages per chat, not globally.
     _message_ids: dict[int, itertools.count] = field(default_factory=dict)  # type: ignore[type-arg]
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
@@ -131,6 +134,10 @@ class FakeTelegram:
         if pending:
             status, body = pending.pop(0)
             return web.json_response(body, status=status)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the sender is gone: it never arrived
         handler = getattr(self, f"_{method.lower()}", None)
         result = await handler(params) if handler else True
         return web.json_response({"ok": True, "result": result})
