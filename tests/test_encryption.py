@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -157,6 +158,27 @@ async def test_a_bulk_update_of_the_phone_keeps_its_index(sqlite_store: str):
     assert (await resolve(PHONE)).id == customer.id
     await Customer.filter(id=customer.id).update(phone=None)
     assert (await Customer.get(id=customer.id)).phone_index is None
+
+
+async def test_a_message_rewrites_no_blind_index_and_a_new_phone_rewrites_its_own(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+):
+    """Every message saves the chat and the customer; their keyed hashes are made and
+    written again only when the number or address they are made from changes."""
+    chat = Chat(engine)
+    await chat.onboard(name="Budi")
+    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
+    await chat.send("halo kak, mau tanya")
+    writes = [r.getMessage() for r in caplog.records if r.getMessage().lstrip().startswith("UPDATE")]
+    assert writes, "the chat and the customer are saved"
+    assert not [w for w in writes if "_index" in w]
+    caplog.clear()
+    customer = await Customer.get(name="Budi")
+    customer.phone = "+6281234567890"
+    await customer.save(update_fields=["phone"])
+    [write] = [r.getMessage() for r in caplog.records if r.getMessage().lstrip().startswith("UPDATE")]
+    assert "phone_index" in write and "address_index" not in write
+    assert await resolve("0812-3456-7890") == customer
 
 
 async def test_every_sealed_field_is_resealed_by_a_rotation(sqlite_store: str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -13,7 +13,11 @@ from crm_core.sealing import email_index, phone_index, phone_tail_index
 
 
 class Customer(BlindIndexed):
-    INDEXES = ("phone_index", "email_index", "phone_tail_index")  # kept by save()
+    # kept by save()
+    INDEXED_BY: ClassVar[dict[str, tuple[str, ...]]] = {
+        "phone": ("phone_index", "phone_tail_index"),
+        "email": ("email_index",),
+    }
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=120, null=True)
     # What the channel calls them (Telegram first name, WhatsApp profile name): offered

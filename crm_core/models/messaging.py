@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.models import Model
@@ -52,7 +52,10 @@ class Conversation(BlindIndexed):
     kept. State lives here, not in memory, so any instance can take the next message
     and a restart loses nothing; reading a message's chat and customer is one query."""
 
-    INDEXES = ("address_index",)  # kept by save()
+    INDEXED_BY: ClassVar[dict[str, tuple[str, ...]]] = {
+        "channel": ("address_index",),
+        "address": ("address_index",),
+    }  # by save()
     id = fields.IntField(primary_key=True)
     channel = fields.CharField(max_length=16)
     address = SealedText()  # Telegram chat id, E.164 phone, ...: sealed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.manager import Manager
@@ -63,7 +63,8 @@ class BlindIndexed(Model):
     """A model with blind indexes: save() brings them in line with the sealed values
     first (and writes them with any field it writes)."""
 
-    INDEXES: tuple[str, ...] = ()
+    # Each sealed column, and the blind indexes made from it.
+    INDEXED_BY: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     class Meta:
         abstract = True
@@ -78,9 +79,16 @@ class BlindIndexed(Model):
         force_create: bool = False,
         force_update: bool = False,
     ) -> None:
-        self.set_indexes()
-        if update_fields is not None:
-            update_fields = set(update_fields) | set(self.INDEXES)
+        if update_fields is None:
+            self.set_indexes()
+        else:
+            # Only the indexes of the columns written: a chat's every message saves its
+            # state, and its address's keyed hash need not be made and written again.
+            update_fields = set(update_fields)
+            touched = {i for f in update_fields for i in self.INDEXED_BY.get(f, ())}
+            if touched:
+                self.set_indexes()
+                update_fields |= touched
         await super().save(using_db, update_fields, force_create, force_update)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from tortoise import fields
 from tortoise.models import Model
@@ -17,7 +17,7 @@ ROLES = ("admin", "agent")
 class Agent(BlindIndexed):
     """A sales agent or the owner, recognised by their Telegram id or WhatsApp number."""
 
-    INDEXES = ("phone_index",)  # kept by save()
+    INDEXED_BY: ClassVar[dict[str, tuple[str, ...]]] = {"phone": ("phone_index",)}  # kept by save()
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80)
     role = fields.CharField(max_length=8, default="agent")  # admin, agent
