@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
@@ -261,3 +262,13 @@ async def test_every_declared_index_exists_after_migrating_sqlite(tmp_path):
             wanted |= {i[0] for i in model._meta.indexes if isinstance(i, tuple)}
             missing = wanted - first_columns - {model._meta.db_pk_column}
             assert not missing, f"{table} lacks indexes on {sorted(missing)}"
+
+
+async def test_sqlite_commits_are_durable_and_readers_never_wait(tmp_path):
+    """WAL, and a commit synced to the disk before it returns: what the webhook has
+    acknowledged survives a power cut (README, "What a crash does")."""
+    async with open_store(f"sqlite://{tmp_path / 'shop.db'}", DATA_KEY):
+        connection = Tortoise.get_connection("sqlite")
+        [[mode]] = (await connection.execute_query("PRAGMA journal_mode"))[1]
+        [[synchronous]] = (await connection.execute_query("PRAGMA synchronous"))[1]
+    assert (mode, synchronous) == ("wal", 2)  # 2 is FULL

@@ -160,6 +160,10 @@ async def test_a_bulk_update_of_the_phone_keeps_its_index(sqlite_store: str):
     assert (await Customer.get(id=customer.id)).phone_index is None
 
 
+def updates(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("UPDATE")]
+
+
 async def test_a_message_rewrites_no_blind_index_and_a_new_phone_rewrites_its_own(
     engine: Engine, caplog: pytest.LogCaptureFixture
 ):
@@ -169,14 +173,14 @@ async def test_a_message_rewrites_no_blind_index_and_a_new_phone_rewrites_its_ow
     await chat.onboard(name="Budi")
     caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
     await chat.send("halo kak, mau tanya")
-    writes = [r.getMessage() for r in caplog.records if r.getMessage().lstrip().startswith("UPDATE")]
+    writes = updates(caplog)
     assert writes, "the chat and the customer are saved"
     assert not [w for w in writes if "_index" in w]
     caplog.clear()
     customer = await Customer.get(name="Budi")
     customer.phone = "+6281234567890"
     await customer.save(update_fields=["phone"])
-    [write] = [r.getMessage() for r in caplog.records if r.getMessage().lstrip().startswith("UPDATE")]
+    [write] = updates(caplog)
     assert "phone_index" in write and "address_index" not in write
     assert await resolve("0812-3456-7890") == customer
 
