@@ -43,8 +43,9 @@ measured:
   replies to nobody waiting (more than the conversation gave when it was learnt).
 
 Langgan's WhatsApp sender is allowed 1,000 messages a second here (TWILIO_WHATSAPP_RATE,
-the most it takes): at Twilio's default of 80, the sender's pacing, not the service,
-would set the WhatsApp figure.
+the most it takes), and its Telegram bot 10,000 (TELEGRAM_RATE): at the channels' own
+limits (80, and Telegram's 30 a second for a bot), the senders' pacing, not the service,
+would set the figures.
 
 The machine's other work moves every figure; the bare bot's msg/s most (it needs most of
 a core). ``--rounds N`` runs every row N times, in turn, and shows the medians (errors:
@@ -402,7 +403,8 @@ def langgan_environ(
                LANGGAN_HTTP_PORT=str(port), LANGGAN_PUBLIC_URL=f"http://127.0.0.1:{port}")  # fmt: skip
     if setup.channel == "telegram":
         env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api_url, TELEGRAM_MODE="webhook",
-                   TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_DRIVER=driver)  # fmt: skip
+                   TELEGRAM_WEBHOOK_SECRET=SECRET, TELEGRAM_DRIVER=driver,
+                   TELEGRAM_RATE="10000")  # fmt: skip
     else:
         env.update(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
                    TWILIO_WHATSAPP_FROM=SENDER, TWILIO_API_URL=api_url,

@@ -23,27 +23,27 @@ class RateLimits:
         self.sleep = sleep
         self._next_any = 0.0
         self._next_chat: dict[str, float] = {}
-        self._lock = asyncio.Lock()
 
     async def wait(self, chat: str) -> None:
-        async with self._lock:
-            now = self.clock()
-            ready = max(now, self._next_any, self._next_chat.get(chat, 0.0))
-            if ready > now:
-                await self.sleep(ready - now)
-            self._next_any = ready + self.overall_gap
-            self._next_chat[chat] = ready + self.chat_gap
-            if len(self._next_chat) > 10_000:  # forget chats whose gap has long passed
-                self._next_chat = {k: v for k, v in self._next_chat.items() if v > ready}
+        """Until this chat's turn. The slot is taken at once (nothing awaits in between,
+        so no lock is needed) and waited for after: one chat's gap never holds up a
+        message to another chat."""
+        now = self.clock()
+        ready = max(now, self._next_any, self._next_chat.get(chat, 0.0))
+        self._next_any = ready + self.overall_gap
+        self._next_chat[chat] = ready + self.chat_gap
+        if len(self._next_chat) > 10_000:  # forget chats whose gap has long passed
+            self._next_chat = {k: v for k, v in self._next_chat.items() if v > ready}
+        if ready > now:
+            await self.sleep(ready - now)
 
     async def wait_overall(self) -> None:
         """The overall gap alone: for replies, which a chat's own order already paces."""
-        async with self._lock:
-            now = self.clock()
-            ready = max(now, self._next_any)
-            if ready > now:
-                await self.sleep(ready - now)
-            self._next_any = ready + self.overall_gap
+        now = self.clock()
+        ready = max(now, self._next_any)
+        self._next_any = ready + self.overall_gap
+        if ready > now:
+            await self.sleep(ready - now)
 
 
 def telegram_limits(overall: float = 30) -> RateLimits:

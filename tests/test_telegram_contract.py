@@ -4,9 +4,13 @@ code, talking HTTP to a fake Bot API on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
-from crm_core.models import Customer, CustomerMerge, Message, Order
+import pytest
+
+from crm_core.models import Customer, CustomerMerge, Message, Order, OutboxMessage
 from tests.conftest import START, Sleeps
 from tests.fakes.telegram_api import FakeTelegram, handled, message_update
 
@@ -245,6 +249,27 @@ async def test_two_customers_replies_are_both_recorded_as_sent(
     await say(driver, "/start", user=BUDI + 1)
     assert len(fake_telegram.sent) == 2
     assert await Message.filter(direction="out", status="sent").count() == 2
+
+
+async def test_held_replies_reach_twenty_chats_and_their_ends_are_written_in_batches(
+    driver: Any, fake_telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+):
+    """As in ``langgan run``: each reply is held in the outbox with its turn, and once
+    sent, the outbox and the log say so in a few statements, not one per reply."""
+    driver.engine.hold_replies = lambda: datetime.now(UTC)
+    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
+    chats = [BUDI + i for i in range(20)]
+    await asyncio.gather(*(driver.feed(message_update(chat, "/start")) for chat in chats))
+    await driver.drain()
+    assert sorted(s.chat_id for s in fake_telegram.sent) == chats
+    assert await OutboxMessage.filter(kind="reply", status="sent").count() == 20
+    assert await Message.filter(direction="out", status="sent").count() == 20
+    ends = [
+        r.getMessage() for r in caplog.records
+        if r.getMessage().startswith(('UPDATE "outbox"', 'UPDATE "message"'))
+    ]  # fmt: skip
+    # Fewer statements than replies (one per reply for each table would be 40).
+    assert 2 <= len(ends) < 20, ends
 
 
 async def test_the_handlers_mount_inside_a_bot_the_shop_already_runs(

@@ -124,6 +124,7 @@ class AiogramDriver:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token, session=session)
         self.bot_id = bot_id(token)
+        self.engine = engine
         self.limits = telegram_limits(rate)
         self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
         self.dispatcher = Dispatcher()

@@ -145,7 +145,8 @@ def inbound_from_message(message: Any, update_id: int, bot: str) -> Inbound | No
         reply_to_legacy=legacy,
         reply_to_sent_at=sent_at,
         text=text,
-        external_id=str(update_id),
+        # The dedupe key: update ids are the bot's own, and a new bot's may repeat them.
+        external_id=f"{bot}:{update_id}",
         received_at=received,
         kind=kind,
         display_name=(user.first_name or "")[:120] or None,

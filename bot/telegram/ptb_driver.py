@@ -120,18 +120,23 @@ class PtbDriver:
             .build()
         )
         self.bot_id = bot_id(token)
+        self.engine = engine
         self.limits = telegram_limits(rate)
         self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
         for handler in build_handlers(engine, self.outgoing):
             self.application.add_handler(handler)
         self._started = False
+        self._starting = asyncio.Lock()
         self._polling = False
 
     async def _start(self) -> None:
-        if not self._started:
-            await self.application.initialize()
-            await self.application.start()
-            self._started = True
+        # Once, however many webhooks arrive together before it has: python-telegram-bot
+        # refuses a second start.
+        async with self._starting:
+            if not self._started:
+                await self.application.initialize()
+                await self.application.start()
+                self._started = True
 
     async def send_text(
         self,
