@@ -34,7 +34,9 @@ TERMINAL = "terminal"  # a ``langgan chat`` keyboard: no dispatcher sends to it
 STALE = timedelta(minutes=5)
 # This process, as its claims name it: the host and pid say whether it still runs; the
 # token tells it from an earlier process that had the same pid.
-PROCESS = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+HOST = socket.gethostname()[:60]
+PROCESS = f"{HOST}:{os.getpid()}:{secrets.token_hex(4)}"
+ALIVE_FOR = timedelta(hours=1)  # a live local process's claim, at the longest
 UNKNOWN = "the send was cut off by a crash: it may or may not have arrived"
 
 
@@ -163,7 +165,7 @@ async def take_back_lost(now: datetime) -> int:
         for row in await OutboxMessage.filter(status="sending").only(
             "id", "claimed_by", "next_attempt_at"
         )
-        if row.next_attempt_at <= now - STALE or _gone(row.claimed_by)
+        if _lost(row.claimed_by, row.next_attempt_at, now)
     ]
     if not lost:
         return 0
@@ -176,23 +178,23 @@ async def take_back_lost(now: datetime) -> int:
     return len(lost)
 
 
-def _gone(claimed_by: str | None) -> bool:
-    """Whether the process named by a claim has ended: known only for this machine's
-    processes (another machine's claim waits out ``STALE``)."""
-    if claimed_by is None or claimed_by == PROCESS or claimed_by.count(":") < 2:
-        return False
-    host, pid_text, _ = claimed_by.rsplit(":", 2)
-    if host != PROCESS.rsplit(":", 2)[0] or not pid_text.isdecimal():
-        return False
+def _lost(claimed_by: str | None, claimed_at: datetime, now: datetime) -> bool:
+    """Whether a claim's process has ended. A process on this machine is asked (a reply
+    may wait a while in a live one's queue, and is still its own); another machine's
+    claim is taken as lost once older than ``STALE``."""
+    parts = (claimed_by or "").rsplit(":", 2)
+    host, pid_text = (parts[0], parts[1]) if len(parts) == 3 else ("", "")
+    if host != HOST or not pid_text.isdecimal():
+        return claimed_at <= now - STALE
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
         return True
     except PermissionError:  # alive, another user's
-        return False
-    # Alive: this claim's process, or a new one that was given its pid (then the claim
-    # waits out STALE, as another machine's would).
-    return False
+        pass
+    # Alive (this process, say): its claim stands, unless it is an hour old (a send
+    # that ended in an error nobody caught, or a process given a dead one's pid).
+    return claimed_at <= now - ALIVE_FOR
 
 
 def _mine(row: OutboxMessage) -> Any:

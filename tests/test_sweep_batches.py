@@ -211,6 +211,10 @@ async def test_without_an_approved_template_a_whatsapp_customer_is_held_with_the
     assert await OutboxMessage.all().count() == 0
 
 
+# A dispatcher's claim on another machine: taken as lost once older than five minutes.
+ELSEWHERE = "another-machine:4242:0"
+
+
 async def test_a_campaign_message_cut_off_mid_send_is_never_sent_again_by_itself(
     store: str, texts: Texts, driver: Any, fake_telegram: FakeTelegram
 ):
@@ -218,9 +222,10 @@ async def test_a_campaign_message_cut_off_mid_send_is_never_sent_again_by_itself
     sent. An offer is then marked unknown (for a person to decide), never sent twice."""
     await customer_who_ordered(1)
     await sweep(NOW, NURTURE, RULES, texts)
-    # One dispatcher takes the message and dies during its send.
+    # A dispatcher on another machine takes the message and dies during its send.
     taken = await claim_next(NOW)
     assert taken is not None and taken.status == "sending"
+    await OutboxMessage.filter(id=taken.id).update(claimed_by=ELSEWHERE)
     # A minute later another dispatcher leaves it alone: the first may still be sending.
     later = NOW + timedelta(minutes=1)
     assert await Dispatcher({"telegram": driver}, clock=lambda: later).run_once() == 0
@@ -248,6 +253,7 @@ async def test_a_service_message_cut_off_mid_send_goes_again(
     await enqueue("telegram", "1001", "Pesanan Anda sudah dikirim", NOW, kind="service")
     taken = await claim_next(NOW)
     assert taken is not None
+    await OutboxMessage.filter(id=taken.id).update(claimed_by=ELSEWHERE)
     later = NOW + timedelta(minutes=1)
     assert await Dispatcher({"telegram": driver}, clock=lambda: later).run_once() == 0
     stale = NOW + timedelta(minutes=6)
