@@ -230,10 +230,13 @@ async def _send_queued(
     finally:
         for sender in senders.values():
             await sender.close()
-    rows = await OutboxMessage.filter(dedupe_key__in=keys).values_list(
-        "dedupe_key", "status", "error", "next_attempt_at"
-    )
-    return {key: (status, error, at) for key, status, error, at in rows}
+    ended: dict[str, tuple[str, str | None, datetime]] = {}
+    for start in range(0, len(keys), 500):  # a big sweep's keys, a page at a time
+        rows = await OutboxMessage.filter(dedupe_key__in=keys[start : start + 500]).values_list(
+            "dedupe_key", "status", "error", "next_attempt_at"
+        )
+        ended.update({key: (status, error, at) for key, status, error, at in rows})
+    return ended
 
 
 def _auto_migrate(settings: Settings) -> bool:

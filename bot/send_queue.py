@@ -27,6 +27,7 @@ SendReply = Callable[[str, Reply], Awaitable[Delivery]]
 ATTEMPTS = 4  # sends of one reply here; then the dispatcher's back-off takes over
 MAX_WAIT = 60.0  # seconds of flood control waited for one reply, in all
 LATER = timedelta(seconds=30)  # when the dispatcher tries a reply this queue gave up on
+BATCH = 200  # ends written at once, at most: one statement's parameters stay few
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,16 @@ class SendQueue:
         """Until every reply put so far is sent (or given up on) and written down."""
         await self._settled.wait()
 
-    async def close(self) -> None:
-        await self.drain()
-        if self._writer is not None:
-            await self._writer
+    async def close(self, patience: float = 30.0) -> None:
+        """Once every reply is sent and recorded, or after ``patience`` seconds (the
+        store is away): what is left is in the outbox, for the next start to send."""
+        try:
+            await asyncio.wait_for(self.drain(), patience)
+        except TimeoutError:
+            log.error("stopped with %d replies not recorded as sent", self._unsettled)
+            for task in [*self._workers, self._writer]:
+                if task is not None:
+                    task.cancel()
 
     async def _work(self, chat: str) -> None:
         waiting = self._chats[chat]
@@ -91,7 +98,7 @@ class SendQueue:
                     ended = await self._send(item)
                 except Exception as exc:  # never lose the rest of the chat's replies
                     log.error("reply not sent: %s", type(exc).__name__)
-                    ended = _end(item.reply, Delivery("failed", error=type(exc).__name__))
+                    ended = self._later(item.reply, type(exc).__name__)
                 self._ended.append(ended)
                 if self._writer is None:
                     self._writer = asyncio.create_task(self._write())
@@ -112,11 +119,15 @@ class SendQueue:
                 break
             waited += pause
             await self.sleep(pause)
-        # Still refused: the outbox keeps it, and the dispatcher tries again later.
-        if item.reply.outbox_id is None:
-            return _end(item.reply, Delivery("failed", error=delivery.error))
+        return self._later(item.reply, delivery.error or "")
+
+    def _later(self, reply: Reply, error: str) -> Ended:
+        """Not sent here: a held reply waits in the outbox for the dispatcher's next try;
+        one not held (a shop's own bot) is failed, with why."""
+        if reply.outbox_id is None:
+            return _end(reply, Delivery("failed", error=error))
         return Ended(
-            item.reply.outbox_id, item.reply.message_id, "pending", error=delivery.error,
+            reply.outbox_id, reply.message_id, "pending", error=error,
             retry_at=self.clock() + LATER,
         )  # fmt: skip
 
@@ -125,7 +136,7 @@ class SendQueue:
         try:
             while self._ended:
                 await asyncio.sleep(self.batch_every)  # let a batch gather
-                batch, self._ended = self._ended, []
+                batch, self._ended = self._ended[:BATCH], self._ended[BATCH:]
                 try:
                     await record_ends(batch, self.clock())
                 except Exception as exc:  # the store is away: the batch waits for it

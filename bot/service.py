@@ -172,9 +172,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             scheduler.shutdown(wait=False)
             await dispatching
         finally:
+            await runner.cleanup()  # no webhook comes in once the channels close
             if telegram is not None:
                 await telegram.close()
-            await runner.cleanup()
             if whatsapp is not None:
                 await whatsapp.close()
 

@@ -1,10 +1,12 @@
 """The outbox: messages to send, claimed one by one by whichever dispatcher gets there
 first, retried with back-off, each ending sent or with the reason it could not be.
 
-What a crash does. A message is ``sending`` only for its one HTTP request. When the
-process sending it dies there, nobody knows whether the channel took it (Telegram takes
-no idempotency key). The claim names its process, so the next dispatcher on the same
-machine takes it back at once (another machine's, after ``STALE``), and then:
+What a crash does. A message the dispatcher claims is ``sending`` for its one HTTP
+request; a reply the engine held is ``sending`` from its turn's commit until its send
+ends in its process's send queue. When the process dies meanwhile, nobody knows whether
+the channel took it (Telegram takes no idempotency key). The claim names its process,
+so the next dispatcher on the same machine takes it back at once (another machine's,
+once its lease has run out), and then:
 
 - a **marketing** message (a campaign's, an agent's ``/kirim``) is never sent again by
   itself: it is marked ``unknown``, and ``langgan sweep`` and ``/tugas`` show it for a
@@ -29,14 +31,15 @@ from crm_core.models import Customer, Message, OutboxMessage
 
 MAX_ATTEMPTS = 6
 TERMINAL = "terminal"  # a ``langgan chat`` keyboard: no dispatcher sends to it
-# A claim this old was lost with its process, wherever that ran: far longer than one
-# send may take (a request times out within a minute), so a live claim is never taken.
+# Another machine's claim this old was lost with its process: far longer than one send
+# may take (a request times out within a minute).
 STALE = timedelta(minutes=5)
 # This process, as its claims name it: the host and pid say whether it still runs; the
 # token tells it from an earlier process that had the same pid.
 HOST = socket.gethostname()[:60]
 PROCESS = f"{HOST}:{os.getpid()}:{secrets.token_hex(4)}"
-ALIVE_FOR = timedelta(hours=1)  # a live local process's claim, at the longest
+# A live local process's claim at the longest, and another machine's reply's lease.
+ALIVE_FOR = timedelta(hours=1)
 UNKNOWN = "the send was cut off by a crash: it may or may not have arrived"
 
 
@@ -158,34 +161,55 @@ async def take_for(address: tuple[str, str], now: datetime) -> list[OutboxMessag
 
 async def take_back_lost(now: datetime) -> int:
     """Claims lost with their process (see the module's note): a marketing message
-    becomes ``unknown``, any other is sent again unless it has had its tries. Returns
-    how many were taken back."""
-    lost = [
-        row.id
-        for row in await OutboxMessage.filter(status="sending").only(
-            "id", "claimed_by", "next_attempt_at"
-        )
-        if _lost(row.claimed_by, row.next_attempt_at, now)
-    ]
-    if not lost:
-        return 0
-    rows = OutboxMessage.filter(id__in=lost, status="sending")
-    await rows.filter(kind="marketing").update(status="unknown", error=UNKNOWN, claimed_by=None)
-    await rows.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status="failed", error="lost while sending, too many times", claimed_by=None
-    )
-    await rows.update(status="pending", claimed_by=None)
-    return len(lost)
+    becomes ``unknown`` (in the log too), any other is sent again unless it has had its
+    tries. Each is taken back only as it was read (same owner, same try), so a claim
+    another dispatcher took back and made its own meanwhile is left to it. Returns how
+    many were taken back."""
+    sending = await OutboxMessage.filter(status="sending").only(
+        "id", "kind", "claimed_by", "attempts", "next_attempt_at", "message_id",
+        "customer_id", "channel",
+    )  # fmt: skip
+    taken = 0
+    for row in sending:
+        lease = ALIVE_FOR if row.kind == "reply" else STALE
+        if not _lost(row.claimed_by, row.next_attempt_at, now, lease):
+            continue
+        if row.kind == "marketing":
+            end: dict[str, Any] = {"status": "unknown", "error": UNKNOWN}
+        elif row.attempts >= MAX_ATTEMPTS:
+            end = {"status": "failed", "error": "lost while sending, too many times"}
+        else:
+            end = {"status": "pending"}
+        async with in_transaction():
+            won = await OutboxMessage.filter(
+                id=row.id, status="sending", claimed_by=row.claimed_by, attempts=row.attempts
+            ).update(claimed_by=None, **end)
+            if won and end["status"] == "unknown":
+                await _log_unknown(row, now)
+        taken += won
+    return taken
 
 
-def _lost(claimed_by: str | None, claimed_at: datetime, now: datetime) -> bool:
-    """Whether a claim's process has ended. A process on this machine is asked (a reply
-    may wait a while in a live one's queue, and is still its own); another machine's
-    claim is taken as lost once older than ``STALE``."""
+async def _log_unknown(row: OutboxMessage, now: datetime) -> None:
+    if row.message_id is not None:
+        await record_send(row.message_id, "unknown", error=UNKNOWN)
+        return
+    full = await OutboxMessage.get(id=row.id)  # queued in a batch: logged as it ends
+    await log_sent(full.customer_id, full.channel, full.body, now, "unknown", error=UNKNOWN)
+
+
+def _lost(
+    claimed_by: str | None, claimed_at: datetime, now: datetime, lease: timedelta = STALE
+) -> bool:
+    """Whether a claim's process has ended. A process on this machine is asked; another
+    machine's claim is taken as lost once older than its lease (``STALE`` for one send,
+    ``ALIVE_FOR`` for a reply, which may wait a while in its process's send queue)."""
     parts = (claimed_by or "").rsplit(":", 2)
     host, pid_text = (parts[0], parts[1]) if len(parts) == 3 else ("", "")
     if host != HOST or not pid_text.isdecimal():
-        return claimed_at <= now - STALE
+        return claimed_at <= now - lease
+    if claimed_by != PROCESS and int(pid_text) == os.getpid():
+        return True  # an earlier process with this pid (a container's pid 1, restarted)
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
@@ -329,4 +353,4 @@ async def record_ends(ends: Sequence[Ended], now: datetime) -> None:
         ]  # fmt: skip
         if logged:
             fields = ["status", "external_id", "error_code", "error"]
-            await Message.bulk_update(logged, fields=fields)
+            await Message.bulk_update(logged, fields=fields, batch_size=100)

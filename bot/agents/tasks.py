@@ -84,13 +84,22 @@ async def cut_off(turn: AgentTurn, gone: list[int]) -> list[tuple[OutboxMessage,
         .limit(LISTED)
     )
     ids = [r.customer_id for r in rows if r.customer_id is not None]
-    theirs = (
+    customers = {c.id: c for c in await Customer.filter(_theirs_q(turn, gone), id__in=ids)}
+    return [(r, customers[r.customer_id]) for r in rows if r.customer_id in customers]
+
+
+def _theirs_q(turn: AgentTurn, gone: list[int]) -> Q:
+    """This agent's customers, and nobody's (never assigned, or their agent left)."""
+    return (
         Q(assigned_agent_id=turn.agent.id)
         | Q(assigned_agent_id__isnull=True)
         | Q(assigned_agent_id__in=gone)
     )
-    customers = {c.id: c for c in await Customer.filter(theirs, id__in=ids)}
-    return [(r, customers[r.customer_id]) for r in rows if r.customer_id in customers]
+
+
+async def _theirs(turn: AgentTurn, customer_id: int | None) -> bool:
+    gone: list[int] = list(await Agent.filter(active=False).values_list("id", flat=True))  # type: ignore[arg-type]
+    return await Customer.filter(_theirs_q(turn, gone), id=customer_id).exists()
 
 
 @command("kirimulang", "resend")
@@ -101,8 +110,12 @@ async def resend(turn: AgentTurn, args: str) -> None:
     number = args.strip().lstrip("#")
     if not number.isdecimal():
         raise Usage
-    row = await OutboxMessage.filter(id=int(number), status="unknown", kind="marketing").first()
-    if row is None:
+    row = await OutboxMessage.filter(
+        id=int(number), status="unknown", kind="marketing",
+        next_attempt_at__gte=turn.now - UNSURE_FOR,
+    ).first()  # fmt: skip
+    # One /tugas lists for this agent: their own customer's, or nobody's (an admin: any).
+    if row is None or not (turn.agent.is_admin or await _theirs(turn, row.customer_id)):
         raise InputError("resend_not_found", reference=f"#{number}")
     await OutboxMessage.filter(id=row.id, status="unknown").update(
         status="pending", error=None, next_attempt_at=turn.now

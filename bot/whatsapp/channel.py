@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.conversation import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
-from bot.inbound import Reply
+from bot.inbound import Reply, with_buttons
 from bot.plain_text import numbered
 from bot.report_links import CHART_NAMES, ChartLink, chart_url, link_key
 from bot.send_queue import SendQueue
@@ -131,6 +131,8 @@ class WhatsAppChannel:
             # A customer's photo relayed to an agent goes with it when Twilio can fetch
             # it (a link); a Telegram file id cannot leave Telegram, the text says [foto].
             link = media_url if media_url and media_url.startswith("https://") else None
+            if buttons is not None:  # a reply held through a restart: its choices numbered
+                text = numbered(with_buttons(text, buttons))
             sent = await self.sender.send(address, body=text, media_url=link)
         elif template is not None:
             sent = await self.sender.send(

@@ -30,7 +30,8 @@ class Message(Model):
     external_id = fields.CharField(max_length=64, null=True)
     media_url = fields.TextField(null=True)
     media_type = fields.CharField(max_length=80, null=True)
-    # received (in); queued, sent, delivered, read, failed, undelivered, needs_template (out)
+    # received (in); queued, sent, delivered, read, failed, undelivered, needs_template, and
+    # unknown (a send a crash cut off; see crm_core.outbox) (out)
     status = fields.CharField(max_length=16)
     error_code = fields.CharField(max_length=16, null=True)  # the provider's, e.g. Twilio 63016
     error = fields.TextField(null=True)
