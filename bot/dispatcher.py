@@ -13,7 +13,7 @@ from typing import Protocol
 
 from tortoise.transactions import in_transaction
 
-from crm_core.contact_policy import Rules
+from crm_core.contact_policy import MARKETING, Gate, Rules
 from crm_core.message_log import log_sent, record_send
 from crm_core.outbox import (
     UNKNOWN,
@@ -21,7 +21,6 @@ from crm_core.outbox import (
     defer,
     finish,
     retry_later,
-    still_wanted,
     take_back_lost,
 )
 
@@ -76,7 +75,7 @@ class Dispatcher:
     ) -> None:
         self.senders = senders
         self.clock = clock
-        self.rules = rules or Rules()
+        self.gate = Gate(rules or Rules())
         self.jobs = jobs  # run first on each tick: what they queue goes out the same tick
         self.batch = 100  # sends per tick at most, so jobs and shutdown get their turn
 
@@ -90,12 +89,12 @@ class Dispatcher:
         while tried < self.batch and (row := await claim_next(now)) is not None:
             tried += 1
             sender = self.senders.get(row.channel)
-            if row.kind == "marketing" and (morning := self.rules.quiet_until(now)) is not None:
-                # A retried or late marketing message never goes out in quiet hours.
-                await defer(row, morning)
+            verdict = await self.gate.at_send(row, now)
+            if verdict is not None and verdict.until is not None:
+                await defer(row, verdict.until)  # quiet hours: waits for the morning
                 continue
-            if (reason := await still_wanted(row)) is not None:
-                delivery = Delivery("cancelled", error=reason)
+            if verdict is not None:
+                delivery = Delivery("cancelled", error=verdict.cancel)
             elif sender is None:
                 delivery = Delivery("failed", error=f"the {row.channel} channel is not configured")
             else:
@@ -107,7 +106,7 @@ class Dispatcher:
                     buttons=row.keyboard,
                 )  # fmt: skip
             now = self.clock()
-            if delivery.status == "retry" and delivery.maybe_sent and row.kind == "marketing":
+            if delivery.status == "retry" and delivery.maybe_sent and row.kind == MARKETING:
                 delivery = Delivery("unknown", error=f"{UNKNOWN} ({delivery.error})")
             if delivery.status == "retry":
                 await retry_later(row, now, delivery.error or "try again")

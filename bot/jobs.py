@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from bot.conversation.payment import payment_how
 from crm_core.agents import agent_address
-from crm_core.contact_policy import Rules
+from crm_core.contact_policy import Rules, Service
 from crm_core.customers import reachable_chat
 from crm_core.errors import InputError
 from crm_core.models import Order, Reminder
@@ -42,7 +42,9 @@ async def release_due_reminders(texts: Texts, now: datetime) -> int:
             text = texts.render(
                 "agent_reminder", agent.language, reminder=reminder, customer=reminder.customer
             )
-            await enqueue(*address, text, now, kind="staff", dedupe_key=f"reminder:{reminder.id}")
+            await enqueue(
+                *address, text, now, service=Service.STAFF, dedupe_key=f"reminder:{reminder.id}"
+            )
             released += 1
     return released
 
@@ -107,7 +109,7 @@ async def _tell_the_team(texts: Texts, order: Order, now: datetime) -> None:
             "agent_order_expired", agent.language, order=order, customer=order.customer
         )
         key = f"order:{order.id}:expired:agent:{agent.id}"
-        await enqueue(*chat, text, now, kind="staff", dedupe_key=key)
+        await enqueue(*chat, text, now, service=Service.STAFF, dedupe_key=key)
 
 
 async def _tell(
@@ -126,7 +128,7 @@ async def _tell(
         return  # no chat to reach them in; the order's status says it all
     text = texts.render(template, customer.language, order=order, customer=customer, **context)
     await enqueue(
-        chat.channel, chat.address, text, now, kind="service", customer_id=customer.id,
+        chat.channel, chat.address, text, now, service=Service.ANSWER, customer_id=customer.id,
         dedupe_key=key, not_before=wait,
     )  # fmt: skip
 

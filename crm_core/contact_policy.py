@@ -1,24 +1,43 @@
-"""The one gate for every message the shop starts (an agent's /kirim now, campaigns
-later): nobody, person or machine, contacts a customer twice inside the cooldown, and
-never one who is blacklisted, opted out or did not consent to marketing.
+"""The one gate for every message the shop starts (an agent's /kirim, a campaign's
+follow-up): nobody, person or machine, contacts a customer twice inside the cooldown or
+more often than the weekly cap, never one who is blacklisted, opted out, erased or did
+not consent to marketing, and never in quiet hours. It also keeps the windows a message
+depends on: WhatsApp's 24 hours after the customer's last message (free text inside, an
+approved template outside), and the day after a customer writes in, when an agent's
+/balas is service rather than contact.
+
+``Gate`` is the object everyone asks. Its yes is a ``Permit``, which only this module
+makes, and the outbox queues a message the shop starts only with one; everything else
+it queues names its ``Service`` reason. The dispatcher asks the same gate again when the
+message goes (``Gate.at_send``).
 
 A claim is one conditional UPDATE of the customer row: two agents or two instances
 racing for the same customer both run it, and exactly one changes the row. The loser is
 told who won and until when. Replies to a customer who wrote in are service, not contact,
-and never pass through here."""
+and never pass through a claim."""
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 
-from crm_core.models import Contact, Customer
+from crm_core.customers import reachable_chat
+from crm_core.errors import InputError
+from crm_core.models import Contact, Conversation, Customer, OutboxMessage, Ticket
 from crm_core.store import updated_ids
+
+# WhatsApp takes free text only within 24 hours of the customer's last message; after
+# that, only a template the shop had approved.
+WHATSAPP_WINDOW = timedelta(hours=24)
+# An agent's /balas answers someone who wrote in: within a day, or while their ticket is
+# open; later it would be a way round the contact policy.
+SERVICE_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -27,6 +46,61 @@ class Refusal:
     by: str | None = None  # who contacted them last
     at: datetime | None = None  # when
     until: datetime | None = None  # when they may be contacted again
+
+
+class Service(enum.StrEnum):
+    """Why a message is service, not contact: it passes no claim. The value is the
+    outbox's ``kind``."""
+
+    ANSWER = "service"  # to a customer, about what they started: an order, a ticket, /balas
+    STAFF = "staff"  # to the shop's own people
+    REPLY = "reply"  # the bot's reply to what a customer just wrote
+
+
+MARKETING = "marketing"  # the outbox's kind for a message sent on a Permit
+
+_MADE_HERE = object()
+
+
+@dataclass(frozen=True)
+class Permit:
+    """The gate's yes to one message the shop starts: the customer is claimed (their
+    cooldown started, the contact counted), the chat it goes to, and from when (quiet
+    hours defer it, never drop it). On WhatsApp, the approved template to send once the
+    24-hour window has closed, when the shop has one."""
+
+    customer_id: int
+    channel: str
+    address: str
+    not_before: datetime | None = None
+    content_sid: str | None = None
+    content_variables: dict[str, str] | None = None
+    made_by: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.made_by is not _MADE_HERE:
+            raise TypeError("a Permit is given only by the gate (crm_core.contact_policy.Gate)")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One message a campaign would send: to whom, in which chat, and the approved
+    WhatsApp template for it (content id and variables), if the shop has one."""
+
+    customer_id: int
+    channel: str
+    address: str
+    content_sid: str | None = None
+    content_variables: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class AtSend:
+    """The gate's answer when a queued message is about to go: wait until ``until``
+    (quiet hours), or cancel it with the reason."""
+
+    until: datetime | None = None
+    cancel: str | None = None
 
 
 def _open_to_marketing() -> Q:
@@ -51,6 +125,119 @@ class Rules:
 
     def quiet_until(self, now: datetime) -> datetime | None:
         return quiet_until(now, self.tz, self.quiet_hours)
+
+
+class Gate:
+    """Whether, where, when and how a message the shop starts may go."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        return self.rules.quiet_until(now)
+
+    @staticmethod
+    def needs_template(channel: str, last_inbound_at: datetime | None, now: datetime) -> bool:
+        """Whether only an approved template may go to the chat now (WhatsApp, its
+        24-hour window closed)."""
+        return channel == "whatsapp" and not _within(last_inbound_at, now, WHATSAPP_WINDOW)
+
+    @staticmethod
+    def wrote_lately(last_inbound_at: datetime | None, now: datetime) -> bool:
+        """Whether the customer wrote in within the service window."""
+        return _within(last_inbound_at, now, SERVICE_WINDOW)
+
+    async def chat_for(self, customer: Customer, now: datetime, *, service: bool) -> Conversation:
+        """The chat an agent's message reaches the customer in (the one they used last),
+        or InputError: none, WhatsApp's window closed (an agent types free text), or for
+        a ``service`` answer, more than a day since they wrote and no ticket open."""
+        chat = await reachable_chat(customer.id)
+        if chat is None or chat.last_inbound_at is None:
+            raise InputError("customer_unreachable")
+        if self.needs_template(chat.channel, chat.last_inbound_at, now):
+            raise InputError("whatsapp_window_closed")
+        if service and not self.wrote_lately(chat.last_inbound_at, now):
+            if not await Ticket.filter(customer_id=customer.id, status="open").exists():
+                raise InputError("reply_window_closed")
+        return chat
+
+    async def permit(
+        self,
+        customer_id: int,
+        chat: Conversation,
+        by: str,
+        kind: str,
+        now: datetime,
+        *,
+        override_reason: str | None = None,
+    ) -> Permit | Refusal:
+        """One message to one customer in ``chat`` (an agent's /kirim): claimed now, or
+        refused with why. ``override_reason`` (an admin's) sets the cooldown and the
+        weekly cap aside, never the customer's own no."""
+        refusal = await claim(
+            customer_id, by, kind, now, self.rules, override_reason=override_reason
+        )
+        if refusal is not None:
+            return refusal
+        return Permit(
+            customer_id, chat.channel, chat.address, self.quiet_until(now), made_by=_MADE_HERE
+        )
+
+    async def permit_many(
+        self, candidates: Sequence[Candidate], by: str, kind: str, now: datetime
+    ) -> dict[int, Permit | Refusal]:
+        """A campaign's batch, claimed together (see ``claim_many``): for each customer,
+        their permit or why not. Run it inside the transaction that queues them."""
+        answers = await claim_many([c.customer_id for c in candidates], by, kind, now, self.rules)
+        until = self.quiet_until(now)
+        decided: dict[int, Permit | Refusal] = {}
+        for c in candidates:
+            refusal = answers[c.customer_id]
+            if refusal is not None:
+                decided[c.customer_id] = refusal
+            elif c.customer_id not in decided:
+                decided[c.customer_id] = Permit(
+                    c.customer_id, c.channel, c.address, until, c.content_sid,
+                    c.content_variables, made_by=_MADE_HERE,
+                )  # fmt: skip
+        return decided
+
+    async def would_refuse_many(
+        self, customers: Sequence[Customer], now: datetime
+    ) -> dict[int, Refusal | None]:
+        """What ``permit_many`` would answer, without claiming (a dry run)."""
+        return await would_refuse_many(customers, now, self.rules)
+
+    def cooldown(self, customer: Customer, now: datetime) -> Refusal | None:
+        return _cooldown(customer, now, self.rules)
+
+    async def at_send(self, row: OutboxMessage, now: datetime) -> AtSend | None:
+        """Asked again as a queued message goes: a message the shop started never goes
+        in quiet hours (a retried or late one waits for the morning); nothing goes to a
+        customer whose data was erased since, and no marketing after a STOP, a
+        blacklisting or a withdrawn consent."""
+        if row.kind == MARKETING and (morning := self.quiet_until(now)) is not None:
+            return AtSend(until=morning)
+        if row.customer_id is None:
+            return None
+        customer = await Customer.filter(id=row.customer_id).first()
+        if customer is None:
+            return AtSend(cancel="the customer is gone")
+        if customer.erased_at is not None:
+            return AtSend(cancel="the customer's data was erased since it was queued")
+        if row.kind != MARKETING:
+            return None
+        if customer.blacklisted:
+            return AtSend(cancel="blacklisted since it was queued")
+        if customer.opted_out_at is not None:
+            return AtSend(cancel="the customer said STOP since it was queued")
+        if not customer.consent_marketing:
+            return AtSend(cancel="the customer's consent was withdrawn since it was queued")
+        return None
+
+
+def _within(last: datetime | None, now: datetime, window: timedelta) -> bool:
+    return last is not None and now - last < window
 
 
 async def claim(

@@ -26,8 +26,9 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from crm_core.contact_policy import MARKETING, Permit, Service
 from crm_core.message_log import log_sent, outbound_message, record_send
-from crm_core.models import Customer, Message, OutboxMessage
+from crm_core.models import Message, OutboxMessage
 
 MAX_ATTEMPTS = 6
 TERMINAL = "terminal"  # a ``langgan chat`` keyboard: no dispatcher sends to it
@@ -49,14 +50,49 @@ async def enqueue(
     body: str,
     now: datetime,
     *,
-    kind: str,
+    service: Service,
     customer_id: int | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
     media_url: str | None = None,
 ) -> OutboxMessage:
-    """Add a message (inside the caller's transaction, so it exists exactly when what
-    decided it does); the message log gets its row now, as queued."""
+    """Add a service message (inside the caller's transaction, so it exists exactly when
+    what decided it does); the message log gets its row now, as queued. A message the
+    shop starts goes in with its permit instead (``enqueue_permitted``)."""
+    return await _add(
+        channel, address, body, now, Service(service).value, customer_id, dedupe_key,
+        not_before, media_url,
+    )  # fmt: skip
+
+
+async def enqueue_permitted(
+    permit: Permit, body: str, now: datetime, *, dedupe_key: str
+) -> OutboxMessage:
+    """Add a message the shop starts, on the gate's permit: to the permit's chat, not
+    before the end of quiet hours."""
+    _check(permit)
+    return await _add(
+        permit.channel, permit.address, body, now, MARKETING, permit.customer_id, dedupe_key,
+        permit.not_before, None,
+    )  # fmt: skip
+
+
+def _check(permit: Permit) -> None:
+    if not isinstance(permit, Permit):
+        raise TypeError("a message the shop starts needs the gate's Permit")
+
+
+async def _add(
+    channel: str,
+    address: str,
+    body: str,
+    now: datetime,
+    kind: str,
+    customer_id: int | None,
+    dedupe_key: str | None,
+    not_before: datetime | None,
+    media_url: str | None,
+) -> OutboxMessage:
     logged = outbound_message(customer_id, channel, body, now)
     await logged.save()
     return await OutboxMessage.create(
@@ -75,36 +111,35 @@ async def enqueue(
 
 @dataclass(frozen=True)
 class Queued:
-    """One message of a batch for ``enqueue_many``."""
+    """One message of a campaign's batch for ``enqueue_many``: the gate's permit for it,
+    its text and its event's key."""
 
-    channel: str
-    address: str
+    permit: Permit
     body: str
-    customer_id: int
     dedupe_key: str
-    # An approved WhatsApp template for when the chat's 24-hour window has closed.
-    content_sid: str | None = None
-    content_variables: dict[str, str] | None = None
 
 
-async def enqueue_many(batch: Sequence[Queued], now: datetime, *, kind: str) -> None:
-    """Add a batch of messages in one statement (a campaign's): inside the caller's
-    transaction, with its claims. Their message-log rows are written when they are sent,
-    so a batch costs no statement per message; a duplicate dedupe key raises
-    IntegrityError and the caller's transaction queues none of them."""
+async def enqueue_many(batch: Sequence[Queued], now: datetime) -> None:
+    """Add a batch of messages the shop starts in one statement (a campaign's): inside
+    the caller's transaction, with the claims behind their permits. Their message-log
+    rows are written when they are sent, so a batch costs no statement per message; a
+    duplicate dedupe key raises IntegrityError and the caller's transaction queues none
+    of them."""
+    for m in batch:
+        _check(m.permit)
     await OutboxMessage.bulk_create(
         [
             OutboxMessage(
-                channel=m.channel,
-                address=m.address,
-                customer_id=m.customer_id,
-                kind=kind,
+                channel=m.permit.channel,
+                address=m.permit.address,
+                customer_id=m.permit.customer_id,
+                kind=MARKETING,
                 body=m.body,
-                next_attempt_at=now,
+                next_attempt_at=m.permit.not_before or now,
                 dedupe_key=m.dedupe_key,
                 created_at=now,
-                content_sid=m.content_sid,
-                content_variables=m.content_variables,
+                content_sid=m.permit.content_sid,
+                content_variables=m.permit.content_variables,
             )
             for m in batch
         ]
@@ -174,7 +209,7 @@ async def take_back_lost(now: datetime) -> int:
         lease = ALIVE_FOR if row.kind == "reply" else STALE
         if not _lost(row.claimed_by, row.next_attempt_at, now, lease):
             continue
-        if row.kind == "marketing":
+        if row.kind == MARKETING:
             end: dict[str, Any] = {"status": "unknown", "error": UNKNOWN}
         elif row.attempts >= MAX_ATTEMPTS:
             end = {"status": "failed", "error": "lost while sending, too many times"}
@@ -256,27 +291,6 @@ async def defer(row: OutboxMessage, until: datetime) -> None:
     )
 
 
-async def still_wanted(row: OutboxMessage) -> str | None:
-    """Why a message queued earlier must not go now, or None: nothing goes to a customer
-    whose data was erased since, and no marketing after a STOP, a blacklisting or a
-    withdrawn consent."""
-    if row.customer_id is None:
-        return None
-    customer = await Customer.filter(id=row.customer_id).first()
-    if customer is None:
-        return "the customer is gone"
-    if customer.erased_at is not None:
-        return "the customer's data was erased since it was queued"
-    if row.kind != "marketing":
-        return None
-    if customer.blacklisted:
-        return "blacklisted since it was queued"
-    if customer.opted_out_at is not None:
-        return "the customer said STOP since it was queued"
-    if not customer.consent_marketing:
-        return "the customer's consent was withdrawn since it was queued"
-    return None
-
 
 async def hold_reply(
     channel: str,
@@ -296,7 +310,7 @@ async def hold_reply(
         channel=channel,
         address=address,
         customer_id=customer_id,
-        kind="reply",
+        kind=Service.REPLY.value,
         body=body,
         keyboard=keyboard,
         status="sending",

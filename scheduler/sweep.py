@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from crm_core.contact_policy import Refusal, Rules, claim_many, cooldown, would_refuse_many
+from crm_core.contact_policy import Candidate, Gate, Permit, Refusal, Rules
 from crm_core.models import Conversation, Customer, CustomerTag, Order, OutboxMessage
 from crm_core.outbox import Queued, enqueue_many
 from crm_core.segments import segment_of
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 SLACK = timedelta(days=7)
 # No win-back for someone who is talking to us.
 TALKING = timedelta(days=7)
-# WhatsApp allows free text only within 24 hours of the customer's last message.
-WHATSAPP_WINDOW = timedelta(hours=24)
 BATCH = 500
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -87,7 +85,7 @@ class _Sweep:
     """What one sweep shares between its batches."""
 
     now: datetime
-    rules: Rules
+    gate: Gate
     texts: Texts
     dry_run: bool
     suggestions: dict[frozenset[str], str | None] = field(default_factory=dict)
@@ -96,7 +94,7 @@ class _Sweep:
 async def sweep(
     now: datetime, campaigns: list[Campaign], rules: Rules, texts: Texts, *, dry_run: bool = False
 ) -> list[Outcome]:
-    run = _Sweep(now, rules, texts, dry_run)
+    run = _Sweep(now, Gate(rules), texts, dry_run)
     outcomes: list[Outcome] = []
     for campaign in _longest_winback_first(campaigns):
         left = await winback.allowance(campaign, now)
@@ -105,7 +103,7 @@ async def sweep(
             outcomes.extend(done)
             if left is not None:
                 left.spend(sum(o.status in ("queued", "would_send") for o in done))
-            if campaign.kind == "winback" and rules.quiet_until(now) is not None:
+            if campaign.kind == "winback" and run.gate.quiet_until(now) is not None:
                 # All of them wait for the morning: one page says so, without reading
                 # every dormant customer at each sweep of the night.
                 break
@@ -164,13 +162,13 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
         }
     segments = await segment_of(ids, now) if campaign.segment else {}
     chats = await _reachable_chats(ids)
-    quiet = run.rules.quiet_until(now)
+    quiet = run.gate.quiet_until(now)
     ready: dict[int, _Ready] = {}
     for i, due in enumerate(batch):
         c, chat = due.customer, chats.get(due.customer.id)
         if due.key in earlier:
             # Said with the cooldown it started, when that still runs: who, until when.
-            active = cooldown(c, now, run.rules)
+            active = run.gate.cooldown(c, now)
             status, error = earlier[due.key]
             why = _earlier(status, error, _why(active) if active else None)
             if status in WAITING:  # queued before and not sent yet: it goes out now
@@ -189,8 +187,7 @@ async def _try_batch(campaign: Campaign, batch: list[Due], run: _Sweep) -> list[
         elif chat is None or chat.last_inbound_at is None:
             held(i, Why("unreachable"))
         elif (
-            chat.channel == "whatsapp"
-            and now - chat.last_inbound_at >= WHATSAPP_WINDOW
+            run.gate.needs_template(chat.channel, chat.last_inbound_at, now)
             and run.texts.whatsapp_content(campaign.template, c.language) is None
         ):
             held(i, Why("needs_template"), chat.channel)
@@ -247,28 +244,28 @@ async def _decide(
     run, the granted ones are claimed and queued, together or not at all."""
     customers = {item.due.customer.id: item.due.customer for item in ready.values()}
     if run.dry_run:
-        answers = await would_refuse_many(list(customers.values()), run.now, run.rules)
+        answers = await run.gate.would_refuse_many(list(customers.values()), run.now)
         return _once_each(ready, answers, campaign, run)
     async with in_transaction():
         by = f"campaign:{campaign.name}"
-        answers = await claim_many(list(customers), by, campaign.name, run.now, run.rules)
-        decided = _once_each(ready, answers, campaign, run)
-        await enqueue_many(
-            [
-                Queued(
-                    item.chat.channel,
-                    item.chat.address,
-                    item.body,
-                    item.due.customer.id,
-                    item.due.key,
-                    *(item.content or (None, None)),
-                )
-                for i, item in ready.items()
-                if decided[i] is None
-            ],
-            run.now,
-            kind="marketing",
-        )
+        candidates = [
+            Candidate(
+                item.due.customer.id,
+                item.chat.channel,
+                item.chat.address,
+                *(item.content or (None, None)),
+            )
+            for item in ready.values()
+        ]
+        permits = await run.gate.permit_many(candidates, by, campaign.name, run.now)
+        refusals = {cid: None if isinstance(p, Permit) else p for cid, p in permits.items()}
+        decided = _once_each(ready, refusals, campaign, run)
+        queued = [
+            Queued(permit, item.body, item.due.key)
+            for i, item in ready.items()
+            if decided[i] is None and isinstance(permit := permits[item.due.customer.id], Permit)
+        ]
+        await enqueue_many(queued, run.now)
         if campaign.kind == "winback":
             await _won_back(
                 [item.due.customer.id for i, item in ready.items() if decided[i] is None], campaign
@@ -293,7 +290,7 @@ def _once_each(
     for i, item in ready.items():
         cid = item.due.customer.id
         if answers[cid] is None and cid in first:
-            until = run.now + run.rules.cooldown
+            until = run.now + run.gate.rules.cooldown
             decided[i] = Refusal(
                 "cooldown", by=f"campaign:{campaign.name}", at=run.now, until=until
             )

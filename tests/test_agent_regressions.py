@@ -13,6 +13,7 @@ import pytest
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
 from crm_core.agents import add_agent
+from crm_core.contact_policy import Service
 from crm_core.customers import attach_phone
 from crm_core.models import (
     Customer,
@@ -78,7 +79,7 @@ async def test_reply_needs_a_recent_message_or_an_open_ticket(engine: Engine):
 
 
 async def test_a_reclaimed_outbox_row_is_ended_by_its_new_owner_only(engine: Engine):
-    await enqueue("telegram", "1", "halo", START, kind="service")
+    await enqueue("telegram", "1", "halo", START, service=Service.ANSWER)
     first = await claim_next(START)
     assert first is not None
     # Its owner ran on another machine: after five minutes it is presumed lost.

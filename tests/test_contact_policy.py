@@ -9,9 +9,18 @@ import pytest
 
 from bot.conversation import Engine
 from crm_core.agents import add_agent
-from crm_core.contact_policy import Rules, claim, quiet_until
+from crm_core.contact_policy import (
+    Candidate,
+    Gate,
+    Permit,
+    Refusal,
+    Rules,
+    Service,
+    claim,
+    quiet_until,
+)
 from crm_core.errors import SettingsError
-from crm_core.models import Customer, OutboxMessage
+from crm_core.models import Conversation, Customer, OutboxMessage
 from crm_core.settings import Settings
 from tests.conftest import START, Chat
 
@@ -93,10 +102,15 @@ async def test_a_late_marketing_message_waits_out_quiet_hours_in_the_outbox(
     engine: Engine, budi: Customer, driver: object, fake_telegram: object
 ):
     from bot.dispatcher import Dispatcher
-    from crm_core.outbox import enqueue
+    from crm_core.outbox import enqueue, enqueue_permitted
 
-    await enqueue("telegram", "1001", "promo", START, kind="marketing", customer_id=budi.id)
-    await enqueue("telegram", "1001", "pesanan dikirim", START, kind="service", customer_id=budi.id)
+    chat = await Conversation.get(customer_id=budi.id)
+    permit = await Gate(Rules()).permit(budi.id, chat, "Ani", "agent", START)
+    assert isinstance(permit, Permit) and permit.not_before is None  # START is by day
+    await enqueue_permitted(permit, "promo", START, dedupe_key="promo")
+    await enqueue(
+        "telegram", "1001", "pesanan dikirim", START, service=Service.ANSWER, customer_id=budi.id
+    )
     night = datetime(2026, 11, 2, 22, 0, tzinfo=JAKARTA).astimezone(UTC)
     dispatcher = Dispatcher({"telegram": driver}, clock=lambda: night)  # type: ignore[dict-item]
     await dispatcher.run_once()
@@ -104,3 +118,32 @@ async def test_a_late_marketing_message_waits_out_quiet_hours_in_the_outbox(
     assert promo.status == "pending" and promo.attempts == 0
     assert promo.next_attempt_at == datetime(2026, 11, 3, 8, 0, tzinfo=JAKARTA)
     assert (await OutboxMessage.get(kind="service")).status == "sent"  # service is not held
+
+
+async def test_no_message_the_shop_starts_is_queued_without_the_gates_permit(budi: Customer):
+    from crm_core.outbox import Queued, enqueue, enqueue_many, enqueue_permitted
+
+    with pytest.raises(TypeError, match="given only by the gate"):
+        Permit(budi.id, "telegram", "1001")
+    with pytest.raises(ValueError, match="marketing"):
+        await enqueue("telegram", "1001", "promo", START, service="marketing")  # type: ignore[arg-type]
+    forged = Candidate(budi.id, "telegram", "1001")  # looks like a permit, is not one
+    with pytest.raises(TypeError, match="Permit"):
+        await enqueue_permitted(forged, "promo", START, dedupe_key="promo")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Permit"):
+        await enqueue_many([Queued(forged, "promo", "promo")], START)  # type: ignore[arg-type]
+    assert await OutboxMessage.all().count() == 0
+
+
+async def test_the_gates_permit_names_the_customers_chat_and_waits_out_quiet_hours(
+    budi: Customer,
+):
+    chat = await Conversation.get(customer_id=budi.id)
+    night = datetime(2026, 11, 2, 23, 0, tzinfo=JAKARTA).astimezone(UTC)
+    gate = Gate(Rules())
+    permit = await gate.permit(budi.id, chat, "Ani", "agent", night)
+    assert isinstance(permit, Permit)
+    assert (permit.customer_id, permit.channel, permit.address) == (budi.id, "telegram", "1001")
+    assert permit.not_before == datetime(2026, 11, 3, 8, 0, tzinfo=JAKARTA)
+    again = await gate.permit(budi.id, chat, "Dewi", "agent", night + timedelta(minutes=1))
+    assert isinstance(again, Refusal) and (again.reason, again.by) == ("cooldown", "Ani")

@@ -21,6 +21,7 @@ from bot.cli import main
 from bot.conversation import Engine
 from crm_core import sealed_rows
 from crm_core.agents import add_agent
+from crm_core.contact_policy import Service
 from crm_core.directory import resolve, search
 from crm_core.errors import SettingsError
 from crm_core.models import (
@@ -84,7 +85,7 @@ async def budi_orders_and_the_team_talks(engine: Engine) -> Customer:
     await dewi.send(f"/cari {PHONE}")  # the search is audited, with what was searched
     await dewi.send(f"/ingatkan {budi.id}: besok 10:00 telepon {PHONE}")
     await Note.create(customer=budi, author="Ani", body=f"telp {PHONE}", created_at=START)
-    await enqueue("whatsapp", WA_PHONE, "Halo Sari", START, kind="service")
+    await enqueue("whatsapp", WA_PHONE, "Halo Sari", START, service=Service.ANSWER)
     return budi
 
 

@@ -11,6 +11,7 @@ import pytest
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
 from crm_core.agents import add_agent
+from crm_core.contact_policy import Service
 from crm_core.models import AuditEvent, Contact, Customer, Message, OutboxMessage
 from tests.conftest import START, Chat
 from tests.fakes.telegram_api import FakeTelegram
@@ -171,9 +172,9 @@ async def test_telegram_sends_keep_to_one_a_second_per_chat_and_thirty_overall(
     fake_telegram._sendmessage = timed  # type: ignore[method-assign]
     now = START + timedelta(hours=1)
     for i in range(3):
-        await enqueue("telegram", str(BUDI), f"pesan {i}", now, kind="service")
+        await enqueue("telegram", str(BUDI), f"pesan {i}", now, service=Service.ANSWER)
     for chat in range(40):
-        await enqueue("telegram", str(7000 + chat), "halo", now, kind="service")
+        await enqueue("telegram", str(7000 + chat), "halo", now, service=Service.ANSWER)
     dispatcher = Dispatcher({"telegram": driver}, clock=lambda: now)
     await dispatcher.run_once()
     same_chat = [t for chat, t in arrivals if chat == BUDI]

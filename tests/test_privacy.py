@@ -15,6 +15,7 @@ from bot import cli_privacy
 from bot.cli import build_parser
 from bot.conversation import Engine
 from crm_core.agents import add_agent
+from crm_core.contact_policy import Gate, Permit, Rules
 from crm_core.data_export import customer_data
 from crm_core.directory import resolve
 from crm_core.erasure import (
@@ -28,6 +29,7 @@ from crm_core.models import (
     AuditEvent,
     ConsentEvent,
     Contact,
+    Conversation,
     Customer,
     ErasedIdentity,
     Message,
@@ -36,7 +38,7 @@ from crm_core.models import (
     Reminder,
     Ticket,
 )
-from crm_core.outbox import enqueue
+from crm_core.outbox import enqueue_permitted
 from tests.conftest import START, Chat
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -222,8 +224,10 @@ async def test_after_erasure_no_table_holds_their_name_phone_or_email(
     await ani.send(f"/ingatkan {budi.id}: besok 10:00 tawari kemeja")
     await chat.send("admin, paket saya ke Jl. Kenanga No. 7 belum sampai")
     await chat.send("data saya")
-    await enqueue("telegram", "1001", "Halo Budi Santoso, ada promo", chat.now,
-                  kind="marketing", customer_id=budi.id)  # fmt: skip
+    conversation = await Conversation.get(customer_id=budi.id, channel="telegram")
+    permit = await Gate(Rules()).permit(budi.id, conversation, "Ani", "agent", chat.now)
+    assert isinstance(permit, Permit)
+    await enqueue_permitted(permit, "Halo Budi Santoso, ada promo", chat.now, dedupe_key="promo")
     before = await everything_stored()
     for trace in ("Budi Santoso", "81234567890", "budi.santoso@contoh.id", "Kenanga",
                   "812 3456 7890"):  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 
 import scheduler.sweep as sweep_module
 from bot.dispatcher import Dispatcher
-from crm_core.contact_policy import Rules
+from crm_core.contact_policy import Rules, Service
 from crm_core.erasure import erase_customer
 from crm_core.models import Contact, Conversation, Customer, Message, Order, OutboxMessage
 from crm_core.outbox import claim_next, enqueue, finish
@@ -250,7 +250,7 @@ async def test_a_service_message_cut_off_mid_send_goes_again(
     """An order's news is sent at least once: a claim lost with its process is taken
     back and sent, once."""
     await customer_who_ordered(1)
-    await enqueue("telegram", "1001", "Pesanan Anda sudah dikirim", NOW, kind="service")
+    await enqueue("telegram", "1001", "Pesanan Anda sudah dikirim", NOW, service=Service.ANSWER)
     taken = await claim_next(NOW)
     assert taken is not None
     await OutboxMessage.filter(id=taken.id).update(claimed_by=ELSEWHERE)
@@ -288,7 +288,7 @@ async def test_a_customer_erased_after_the_sweep_is_sent_nothing(
     later = NOW + timedelta(minutes=1)
     await erase_customer(budi, later, reason="asked in chat", agent=None, actor="cli")
     # A message queued for them afterwards (an order's news, say) is stopped at the door.
-    await enqueue("telegram", "1001", "Pesanan dikirim", later, kind="service",
+    await enqueue("telegram", "1001", "Pesanan dikirim", later, service=Service.ANSWER,
                   customer_id=budi.id)  # fmt: skip
     await Dispatcher({"telegram": driver}, clock=lambda: later).run_once()
     assert fake_telegram.to(1001) == []

@@ -14,6 +14,7 @@ from bot.agents.outreach import MAX_TEXT, chat_of, target
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound
 from crm_core.agents import agent_address, audit
+from crm_core.contact_policy import Service
 from crm_core.directory import resolve
 from crm_core.errors import InputError
 from crm_core.models import Customer, Message, OutboxMessage, Ticket
@@ -92,13 +93,18 @@ async def answer(turn: AgentTurn, ticket: Ticket, text: str) -> None:
         raise InputError("text_too_long", length=len(text), most=MAX_TEXT)
     chat = await chat_of(turn, customer, service=True)
     await enqueue(
-        chat.channel, chat.address, text, turn.now, kind="service", customer_id=customer.id,
-        dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
+        chat.channel, chat.address, text, turn.now, service=Service.ANSWER,
+        customer_id=customer.id, dedupe_key=_key(turn),
     )  # fmt: skip
     await audit(turn.agent, "customer.reply", turn.now, customer_id=customer.id)
     if await take(ticket, turn.agent, turn.now):
         await _tell_the_others(turn, ticket, customer)
     turn.say("agent_sent", customer=customer, channel=chat.channel)
+
+
+def _key(turn: AgentTurn) -> str:
+    """An agent's message, queued once however often the channel delivers the command."""
+    return f"agent:{turn.inbound.channel}:{turn.inbound.external_id}"
 
 
 async def _tell_the_others(turn: AgentTurn, ticket: Ticket, customer: Customer) -> None:
@@ -112,7 +118,11 @@ async def _tell_the_others(turn: AgentTurn, ticket: Ticket, customer: Customer) 
             handler=turn.agent, agent=agent,
         )  # fmt: skip
         await enqueue(
-            *chat, text, turn.now, kind="staff", dedupe_key=f"ticket:{ticket.id}:taken:{agent.id}"
+            *chat,
+            text,
+            turn.now,
+            service=Service.STAFF,
+            dedupe_key=f"ticket:{ticket.id}:taken:{agent.id}",
         )
 
 
@@ -155,8 +165,8 @@ async def reply(turn: AgentTurn, args: str) -> None:
         await answer(turn, ticket, message)
         return
     await enqueue(
-        chat.channel, chat.address, message, turn.now, kind="service", customer_id=customer.id,
-        dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
+        chat.channel, chat.address, message, turn.now, service=Service.ANSWER,
+        customer_id=customer.id, dedupe_key=_key(turn),
     )  # fmt: skip
     await audit(turn.agent, "customer.reply", turn.now, customer_id=customer.id)
     turn.say("agent_sent", customer=customer, channel=chat.channel)
@@ -184,7 +194,7 @@ async def end(turn: AgentTurn, args: str) -> None:
     if chat is not None:
         text = turn.texts.render("handoff_ended", customer.language, customer=customer)
         await enqueue(
-            chat.channel, chat.address, text, turn.now, kind="service",
+            chat.channel, chat.address, text, turn.now, service=Service.ANSWER,
             customer_id=customer.id, dedupe_key=f"ticket:{ticket.id}:ended",
         )  # fmt: skip
         told = True

@@ -8,6 +8,7 @@ from bot.agents.commands import Usage, command
 from bot.agents.turn import AgentTurn
 from bot.conversation.payment import payment_due_text
 from crm_core.agents import audit
+from crm_core.contact_policy import Service
 from crm_core.customers import reachable_chat
 from crm_core.errors import InputError
 from crm_core.models import Customer, Order
@@ -40,7 +41,7 @@ async def tell_customer(turn: AgentTurn, customer: Customer, text: str, key: str
     if chat is None:
         return False
     await enqueue(
-        chat.channel, chat.address, text, turn.now, kind="service", customer_id=customer.id,
+        chat.channel, chat.address, text, turn.now, service=Service.ANSWER, customer_id=customer.id,
         dedupe_key=key,
     )  # fmt: skip
     return True

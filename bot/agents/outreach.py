@@ -5,37 +5,20 @@ the same transaction."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.agents.commands import Usage, command, customer_and_text, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
-from crm_core.contact_policy import claim
-from crm_core.customers import reachable_chat
+from crm_core.contact_policy import Gate, Permit
 from crm_core.errors import InputError
-from crm_core.models import Conversation, Customer, Ticket
-from crm_core.outbox import enqueue
+from crm_core.models import Conversation, Customer
+from crm_core.outbox import enqueue_permitted
 
 MAX_TEXT = 1_000
-# WhatsApp allows free text only within 24 hours of the customer's last message.
-WHATSAPP_WINDOW = timedelta(hours=24)
-# /balas answers someone who wrote in: within a day, or while their ticket is open; else
-# it would be a way round the contact policy.
-SERVICE_WINDOW = timedelta(days=1)
 
 
 async def chat_of(turn: AgentTurn, customer: Customer, *, service: bool) -> Conversation:
     """The chat the customer used last, where a message from the shop can reach them."""
-    chat = await reachable_chat(customer.id)
-    if chat is None or chat.last_inbound_at is None:
-        raise InputError("customer_unreachable")
-    quiet = turn.now - chat.last_inbound_at
-    if chat.channel == "whatsapp" and quiet >= WHATSAPP_WINDOW:
-        raise InputError("whatsapp_window_closed")
-    if service and quiet >= SERVICE_WINDOW:
-        if not await Ticket.filter(customer_id=customer.id, status="open").exists():
-            raise InputError("reply_window_closed")
-    return chat
+    return await Gate(turn.rules).chat_for(customer, turn.now, service=service)
 
 
 def _message(text: str) -> str:
@@ -59,21 +42,19 @@ async def target(
 
 async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
     customer, chat, message = await target(turn, args, service=False)
-    refusal = await claim(
-        customer.id, turn.agent.name, "agent", turn.now, turn.rules, override_reason=override
+    gate = Gate(turn.rules)
+    permit = await gate.permit(
+        customer.id, chat, turn.agent.name, "agent", turn.now, override_reason=override
     )
-    if refusal is not None:
+    if not isinstance(permit, Permit):
         # Someone who wrote in lately is answered, not contacted: /balas is the way.
-        wrote = customer.last_inbound_at is not None and (
-            turn.now - customer.last_inbound_at < SERVICE_WINDOW
-        )
-        turn.say("agent_send_refused", customer=customer, refusal=refusal, wrote_lately=wrote)
+        wrote = gate.wrote_lately(customer.last_inbound_at, turn.now)
+        turn.say("agent_send_refused", customer=customer, refusal=permit, wrote_lately=wrote)
         return
     # Quiet hours defer, never drop: the message waits in the outbox for the morning.
-    wait_until = turn.rules.quiet_until(turn.now)
-    await enqueue(
-        chat.channel, chat.address, message, turn.now, kind="marketing",
-        customer_id=customer.id, not_before=wait_until,
+    wait_until = permit.not_before
+    await enqueue_permitted(
+        permit, message, turn.now,
         dedupe_key=f"agent:{turn.inbound.channel}:{turn.inbound.external_id}",
     )  # fmt: skip
     await audit(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.consent import consent_history, record_agent_consent
+from crm_core.contact_policy import Service
 from crm_core.customers import reachable_chat
 from crm_core.directory import resolve
 from crm_core.outbox import enqueue
@@ -30,7 +31,7 @@ async def approve_request(turn: AgentTurn, args: str) -> None:
             customer=done.customer,
         )  # fmt: skip
         await enqueue(
-            chat.channel, chat.address, text, turn.now, kind="service",
+            chat.channel, chat.address, text, turn.now, service=Service.ANSWER,
             customer_id=done.customer.id, dedupe_key=f"ticket:{done.ticket.id}:summary",
         )  # fmt: skip
     turn.say("agent_privacy_done", erasure=None, ticket=done.ticket, sent=chat is not None)

@@ -10,6 +10,7 @@ from tortoise.expressions import Q
 from bot.agents.commands import Usage, command, customer_and_text
 from bot.agents.turn import AgentTurn
 from crm_core.agents import audit
+from crm_core.contact_policy import MARKETING
 from crm_core.errors import InputError
 from crm_core.models import Agent, Customer, Order, OutboxMessage, Ticket
 from crm_core.reminders import add_reminder, pending_for
@@ -78,7 +79,7 @@ async def cut_off(turn: AgentTurn, gone: list[int]) -> list[tuple[OutboxMessage,
     have arrived, so nothing sends them again unless a person says so (/kirimulang)."""
     rows = (
         await OutboxMessage.filter(
-            status="unknown", kind="marketing", next_attempt_at__gte=turn.now - UNSURE_FOR
+            status="unknown", kind=MARKETING, next_attempt_at__gte=turn.now - UNSURE_FOR
         )
         .order_by("next_attempt_at", "id")
         .limit(LISTED)
@@ -111,7 +112,7 @@ async def resend(turn: AgentTurn, args: str) -> None:
     if not number.isdecimal():
         raise Usage
     row = await OutboxMessage.filter(
-        id=int(number), status="unknown", kind="marketing",
+        id=int(number), status="unknown", kind=MARKETING,
         next_attempt_at__gte=turn.now - UNSURE_FOR,
     ).first()  # fmt: skip
     # One /tugas lists for this agent: their own customer's, or nobody's (an admin: any).

@@ -11,6 +11,7 @@ from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn
 from bot.understanding import Intent
 from crm_core.agents import agent_address
+from crm_core.contact_policy import Service
 from crm_core.models import Agent, OutboxMessage, Ticket
 from crm_core.orders import claim_payment, recent_orders
 from crm_core.outbox import enqueue
@@ -146,7 +147,7 @@ async def relay(turn: Turn, ticket: Ticket) -> bool:
             kind=turn.inbound.kind, body=turn.text, handler=handler, agent=agent,
         )  # fmt: skip
         await enqueue(
-            *chat, text, turn.now, kind="staff", media_url=photo,
+            *chat, text, turn.now, service=Service.STAFF, media_url=photo,
             dedupe_key=f"{RELAY}{ticket.id}:{turn.message_id}:agent:{agent.id}",
         )  # fmt: skip
     return relayed
@@ -169,7 +170,7 @@ async def tell_agents_about(
             template, agent.language, customer=turn.customer, agent=agent, **context
         )
         await enqueue(
-            *chat, text, turn.now, kind="staff", dedupe_key=dedupe_key, media_url=media_url
+            *chat, text, turn.now, service=Service.STAFF, dedupe_key=dedupe_key, media_url=media_url
         )
 
 
@@ -187,7 +188,7 @@ async def tell_agents(turn: Turn, ticket: Ticket, template: str) -> bool:
             template, agent.language, ticket=ticket, customer=turn.customer, agent=agent
         )
         await enqueue(
-            *chat, text, turn.now, kind="staff",
+            *chat, text, turn.now, service=Service.STAFF,
             dedupe_key=f"{NOTICE}{ticket.id}:agent:{agent.id}",
         )  # fmt: skip
     return told

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime
 
 from twilio.request_validator import RequestValidator
 
@@ -17,15 +16,13 @@ from bot.plain_text import numbered
 from bot.report_links import CHART_NAMES, ChartLink, chart_url, link_key
 from bot.send_queue import SendQueue
 from bot.whatsapp.inbound import CHANNEL, error_code, inbound_from_form, twilio_sid
-from bot.whatsapp.sender import OUTSIDE_WINDOW, Sent, TwilioSender
-from crm_core.message_log import outbound_message, record_send, record_status
-from crm_core.models import Agent, Conversation, Message
+from bot.whatsapp.sender import OUTSIDE_WINDOW, TwilioSender
+from crm_core.contact_policy import Gate
+from crm_core.message_log import record_status
+from crm_core.models import Agent, Conversation
 from crm_core.sealing import chat_index, phone_index
 
 log = logging.getLogger(__name__)
-
-# WhatsApp allows free text only within 24 hours of the customer's last message.
-WINDOW = timedelta(hours=24)
 
 
 class WhatsAppChannel:
@@ -78,37 +75,6 @@ class WhatsAppChannel:
             await self.sender.send(phone, media_url=chart_url(self.public_url, self.link_key,
                                                               link, now))  # fmt: skip
 
-    async def send_started_by_shop(
-        self, chat: Conversation, template: str, now: datetime, **context: Any
-    ) -> Message:
-        """A message the shop starts (a follow-up, an agent's note): free text inside the
-        24-hour window, the approved Content Template outside it, or held with the status
-        needs_template and the reason when no template is mapped. Returns the logged
-        message, with what became of it."""
-        customer = chat.customer
-        context.setdefault("customer", customer)
-        texts = self.engine.texts
-        body = texts.render(template, customer.language, **context)
-        logged = outbound_message(customer.id, CHANNEL, body, now)
-        await logged.save()
-        if chat.last_inbound_at is not None and now - chat.last_inbound_at < WINDOW:
-            sent = await self.sender.send(chat.address, body=body)
-        elif (content := texts.whatsapp_content(template, customer.language)) is not None:
-            sent = await self.sender.send(
-                chat.address, content_sid=content.sid, variables=content.values(context)
-            )
-        else:
-            sent = Sent(
-                "needs_template",
-                error=(
-                    f"more than 24 hours since the customer's last message, and no approved "
-                    f"WhatsApp template is mapped for {template!r} in whatsapp.toml"
-                ),
-            )
-        await _record(logged.id, sent)
-        await logged.refresh_from_db()
-        return logged
-
     async def send_text(
         self,
         address: str,
@@ -127,7 +93,7 @@ class WhatsAppChannel:
             last = chat.last_inbound_at
         elif (agent := await Agent.filter(phone_index=phone_index(address)).first()) is not None:
             last = agent.last_inbound_at  # an agent's own last command opens their window
-        if last is not None and now - last < WINDOW:
+        if not Gate.needs_template(CHANNEL, last, now):
             # A customer's photo relayed to an agent goes with it when Twilio can fetch
             # it (a link); a Telegram file id cannot leave Telegram, the text says [foto].
             link = media_url if media_url and media_url.startswith("https://") else None
@@ -166,9 +132,3 @@ class WhatsAppChannel:
         await self.drain()
         await self.outgoing.close()
         await self.sender.close()
-
-
-async def _record(message_id: int, sent: Sent) -> None:
-    await record_send(
-        message_id, sent.status, provider_id=sent.sid, error_code=sent.error_code, error=sent.error
-    )
