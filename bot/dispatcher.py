@@ -4,7 +4,6 @@ claimed by exactly one (see crm_core.outbox)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -79,9 +78,10 @@ class Dispatcher:
         self.jobs = jobs  # run first on each tick: what they queue goes out the same tick
         self.batch = 100  # sends per tick at most, so jobs and shutdown get their turn
 
-    async def run_once(self) -> int:
-        """Run the jobs, then send what is due now; returns how many sends were tried."""
-        now = self.clock()
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Run the jobs, then send what is due now (by the clock, unless given); returns
+        how many sends were tried."""
+        now = self.clock() if now is None else now
         for job in self.jobs:
             await job(now)
         await take_back_lost(now)
@@ -127,14 +127,3 @@ class Dispatcher:
                         error_code=delivery.error_code, error=delivery.error,
                     )  # fmt: skip
         return tried
-
-    async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception as exc:  # the store is away: try again next tick
-                log.error("outbox dispatch failed: %s", type(exc).__name__)
-            try:
-                await asyncio.wait_for(stop.wait(), every)
-            except TimeoutError:
-                pass

@@ -1,11 +1,10 @@
-"""Work the service does on its own, on each tick of the dispatcher: plain async
-functions taking ``now``, so tests can stand anywhere in time."""
+"""Work the service does on its own, run by the ticker (``scheduler.ticker``): plain
+async functions taking ``now``, so tests can stand anywhere in time."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -21,6 +20,7 @@ from crm_core.reminders import due_reminders
 from crm_core.shop import ShopFile
 from crm_core.tickets import close_quiet, who_to_tell
 from message_templates import Texts
+from scheduler.ticker import Every, Ticker
 
 log = logging.getLogger(__name__)
 
@@ -133,20 +133,15 @@ async def _tell(
     )  # fmt: skip
 
 
-ORDER_JOBS_EVERY = 60  # seconds: reminders and timeouts are counted in hours
+ORDER_JOBS_EVERY = timedelta(minutes=1)  # reminders and timeouts are counted in hours
 
 
-def add_order_jobs(scheduler: Any, texts: Texts, shop: ShopFile, rules: Rules) -> None:
-    """Chase unpaid orders and end quiet hand-offs, every minute, in the running
-    scheduler (each run is safe beside another instance's: every change is a
-    conditional update)."""
+def add_order_jobs(ticker: Ticker, texts: Texts, shop: ShopFile, rules: Rules) -> None:
+    """Chase unpaid orders and end quiet hand-offs, every minute (each run is safe beside
+    another instance's: every change is a conditional update)."""
 
-    async def tick() -> None:
-        now = datetime.now(UTC)
-        try:
-            await chase_unpaid_orders(texts, shop, now, rules)
-            await end_quiet_handoffs(shop, now)
-        except Exception as exc:  # the store is away: the next minute tries again
-            log.error("order jobs failed: %s", type(exc).__name__)
+    async def orders(now: datetime) -> None:
+        await chase_unpaid_orders(texts, shop, now, rules)
+        await end_quiet_handoffs(shop, now)
 
-    scheduler.add_job(tick, "interval", seconds=ORDER_JOBS_EVERY, id="orders")
+    ticker.add("order jobs", Every(ORDER_JOBS_EVERY), orders)

@@ -1,16 +1,17 @@
 """The service's upkeep jobs: the daily backup and the purge of old message text. Each
-body is a plain async function taking ``now``; APScheduler only calls it."""
+is a plain async function taking ``now``; the ticker (``scheduler.ticker``) runs it."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from crm_core.backup_rotation import backup_and_prune
 from crm_core.retention import purge_old_messages
 from crm_core.settings import Settings
+from scheduler.ticker import DailyAt, Every, Ticker
 
 log = logging.getLogger("langgan")
 BACKUP_HOUR = 2  # local time: the quietest hour of a shop that sells by day
@@ -39,23 +40,17 @@ async def purge_messages(keep: timedelta, now: datetime) -> None:
         log.info("message retention: %d old message texts emptied", emptied)
 
 
-def add_jobs(scheduler: Any, settings: Settings) -> None:
-    """Add the upkeep jobs the settings ask for to the running scheduler."""
+def add_upkeep(ticker: Ticker, settings: Settings) -> None:
+    """The upkeep jobs the settings ask for: the backup at 02:00 in the shop's time
+    zone, the message retention at the first tick and every six hours."""
     if settings.backup_dir:
         folder = Path(settings.backup_dir)
         folder.mkdir(parents=True, exist_ok=True)
-
-        async def backup_tick() -> None:
-            await daily_backup(settings.db_url, folder, settings.backup_keep, datetime.now(UTC))
-
-        scheduler.add_job(backup_tick, "cron", hour=BACKUP_HOUR, timezone=settings.tz, id="backup")
+        ticker.add(
+            "backup", DailyAt(BACKUP_HOUR, settings.tz),
+            functools.partial(daily_backup, settings.db_url, folder, settings.backup_keep),
+        )  # fmt: skip
     if settings.message_retention is not None:
         keep = settings.message_retention
-
-        async def retention_tick() -> None:
-            await purge_messages(keep, datetime.now(UTC))
-
-        scheduler.add_job(
-            retention_tick, "interval", seconds=RETENTION_EVERY.total_seconds(),
-            id="retention", next_run_time=datetime.now(UTC),
-        )  # fmt: skip
+        ticker.add("message retention", Every(RETENTION_EVERY),
+                   functools.partial(purge_messages, keep))  # fmt: skip

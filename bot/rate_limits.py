@@ -46,5 +46,9 @@ class RateLimits:
             await self.sleep(ready - now)
 
 
-def telegram_limits(overall: float = 30) -> RateLimits:
-    return RateLimits(overall=overall, per_chat=1)
+def telegram_limits(
+    overall: float = 30,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> RateLimits:
+    return RateLimits(overall=overall, per_chat=1, clock=clock, sleep=sleep)

@@ -7,7 +7,8 @@ import functools
 import gc
 import logging
 import signal
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,7 +19,7 @@ from bot import logs
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
 from bot.jobs import add_order_jobs, release_due_reminders
-from bot.maintenance import add_jobs
+from bot.maintenance import add_upkeep
 from bot.understanding import load_lexicon
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
@@ -28,7 +29,8 @@ from crm_core.shop import ShopFile, load_shop_file
 from crm_core.store import open_store, redact
 from message_templates import TemplateProblem, Texts
 from scheduler.campaigns import load_campaigns
-from scheduler.jobs import start_scheduler
+from scheduler.jobs import add_sweep
+from scheduler.ticker import Every, Ticker
 
 log = logging.getLogger("langgan")
 
@@ -116,13 +118,22 @@ def channel_states(settings: Settings) -> dict[str, dict[str, Any]]:
     return {"telegram": telegram, "whatsapp": whatsapp}
 
 
-async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """``langgan run``: every configured channel and the web server, until stopped."""
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+async def run(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], datetime] = wall_clock,
+) -> None:
+    """``langgan run``: every configured channel, the web server and the timed jobs (one
+    ticker on ``clock``), until stopped."""
     logs.quiet()
     engine = build_engine(settings)
     # Replies are held in the outbox as they are decided, and sent from it: a reply the
     # process could not send before it stopped goes after the restart.
-    engine.hold_replies = lambda: datetime.now(UTC)
+    engine.hold_replies = clock
     campaigns = load_campaigns(settings.campaigns_file, engine.texts)  # a bad file stops here
     stop = stop or _stop_on_signals()
     embedded = settings.db_url.startswith("sqlite")
@@ -138,6 +149,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         senders = {"telegram": telegram, "whatsapp": whatsapp}
         dispatcher = Dispatcher(
             {k: v for k, v in senders.items() if v is not None},
+            clock=clock,
             jobs=[functools.partial(release_due_reminders, engine.texts)],
             rules=engine.rules,
         )
@@ -157,10 +169,12 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
                 await start_telegram(telegram, settings)
             if whatsapp is not None:
                 log.info("whatsapp takes messages at %s/webhooks/whatsapp", whatsapp.public_url)
-            dispatching = asyncio.create_task(dispatcher.run(stop))
-            scheduler = start_scheduler(campaigns, engine.rules, engine.texts)
-            add_jobs(scheduler, settings)  # the daily backup, the message retention
-            add_order_jobs(scheduler, engine.texts, engine.shop, engine.rules)
+            ticker = Ticker(clock)
+            ticker.add("outbox dispatch", Every(timedelta(seconds=1)), dispatcher.run_once)
+            add_sweep(ticker, campaigns, engine.rules, engine.texts)
+            add_upkeep(ticker, settings)  # the daily backup, the message retention
+            add_order_jobs(ticker, engine.texts, engine.shop, engine.rules)
+            ticking = asyncio.create_task(ticker.run(stop))
             settle_memory()
             if telegram is None and whatsapp is None:
                 log.warning(
@@ -169,8 +183,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
                     "WhatsApp; the web server and health check still run"
                 )
             await stop.wait()
-            scheduler.shutdown(wait=False)
-            await dispatching
+            await ticking
         finally:
             await runner.cleanup()  # no webhook comes in once the channels close
             if telegram is not None:

@@ -229,10 +229,18 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 
 
 class Sleeps(list[float]):
-    """A stand-in for asyncio.sleep that remembers how long it was asked to wait."""
+    """A stand-in for asyncio.sleep, and the clock it moves: each wait asked for is
+    remembered and passes at once, moving ``clock`` on by as much. Senders keep their
+    pace on it (their rate limits read ``clock``), and no test waits for them."""
+
+    now = 1_000.0
 
     async def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -247,7 +255,7 @@ async def driver(
     await add_sample_catalog()
     engine = Engine(Texts(), catalog=CatalogCache(check_every=0))
     cls = AiogramDriver if request.param == "aiogram" else PtbDriver
-    drv = cls(engine, TOKEN, fake_telegram.url, sleep=sleeps)
+    drv = cls(engine, TOKEN, fake_telegram.url, sleep=sleeps, clock=sleeps.clock)
     yield drv
     await drv.close()
 
@@ -267,7 +275,7 @@ def make_channel(
 ) -> WhatsAppChannel:
     engine = Engine(texts, catalog=CatalogCache(check_every=0))
     sender = TwilioSender(
-        ACCOUNT_SID, AUTH_TOKEN, SENDER, fake.url, rate=rate, sleep=sleeps,
+        ACCOUNT_SID, AUTH_TOKEN, SENDER, fake.url, rate=rate, sleep=sleeps, clock=sleeps.clock,
         status_callback=f"{PUBLIC_URL}/webhooks/whatsapp/status",
     )  # fmt: skip
     return WhatsAppChannel(engine, sender, AUTH_TOKEN, PUBLIC_URL)

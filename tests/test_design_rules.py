@@ -1,8 +1,9 @@
 """The design's rules, read from the code itself with the standard library's ``ast``:
-crm_core imports no channel library, bot or scheduler; and every message the shop starts
+crm_core imports no channel library, bot or scheduler; every message the shop starts
 passes the gate (only ``crm_core.contact_policy`` makes a ``Permit``, only
 ``crm_core.outbox`` writes outbox rows, and it writes a marketing row only where it
-checks the permit)."""
+checks the permit); and time is an argument: nothing under ``crm_core/`` or
+``scheduler/`` reads a clock of its own."""
 
 from __future__ import annotations
 
@@ -95,12 +96,40 @@ def gate_breaches(files: dict[str, ast.Module]) -> list[str]:
     return found
 
 
+# The clocks a module could read for itself, as ``module.function``.
+CLOCKS = {"datetime.now", "datetime.utcnow", "datetime.today", "date.today", "time.time",
+          "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns"}  # fmt: skip
+
+
+def clock_reads(files: dict[str, ast.Module]) -> list[str]:
+    """Every clock read (or handed on, as a default) under crm_core/ and scheduler/."""
+    found = []
+    for name, tree in files.items():
+        if not name.startswith(("crm_core/", "scheduler/")):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module in ("time", "datetime"):
+                names = {f"{node.module}.{a.name}" for a in node.names}
+                found += [f"{name}:{node.lineno} imports {n}" for n in sorted(names & CLOCKS)]
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and f"{node.value.id}.{node.attr}" in CLOCKS
+            ):
+                found.append(f"{name}:{node.lineno} reads {node.value.id}.{node.attr}")
+    return found
+
+
 def test_crm_core_imports_no_channel_library_bot_or_scheduler():
     assert layering_breaches(sources()) == []
 
 
 def test_every_message_the_shop_starts_passes_the_gate():
     assert gate_breaches(sources()) == []
+
+
+def test_nothing_under_crm_core_or_scheduler_reads_a_clock_of_its_own():
+    assert clock_reads(sources()) == []
 
 
 def test_the_checks_catch_what_they_are_for():
@@ -113,6 +142,11 @@ def test_the_checks_catch_what_they_are_for():
             "    p = Permit(1, 'telegram', '1')\n"
             "    await OutboxMessage.filter(id=1).update(kind='marketing')\n"
         ),
+        "scheduler/late.py": (
+            "from time import monotonic\n"
+            "def f(clock=time.monotonic):\n"
+            "    return datetime.now(UTC)\n"
+        ),
         OUTBOX: (
             "async def sneak(body):\n"
             "    await _add('telegram', '1', body, now, MARKETING, 1, None, None, None)\n"
@@ -121,6 +155,11 @@ def test_the_checks_catch_what_they_are_for():
     files = {name: ast.parse(text) for name, text in broken.items()}
     assert layering_breaches(files) == ["crm_core/leak.py imports aiogram",
                                         "crm_core/leak.py imports bot"]  # fmt: skip
+    assert sorted(clock_reads(files)) == [
+        "scheduler/late.py:1 imports time.monotonic",
+        "scheduler/late.py:2 reads time.monotonic",
+        "scheduler/late.py:3 reads datetime.now",
+    ]
     assert sorted(gate_breaches(files)) == [
         "bot/shortcut.py:2 writes an outbox row outside the outbox",
         "bot/shortcut.py:3 makes a Permit outside the gate",

@@ -43,7 +43,7 @@ class ShopBot:
 
     def __init__(self, kind: str, fake: FakeTelegram, token: str, sleeps: Sleeps) -> None:
         cls = AiogramDriver if kind == "aiogram" else PtbDriver
-        self.driver = cls(shop_engine(), token, fake.url, sleep=sleeps)
+        self.driver = cls(shop_engine(), token, fake.url, sleep=sleeps, clock=sleeps.clock)
         self.fake = fake
 
     async def say(self, user: int, text: str | None, at: datetime, **fields: Any) -> str:

@@ -34,7 +34,7 @@ async def telegram(
 ) -> AsyncIterator[Any]:
     await add_catalog()
     cls = AiogramDriver if request.param == "aiogram" else PtbDriver
-    driver = cls(shop_engine(), TOKEN, fake_telegram.url, sleep=sleeps)
+    driver = cls(shop_engine(), TOKEN, fake_telegram.url, sleep=sleeps, clock=sleeps.clock)
     yield driver
     await driver.close()
 
@@ -128,8 +128,8 @@ async def whatsapp(
 ) -> AsyncIterator[WhatsAppChannel]:
     await add_catalog()
     sender = TwilioSender(
-        ACCOUNT_SID, AUTH_TOKEN, SENDER, fake_twilio.url, rate=1000, sleep=sleeps,
-        status_callback=f"{PUBLIC_URL}/webhooks/whatsapp/status",
+        ACCOUNT_SID, AUTH_TOKEN, SENDER, fake_twilio.url, rate=1000,
+        sleep=sleeps, clock=sleeps.clock, status_callback=f"{PUBLIC_URL}/webhooks/whatsapp/status",
     )  # fmt: skip
     channel = WhatsAppChannel(shop_engine(), sender, AUTH_TOKEN, PUBLIC_URL)
     yield channel

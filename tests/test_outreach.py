@@ -13,7 +13,7 @@ from bot.dispatcher import Dispatcher
 from crm_core.agents import add_agent
 from crm_core.contact_policy import Service
 from crm_core.models import AuditEvent, Contact, Customer, Message, OutboxMessage
-from tests.conftest import START, Chat
+from tests.conftest import START, Chat, Sleeps
 from tests.fakes.telegram_api import FakeTelegram
 
 BUDI = 5001
@@ -155,18 +155,17 @@ async def test_failed_and_flooded_sends_are_retried_then_recorded(
 
 
 async def test_telegram_sends_keep_to_one_a_second_per_chat_and_thirty_overall(
-    engine: Engine, budi: Customer, driver: Any, fake_telegram: FakeTelegram
+    engine: Engine, budi: Customer, driver: Any, fake_telegram: FakeTelegram, sleeps: Sleeps
 ):
-    """Measured on the fake Bot API's clock: the arrival times of the requests."""
-    import time
-
+    """Measured when each request reaches the fake Bot API, on the clock the driver
+    paces its sends by (its waits pass at once)."""
     from crm_core.outbox import enqueue
 
     arrivals: list[tuple[int, float]] = []
     original = fake_telegram._sendmessage
 
     async def timed(params: dict[str, Any]) -> dict[str, Any]:
-        arrivals.append((int(params["chat_id"]), time.monotonic()))
+        arrivals.append((int(params["chat_id"]), sleeps.clock()))
         return await original(params)
 
     fake_telegram._sendmessage = timed  # type: ignore[method-assign]

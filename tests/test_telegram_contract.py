@@ -229,13 +229,12 @@ async def test_group_chats_are_ignored(driver: Any, fake_telegram: FakeTelegram)
 
 async def test_polling_picks_up_updates_once(driver: Any, fake_telegram: FakeTelegram):
     fake_telegram.queue_update(message_update(BUDI, "/start"))
-    fake_telegram.queue_update(message_update(BUDI, "Ya"))
+    fake_telegram.queue_update(last := message_update(BUDI, "Ya"))
     await driver.start_polling()
-    for _ in range(100):
-        if len(fake_telegram.to(BUDI)) >= 3:
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)  # a few more polls: nothing is handled twice
+    await asyncio.wait_for(fake_telegram.wait_sent(3), 10)
+    # Both confirmed, and two polls since: an update handled twice would have been by now.
+    await asyncio.wait_for(fake_telegram.wait_confirmed(last["update_id"], polls=2), 10)
+    await driver.drain()
     texts = [s.text for s in fake_telegram.to(BUDI)]
     assert len(texts) == 3 and "Siapa nama Anda?" in texts[-1]
     assert await Message.filter(direction="in").count() == 2

@@ -96,7 +96,7 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         inbound = storable(inbound)
-        catalog = await self.catalog.get()
+        catalog = await self.catalog.get(inbound.received_at)
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with in_transaction():

@@ -4,6 +4,7 @@ runner for polling and webhooks."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -120,12 +121,15 @@ class AiogramDriver:
         *,
         rate: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``sleep`` and ``clock`` pace the sends (rate limits, flood control's waits):
+        a test gives its own, and nothing waits."""
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token, session=session)
         self.bot_id = bot_id(token)
         self.engine = engine
-        self.limits = telegram_limits(rate)
+        self.limits = telegram_limits(rate, clock, sleep)
         self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(build_router(engine, self.outgoing))

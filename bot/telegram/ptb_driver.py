@@ -5,6 +5,7 @@ which checks the secret in constant time)."""
 from __future__ import annotations
 
 import asyncio
+import time
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -111,7 +112,10 @@ class PtbDriver:
         *,
         rate: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``sleep`` and ``clock`` pace the sends (rate limits, flood control's waits):
+        a test gives its own, and nothing waits."""
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(token)
@@ -121,7 +125,7 @@ class PtbDriver:
         )
         self.bot_id = bot_id(token)
         self.engine = engine
-        self.limits = telegram_limits(rate)
+        self.limits = telegram_limits(rate, clock, sleep)
         self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
         for handler in build_handlers(engine, self.outgoing):
             self.application.add_handler(handler)

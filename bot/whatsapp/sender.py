@@ -66,13 +66,16 @@ class TwilioSender:
         rate: float = 80.0,
         status_callback: str | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``sleep`` and ``clock`` pace the sends (the rate, the retries' back-off): a
+        test gives its own, and nothing waits."""
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.sender = sender
         self.api_url = api_url
         self.status_callback = status_callback
-        self.limiter = RateLimiter(rate)
+        self.limiter = RateLimiter(rate, clock, sleep)
         self.sleep = sleep
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None

@@ -86,6 +86,8 @@ class FakeTelegram:
     _message_ids: dict[int, itertools.count] = field(default_factory=dict)  # type: ignore[type-arg]
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    offsets: list[int] = field(default_factory=list)  # each getUpdates call's offset
+    _polled: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
 
     async def start(self) -> FakeTelegram:
@@ -110,6 +112,12 @@ class FakeTelegram:
     def queue_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
         self._new_update.set()
+
+    async def wait_confirmed(self, update_id: int, polls: int = 2) -> None:
+        """Until the bot has asked ``polls`` times for the updates after ``update_id``:
+        it has confirmed that one and every one before it, and polled again since."""
+        async with self._polled:
+            await self._polled.wait_for(lambda: sum(o > update_id for o in self.offsets) >= polls)
 
     async def wait_sent(self, count: int) -> None:
         """Until ``count`` messages in all have arrived."""
@@ -189,6 +197,9 @@ class FakeTelegram:
 
     async def _getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
+        self.offsets.append(offset)
+        async with self._polled:
+            self._polled.notify_all()
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if not self.updates:
             self._new_update.clear()

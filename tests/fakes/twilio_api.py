@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,8 @@ class FakeTwilio:
     attempts: int = 0
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     url: str = ""
+    # When a request arrived, by this clock: a test sets the one its sender paces by.
+    clock: Callable[[], float] = time.monotonic
     _sids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
     _runner: web.AppRunner | None = None
 
@@ -84,7 +87,7 @@ class FakeTwilio:
                 content_variables=_text(form.get("ContentVariables")),
                 status_callback=_text(form.get("StatusCallback")),
                 media_url=_text(form.get("MediaUrl")),
-                at=time.monotonic(),
+                at=self.clock(),
                 sid=sid,
             )
         )
