@@ -291,7 +291,6 @@ async def defer(row: OutboxMessage, until: datetime) -> None:
     )
 
 
-
 async def hold_reply(
     channel: str,
     address: str,
