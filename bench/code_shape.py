@@ -1,7 +1,8 @@
 """The house's figures, read from the code with the standard library's ``ast``: modules
 per package, median module and function length, the longest functions, and the import
 cycles between Langgan's own modules (an import inside a function counts: it hides a
-cycle, it does not remove it).
+cycle, it does not remove it; one under ``if TYPE_CHECKING:`` never runs, and does not).
+``tests/test_design_rules.py`` holds the count of cycles at 0.
 
 Run:  python bench/code_shape.py [--longest 10]
 """
@@ -35,10 +36,11 @@ def modules() -> dict[str, tuple[Path, ast.Module]]:
 
 
 def imports(name: str, tree: ast.Module, known: set[str]) -> set[str]:
-    """The project's modules this one imports, anywhere in it."""
+    """The project's modules this one imports, anywhere in it but under ``if
+    TYPE_CHECKING:`` (read by the type checker alone, never run)."""
     package = name if name in known and _is_package(name, known) else name.rpartition(".")[0]
     wanted = set()
-    for node in ast.walk(tree):
+    for node in _run_code(tree):
         if isinstance(node, ast.Import):
             wanted.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -49,6 +51,20 @@ def imports(name: str, tree: ast.Module, known: set[str]) -> set[str]:
             wanted.add(base)
             wanted.update(f"{base}.{alias.name}" for alias in node.names)
     return {w for w in wanted if w in known and w != name}
+
+
+def _run_code(tree: ast.AST) -> list[ast.AST]:
+    """Every node, less the bodies of ``if TYPE_CHECKING:``."""
+    found: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _is_package(name: str, known: set[str]) -> bool:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.conversation.states import STATES
+from bot.conversation.flows import build_flows
 from crm_core.models import Conversation, Customer, Message, Order, OrderItem, Product
 from tests.conftest import Chat
 
@@ -103,7 +103,7 @@ async def test_menu_and_help_answer_in_every_state(chat: Chat):
     await chat.onboard()
     customer = await Customer.get()
     product = await Product.get(name="Kaos Polos")
-    for state in STATES:
+    for state in build_flows().states:
         for word in ("menu", "bantuan"):
             data = {"line": {"product": product.id}, "field": "city"}
             await Conversation.filter(customer_id=customer.id).update(state=state, data=data)

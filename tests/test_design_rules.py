@@ -2,13 +2,16 @@
 crm_core imports no channel library, bot or scheduler; every message the shop starts
 passes the gate (only ``crm_core.contact_policy`` makes a ``Permit``, only
 ``crm_core.outbox`` writes outbox rows, and it writes a marketing row only where it
-checks the permit); and time is an argument: nothing under ``crm_core/`` or
-``scheduler/`` reads a clock of its own."""
+checks the permit); time is an argument: nothing under ``crm_core/`` or
+``scheduler/`` reads a clock of its own; and no two modules import each other, round
+any circle (``bench/code_shape.py`` finds them)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+from bench.code_shape import cycles, imports, modules
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "crm_core", "scheduler", "message_templates")
@@ -130,6 +133,26 @@ def test_every_message_the_shop_starts_passes_the_gate():
 
 def test_nothing_under_crm_core_or_scheduler_reads_a_clock_of_its_own():
     assert clock_reads(sources()) == []
+
+
+def test_no_modules_import_each_other_round_a_circle():
+    found = modules()
+    graph = {name: imports(name, tree, set(found)) for name, (_, tree) in found.items()}
+    assert cycles(graph) == []
+
+
+def test_a_circle_hidden_in_a_function_is_still_found():
+    tree = {
+        "bot.a": ast.parse("from bot import b\n"),
+        "bot.b": ast.parse("def late():\n    from bot.c import x\n"),
+        "bot.c": ast.parse("import bot.a\nif TYPE_CHECKING:\n    import bot.b\n"),
+        "bot": ast.parse(""),
+    }
+    graph = {name: imports(name, module, set(tree)) for name, module in tree.items()}
+    assert cycles(graph) == [["bot.a", "bot.b", "bot.c"]]
+    del tree["bot.c"]
+    graph = {name: imports(name, module, set(tree)) for name, module in tree.items()}
+    assert cycles(graph) == []
 
 
 def test_the_checks_catch_what_they_are_for():

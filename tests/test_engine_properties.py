@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.conversation import Engine
-from bot.conversation.states import STATES
+from bot.conversation.flows import build_flows
 from crm_core.catalog import CatalogCache
 from crm_core.models import Conversation, Customer, Order, OrderItem
 from crm_core.store import open_store
@@ -141,7 +141,7 @@ async def run_conversation(template: Path, messages: list[tuple[str, str]]) -> N
 
 async def check_invariants() -> None:
     for conversation in await Conversation.all():
-        assert conversation.state in STATES
+        assert conversation.state in build_flows().states
     for order in await Order.all().prefetch_related("items"):
         assert order.items, "an order without items"
         assert order.total == sum(i.unit_price * i.quantity for i in order.items)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.agents.commands import Usage, command
 from bot.agents.turn import AgentTurn
-from bot.conversation.onboarding import MAX_NAME, clean_city, clean_name
 from bot.conversation.ordering import MAX_ADDRESS, clean_address
+from bot.conversation.steps import MAX_NAME, clean_city, clean_name
 from crm_core.agents import audit
 from crm_core.cities import read_city
 from crm_core.customers import merge_customers

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from bot.conversation.handoff import hand_off, tell_agents_about
 from bot.conversation.menu import show_menu
-from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn
 from crm_core.errors import InputError
 from crm_core.models import Order
@@ -153,8 +152,3 @@ async def receipt(turn: Turn) -> bool:
         media_url=photo,
     )  # fmt: skip
     return True
-
-
-STATES["cancel_order_confirm"] = State(
-    cancel_prompt, cancel_answer, yes_no=("btn_cancel_order", "btn_keep_order")
-)

@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 from bot.agents.commands import may_be_command
 from bot.agents.handle import handle_command, reads_only
 from bot.conversation import after_sale, handoff, menu, ordering, router
-from bot.conversation.states import STATES
+from bot.conversation.flows import build_flows
 from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply, buttons, storable
 from bot.understanding import Lexicon, Understanding, load_lexicon
@@ -77,6 +77,7 @@ class Engine:
         self.texts = texts
         self.default_language = default_language
         self.catalog = catalog or CatalogCache()
+        self.flows = build_flows()
         self.rules = rules or Rules()
         self.lexicon = lexicon or load_lexicon(texts.shop_dir)
         self.shop = shop or ShopFile()
@@ -145,7 +146,16 @@ class Engine:
         except IntegrityError:
             raise Duplicate from None
 
-        turn = Turn(inbound, customer, conversation, catalog, self.texts, now, clean(inbound.text))
+        turn = Turn(
+            inbound,
+            customer,
+            conversation,
+            catalog,
+            self.texts,
+            now,
+            clean(inbound.text),
+            self.flows,
+        )
         turn.customer_before = snapshot(customer)
         turn.shop = self.shop
         turn.reader = self.understanding(catalog).read
@@ -277,7 +287,7 @@ class Engine:
         await self._reprompt(turn)
 
     async def _reprompt(self, turn: Turn) -> None:
-        state = STATES.get(turn.state) or STATES["idle"]
+        state = turn.flows.state(turn.state)
         await state.prompt(turn)
 
     async def _apologise(self, inbound: Inbound) -> list[Reply]:

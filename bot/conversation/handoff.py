@@ -7,7 +7,7 @@ bot stays quiet, until an agent ends it (/selesai) or it goes quiet for the shop
 
 from __future__ import annotations
 
-from bot.conversation.states import STATES, State
+from bot.conversation.states import State
 from bot.conversation.turn import Turn
 from bot.understanding import Intent
 from crm_core.agents import agent_address
@@ -50,7 +50,7 @@ async def hand_off(turn: Turn, reason: str, text: str | None = None) -> None:
         turn.say("handoff_waiting")
         return
     told = await tell_agents(turn, ticket, "agent_ticket")
-    in_a_flow = turn.state not in ("idle", "handoff") and STATES.get(turn.state) is not None
+    in_a_flow = turn.state not in ("idle", "handoff") and turn.state in turn.flows.states
     # With no agent to relay to, the bot keeps the chat: the ticket waits in the store.
     if told and not (reason in KEEPS_THE_FLOW and in_a_flow):
         _pause(turn, ticket)
@@ -72,11 +72,11 @@ def _pause(turn: Turn, ticket: Ticket) -> None:
 def _resume(turn: Turn) -> State | None:
     """Back to the step the hand-off paused (or idle); that step, if any."""
     paused = turn.data.get("paused")
-    if isinstance(paused, dict) and paused.get("state") in STATES:
+    if isinstance(paused, dict) and paused.get("state") in turn.flows.states:
         turn.go(str(paused["state"]), **(paused.get("data") or {}))
         if not paused.get("data"):
             turn.conversation.data = {}
-        return STATES[str(paused["state"])]
+        return turn.flows.states[str(paused["state"])]
     turn.reset()
     return None
 
@@ -194,9 +194,6 @@ async def tell_agents(turn: Turn, ticket: Ticket, template: str) -> bool:
     return told
 
 
-async def _quiet(turn: Turn) -> None:
+async def quiet(turn: Turn) -> None:
     """Nothing to ask: a person answers. (The engine relays before any step is asked,
     see ``with_a_person``; this only follows a language switch or the opening.)"""
-
-
-STATES["handoff"] = State(_quiet, _quiet, in_flow=False)

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import re
 
+from bot.conversation import steps
 from bot.conversation.menu import show_menu
 from bot.conversation.short_answers import SKIP, normalize
-from bot.conversation.states import STATES, State
 from bot.conversation.turn import Turn, pick
-from crm_core.cities import read_city
 from crm_core.customers import record_consent
 from crm_core.lead_sources import SOURCES, read_source
-from crm_core.models import Customer
 
 GENDERS = ("f", "m")
 AGE_BANDS = ("<18", "18-24", "25-34", "35-44", "45-54", "55+")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-MAX_NAME = 80
 
 
 async def welcome(turn: Turn) -> None:
@@ -55,10 +52,10 @@ async def continue_profile(turn: Turn) -> None:
     c = turn.customer
     if not c.name:
         turn.go("ask_name")
-        await name_prompt(turn)
+        await steps.name_prompt(turn)
     elif not c.city:
         turn.go("ask_city")
-        await city_prompt(turn)
+        await steps.city_prompt(turn)
     elif c.consent_marketing and not c.lead_source and c.source_asked_at is None:
         c.source_asked_at = turn.now  # asked once, whatever the answer, on any channel
         turn.go("ask_source")
@@ -68,64 +65,11 @@ async def continue_profile(turn: Turn) -> None:
         asked = turn.state != "new"  # a returning person was asked nothing just now
         turn.reset()
         if pending:
-            from bot.conversation.ordering import start_from_text
-
-            if await start_from_text(turn, pending):
+            if await turn.flows.start_order(turn, pending):
                 return
         if asked:
             turn.say("profile_done")
         await show_menu(turn)
-
-
-def offered_names(turn: Turn) -> tuple[str, ...]:
-    """The channel's name for them, as a button, when it would be accepted as a name."""
-    suggestion = clean_name(turn.customer.display_name or "")
-    return (suggestion,) if suggestion else ()
-
-
-async def name_prompt(turn: Turn) -> None:
-    turn.say("ask_name", choices=offered_names(turn))
-
-
-def clean_city(text: str) -> str | None:
-    """What the customer typed as their city, if it can be one; crm_core.cities turns
-    it into the name the shop counts by."""
-    return clean_name(text)
-
-
-def set_city(customer: Customer, typed: str) -> None:
-    customer.city, customer.city_typed = read_city(typed)
-
-
-def clean_name(text: str) -> str | None:
-    name = " ".join(text.split())
-    if not 1 <= len(name) <= MAX_NAME or not any(ch.isalpha() for ch in name):
-        return None
-    if any(ch in "{}<>" for ch in name):
-        return None
-    return name
-
-
-async def name_answer(turn: Turn) -> None:
-    name = clean_name(turn.text)
-    if name is None:
-        turn.say("bad_name", max=MAX_NAME)
-        return
-    turn.customer.name = name
-    await continue_profile(turn)
-
-
-async def city_prompt(turn: Turn) -> None:
-    turn.say("ask_city")
-
-
-async def city_answer(turn: Turn) -> None:
-    city = clean_city(turn.text)
-    if city is None:
-        turn.say("bad_city")
-        return
-    set_city(turn.customer, city)
-    await continue_profile(turn)
 
 
 def source_labels(turn: Turn) -> tuple[str, ...]:
@@ -154,9 +98,7 @@ async def source_answer(turn: Turn) -> None:
 
 async def ordered_instead(turn: Turn) -> bool:
     """An optional question answered with an order ("kaos hitam L 2"): the order wins."""
-    from bot.conversation.ordering import start_from_text
-
-    return await start_from_text(turn, turn.text)
+    return await turn.flows.start_order(turn, turn.text)
 
 
 async def offer_optional(turn: Turn) -> bool:
@@ -239,22 +181,3 @@ async def email_answer(turn: Turn) -> None:
         return
     turn.say("optional_done")
     await show_menu(turn)
-
-
-STATES.update(
-    {
-        "new": State(welcome, welcome, in_flow=False),
-        "consent": State(
-            consent_prompt,
-            consent_answer,
-            in_flow=False,
-            yes_no=("btn_consent_yes", "btn_consent_no"),
-        ),
-        "ask_name": State(name_prompt, name_answer, in_flow=False, free_text=True),
-        "ask_city": State(city_prompt, city_answer, in_flow=False, free_text=True),
-        "ask_source": State(source_prompt, source_answer, in_flow=False, free_text=True),
-        "ask_gender": State(gender_prompt, gender_answer, in_flow=False),
-        "ask_age": State(age_prompt, age_answer, in_flow=False),
-        "ask_email": State(email_prompt, email_answer, in_flow=False, free_text=True),
-    }
-)

@@ -19,15 +19,9 @@ from typing import Any
 
 from bot.conversation.handoff import tell_agents_about
 from bot.conversation.menu import show_menu
-from bot.conversation.onboarding import (
-    clean_city,
-    clean_name,
-    offer_optional,
-    offered_names,
-    set_city,
-)
+from bot.conversation.onboarding import offer_optional
 from bot.conversation.payment import payment_due_text
-from bot.conversation.states import STATES, Handler, State
+from bot.conversation.states import Handler
 from bot.conversation.turn import Turn, pick
 from bot.understanding import Intent, Mention, Reading
 from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, parse_quantity
@@ -143,7 +137,7 @@ async def advance(turn: Turn) -> None:
         step = _option_step(turn, raw)
         if step is not None:
             turn.go(step)
-            await STATES[step].prompt(turn)
+            await turn.flows.states[step].prompt(turn)
             return
         lines = list(turn.data.get("lines") or [])
         at = raw.pop("at", len(lines))
@@ -157,7 +151,7 @@ async def advance(turn: Turn) -> None:
         return
     turn.data["line"] = None
     turn.go(_details_step(turn))
-    await STATES[turn.state].prompt(turn)
+    await turn.flows.states[turn.state].prompt(turn)
 
 
 def _next_item(turn: Turn) -> None:
@@ -422,7 +416,7 @@ async def _remove(turn: Turn, mentions: tuple[Mention, ...]) -> None:
 
 
 async def _reprompt(turn: Turn) -> None:
-    await STATES[turn.state].prompt(turn)
+    await turn.flows.states[turn.state].prompt(turn)
 
 
 # -- product, colour, size, quantity --
@@ -511,52 +505,36 @@ def _open_options(product: CatalogItem, options: tuple[str, ...]) -> tuple[str, 
     return tuple(o for o in options if product.option_available(o))
 
 
-@needs_product
-async def colour_prompt(turn: Turn) -> None:
-    product = _product(turn)
-    assert product is not None
-    turn.say(
-        "choose_colour",
-        product=product,
-        sold_out=[c for c in product.colours if not product.option_available(c)],
-        choices=_open_options(product, product.colours),
-    )
+def option_step(kind: str) -> tuple[Handler, Handler]:
+    """Choosing the product's colour or its size (``kind``): the question, with what is
+    sold out said and only what is left offered, and the answer read among those."""
 
+    def options(product: CatalogItem) -> tuple[str, ...]:
+        return product.colours if kind == "colour" else product.sizes
 
-@needs_product
-async def colour_answer(turn: Turn) -> None:
-    product = _product(turn)
-    assert product is not None
-    colour = pick(turn.text, _open_options(product, product.colours))
-    if colour is None:
-        await _not_an_option(turn, product, product.colours)
-        return
-    _update(turn, colour=colour)
-    await advance(turn)
+    @needs_product
+    async def prompt(turn: Turn) -> None:
+        product = _product(turn)
+        assert product is not None
+        turn.say(
+            f"choose_{kind}",
+            product=product,
+            sold_out=[o for o in options(product) if not product.option_available(o)],
+            choices=_open_options(product, options(product)),
+        )
 
+    @needs_product
+    async def answer(turn: Turn) -> None:
+        product = _product(turn)
+        assert product is not None
+        chosen = pick(turn.text, _open_options(product, options(product)))
+        if chosen is None:
+            await _not_an_option(turn, product, options(product))
+            return
+        _update(turn, **{kind: chosen})
+        await advance(turn)
 
-@needs_product
-async def size_prompt(turn: Turn) -> None:
-    product = _product(turn)
-    assert product is not None
-    turn.say(
-        "choose_size",
-        product=product,
-        sold_out=[s for s in product.sizes if not product.option_available(s)],
-        choices=_open_options(product, product.sizes),
-    )
-
-
-@needs_product
-async def size_answer(turn: Turn) -> None:
-    product = _product(turn)
-    assert product is not None
-    size = pick(turn.text, _open_options(product, product.sizes))
-    if size is None:
-        await _not_an_option(turn, product, product.sizes)
-        return
-    _update(turn, size=size)
-    await advance(turn)
+    return prompt, answer
 
 
 async def _not_an_option(turn: Turn, product: CatalogItem, options: tuple[str, ...]) -> None:
@@ -568,7 +546,7 @@ async def _not_an_option(turn: Turn, product: CatalogItem, options: tuple[str, .
         return
     turn.missed()
     turn.say("unknown_option", product=product, value=None, options=options)
-    await STATES[turn.state].prompt(turn)
+    await turn.flows.states[turn.state].prompt(turn)
 
 
 @needs_product
@@ -602,32 +580,6 @@ async def quantity_answer(turn: Turn) -> None:
 
 
 # -- who and where --
-
-
-async def name_prompt(turn: Turn) -> None:
-    turn.say("ask_name", choices=offered_names(turn))
-
-
-async def name_answer(turn: Turn) -> None:
-    name = clean_name(turn.text)
-    if name is None:
-        turn.say("bad_name", max=80)
-        return
-    turn.customer.name = name
-    await advance(turn)
-
-
-async def city_prompt(turn: Turn) -> None:
-    turn.say("ask_city")
-
-
-async def city_answer(turn: Turn) -> None:
-    city = clean_city(turn.text)
-    if city is None:
-        turn.say("bad_city")
-        return
-    set_city(turn.customer, city)
-    await advance(turn)
 
 
 async def address_prompt(turn: Turn) -> None:
@@ -797,19 +749,6 @@ def pay_for(turn: Turn, order: Order) -> None:
     turn.say_text(payment_due_text(turn.texts, turn.shop, turn.customer, order))
 
 
-STATES.update(
-    {
-        "order_product": State(product_prompt, product_answer),
-        "order_colour": State(colour_prompt, colour_answer),
-        "order_size": State(size_prompt, size_answer),
-        "order_quantity": State(quantity_prompt, quantity_answer),
-        "order_name": State(name_prompt, name_answer, free_text=True),
-        "order_city": State(city_prompt, city_answer, free_text=True),
-        "order_address": State(address_prompt, address_answer, free_text=True),
-        "order_phone": State(phone_prompt, phone_answer, free_text=True),
-        "order_confirm": State(
-            confirm_prompt, confirm_answer, yes_no=("btn_confirm", "btn_cancel")
-        ),
-    }
-)
-ORDER_STATES = {name for name in STATES if name.startswith("order_")}
+def in_order(state: str) -> bool:
+    """Whether the chat is in the middle of an order (its steps are named ``order_*``)."""
+    return state.startswith("order_")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from bot.conversation.menu import show_menu
-from bot.conversation.onboarding import clean_city, clean_name, set_city
 from bot.conversation.ordering import MAX_ADDRESS, advance, clean_address, use_phone
-from bot.conversation.states import STATES, State
+from bot.conversation.steps import MAX_NAME, clean_city, clean_name, set_city
 from bot.conversation.turn import Turn, pick
 from crm_core.phones import try_normalize_phone
 
@@ -58,7 +57,7 @@ async def finish(turn: Turn) -> None:
     """Back to the order the change interrupted, or to the menu."""
     resume = turn.data.pop("resume", None)
     turn.data.pop("field", None)
-    if resume in STATES:
+    if resume in turn.flows.states:
         turn.go(resume)
         await advance(turn)
         return
@@ -112,7 +111,7 @@ async def value_answer(turn: Turn) -> None:
     else:
         value = clean_city(text) if field == "city" else clean_name(text)
         if value is None:
-            turn.say("bad_city" if field == "city" else "bad_name", max=80)
+            turn.say("bad_city" if field == "city" else "bad_name", max=MAX_NAME)
             return
     if field == "city":
         set_city(turn.customer, value)
@@ -121,11 +120,3 @@ async def value_answer(turn: Turn) -> None:
         setattr(turn.customer, field, value)
     turn.say("update_done", field_label=turn.label(f"field_{field}"), value=value)
     await finish(turn)
-
-
-STATES.update(
-    {
-        "update_field": State(field_prompt, field_answer),
-        "update_value": State(value_prompt, value_answer, free_text=True),
-    }
-)

@@ -12,7 +12,7 @@ import re
 
 from bot.conversation import after_sale, handoff, menu, onboarding, ordering, privacy, profile
 from bot.conversation.questions import answer
-from bot.conversation.states import STATES, State
+from bot.conversation.states import State
 from bot.conversation.turn import Turn, pick
 from bot.understanding import QUESTIONS, Intent, Reading
 from bot.understanding.understanding import OPT_OUT_WHEN_IDLE
@@ -74,7 +74,7 @@ OPTION_STEPS = {"order_product", "order_colour", "order_size", "order_quantity"}
 
 
 def state_of(turn: Turn) -> State:
-    return STATES.get(turn.state) or STATES["idle"]
+    return turn.flows.state(turn.state)
 
 
 async def respond(turn: Turn) -> None:
@@ -110,13 +110,13 @@ async def respond(turn: Turn) -> None:
         # "yang L aja takut kekecilan": a worry about the choice, not a complaint.
         reading = Reading(Intent.UNKNOWN)
         turn.reading = reading
-    if turn.state in ordering.ORDER_STATES and reading.intent is Intent.ORDER and not reading.items:
+    if ordering.in_order(turn.state) and reading.intent is Intent.ORDER and not reading.items:
         await step.answer(turn)  # "pesan" at the confirmation: order it
         return
-    if turn.state in ordering.ORDER_STATES and reading.intent is Intent.CANCEL:
+    if ordering.in_order(turn.state) and reading.intent is Intent.CANCEL:
         if await ordering.drop_current(turn, reading):
             return  # "yang ini ga jadi": this item, not the whole basket
-    if turn.state in ordering.ORDER_STATES and reading.intent in EDITS:
+    if ordering.in_order(turn.state) and reading.intent in EDITS:
         if reading.intent is not Intent.ORDER or reading.items:
             await ordering.edit(turn, reading)
             return
@@ -154,7 +154,7 @@ async def act(turn: Turn, reading: Reading) -> None:
     elif intent is Intent.ORDER_STATUS:
         await after_sale.show_status(turn, reading.order_ref)
     elif intent is Intent.CANCEL_ORDER and (
-        turn.state not in ordering.ORDER_STATES or reading.order_ref is not None
+        not ordering.in_order(turn.state) or reading.order_ref is not None
     ):
         await after_sale.cancel_request(turn, reading.order_ref)
         return
@@ -199,9 +199,7 @@ async def act(turn: Turn, reading: Reading) -> None:
             await ordering.start(turn)
         return
     elif intent is Intent.UPDATE:
-        await profile.start(
-            turn, resume=turn.state if turn.state in ordering.ORDER_STATES else None
-        )
+        await profile.start(turn, resume=turn.state if ordering.in_order(turn.state) else None)
         return
     elif intent is Intent.NO and not in_flow:
         turn.say("ok_then")
@@ -323,6 +321,3 @@ async def idle_answer(turn: Turn) -> None:
         await opt_out(turn)  # the confirmation's button, by its number
         return
     await not_understood(turn, turn.reading or Reading(Intent.UNKNOWN))
-
-
-STATES["idle"] = State(menu.idle_prompt, idle_answer, in_flow=False)

@@ -1,14 +1,17 @@
-"""The registry of conversation states: how each one asks its question and reads the
-answer. Flow modules add their states here; the engine only dispatches."""
+"""What a conversation state is: how it asks its question and reads the answer. Every
+state is declared once, in ``bot.conversation.flows``; the engine hands the table to
+each turn (``Turn.flows``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.conversation.turn import Turn
+if TYPE_CHECKING:  # a turn carries the flows: the two name each other in types only
+    from bot.conversation.turn import Turn
 
-Handler = Callable[[Turn], Awaitable[None]]
+Handler = Callable[["Turn"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -23,4 +26,15 @@ class State:
     yes_no: tuple[str, str] | None = None
 
 
-STATES: dict[str, State] = {}
+@dataclass(frozen=True)
+class Flows:
+    """Every step of a customer's chat, by the name the chat keeps as its state, and the
+    way into an order that other flows take (an order written in free text, say during
+    the first questions)."""
+
+    states: Mapping[str, State]
+    start_order: Callable[[Turn, str], Awaitable[bool]]
+
+    def state(self, name: str) -> State:
+        """The chat's step; one the table no longer has is read as the idle menu."""
+        return self.states.get(name) or self.states["idle"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.conversation.short_answers import (
     NEGATIONS,
@@ -23,6 +23,9 @@ from crm_core.models import Conversation, Customer
 from crm_core.shop import ShopFile
 from message_templates import Texts
 
+if TYPE_CHECKING:  # the flows' handlers take a turn: the two name each other in types only
+    from bot.conversation.states import Flows
+
 
 @dataclass
 class Turn:
@@ -33,6 +36,7 @@ class Turn:
     texts: Texts
     now: datetime
     text: str  # the inbound text, cleaned of control characters
+    flows: Flows  # every step of the chat, the engine's one table
     replies: list[Reply] = field(default_factory=list)
     # The customer as read, to write back only what this message changed.
     customer_before: dict[str, Any] = field(default_factory=dict)
