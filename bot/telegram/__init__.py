@@ -1,2 +1,3 @@
-"""Telegram, through either aiogram or python-telegram-bot: thin adapters over the same
-engine, sharing the translation in ``common``."""
+"""Telegram, through either aiogram or python-telegram-bot: one channel (``channel``)
+over the same engine, each library a thin driver of it, sharing the translation in
+``common``."""

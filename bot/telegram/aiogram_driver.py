@@ -1,12 +1,11 @@
-"""The aiogram driver: a ``Router`` a shop can mount in its own aiogram bot, and a
-runner for polling and webhooks."""
+"""The aiogram driver: a ``Router`` a shop can mount in its own aiogram bot, and the
+Telegram channel (``bot.telegram.channel``) on aiogram, for polling and webhooks."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -30,18 +29,16 @@ from aiogram.types import (
 )
 
 from bot.conversation import Engine
-from bot.dispatcher import ApprovedTemplate, Delivery
-from bot.inbound import Reply, with_buttons
-from bot.rate_limits import telegram_limits
+from bot.dispatcher import Delivery
+from bot.inbound import Image, Reply
 from bot.send_queue import SendQueue
+from bot.telegram.channel import TelegramChannel
 from bot.telegram.common import (
-    CAPTION,
     RetryLater,
     UnusableUpdate,
     bot_id,
     check_raw_ids,
     deliver,
-    photo_reference,
     provider_id,
     read_message,
     send_images,
@@ -110,7 +107,7 @@ def build_router(
     return router
 
 
-class AiogramDriver:
+class AiogramDriver(TelegramChannel):
     name = "aiogram"
 
     def __init__(
@@ -123,93 +120,48 @@ class AiogramDriver:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``sleep`` and ``clock`` pace the sends (rate limits, flood control's waits):
-        a test gives its own, and nothing waits."""
+        super().__init__(engine, token, rate=rate, sleep=sleep, clock=clock)
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token, session=session)
-        self.bot_id = bot_id(token)
-        self.engine = engine
-        self.limits = telegram_limits(rate, clock, sleep)
-        self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(build_router(engine, self.outgoing))
         self._polling: asyncio.Task[None] | None = None
 
-    async def send_text(
-        self,
-        address: str,
-        text: str,
-        now: datetime,
-        template: ApprovedTemplate | None = None,
-        media_url: str | None = None,
-        buttons: dict[str, object] | None = None,
-    ) -> Delivery:
-        """A message the shop starts (from the outbox), to a private chat (Telegram has
-        no reply window, so a WhatsApp template is never needed); or a reply the outbox
-        held through a restart, with its buttons."""
-        await self.limits.wait(address)
-        photo = photo_reference(media_url)
-        if photo is not None and len(text) <= CAPTION:
-            # A customer's photo relayed to an agent: the picture, the words under it.
-            return await self._send(
-                address,
-                self.bot.send_photo(
-                    chat_id=int(address), photo=photo, caption=to_html(text), parse_mode="HTML"
-                ),
-            )
-        markup = keyboard(with_buttons(text, buttons)) if buttons is not None else None
-        return await self._send(
-            address,
-            self.bot.send_message(
-                chat_id=int(address), text=to_html(text), parse_mode="HTML", reply_markup=markup
-            ),
+    def _message(self, chat_id: int, html: str, keys: Reply | None) -> Awaitable[Message]:
+        markup = keyboard(keys) if keys is not None else None
+        return self.bot.send_message(
+            chat_id=chat_id, text=html, parse_mode="HTML", reply_markup=markup
         )
 
-    async def _send_reply(self, address: str, reply: Reply) -> Delivery:
-        """A reply from the send queue: its text and buttons, then its pictures."""
-        delivery = await self._send(
-            address,
-            self.bot.send_message(
-                chat_id=int(address), text=to_html(reply.text), parse_mode="HTML",
-                reply_markup=keyboard(reply),
-            ),
-        )  # fmt: skip
-        if delivery.status == "sent" and reply.images:
-            await send_images(
-                reply,
-                lambda image: self.bot.send_photo(
-                    int(address), BufferedInputFile(image.data, filename=image.filename)
-                ),
-            )
-        return delivery
+    def _photo(self, chat_id: int, photo: str | Image, caption: str | None) -> Awaitable[Message]:
+        if isinstance(photo, Image):
+            upload = BufferedInputFile(photo.data, filename=photo.filename)
+            return self.bot.send_photo(chat_id, upload)
+        return self.bot.send_photo(chat_id=chat_id, photo=photo, caption=caption, parse_mode="HTML")
 
-    async def _send(self, address: str, request: Awaitable[Message]) -> Delivery:
-        try:
-            sent = await request
-        except TelegramRetryAfter as exc:
+    def _ended(self, exc: Exception) -> Delivery | None:
+        if isinstance(exc, TelegramRetryAfter):
             return Delivery(
                 "retry", error=f"flood control: retry after {exc.retry_after}s",
                 retry_after=float(exc.retry_after),
             )  # fmt: skip
-        except TelegramNetworkError as exc:
+        if isinstance(exc, TelegramNetworkError):
             # aiogram names the cause first: a refused connection sent nothing; a
             # timeout or a dropped connection may have been after Telegram took it.
             never_left = exc.message.startswith("ClientConnectorError")
             return Delivery("retry", error=type(exc).__name__, maybe_sent=not never_left)
-        except TelegramServerError as exc:
+        if isinstance(exc, TelegramServerError):
             return Delivery("retry", error=type(exc).__name__)
-        except TelegramAPIError as exc:
+        if isinstance(exc, TelegramAPIError):
             return Delivery("failed", error=f"{type(exc).__name__}: {exc.message}")
-        return Delivery("sent", provider_id=provider_id(self.bot_id, int(address), sent.message_id))
+        return None
 
     async def feed(self, update: dict[str, Any]) -> None:
-        """Handle one update from the webhook: committed, its replies queued. Raises
-        UnusableUpdate when aiogram cannot read it (named by the error's type alone:
-        pydantic's message quotes the update)."""
         check_raw_ids(update)
         try:
             parsed = Update.model_validate(update, context={"bot": self.bot})
         except ValueError as exc:  # pydantic's ValidationError
+            # Named by the error's type alone: pydantic's message quotes the update.
             raise UnusableUpdate(f"aiogram cannot read it ({type(exc).__name__})") from None
         await self.dispatcher.feed_update(self.bot, parsed)
 
@@ -230,13 +182,10 @@ class AiogramDriver:
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=["message"])
 
-    async def drain(self) -> None:
-        """Until every reply queued so far is sent and recorded (tests, a clean stop)."""
-        await self.outgoing.drain()
-
-    async def close(self) -> None:
+    async def _stop_receiving(self) -> None:
         if self._polling is not None:
             await self.dispatcher.stop_polling()
             await asyncio.gather(self._polling, return_exceptions=True)
-        await self.outgoing.close()
+
+    async def _close_library(self) -> None:
         await self.bot.session.close()

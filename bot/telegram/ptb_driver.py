@@ -1,6 +1,7 @@
 """The python-telegram-bot driver: handlers a shop can add to its own ``Application``,
-and a runner for polling and webhooks (webhooks arrive through Langgan's own web server,
-which checks the secret in constant time)."""
+and the Telegram channel (``bot.telegram.channel``) on python-telegram-bot, for polling
+and webhooks (webhooks arrive through Langgan's own web server, which checks the secret
+in constant time)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -23,17 +24,15 @@ from telegram.ext import (
 )
 
 from bot.conversation import Engine
-from bot.dispatcher import ApprovedTemplate, Delivery
-from bot.inbound import Reply, with_buttons
-from bot.rate_limits import telegram_limits
+from bot.dispatcher import Delivery
+from bot.inbound import Image, Reply
 from bot.send_queue import SendQueue
+from bot.telegram.channel import TelegramChannel
 from bot.telegram.common import (
-    CAPTION,
     RetryLater,
     UnusableUpdate,
     bot_id,
     deliver,
-    photo_reference,
     provider_id,
     read_message,
     send_images,
@@ -101,7 +100,7 @@ def build_handlers(
     return [MessageHandler(filters.UpdateType.MESSAGE, on_message)]
 
 
-class PtbDriver:
+class PtbDriver(TelegramChannel):
     name = "ptb"
 
     def __init__(
@@ -114,8 +113,7 @@ class PtbDriver:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``sleep`` and ``clock`` pace the sends (rate limits, flood control's waits):
-        a test gives its own, and nothing waits."""
+        super().__init__(engine, token, rate=rate, sleep=sleep, clock=clock)
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(token)
@@ -123,10 +121,6 @@ class PtbDriver:
             .base_file_url(f"{api_url}/file/bot")
             .build()
         )
-        self.bot_id = bot_id(token)
-        self.engine = engine
-        self.limits = telegram_limits(rate, clock, sleep)
-        self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
         for handler in build_handlers(engine, self.outgoing):
             self.application.add_handler(handler)
         self._started = False
@@ -142,75 +136,33 @@ class PtbDriver:
                 await self.application.start()
                 self._started = True
 
-    async def send_text(
-        self,
-        address: str,
-        text: str,
-        now: datetime,
-        template: ApprovedTemplate | None = None,
-        media_url: str | None = None,
-        buttons: dict[str, object] | None = None,
-    ) -> Delivery:
-        """A message the shop starts (from the outbox), to a private chat (Telegram has
-        no reply window, so a WhatsApp template is never needed); or a reply the outbox
-        held through a restart, with its buttons."""
-        await self._start()
-        await self.limits.wait(address)
-        bot = self.application.bot
-        photo = photo_reference(media_url)
-        if photo is not None and len(text) <= CAPTION:
-            # A customer's photo relayed to an agent: the picture, the words under it.
-            return await self._send(
-                address,
-                bot.send_photo(
-                    chat_id=int(address), photo=photo, caption=to_html(text), parse_mode="HTML"
-                ),
-            )
-        markup = keyboard(with_buttons(text, buttons)) if buttons is not None else None
-        return await self._send(
-            address,
-            bot.send_message(
-                chat_id=int(address), text=to_html(text), parse_mode="HTML", reply_markup=markup
-            ),
+    def _message(self, chat_id: int, html: str, keys: Reply | None) -> Awaitable[Message]:
+        markup = keyboard(keys) if keys is not None else None
+        return self.application.bot.send_message(
+            chat_id=chat_id, text=html, parse_mode="HTML", reply_markup=markup
         )
 
-    async def _send_reply(self, address: str, reply: Reply) -> Delivery:
-        """A reply from the send queue: its text and buttons, then its pictures."""
-        await self._start()
+    def _photo(self, chat_id: int, photo: str | Image, caption: str | None) -> Awaitable[Message]:
         bot = self.application.bot
-        delivery = await self._send(
-            address,
-            bot.send_message(
-                chat_id=int(address), text=to_html(reply.text), parse_mode="HTML",
-                reply_markup=keyboard(reply),
-            ),
-        )  # fmt: skip
-        if delivery.status == "sent" and reply.images:
-            await send_images(
-                reply,
-                lambda image: bot.send_photo(int(address), image.data, filename=image.filename),
-            )
-        return delivery
+        if isinstance(photo, Image):
+            return bot.send_photo(chat_id, photo.data, filename=photo.filename)
+        return bot.send_photo(chat_id=chat_id, photo=photo, caption=caption, parse_mode="HTML")
 
-    async def _send(self, address: str, request: Awaitable[Message]) -> Delivery:
-        try:
-            sent = await request
-        except RetryAfter as exc:
+    def _ended(self, exc: Exception) -> Delivery | None:
+        if isinstance(exc, RetryAfter):
             seconds = _seconds(exc)
             return Delivery(
                 "retry", error=f"flood control: retry after {seconds}s", retry_after=seconds
             )
-        except TimedOut as exc:  # it may have arrived before the answer was late
+        if isinstance(exc, TimedOut):  # it may have arrived before the answer was late
             return Delivery("retry", error=type(exc).__name__, maybe_sent=True)
-        except NetworkError as exc:
+        if isinstance(exc, NetworkError):
             return Delivery("retry", error=type(exc).__name__)
-        except TelegramError as exc:
+        if isinstance(exc, TelegramError):
             return Delivery("failed", error=f"{type(exc).__name__}: {exc.message}")
-        return Delivery("sent", provider_id=provider_id(self.bot_id, int(address), sent.message_id))
+        return None
 
     async def feed(self, update: dict[str, Any]) -> None:
-        """Handle one update from the webhook: committed, its replies queued. Raises
-        UnusableUpdate when python-telegram-bot cannot read it."""
         await self._start()
         try:
             parsed = Update.de_json(update, self.application.bot)
@@ -232,14 +184,11 @@ class PtbDriver:
             url, secret_token=secret, allowed_updates=["message"]
         )
 
-    async def drain(self) -> None:
-        """Until every reply queued so far is sent and recorded (tests, a clean stop)."""
-        await self.outgoing.drain()
-
-    async def close(self) -> None:
+    async def _stop_receiving(self) -> None:
         if self._polling and self.application.updater is not None:
             await self.application.updater.stop()
-        await self.outgoing.close()
+
+    async def _close_library(self) -> None:
         if self._started:
             await self.application.stop()
             await self.application.shutdown()
