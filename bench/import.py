@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.scratch import DATA_KEY, scratch_database
-from crm_core.customer_import import import_customers
+from crm_core.sheets.customers import import_customers
 from crm_core.store import open_store
 
 NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)

@@ -37,7 +37,7 @@ from rich.table import Table
 from bench.scratch import DATA_KEY, scratch_database
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
-from crm_core.catalog_import import import_products
+from crm_core.sales.catalog_import import import_products
 from crm_core.store import open_store
 from message_templates import Texts
 

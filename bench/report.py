@@ -30,8 +30,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.scratch import DATA_KEY, scratch_database
-from crm_core.analytics import build_report
-from crm_core.periods import Period, between, last_days
+from crm_core.insight.analytics import build_report
+from crm_core.insight.periods import Period, between, last_days
 from crm_core.store import open_store
 
 NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta

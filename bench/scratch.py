@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from crm_core.sealing import new_key
+from crm_core.privacy.sealing import new_key
 
 # A key of the run's own: the stores a benchmark makes are thrown away with it.
 DATA_KEY = new_key()

@@ -29,7 +29,7 @@ from tortoise.connection import connections
 
 import scheduler.sweep as sweep_module
 from bench.scratch import DATA_KEY, scratch_database
-from crm_core.contact_policy import Rules
+from crm_core.outreach.contact_policy import Rules
 from crm_core.store import connection_name, open_store
 from message_templates import Texts
 from scheduler.campaigns import load_campaigns

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.understanding import Understanding, load_lexicon
-from crm_core.catalog import Catalog, CatalogItem
+from crm_core.sales.catalog import Catalog, CatalogItem
 from tests.understanding import corpus
 from tests.understanding.shop import corpus_catalog, corpus_understanding, sample_shop
 

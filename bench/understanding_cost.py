@@ -54,7 +54,7 @@ async def drive(catalog: Path, customers: int) -> dict[str, float]:
     from bench.scratch import DATA_KEY
     from bot.conversation import Engine
     from bot.inbound import Inbound
-    from crm_core.catalog_import import import_products
+    from crm_core.sales.catalog_import import import_products
     from crm_core.store import open_store
     from message_templates import Texts
 

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from babel.dates import format_date, format_interval
 from babel.numbers import format_decimal
 
-from crm_core.analytics import Report, Sales
-from crm_core.periods import Period
+from crm_core.insight.analytics import Report, Sales
+from crm_core.insight.periods import Period
 
 DAILY_UP_TO = 62  # days: two months of bars still read one by one
 WEEKLY_UP_TO = 366  # longer periods go by month

@@ -297,7 +297,7 @@ def _settle(line: asyncio.Future[str], text: str | None, exc: BaseException | No
 
 
 async def _import_products(path: Path | None, *, sample: bool) -> int:
-    from crm_core.catalog_import import import_products
+    from crm_core.sales.catalog_import import import_products
 
     if sample:
         with resources.as_file(resources.files("bot") / "samples" / "catalog.csv") as sample_path:
@@ -317,7 +317,7 @@ async def _import_products(path: Path | None, *, sample: bool) -> int:
 
 async def _list_products() -> int:
     from crm_core.models import Product
-    from crm_core.money import rupiah
+    from crm_core.sales.money import rupiah
 
     products = await Product.all().order_by("name")
     if not products:

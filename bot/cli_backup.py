@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from bot.cli_language import say
-from crm_core.backup import known_migrations, make_backup, restore_backup
+from crm_core.backups.snapshot import known_migrations, make_backup, restore_backup
 from crm_core.settings import Settings
 from crm_core.store import redact
 
@@ -66,8 +66,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _kept_in(db_url: str, keys: list[str]) -> str:
     """Where that key is, when it is the one made for this store on its first run."""
-    from crm_core.key_file import key_for
-    from crm_core.sealing import key_id
+    from crm_core.privacy.key_file import key_for
+    from crm_core.privacy.sealing import key_id
 
     kept = key_for(db_url, datetime.now(UTC), make=False)
     return str(kept.path) if kept and key_id(kept.key) in keys else ""

@@ -1,5 +1,5 @@
 """`langgan keygen` and `langgan rotate-key`: the data key that seals personal data in the
-store (see ``crm_core.sealing``)."""
+store (see ``crm_core.privacy.sealing``)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ def with_data_key(settings: Settings, *, make: bool = True) -> Settings:
     """The settings with the store's data key: ``LANGGAN_DATA_KEY`` when set, else the key
     kept for this SQLite store, made now (``make``) when the store is new. Making one is
     said once, on stderr, with where it is kept."""
-    from crm_core import key_file
-    from crm_core.sealing import key_id
+    from crm_core.privacy import key_file
+    from crm_core.privacy.sealing import key_id
 
     if settings.data_key:
         return settings
@@ -58,7 +58,7 @@ def with_data_key(settings: Settings, *, make: bool = True) -> Settings:
 
 
 def keygen() -> int:
-    from crm_core.sealing import new_key
+    from crm_core.privacy.sealing import new_key
 
     # Only the key on stdout, so `echo "LANGGAN_DATA_KEY=$(langgan keygen)" >> .env` works.
     print(new_key())
@@ -69,9 +69,9 @@ async def rotate(settings: Settings, bring_up_to_date: bool) -> int:
     from rich.progress import Progress
     from tortoise.exceptions import OperationalError
 
-    from crm_core import key_file, sealed_rows
-    from crm_core.agents import audit
-    from crm_core.sealing import key_id, keyring, store_keys
+    from crm_core.privacy import key_file, sealed_rows
+    from crm_core.privacy.sealing import key_id, keyring, store_keys
+    from crm_core.staff.audit import audit
     from crm_core.store import connection_name, open_store, vacuum
 
     async with open_store(

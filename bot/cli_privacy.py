@@ -15,11 +15,11 @@ from rich.table import Table
 
 from bot.cli_groups import subcommands
 from bot.cli_language import say
-from crm_core.consent import consent_history, consent_state
-from crm_core.data_export import customer_data
-from crm_core.directory import resolve
-from crm_core.erasure import erase_customer
+from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError
+from crm_core.privacy.consent import consent_history, consent_state
+from crm_core.privacy.data_export import customer_data
+from crm_core.privacy.erasure import erase_customer
 
 console = Console(soft_wrap=True)
 

@@ -19,11 +19,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli_language import in_words
-from crm_core.analytics import Report, Sales, build_report
 from crm_core.errors import InputError
-from crm_core.money import rupiah
-from crm_core.periods import DEFAULT_DAYS, between, last_days, parse_day
-from crm_core.segments import SEGMENTS, members, segment_sizes
+from crm_core.insight.analytics import Report, Sales, build_report
+from crm_core.insight.periods import DEFAULT_DAYS, between, last_days, parse_day
+from crm_core.insight.segments import SEGMENTS, members, segment_sizes
+from crm_core.sales.money import rupiah
 from message_templates import Texts
 from message_templates.error_texts import phrase
 

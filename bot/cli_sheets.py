@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.cli_groups import subcommands
 from bot.cli_language import in_words, say
 from crm_core.settings import Settings
-from crm_core.sheet_columns import header
-from crm_core.sheet_export import ExtraColumn
-from crm_core.sheet_import import ImportSummary, default_report_path, write_report
+from crm_core.sheets.columns import header
+from crm_core.sheets.export import ExtraColumn
+from crm_core.sheets.tally import ImportSummary, default_report_path, write_report
 
 console = Console()
 errors = Console(stderr=True)
@@ -30,7 +30,7 @@ def customer_extra_columns(now: datetime, language: str = "id") -> list[ExtraCol
     """Columns added to ``langgan export customers`` after the built-in ones, each one
     query per page of customers: the segment each customer is in today (its machine
     name, the same in every language, so a sheet can be filtered by it)."""
-    from crm_core.segments import segment_of
+    from crm_core.insight.segments import segment_of
 
     async def segments(page: list[Any]) -> dict[int, Any]:
         return await segment_of([c.id for c in page], now)
@@ -81,8 +81,8 @@ def _bar(description: str) -> Iterator[Any]:
 
 
 async def _import(kind: str, path: Path, report: Path | None, settings: Settings) -> int:
-    from crm_core.customer_import import import_customers
-    from crm_core.order_import import import_orders
+    from crm_core.sheets.customers import import_customers
+    from crm_core.sheets.orders import import_orders
 
     now = datetime.now(UTC)
     with _bar(say("importing_" + kind)) as progress:
@@ -123,7 +123,7 @@ def _print_summary(kind: str, s: ImportSummary) -> None:
 
 
 async def _export(kind: str, path: Path, settings: Settings) -> int:
-    from crm_core.sheet_export import export_customers, export_orders
+    from crm_core.sheets.export import export_customers, export_orders
 
     with _bar(say("exporting_" + kind)) as progress:
         if kind == "customers":

@@ -10,11 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli_language import in_words, say
-from crm_core.agents import add_agent, find_agent_by_reference, remove_agent
-from crm_core.directory import resolve
+from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError
+from crm_core.insight.periods import parse_day
 from crm_core.models import Agent, AuditEvent
-from crm_core.periods import parse_day
+from crm_core.staff.agents import add_agent, find_agent_by_reference, remove_agent
 
 console = Console()
 

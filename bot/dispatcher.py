@@ -1,6 +1,6 @@
 """The outbox dispatcher: takes due messages from the store and sends each through its
 channel. Any number of dispatchers, in any number of processes, may run: each message is
-claimed by exactly one (see crm_core.outbox)."""
+claimed by exactly one (see crm_core.outreach.outbox)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Protocol
 
 from tortoise.transactions import in_transaction
 
-from crm_core.contact_policy import MARKETING, Gate, Rules
-from crm_core.message_log import log_sent, record_send
-from crm_core.outbox import (
+from crm_core.outreach.contact_policy import MARKETING, Gate, Rules
+from crm_core.outreach.message_log import log_sent, record_send
+from crm_core.outreach.outbox import (
     UNKNOWN,
     claim_next,
     defer,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
-from crm_core.message_log import well_formed
+from crm_core.outreach.message_log import well_formed
 
 # What a message can be besides text; adapters map their channel's kinds onto these.
 KINDS = ("text", "contact", "photo", "sticker", "voice", "video", "location", "document", "other")

@@ -30,9 +30,9 @@ from bot.chart_data import (
     period_label,
     tick_positions,
 )
-from crm_core.analytics import Report, Sales
-from crm_core.money import rupiah_short
-from crm_core.segments import SEGMENTS
+from crm_core.insight.analytics import Report, Sales
+from crm_core.insight.segments import SEGMENTS
+from crm_core.sales.money import rupiah_short
 
 DPI = 200
 WIDTH = 5.4  # inches: 1080 px at 200 dpi

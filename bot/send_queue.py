@@ -5,7 +5,7 @@ Each chat's replies go in order, one after another; different chats' go side by 
 within the channel's overall rate. Flood control (Telegram's 429) is waited out for that
 chat alone. How each send ended is written a batch at a time (``record_ends``), not one
 ``UPDATE`` per reply. A reply still here when the process dies is in the outbox (held
-by the engine), and the next dispatcher sends it (see crm_core.outbox)."""
+by the engine), and the next dispatcher sends it (see crm_core.outreach.outbox)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from bot.dispatcher import Delivery
 from bot.inbound import Reply
 from bot.rate_limits import RateLimits
-from crm_core.outbox import Ended, record_ends
+from crm_core.outreach.outbox import Ended, record_ends
 
 log = logging.getLogger(__name__)
 

@@ -18,18 +18,18 @@ from aiohttp import web
 from bot import logs
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
-from bot.jobs import add_order_jobs, release_due_reminders
-from bot.maintenance import add_upkeep
+from bot.shop_jobs import add_order_jobs, release_due_reminders
 from bot.understanding import load_lexicon
+from bot.upkeep_jobs import add_upkeep
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
-from crm_core.contact_policy import Rules
+from crm_core.outreach.contact_policy import Rules
 from crm_core.settings import Settings
 from crm_core.shop import ShopFile, load_shop_file
 from crm_core.store import open_store, redact
 from message_templates import TemplateProblem, Texts
 from scheduler.campaigns import load_campaigns
-from scheduler.jobs import add_sweep
+from scheduler.sweep_job import add_sweep
 from scheduler.ticker import Every, Ticker
 
 log = logging.getLogger("langgan")

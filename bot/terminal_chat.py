@@ -16,11 +16,11 @@ from rich.text import Text
 from bot.cli_language import say
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
-from bot.plain_text import numbered
-from crm_core.agents import agent_address, find_agent_by_reference
+from bot.numbered_choices import numbered
+from crm_core.customers.phones import try_normalize_phone
 from crm_core.errors import InputError
-from crm_core.outbox import take_for
-from crm_core.phones import try_normalize_phone
+from crm_core.outreach.outbox import take_for
+from crm_core.staff.agents import agent_address, find_agent_by_reference
 
 CHANNEL = "terminal"
 _BOLD = re.compile(r"\*([^*\n]{1,200})\*")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from crm_core.cities import bare_name, normalise_city
+from crm_core.customers.cities import bare_name, normalise_city
 from crm_core.errors import InputError
 
 LANGUAGES = ("id", "en")

@@ -22,9 +22,9 @@ from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 from tortoise.queryset import UpdateQuery
 
-from crm_core import sealed_rows
 from crm_core.errors import StoreError
-from crm_core.sealing import (
+from crm_core.privacy import sealed_rows
+from crm_core.privacy.sealing import (
     Keyring,
     StoreKeys,
     keyring,

@@ -29,7 +29,7 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from crm_core.errors import LangganError, describe_with
-from crm_core.money import rupiah
+from crm_core.sales.money import rupiah
 from message_templates.error_texts import describe
 
 BUILTIN_DIR = Path(__file__).parent

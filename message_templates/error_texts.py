@@ -18,7 +18,7 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from crm_core.errors import LangganError
-from crm_core.money import rupiah
+from crm_core.sales.money import rupiah
 
 BUILTIN_DIR = Path(__file__).parent
 LANGUAGES = ("id", "en")

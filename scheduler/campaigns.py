@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from crm_core.errors import SettingsError
-from crm_core.segments import SEGMENTS
+from crm_core.insight.segments import SEGMENTS
 from message_templates import TemplateProblem, Texts
 
 BUILTIN = Path(__file__).with_name("campaigns.toml")
@@ -38,7 +38,7 @@ class Campaign:
     every: int  # the kind's number: days, hours, or the Nth order
     tag: str | None = None
     voucher: str | None = None
-    segment: str | None = None  # one of crm_core.segments.SEGMENTS, as of the sweep
+    segment: str | None = None  # one of crm_core.insight.segments.SEGMENTS, as of the sweep
     per_day: int | None = None  # win-backs only: at most this many in any 24 hours
 
     @property

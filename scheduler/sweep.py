@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from crm_core.contact_policy import Candidate, Gate, Permit, Refusal, Rules
+from crm_core.insight.segments import segment_of
 from crm_core.models import Conversation, Customer, CustomerTag, Order, OutboxMessage
-from crm_core.outbox import Queued, enqueue_many
-from crm_core.segments import segment_of
+from crm_core.outreach.contact_policy import Candidate, Gate, Permit, Refusal, Rules
+from crm_core.outreach.outbox import Queued, enqueue_many
 from message_templates import Texts
 from message_templates.error_texts import phrase
 from scheduler import winback

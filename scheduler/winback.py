@@ -20,8 +20,8 @@ from typing import Any
 
 from tortoise.functions import Count
 
+from crm_core.insight.report_sql import Sql
 from crm_core.models import Contact, Customer, Order, OrderItem
-from crm_core.raw_sql import Sql
 from scheduler.campaigns import Campaign
 
 DAY = timedelta(hours=24)

@@ -24,8 +24,8 @@ from bot.telegram.aiogram_driver import AiogramDriver
 from bot.telegram.ptb_driver import PtbDriver
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
-from crm_core.catalog import CatalogCache
 from crm_core.models import Product
+from crm_core.sales.catalog import CatalogCache
 from crm_core.store import open_store
 from message_templates import Texts
 from tests.data_key import DATA_KEY

@@ -5,8 +5,8 @@ sample shop file's per-city shipping and payment answer."""
 from __future__ import annotations
 
 from bot.conversation import Engine
-from crm_core.catalog import CatalogCache
 from crm_core.models import Product
+from crm_core.sales.catalog import CatalogCache
 from message_templates import Texts
 from tests.conftest import START
 from tests.understanding.shop import sample_shop

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.agents.commands import COMMANDS
-from crm_core.agents import add_agent
 from crm_core.models import AuditEvent, OutboxMessage
+from crm_core.staff.agents import add_agent
 from tests.conftest import START
 from tests.fakes.telegram_api import FakeTelegram, handled, message_update
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation import Engine
-from crm_core.agents import add_agent
 from crm_core.models import AuditEvent, Customer, Order, OrderStatusChange, OutboxMessage
+from crm_core.staff.agents import add_agent
 from tests.conftest import START, Chat
 
 

@@ -12,9 +12,7 @@ import pytest
 
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
-from crm_core.agents import add_agent
-from crm_core.contact_policy import Service
-from crm_core.customers import attach_phone
+from crm_core.customers.records import attach_phone
 from crm_core.models import (
     Customer,
     CustomerTag,
@@ -24,7 +22,9 @@ from crm_core.models import (
     Reminder,
     Ticket,
 )
-from crm_core.outbox import HOST, claim_next, enqueue, finish, take_back_lost
+from crm_core.outreach.contact_policy import Service
+from crm_core.outreach.outbox import HOST, claim_next, enqueue, finish, take_back_lost
+from crm_core.staff.agents import add_agent
 from tests.conftest import START, Chat
 
 

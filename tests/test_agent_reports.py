@@ -12,10 +12,10 @@ import pytest
 from bot.agents import reports
 from bot.conversation import Engine
 from bot.inbound import Reply
-from crm_core.agents import add_agent
-from crm_core.analytics import Report, build_report
+from crm_core.insight.analytics import Report, build_report
+from crm_core.insight.periods import Period
 from crm_core.models import Message
-from crm_core.periods import Period
+from crm_core.staff.agents import add_agent
 from tests.conftest import START, Chat
 from tests.fakes.telegram_api import FakeTelegram, handled, message_update
 from tests.test_analytics import small_shop

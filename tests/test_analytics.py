@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_core.analytics import Sales, Source, build_report
 from crm_core.errors import InputError
+from crm_core.insight.analytics import Sales, Source, build_report
+from crm_core.insight.periods import parse_period
+from crm_core.insight.segments import churn_risk, in_segment, members, segment_of, segment_sizes
 from crm_core.models import Customer, CustomerTag, Order, OrderItem
-from crm_core.periods import parse_period
-from crm_core.segments import churn_risk, in_segment, members, segment_of, segment_sizes
 from tests.conftest import Chat
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -261,7 +261,7 @@ async def test_an_order_or_a_buyer_counts_once_per_line_of_a_breakdown(store: st
 def test_a_day_is_read_as_people_write_it(written: str):
     from datetime import date
 
-    from crm_core.periods import parse_day
+    from crm_core.insight.periods import parse_day
 
     assert parse_day(written) == date(2026, 12, 2)
 
@@ -269,7 +269,7 @@ def test_a_day_is_read_as_people_write_it(written: str):
 @pytest.mark.parametrize("written", ["31/02/2026", "12/2026", "2 Foo 2026", "kemarin lusa"])
 def test_a_day_that_is_not_one_says_how_to_write_it(written: str):
     from crm_core.errors import InputError
-    from crm_core.periods import parse_day
+    from crm_core.insight.periods import parse_day
 
     with pytest.raises(InputError, match="a day such as 05/11/2026"):
         parse_day(written)

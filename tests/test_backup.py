@@ -18,13 +18,13 @@ import pytest
 from cryptography.fernet import Fernet
 
 from crm_core import migrations
-from crm_core.backup import MAGIC, make_backup, read_header, restore_backup
-from crm_core.backup_rotation import backup_and_prune, backup_name, prune
-from crm_core.erasure import erase_customer
+from crm_core.backups.rotation import backup_and_prune, backup_name, prune
+from crm_core.backups.snapshot import MAGIC, make_backup, read_header, restore_backup
 from crm_core.errors import InputError, SettingsError
 from crm_core.models import Customer, Message, Order
-from crm_core.retention import PURGED, purge_old_messages
-from crm_core.sealing import WrongKey, key_id
+from crm_core.privacy.erasure import erase_customer
+from crm_core.privacy.retention import PURGED, purge_old_messages
+from crm_core.privacy.sealing import WrongKey, key_id
 from crm_core.settings import Settings
 from tests.conftest import POSTGRES_URL, START, Chat
 from tests.data_key import DATA_KEY

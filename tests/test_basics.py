@@ -10,10 +10,10 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
+from crm_core.customers.phones import normalize_phone
 from crm_core.errors import InputError, SettingsError, StoreError
 from crm_core.models import Conversation, Customer, Order
-from crm_core.money import rupiah
-from crm_core.phones import normalize_phone
+from crm_core.sales.money import rupiah
 from crm_core.settings import Settings
 from crm_core.store import open_store, pending_migrations, tortoise_config
 from tests.data_key import DATA_KEY
@@ -187,8 +187,8 @@ async def test_cities_and_sources_typed_before_are_counted_as_one_after_migratin
 
     import asyncpg
 
-    from crm_core.analytics import build_report
-    from crm_core.periods import parse_period
+    from crm_core.insight.analytics import build_report
+    from crm_core.insight.periods import parse_period
     from tests.conftest import NO_POSTGRES, POSTGRES_URL, admin, run_aside
 
     before = "langgan.0009_orders_to_delivery"

@@ -10,10 +10,10 @@ import pytest
 
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
-from crm_core.agents import add_agent
-from crm_core.contact_policy import Rules
 from crm_core.errors import SettingsError
 from crm_core.models import Customer, CustomerTag, OutboxMessage
+from crm_core.outreach.contact_policy import Rules
+from crm_core.staff.agents import add_agent
 from message_templates import Texts
 from scheduler.campaigns import load_campaigns
 from scheduler.sweep import sweep

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from crm_core.catalog_import import import_products, parse_price
 from crm_core.errors import InputError
 from crm_core.models import Product
+from crm_core.sales.catalog_import import import_products, parse_price
 from tests.conftest import START
 
 
@@ -101,7 +101,7 @@ async def test_the_shops_own_words_stock_and_sold_out_options_load(store: str, t
     """A shop names what its customers call a product or a colour, how many are left,
     and which options are sold out; a bad stock or an unknown sold-out option is named."""
     from bot.conversation import Engine
-    from crm_core.catalog import CatalogCache
+    from crm_core.sales.catalog import CatalogCache
     from message_templates import Texts
     from tests.conftest import Chat
 

@@ -300,7 +300,7 @@ async def test_langgan_run_delivers_an_agents_message_from_the_outbox(
 ):
     from datetime import UTC, datetime
 
-    from crm_core.agents import add_agent
+    from crm_core.staff.agents import add_agent
     from crm_core.store import open_store
 
     # The service reads the wall clock; no quiet hours, so the test holds at any hour.

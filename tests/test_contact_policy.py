@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.conversation import Engine
-from crm_core.agents import add_agent
-from crm_core.contact_policy import (
+from crm_core.errors import SettingsError
+from crm_core.models import Conversation, Customer, OutboxMessage
+from crm_core.outreach.contact_policy import (
     Candidate,
     Gate,
     Permit,
@@ -19,9 +20,8 @@ from crm_core.contact_policy import (
     claim,
     quiet_until,
 )
-from crm_core.errors import SettingsError
-from crm_core.models import Conversation, Customer, OutboxMessage
 from crm_core.settings import Settings
+from crm_core.staff.agents import add_agent
 from tests.conftest import START, Chat
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -102,7 +102,7 @@ async def test_a_late_marketing_message_waits_out_quiet_hours_in_the_outbox(
     engine: Engine, budi: Customer, driver: object, fake_telegram: object
 ):
     from bot.dispatcher import Dispatcher
-    from crm_core.outbox import enqueue, enqueue_permitted
+    from crm_core.outreach.outbox import enqueue, enqueue_permitted
 
     chat = await Conversation.get(customer_id=budi.id)
     permit = await Gate(Rules()).permit(budi.id, chat, "Ani", "agent", START)
@@ -121,7 +121,7 @@ async def test_a_late_marketing_message_waits_out_quiet_hours_in_the_outbox(
 
 
 async def test_no_message_the_shop_starts_is_queued_without_the_gates_permit(budi: Customer):
-    from crm_core.outbox import Queued, enqueue, enqueue_many, enqueue_permitted
+    from crm_core.outreach.outbox import Queued, enqueue, enqueue_many, enqueue_permitted
 
     with pytest.raises(TypeError, match="given only by the gate"):
         Permit(budi.id, "telegram", "1001")

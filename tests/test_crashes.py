@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 
 from crm_core.models import Conversation, Customer, Message, OutboxMessage
-from crm_core.sealing import chat_index
+from crm_core.privacy.sealing import chat_index
 from crm_core.store import open_store
 from tests.campaign_shop import NOW, due_customers, langgan_env, langgan_sweep, start_sweep
 from tests.conftest import truncate_all

@@ -9,13 +9,13 @@ import pytest
 from tortoise.exceptions import IntegrityError
 
 from bot.conversation import Engine
-from crm_core.customer_import import import_customers
-from crm_core.customers import snapshot
-from crm_core.erasure import erase_customer
+from crm_core.customers.records import snapshot
 from crm_core.errors import InputError
 from crm_core.models import ConsentEvent, Conversation, Customer, CustomerTag
-from crm_core.sealing import email_index, phone_index
-from crm_core.sheet_import import ImportSummary
+from crm_core.privacy.erasure import erase_customer
+from crm_core.privacy.sealing import email_index, phone_index
+from crm_core.sheets.customers import import_customers
+from crm_core.sheets.tally import ImportSummary
 from tests.conftest import START, Chat
 from tests.shop_sheets import customers_cp1252_csv, customers_xlsx
 

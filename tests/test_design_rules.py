@@ -1,7 +1,7 @@
 """The design's rules, read from the code itself with the standard library's ``ast``:
 crm_core imports no channel library, bot or scheduler; every message the shop starts
-passes the gate (only ``crm_core.contact_policy`` makes a ``Permit``, only
-``crm_core.outbox`` writes outbox rows, and it writes a marketing row only where it
+passes the gate (only ``crm_core.outreach.contact_policy`` makes a ``Permit``, only
+``crm_core.outreach.outbox`` writes outbox rows, and it writes a marketing row only where it
 checks the permit); time is an argument: nothing under ``crm_core/`` or
 ``scheduler/`` reads a clock of its own; and no two modules import each other, round
 any circle (``bench/code_shape.py`` finds them)."""
@@ -18,8 +18,8 @@ PACKAGES = ("bot", "crm_core", "scheduler", "message_templates")
 # What crm_core must never import: the packages above it, and the chat, web and
 # scheduling libraries they wrap.
 ABOVE_CRM_CORE = {"bot", "scheduler", "aiogram", "telegram", "twilio", "aiohttp", "apscheduler"}
-GATE = "crm_core/contact_policy.py"
-OUTBOX = "crm_core/outbox.py"
+GATE = "crm_core/outreach/contact_policy.py"
+OUTBOX = "crm_core/outreach/outbox.py"
 
 
 def sources() -> dict[str, ast.Module]:

@@ -19,10 +19,7 @@ from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 from bot.cli import main
 from bot.conversation import Engine
-from crm_core import sealed_rows
-from crm_core.agents import add_agent
-from crm_core.contact_policy import Service
-from crm_core.directory import resolve, search
+from crm_core.customers.lookup import resolve, search
 from crm_core.errors import SettingsError
 from crm_core.models import (
     Agent,
@@ -37,9 +34,12 @@ from crm_core.models import (
     Reminder,
 )
 from crm_core.models.sealed import SealedText
-from crm_core.outbox import enqueue
-from crm_core.sealing import KeyMissing, Keyring, StoreKeys, WrongKey, key_id, store_keys
+from crm_core.outreach.contact_policy import Service
+from crm_core.outreach.outbox import enqueue
+from crm_core.privacy import sealed_rows
+from crm_core.privacy.sealing import KeyMissing, Keyring, StoreKeys, WrongKey, key_id, store_keys
 from crm_core.settings import Settings
+from crm_core.staff.agents import add_agent
 from crm_core.store import connection_name, open_store, tortoise_config
 from tests.conftest import START, Chat
 from tests.data_key import DATA_KEY

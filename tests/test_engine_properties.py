@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from bot.conversation import Engine
 from bot.conversation.flows import build_flows
-from crm_core.catalog import CatalogCache
 from crm_core.models import Conversation, Customer, Order, OrderItem
+from crm_core.sales.catalog import CatalogCache
 from crm_core.store import open_store
 from message_templates import Texts
 from tests.conftest import Chat, add_sample_catalog

@@ -14,9 +14,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.cli import main
-from crm_core import key_file
 from crm_core.models import Product
-from crm_core.sealing import key_id
+from crm_core.privacy import key_file
+from crm_core.privacy.sealing import key_id
 from crm_core.store import open_store
 
 NOTICE = "kunci data untuk store baru ini sudah dibuat"

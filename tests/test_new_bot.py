@@ -18,9 +18,9 @@ from bot.cli import _sweep
 from bot.dispatcher import Dispatcher
 from bot.telegram.aiogram_driver import AiogramDriver
 from bot.telegram.ptb_driver import PtbDriver
-from crm_core.agents import add_agent
 from crm_core.models import Message, Order, OutboxMessage, Ticket
 from crm_core.settings import Settings
+from crm_core.staff.agents import add_agent
 from tests.conftest import START, Sleeps
 from tests.fakes.telegram_api import (
     SECOND_BOT,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from crm_core.catalog import CatalogItem, OrderLine
 from crm_core.models import Customer, Order, OrderItem, Product
-from crm_core.order_import import import_orders
-from crm_core.orders import Shipping, place_order
-from crm_core.sealing import phone_index
+from crm_core.privacy.sealing import phone_index
+from crm_core.sales.catalog import CatalogItem, OrderLine
+from crm_core.sales.orders import Shipping, place_order
+from crm_core.sheets.orders import import_orders
 from tests.conftest import START, add_sample_catalog
 from tests.shop_sheets import orders_xlsx
 

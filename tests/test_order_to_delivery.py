@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from bot.conversation import Engine
-from crm_core.agents import add_agent
-from crm_core.catalog import CatalogCache
 from crm_core.models import (
     Agent,
     Conversation,
@@ -25,7 +23,9 @@ from crm_core.models import (
     Product,
     Ticket,
 )
+from crm_core.sales.catalog import CatalogCache
 from crm_core.shop import OrderRules, ShippingRule
+from crm_core.staff.agents import add_agent
 from message_templates import Texts
 from tests.conftest import START, Chat
 from tests.shop_catalog import add_catalog
@@ -257,7 +257,7 @@ async def test_a_plain_order_during_a_hand_off_is_taken_by_the_bot(shop_engine: 
 async def test_a_hand_off_quiet_for_the_timeout_goes_back_to_the_bot(
     shop_engine: Engine, siti: Chat
 ):
-    from bot.jobs import end_quiet_handoffs
+    from bot.shop_jobs import end_quiet_handoffs
 
     await siti.send("saya mau komplain")
     # Nobody answered: the bot takes the chat back, and the ticket stays for the team.
@@ -325,7 +325,7 @@ async def test_muted_agents_get_no_notices_but_tasks_list_the_work(shop_engine: 
 async def test_an_unpaid_order_is_reminded_once_then_cancelled_and_its_stock_released(
     shop_engine: Engine, siti: Chat
 ):
-    from bot.jobs import chase_unpaid_orders
+    from bot.shop_jobs import chase_unpaid_orders
 
     await Product.filter(name="Topi Baseball").update(stock=3)
     await siti.to_confirmation("topi merah 2", phone="0812-3456-7890")
@@ -349,7 +349,7 @@ async def test_an_unpaid_order_is_reminded_once_then_cancelled_and_its_stock_rel
 async def test_an_order_whose_payment_was_claimed_is_never_cancelled_by_the_clock(
     shop_engine: Engine, siti: Chat
 ):
-    from bot.jobs import chase_unpaid_orders
+    from bot.shop_jobs import chase_unpaid_orders
 
     await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
     await siti.send("ya")
@@ -410,8 +410,8 @@ async def test_two_records_of_one_person_are_merged_by_an_admin(shop_engine: Eng
 async def test_a_reminder_due_at_night_waits_for_the_morning(shop_engine: Engine, siti: Chat):
     from datetime import UTC, datetime
 
-    from bot.jobs import chase_unpaid_orders
-    from crm_core.contact_policy import Rules
+    from bot.shop_jobs import chase_unpaid_orders
+    from crm_core.outreach.contact_policy import Rules
 
     await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
     await siti.send("ya")
@@ -423,8 +423,8 @@ async def test_a_reminder_due_at_night_waits_for_the_morning(shop_engine: Engine
 
 
 async def test_a_counted_colour_is_reserved_shown_sold_out_and_released(store: str, tmp_path: Any):
-    from crm_core.catalog_import import import_products
     from crm_core.models import OptionStock
+    from crm_core.sales.catalog_import import import_products
 
     sheet = tmp_path / "katalog.csv"
     sheet.write_text(
@@ -547,7 +547,7 @@ async def test_after_a_hand_off_the_address_is_asked_again_not_taken_from_small_
 
 
 async def test_a_receipt_sent_to_a_person_still_stops_the_clock(shop_engine: Engine, siti: Chat):
-    from bot.jobs import chase_unpaid_orders
+    from bot.shop_jobs import chase_unpaid_orders
 
     await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
     await siti.send("ya")
@@ -563,7 +563,7 @@ async def test_a_receipt_sent_to_a_person_still_stops_the_clock(shop_engine: Eng
 async def test_orders_from_before_the_rules_are_reminded_before_any_cancel(
     shop_engine: Engine, siti: Chat
 ):
-    from bot.jobs import chase_unpaid_orders
+    from bot.shop_jobs import chase_unpaid_orders
 
     await siti.to_confirmation("topi merah 1", phone="0812-3456-7890")
     await siti.send("ya")
@@ -580,7 +580,7 @@ async def test_orders_from_before_the_rules_are_reminded_before_any_cancel(
 
 
 async def test_a_phone_order_is_never_cancelled_by_the_clock(shop_engine: Engine, siti: Chat):
-    from bot.jobs import chase_unpaid_orders
+    from bot.shop_jobs import chase_unpaid_orders
 
     ani = agent_chat(shop_engine, ANI, siti)
     await ani.send("/baru Rina Wati, 0813-1111-2222, Bandung, Jl. Mawar No. 5")
@@ -635,7 +635,7 @@ async def test_orders_placed_at_once_get_numbers_one_after_another(shop_engine: 
 async def test_trying_the_bot_as_a_customer_in_a_terminal_never_takes_their_news(
     shop_engine: Engine, siti: Chat
 ):
-    from crm_core.customers import reachable_chat
+    from crm_core.customers.records import reachable_chat
 
     customer = await Customer.get(name="Siti Rahma")
     await Conversation.create(

@@ -17,8 +17,8 @@ from bot.telegram.ptb_driver import PtbDriver
 from bot.web import build_app
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
-from crm_core.agents import add_agent
 from crm_core.models import Message, Order, Ticket
+from crm_core.staff.agents import add_agent
 from tests.conftest import PUBLIC_URL, START, Sleeps
 from tests.fakes.telegram_api import BOT_USER, TOKEN, FakeTelegram, handled, message_update
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio

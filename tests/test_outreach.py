@@ -10,9 +10,9 @@ import pytest
 
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
-from crm_core.agents import add_agent
-from crm_core.contact_policy import Service
 from crm_core.models import AuditEvent, Contact, Customer, Message, OutboxMessage
+from crm_core.outreach.contact_policy import Service
+from crm_core.staff.agents import add_agent
 from tests.conftest import START, Chat, Sleeps
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -159,7 +159,7 @@ async def test_telegram_sends_keep_to_one_a_second_per_chat_and_thirty_overall(
 ):
     """Measured when each request reaches the fake Bot API, on the clock the driver
     paces its sends by (its waits pass at once)."""
-    from crm_core.outbox import enqueue
+    from crm_core.outreach.outbox import enqueue
 
     arrivals: list[tuple[int, float]] = []
     original = fake_telegram._sendmessage

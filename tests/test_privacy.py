@@ -14,16 +14,7 @@ from tortoise import Tortoise
 from bot import cli_privacy
 from bot.cli import build_parser
 from bot.conversation import Engine
-from crm_core.agents import add_agent
-from crm_core.contact_policy import Gate, Permit, Rules
-from crm_core.data_export import customer_data
-from crm_core.directory import resolve
-from crm_core.erasure import (
-    erase_customer,
-    is_erased_chat,
-    is_erased_phone,
-    is_erased_telegram,
-)
+from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError, NotFound
 from crm_core.models import (
     AuditEvent,
@@ -38,7 +29,16 @@ from crm_core.models import (
     Reminder,
     Ticket,
 )
-from crm_core.outbox import enqueue_permitted
+from crm_core.outreach.contact_policy import Gate, Permit, Rules
+from crm_core.outreach.outbox import enqueue_permitted
+from crm_core.privacy.data_export import customer_data
+from crm_core.privacy.erasure import (
+    erase_customer,
+    is_erased_chat,
+    is_erased_phone,
+    is_erased_telegram,
+)
+from crm_core.staff.agents import add_agent
 from tests.conftest import START, Chat
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from crm_core.customers import attach_phone
+from crm_core.customers.records import attach_phone
 from crm_core.models import ConsentEvent, Conversation, Customer, Order
 from crm_core.store import is_transient
 from tests.conftest import START, Chat

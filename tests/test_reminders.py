@@ -10,11 +10,11 @@ import pytest
 
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
-from bot.jobs import release_due_reminders
-from crm_core.agents import add_agent
+from bot.shop_jobs import release_due_reminders
 from crm_core.errors import InputError
 from crm_core.models import Customer, Reminder
-from crm_core.when import parse_when
+from crm_core.staff.agents import add_agent
+from crm_core.staff.time_words import parse_when
 from message_templates import Texts
 from tests.conftest import START, Chat
 from tests.fakes.telegram_api import FakeTelegram
@@ -113,7 +113,7 @@ async def test_tasks_show_waiting_customers(engine: Engine, chat: Chat):
 
 
 async def test_a_removed_agents_waiting_customers_show_as_unhandled(engine: Engine, chat: Chat):
-    from crm_core.agents import remove_agent
+    from crm_core.staff.agents import remove_agent
 
     await chat.onboard(name="Budi Santoso")
     dewi = await add_agent("Dewi", START, telegram_id=9002)

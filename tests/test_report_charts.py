@@ -13,9 +13,9 @@ from matplotlib.text import Text
 
 from bot.chart_data import Point, day_label, over_time, period_label, tick_positions
 from bot.report_charts import figures
-from crm_core.analytics import build_report
-from crm_core.money import rupiah_short
-from crm_core.periods import parse_period
+from crm_core.insight.analytics import build_report
+from crm_core.insight.periods import parse_period
+from crm_core.sales.money import rupiah_short
 from message_templates import Texts
 from tests.test_analytics import JAKARTA, NOW, small_shop
 

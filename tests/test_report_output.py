@@ -15,10 +15,10 @@ import pytest
 from bot.cli import build_parser
 from bot.cli_report import dispatch
 from bot.report_charts import charts
-from crm_core.analytics import build_report
+from crm_core.insight.analytics import build_report
+from crm_core.insight.periods import parse_period
 from crm_core.models import Customer
-from crm_core.periods import parse_period
-from crm_core.sheet_export import export_customers
+from crm_core.sheets.export import export_customers
 from message_templates import Texts
 from message_templates.error_texts import phrase
 from tests.test_analytics import JAKARTA, NOW, small_shop

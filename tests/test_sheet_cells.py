@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_core import sheet_cells
-from crm_core.sheet_files import header_key
+from crm_core.sheets import cells as sheet_cells
+from crm_core.sheets.files import header_key
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

@@ -13,9 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from crm_core.catalog import CatalogItem, OrderLine
-from crm_core.customer_import import import_customers
-from crm_core.customers import snapshot
+from crm_core.customers.records import snapshot
 from crm_core.models import (
     ConsentEvent,
     Customer,
@@ -25,10 +23,12 @@ from crm_core.models import (
     OrderStatusChange,
     Product,
 )
-from crm_core.order_import import import_orders
-from crm_core.orders import Shipping, place_order
-from crm_core.sheet_export import ExtraColumn, export_customers, export_orders
-from crm_core.sheet_import import ImportSummary
+from crm_core.sales.catalog import CatalogItem, OrderLine
+from crm_core.sales.orders import Shipping, place_order
+from crm_core.sheets.customers import import_customers
+from crm_core.sheets.export import ExtraColumn, export_customers, export_orders
+from crm_core.sheets.orders import import_orders
+from crm_core.sheets.tally import ImportSummary
 from tests.conftest import START, add_sample_catalog
 from tests.shop_sheets import customers_xlsx, orders_xlsx
 

@@ -8,11 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_core.customer_import import CUSTOMER_ALIASES, EXPORT_ONLY, import_customers, needs_identity
 from crm_core.models import Customer, Order
-from crm_core.order_import import ORDER_ALIASES, ORDER_EXPORT_ONLY, import_orders, needs
-from crm_core.sealing import phone_index
-from crm_core.sheet_files import open_sheet
+from crm_core.privacy.sealing import phone_index
+from crm_core.sheets.customers import (
+    CUSTOMER_ALIASES,
+    EXPORT_ONLY,
+    import_customers,
+    needs_identity,
+)
+from crm_core.sheets.files import open_sheet
+from crm_core.sheets.orders import ORDER_ALIASES, ORDER_EXPORT_ONLY, import_orders, needs
 from tests.conftest import START
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from bot.conversation import Engine
-from crm_core.agents import add_agent
-from crm_core.catalog import CatalogCache
 from crm_core.models import Conversation, Customer, Order, OrderItem, OutboxMessage, Product, Ticket
-from crm_core.orders import change_status
+from crm_core.sales.catalog import CatalogCache
+from crm_core.sales.orders import change_status
+from crm_core.staff.agents import add_agent
 from message_templates import Texts
 from tests.conftest import START, Chat
 from tests.shop_catalog import add_catalog

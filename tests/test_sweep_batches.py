@@ -13,10 +13,10 @@ import pytest
 
 import scheduler.sweep as sweep_module
 from bot.dispatcher import Dispatcher
-from crm_core.contact_policy import Rules, Service
-from crm_core.erasure import erase_customer
 from crm_core.models import Contact, Conversation, Customer, Message, Order, OutboxMessage
-from crm_core.outbox import claim_next, enqueue, finish
+from crm_core.outreach.contact_policy import Rules, Service
+from crm_core.outreach.outbox import claim_next, enqueue, finish
+from crm_core.privacy.erasure import erase_customer
 from message_templates import Texts
 from scheduler.campaigns import Campaign
 from scheduler.sweep import sweep

@@ -334,7 +334,7 @@ async def test_the_handlers_mount_inside_a_bot_the_shop_already_runs(
 
 
 async def test_an_agent_works_from_telegram(driver: Any, fake_telegram: FakeTelegram):
-    from crm_core.agents import add_agent
+    from crm_core.staff.agents import add_agent
 
     await add_agent("Ani", START, telegram_id=BUDI + 7)
     for text in ("/start", "Ya", "Budi", "Bandung", "Lewati"):

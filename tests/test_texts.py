@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_core.analytics import ChurnRisk, Report, Sales, Source
-from crm_core.catalog import CatalogItem, OrderLine
-from crm_core.periods import between
+from crm_core.insight.analytics import ChurnRisk, Report, Sales, Source
+from crm_core.insight.periods import between
+from crm_core.sales.catalog import CatalogItem, OrderLine
 from message_templates import LANGUAGES, TemplateProblem, Texts
 
 KAOS = CatalogItem(1, "Kaos Polos", 75_000, ("Hitam", "Putih"), ("S", "M"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.understanding import Intent, Understanding, load_lexicon
-from crm_core.catalog import Catalog, CatalogItem
+from crm_core.sales.catalog import Catalog, CatalogItem
 from tests.understanding.corpus import shown
 
 KAOS = CatalogItem(1, "Kaos Polos", 75_000, ("Hitam", "Putih"), ("S", "M", "L"))

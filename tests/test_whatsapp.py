@@ -20,9 +20,9 @@ from bot.dispatcher import Dispatcher
 from bot.report_links import CHART_NAMES, ChartLink, chart_url
 from bot.web import build_app
 from bot.whatsapp.channel import WhatsAppChannel
-from crm_core.contact_policy import Candidate, Gate, Rules
 from crm_core.models import Conversation, Customer, Message, Order
-from crm_core.outbox import Queued, enqueue_many
+from crm_core.outreach.contact_policy import Candidate, Gate, Rules
+from crm_core.outreach.outbox import Queued, enqueue_many
 from message_templates import Texts
 from tests.conftest import PUBLIC_URL, START, Chat, Sleeps, add_sample_catalog, make_channel
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
@@ -365,7 +365,7 @@ async def test_health_reports_whatsapp(client: TestClient):
 async def test_an_agent_works_from_whatsapp(
     client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
 ):
-    from crm_core.agents import add_agent
+    from crm_core.staff.agents import add_agent
 
     await add_agent("Ani", START, phone="+6281377778888")
     for text in ("halo", "1", "Siti", "Surabaya", "lewati"):
@@ -378,7 +378,7 @@ async def test_an_agent_works_from_whatsapp(
 async def test_an_agent_on_whatsapp_gets_the_reports_charts_by_signed_link(
     client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
 ):
-    from crm_core.agents import add_agent
+    from crm_core.staff.agents import add_agent
 
     await add_agent("Ani", START, phone="+6281377778888")
     await say(client, channel, "/laporan 30d", phone="+6281377778888")

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.agents.turn import AgentTurn
-from crm_core.directory import resolve
+from crm_core.customers.lookup import resolve
 from crm_core.errors import Ambiguous, InputError, NotFound
 from crm_core.models import Customer
 

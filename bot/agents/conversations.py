@@ -13,13 +13,14 @@ from bot.agents.commands import Usage, command
 from bot.agents.outreach import MAX_TEXT, chat_of, target
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound
-from crm_core.agents import agent_address, audit
-from crm_core.contact_policy import Service
-from crm_core.directory import resolve
+from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError
 from crm_core.models import Customer, Message, OutboxMessage, Ticket
-from crm_core.outbox import enqueue
-from crm_core.tickets import (
+from crm_core.outreach.contact_policy import Service
+from crm_core.outreach.outbox import enqueue
+from crm_core.staff.agents import agent_address
+from crm_core.staff.audit import audit
+from crm_core.staff.tickets import (
     DATA_REQUESTS,
     NOTICE,
     RELAY,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.agents.commands import COMMANDS, Usage, command
 from bot.agents.turn import AgentTurn
-from crm_core.agents import audit
-from crm_core.directory import resolve, search
+from crm_core.customers.lookup import resolve, search
 from crm_core.errors import NotFound
 from crm_core.models import Customer
-from crm_core.staff_actions import card, history
+from crm_core.staff.actions import card, history
+from crm_core.staff.audit import audit
 
 
 @command("bantuan", "help")

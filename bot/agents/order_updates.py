@@ -7,14 +7,14 @@ from __future__ import annotations
 from bot.agents.commands import Usage, command
 from bot.agents.turn import AgentTurn
 from bot.conversation.payment import payment_due_text
-from crm_core.agents import audit
-from crm_core.contact_policy import Service
-from crm_core.customers import reachable_chat
+from crm_core.customers.records import reachable_chat
 from crm_core.errors import InputError
 from crm_core.models import Customer, Order
-from crm_core.money import parse_rupiah
-from crm_core.orders import change_status, find_order, set_shipping_fee, ship
-from crm_core.outbox import enqueue
+from crm_core.outreach.contact_policy import Service
+from crm_core.outreach.outbox import enqueue
+from crm_core.sales.money import parse_rupiah
+from crm_core.sales.orders import change_status, find_order, set_shipping_fee, ship
+from crm_core.staff.audit import audit
 
 # The words agents use for a status, in either language.
 STATUS_WORDS = {

@@ -8,11 +8,11 @@ from bot.agents.order_updates import tell_customer
 from bot.agents.turn import AgentTurn
 from bot.conversation.payment import payment_due_text
 from bot.understanding import Mention, Understanding, load_lexicon
-from crm_core.agents import audit
-from crm_core.catalog import MAX_QUANTITY, OrderLine, load_catalog
 from crm_core.errors import InputError
-from crm_core.orders import Shipping, place_order
-from crm_core.stock import reserve
+from crm_core.sales.catalog import MAX_QUANTITY, OrderLine, load_catalog
+from crm_core.sales.orders import Shipping, place_order
+from crm_core.sales.stock import reserve
+from crm_core.staff.audit import audit
 
 
 @command("order", "order")

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from bot.agents.commands import Usage, command, customer_and_text, split_reference
 from bot.agents.turn import AgentTurn
-from crm_core.agents import audit
-from crm_core.contact_policy import Gate, Permit
 from crm_core.errors import InputError
 from crm_core.models import Conversation, Customer
-from crm_core.outbox import enqueue_permitted
+from crm_core.outreach.contact_policy import Gate, Permit
+from crm_core.outreach.outbox import enqueue_permitted
+from crm_core.staff.audit import audit
 
 MAX_TEXT = 1_000
 

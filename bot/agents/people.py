@@ -7,14 +7,14 @@ from bot.agents.commands import Usage, command
 from bot.agents.turn import AgentTurn
 from bot.conversation.ordering import MAX_ADDRESS, clean_address
 from bot.conversation.steps import MAX_NAME, clean_city, clean_name
-from crm_core.agents import audit
-from crm_core.cities import read_city
-from crm_core.customers import merge_customers
-from crm_core.directory import resolve
+from crm_core.customers.cities import read_city
+from crm_core.customers.lookup import resolve
+from crm_core.customers.phones import try_normalize_phone
+from crm_core.customers.records import merge_customers
 from crm_core.errors import InputError
 from crm_core.models import Customer
-from crm_core.phones import try_normalize_phone
-from crm_core.sealing import phone_index
+from crm_core.privacy.sealing import phone_index
+from crm_core.staff.audit import audit
 
 
 @command("baru", "new")

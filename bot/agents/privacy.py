@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from bot.agents.commands import Usage, command, split_reference
 from bot.agents.turn import AgentTurn
-from crm_core.consent import consent_history, record_agent_consent
-from crm_core.contact_policy import Service
-from crm_core.customers import reachable_chat
-from crm_core.directory import resolve
-from crm_core.outbox import enqueue
-from crm_core.privacy_requests import approve
+from crm_core.customers.lookup import resolve
+from crm_core.customers.records import reachable_chat
+from crm_core.outreach.contact_policy import Service
+from crm_core.outreach.outbox import enqueue
+from crm_core.privacy.consent import consent_history, record_agent_consent
+from crm_core.privacy.requests import approve
 
 
 @command("setujui", "approve")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from bot.agents.commands import Usage, command, customer_and_text
 from bot.agents.conversations import end
 from bot.agents.turn import AgentTurn
-from crm_core.directory import resolve
-from crm_core.staff_actions import add_note, add_tag, claim, remove_tag, set_blacklisted
-from crm_core.tickets import open_tickets
+from crm_core.customers.lookup import resolve
+from crm_core.staff.actions import add_note, add_tag, claim, remove_tag, set_blacklisted
+from crm_core.staff.tickets import open_tickets
 
 
 @command("catat", "note")

@@ -8,10 +8,10 @@ import asyncio
 from bot.agents.commands import command
 from bot.agents.turn import AgentTurn
 from bot.inbound import Image
-from crm_core.analytics import build_report
 from crm_core.errors import InputError
-from crm_core.periods import parse_period
-from crm_core.segments import SEGMENTS, members, segment_sizes
+from crm_core.insight.analytics import build_report
+from crm_core.insight.periods import parse_period
+from crm_core.insight.segments import SEGMENTS, members, segment_sizes
 from message_templates import LANGUAGES
 
 # Channels that take the pictures themselves; WhatsApp takes them by link (Twilio fetches

@@ -9,13 +9,13 @@ from tortoise.expressions import Q
 
 from bot.agents.commands import Usage, command, customer_and_text
 from bot.agents.turn import AgentTurn
-from crm_core.agents import audit
-from crm_core.contact_policy import MARKETING
 from crm_core.errors import InputError
 from crm_core.models import Agent, Customer, Order, OutboxMessage, Ticket
-from crm_core.reminders import add_reminder, pending_for
-from crm_core.tickets import DATA_REQUESTS, conversations
-from crm_core.when import parse_when
+from crm_core.outreach.contact_policy import MARKETING
+from crm_core.staff.audit import audit
+from crm_core.staff.reminders import add_reminder, pending_for
+from crm_core.staff.tickets import DATA_REQUESTS, conversations
+from crm_core.staff.time_words import parse_when
 
 
 @command("ingatkan", "remind")

@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.inbound import Image, Inbound, Reply
 from bot.understanding import Reading
-from crm_core.contact_policy import Rules
 from crm_core.models import Agent
+from crm_core.outreach.contact_policy import Rules
 from crm_core.shop import ShopFile
 from message_templates import Texts
 

@@ -13,7 +13,7 @@ from bot.conversation.menu import show_menu
 from bot.conversation.turn import Turn
 from crm_core.errors import InputError
 from crm_core.models import Order
-from crm_core.orders import change_status, claim_payment, find_order, recent_orders
+from crm_core.sales.orders import change_status, claim_payment, find_order, recent_orders
 
 # A photo within this long of the order being paid or shipped is read as its receipt
 # sent late; after that, as any other photo.

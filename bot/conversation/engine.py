@@ -20,26 +20,26 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.agents.commands import may_be_command
-from bot.agents.handle import handle_command, reads_only
+from bot.agents.run_command import handle_command, reads_only
 from bot.conversation import after_sale, handoff, menu, ordering, router
 from bot.conversation.flows import build_flows
 from bot.conversation.turn import Turn
 from bot.inbound import Inbound, Reply, buttons, storable
 from bot.understanding import Lexicon, Understanding, load_lexicon
-from crm_core.agents import recognise as recognise_agent
-from crm_core.catalog import Catalog, CatalogCache
-from crm_core.contact_policy import Rules
-from crm_core.customers import (
+from crm_core.customers.records import (
     find_conversation,
     save_changes,
     snapshot,
     start_conversation,
 )
-from crm_core.message_log import inbound_message, outbound_message
 from crm_core.models import Agent, Conversation
-from crm_core.outbox import hold_reply
-from crm_core.sealing import chat_index
+from crm_core.outreach.contact_policy import Rules
+from crm_core.outreach.message_log import inbound_message, outbound_message
+from crm_core.outreach.outbox import hold_reply
+from crm_core.privacy.sealing import chat_index
+from crm_core.sales.catalog import Catalog, CatalogCache
 from crm_core.shop import ShopFile
+from crm_core.staff.agents import recognise as recognise_agent
 from crm_core.store import is_transient
 from message_templates import Texts
 

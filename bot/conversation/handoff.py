@@ -10,13 +10,13 @@ from __future__ import annotations
 from bot.conversation.states import State
 from bot.conversation.turn import Turn
 from bot.understanding import Intent
-from crm_core.agents import agent_address
-from crm_core.contact_policy import Service
 from crm_core.models import Agent, OutboxMessage, Ticket
-from crm_core.orders import claim_payment, recent_orders
-from crm_core.outbox import enqueue
+from crm_core.outreach.contact_policy import Service
+from crm_core.outreach.outbox import enqueue
+from crm_core.sales.orders import claim_payment, recent_orders
 from crm_core.shop import ShopFile
-from crm_core.tickets import (
+from crm_core.staff.agents import agent_address
+from crm_core.staff.tickets import (
     NOTICE,
     RELAY,
     current_ticket,

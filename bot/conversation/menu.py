@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.conversation.turn import Turn
-from crm_core.orders import recent_orders
+from crm_core.sales.orders import recent_orders
 
 MENU_KEYS = ("btn_order", "btn_my_orders", "btn_update", "btn_help")
 

@@ -9,8 +9,8 @@ from bot.conversation import steps
 from bot.conversation.menu import show_menu
 from bot.conversation.short_answers import SKIP, normalize
 from bot.conversation.turn import Turn, pick
-from crm_core.customers import record_consent
-from crm_core.lead_sources import SOURCES, read_source
+from crm_core.customers.lead_sources import SOURCES, read_source
+from crm_core.customers.records import record_consent
 
 GENDERS = ("f", "m")
 AGE_BANDS = ("<18", "18-24", "25-34", "35-44", "45-54", "55+")

@@ -24,12 +24,12 @@ from bot.conversation.payment import payment_due_text
 from bot.conversation.states import Handler
 from bot.conversation.turn import Turn, pick
 from bot.understanding import Intent, Mention, Reading
-from crm_core.catalog import MAX_QUANTITY, CatalogItem, OrderLine, parse_quantity
-from crm_core.customers import attach_phone, snapshot
+from crm_core.customers.phones import try_normalize_phone
+from crm_core.customers.records import attach_phone, snapshot
 from crm_core.models import Order
-from crm_core.orders import Shipping, place_order
-from crm_core.phones import try_normalize_phone
-from crm_core.stock import reserve
+from crm_core.sales.catalog import MAX_QUANTITY, CatalogItem, OrderLine, parse_quantity
+from crm_core.sales.orders import Shipping, place_order
+from crm_core.sales.stock import reserve
 
 MAX_ADDRESS = 300
 MAX_LINES = 20  # items in one chat order; past that the customer is told to ask a person

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.conversation.handoff import tell_agents
 from bot.conversation.turn import Turn
-from crm_core.privacy_requests import open_request
+from crm_core.privacy.requests import open_request
 
 
 async def request(turn: Turn, kind: str) -> None:

@@ -8,7 +8,7 @@ from bot.conversation.menu import show_menu
 from bot.conversation.ordering import MAX_ADDRESS, advance, clean_address, use_phone
 from bot.conversation.steps import MAX_NAME, clean_city, clean_name, set_city
 from bot.conversation.turn import Turn, pick
-from crm_core.phones import try_normalize_phone
+from crm_core.customers.phones import try_normalize_phone
 
 FIELDS = ("name", "city", "address", "phone")
 

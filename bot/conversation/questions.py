@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.conversation.handoff import hand_off
 from bot.conversation.turn import Turn
 from bot.understanding import Intent, Mention, Reading
-from crm_core.catalog import CatalogItem
+from crm_core.sales.catalog import CatalogItem
 
 LISTED = 10  # products named in one answer; the rest are in the catalog's pages
 

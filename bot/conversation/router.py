@@ -16,8 +16,8 @@ from bot.conversation.states import State
 from bot.conversation.turn import Turn, pick
 from bot.understanding import QUESTIONS, Intent, Reading
 from bot.understanding.understanding import OPT_OUT_WHEN_IDLE
-from crm_core.catalog import parse_quantity
-from crm_core.customers import set_opted_out
+from crm_core.customers.records import set_opted_out
+from crm_core.sales.catalog import parse_quantity
 
 # Served wherever the customer is; the step's question is then asked again.
 ANYWHERE = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.conversation.states import Handler
 from bot.conversation.turn import Turn
-from crm_core.cities import read_city
+from crm_core.customers.cities import read_city
 from crm_core.models import Customer
 
 MAX_NAME = 80
@@ -22,7 +22,7 @@ def clean_name(text: str) -> str | None:
 
 
 def clean_city(text: str) -> str | None:
-    """What the customer typed as their city, if it can be one; crm_core.cities turns
+    """What the customer typed as their city, if it can be one; crm_core.customers.cities turns
     it into the name the shop counts by."""
     return clean_name(text)
 

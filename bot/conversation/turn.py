@@ -18,8 +18,8 @@ from bot.conversation.short_answers import (
 )
 from bot.inbound import Inbound, Reply
 from bot.understanding import Reading
-from crm_core.catalog import Catalog, words
 from crm_core.models import Conversation, Customer
+from crm_core.sales.catalog import Catalog, words
 from crm_core.shop import ShopFile
 from message_templates import Texts
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.inbound import Image, Inbound, Reply
-from crm_core.message_log import mark_failed, mark_sent
-from crm_core.phones import try_normalize_phone
+from crm_core.customers.phones import try_normalize_phone
+from crm_core.outreach.message_log import mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from crm_core.catalog import CatalogItem
+from crm_core.sales.catalog import CatalogItem
 
 # A misspelling is accepted when it is this close to a catalog word (rapidfuzz's ratio,
 # 0-100): one letter left out or added in a five-letter word ("hjab", "kemja") passes,

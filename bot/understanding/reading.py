@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from crm_core.catalog import CatalogItem
+from crm_core.sales.catalog import CatalogItem
 
 
 class Intent(Enum):

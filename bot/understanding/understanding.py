@@ -19,7 +19,7 @@ from bot.understanding.lexicon import Lexicon
 from bot.understanding.phrases import build
 from bot.understanding.reading import Intent, Mention, Reading
 from bot.understanding.words import SEPARATOR, Normaliser, Words
-from crm_core.catalog import Catalog
+from crm_core.sales.catalog import Catalog
 
 # Whole messages that are an opt-out at once (Twilio's standard words among them); any
 # longer sentence is read for its meaning instead ("stop, ukurannya salah" is a complaint).

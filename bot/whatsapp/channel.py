@@ -12,15 +12,15 @@ from twilio.request_validator import RequestValidator
 from bot.conversation import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply, with_buttons
-from bot.plain_text import numbered
+from bot.numbered_choices import numbered
 from bot.report_links import CHART_NAMES, ChartLink, chart_url, link_key
 from bot.send_queue import SendQueue
-from bot.whatsapp.inbound import CHANNEL, error_code, inbound_from_form, twilio_sid
+from bot.whatsapp.forms import CHANNEL, error_code, inbound_from_form, twilio_sid
 from bot.whatsapp.sender import OUTSIDE_WINDOW, TwilioSender
-from crm_core.contact_policy import Gate
-from crm_core.message_log import record_status
 from crm_core.models import Agent, Conversation
-from crm_core.sealing import chat_index, phone_index
+from crm_core.outreach.contact_policy import Gate
+from crm_core.outreach.message_log import record_status
+from crm_core.privacy.sealing import chat_index, phone_index
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from aiohttp import web
 
 from bot.report_links import PATH, read_link
 from bot.whatsapp.channel import WhatsAppChannel
-from crm_core.analytics import build_report
 from crm_core.errors import InputError
-from crm_core.periods import Period
+from crm_core.insight.analytics import build_report
+from crm_core.insight.periods import Period
 
 log = logging.getLogger(__name__)
 

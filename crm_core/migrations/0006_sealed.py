@@ -5,12 +5,12 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class SealColumn(ops.AlterField):
-    """A personal column becomes sealed text (``crm_core.sealing``). SQLite keeps any
+    """A personal column becomes sealed text (``crm_core.privacy.sealing``). SQLite keeps any
     text in any column, and its table rebuild would drop the table's indexes, so there
     only the recorded schema changes. On PostgreSQL the column becomes text (Tortoise
     does not change a column's kind, JSON to text, by itself), and a unique constraint on
     it goes: sealed values never repeat, the blind index is what is unique now. The
-    values themselves are sealed after migrating (``crm_core.sealed_rows``)."""
+    values themselves are sealed after migrating (``crm_core.privacy.sealed_rows``)."""
 
     async def database_forward(self, app_label, old_state, new_state, state_editor=None):
         if state_editor is None or state_editor.client.capabilities.dialect == "sqlite":

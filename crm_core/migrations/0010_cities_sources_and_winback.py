@@ -3,8 +3,8 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 from tortoise.indexes import Index
 
-from crm_core.cities import normalise_city
-from crm_core.lead_sources import normalise_source
+from crm_core.customers.cities import normalise_city
+from crm_core.customers.lead_sources import normalise_source
 
 # (table, the column reports group by, the column for the words as typed, the normaliser)
 TYPED = (

@@ -9,7 +9,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedText
-from crm_core.sealing import email_index, phone_index, phone_tail_index
+from crm_core.privacy.sealing import email_index, phone_index, phone_tail_index
 
 
 class Customer(BlindIndexed):
@@ -37,14 +37,14 @@ class Customer(BlindIndexed):
     telegram_id = fields.BigIntField(null=True, unique=True)
     email = SealedText(null=True)  # kept in lower case; sealed, found through email_index
     address = SealedText(null=True)
-    # The city as one name to count by (crm_core.cities: "Bdg" is Bandung), and as typed.
+    # The city as one name to count by (crm_core.customers.cities: "Bdg" is Bandung), and as typed.
     city = fields.CharField(max_length=80, null=True, db_index=True)
     city_typed = fields.CharField(max_length=80, null=True)
     gender = fields.CharField(max_length=1, null=True)  # "f" or "m"
     age_band = fields.CharField(max_length=8, null=True)
     education = fields.CharField(max_length=80, null=True)
     occupation = fields.CharField(max_length=80, null=True)
-    # Where they found the shop, as one of crm_core.lead_sources.SOURCES, and as written.
+    # Where they found the shop, as one of crm_core.customers.lead_sources.SOURCES, and as written.
     lead_source = fields.CharField(max_length=40, null=True, db_index=True)
     lead_source_typed = fields.CharField(max_length=80, null=True)
     language = fields.CharField(max_length=2, default="id")

@@ -9,7 +9,7 @@ from tortoise.models import Model
 
 from crm_core.models.customers import Customer
 from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedJSON, SealedText
-from crm_core.sealing import chat_index
+from crm_core.privacy.sealing import chat_index
 
 
 class Message(Model):
@@ -31,7 +31,7 @@ class Message(Model):
     media_url = fields.TextField(null=True)
     media_type = fields.CharField(max_length=80, null=True)
     # received (in); queued, sent, delivered, read, failed, undelivered, needs_template, and
-    # unknown (a send a crash cut off; see crm_core.outbox) (out)
+    # unknown (a send a crash cut off; see crm_core.outreach.outbox) (out)
     status = fields.CharField(max_length=16)
     error_code = fields.CharField(max_length=16, null=True)  # the provider's, e.g. Twilio 63016
     error = fields.TextField(null=True)

@@ -27,7 +27,7 @@ class Order(Model):
     ship_name = fields.CharField(max_length=120)
     ship_phone = SealedText(null=True)
     ship_address = SealedText()
-    ship_city = fields.CharField(max_length=80)  # one name to count by (crm_core.cities)
+    ship_city = fields.CharField(max_length=80)  # one name to count by (crm_core.customers.cities)
     ship_city_typed = fields.CharField(max_length=80, null=True)  # as it was typed
     # For an order loaded from a spreadsheet: the shop's own order number (if the sheet
     # had one) and a key of who ordered and which order, so loading the same sheet

@@ -57,7 +57,7 @@ class OutboxMessage(Model):
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     attempts = fields.IntField(default=0)
     # Who is sending it (``host:pid:token``), while it is ``sending``: a claim whose
-    # process is gone is taken back at once, not after the lease (see crm_core.outbox).
+    # process is gone is taken back at once, not after the lease (see crm_core.outreach.outbox).
     claimed_by = fields.CharField(max_length=120, null=True)
     next_attempt_at = fields.DatetimeField(db_index=True)
     dedupe_key = fields.CharField(max_length=120, null=True, unique=True)

@@ -1,5 +1,5 @@
 """The column type of personal text: sealed with the data key in the store, plain text in
-Python (see ``crm_core.sealing``)."""
+Python (see ``crm_core.privacy.sealing``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tortoise.manager import Manager
 from tortoise.models import Model
 from tortoise.queryset import QuerySet, UpdateQuery
 
-from crm_core.sealing import is_sealed, keyring
+from crm_core.privacy.sealing import is_sealed, keyring
 
 
 class SealedText(fields.TextField):

@@ -9,7 +9,7 @@ from tortoise.models import Model
 
 from crm_core.models.customers import Customer
 from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedJSON, SealedText
-from crm_core.sealing import phone_index
+from crm_core.privacy.sealing import phone_index
 
 ROLES = ("admin", "agent")
 

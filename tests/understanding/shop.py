@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from bot.understanding import Understanding, load_lexicon
-from crm_core.catalog import Catalog, CatalogItem
+from crm_core.sales.catalog import Catalog, CatalogItem
 from crm_core.shop import ShopFile, load_shop_file
 
 HERE = Path(__file__).parent

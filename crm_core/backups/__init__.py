@@ -1,0 +1,1 @@
+"""Backups that restore, and the daily one with its rotation."""
