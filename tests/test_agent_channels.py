@@ -76,7 +76,7 @@ async def whatsapp_client(channel: Any) -> AsyncIterator[Any]:
 
 
 async def test_every_command_over_whatsapp(whatsapp_client: Any, channel: Any, fake_twilio: Any):
-    from tests.test_whatsapp import say
+    from tests.whatsapp_posts import say
 
     await add_agent("Ani", START, phone="+6281377778888", role="admin")
     agent = "+6281377778888"

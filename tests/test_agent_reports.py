@@ -18,8 +18,7 @@ from crm_core.models import Message
 from crm_core.staff.agents import add_agent
 from tests.conftest import START, Chat
 from tests.fakes.telegram_api import FakeTelegram, handled, message_update
-from tests.test_analytics import small_shop
-from tests.test_report_output import png_size
+from tests.report_shop import png_size, small_shop
 
 ANI_AGENT, CUSTOMER = 9001, 5001
 # Telegram dates the test messages about 21 September 2026 (1_790_000_000 s).

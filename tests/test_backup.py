@@ -28,7 +28,7 @@ from crm_core.privacy.sealing import WrongKey, key_id
 from crm_core.settings import Settings
 from tests.conftest import POSTGRES_URL, START, Chat
 from tests.data_key import DATA_KEY
-from tests.test_cli import langgan
+from tests.langgan_cli import langgan
 
 # The newest migration: what a backup of a store brought up to date says it holds.
 LATEST = max(p.stem for p in Path(migrations.__file__).parent.glob("0*.py"))

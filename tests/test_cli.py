@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +23,7 @@ from bot.service import run
 from crm_core.settings import Settings
 from tests.data_key import DATA_KEY
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
+from tests.langgan_cli import langgan
 
 NEWCOMER_CHAT = (
     "\n".join(
@@ -42,25 +42,6 @@ NEWCOMER_CHAT = (
     )
     + "\n"
 )
-
-
-def langgan(
-    cwd: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("LANGGAN_", "TELEGRAM_"))
-    }
-    environment["LANGGAN_DATA_KEY"] = DATA_KEY
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment,
-    )
 
 
 def test_a_newcomer_orders_in_langgan_chat(tmp_path: Path):

@@ -23,7 +23,7 @@ from tests.conftest import PUBLIC_URL, START, Sleeps
 from tests.fakes.telegram_api import BOT_USER, TOKEN, FakeTelegram, handled, message_update
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.shop_catalog import add_catalog, shop_engine
-from tests.test_whatsapp import message, post
+from tests.whatsapp_posts import message, post
 
 BUDI, ANI = 5001, 9001
 

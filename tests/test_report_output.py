@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import struct
 from datetime import datetime
 from pathlib import Path
 
@@ -21,17 +20,8 @@ from crm_core.models import Customer
 from crm_core.sheets.export import export_customers
 from message_templates import Texts
 from message_templates.error_texts import phrase
-from tests.test_analytics import JAKARTA, NOW, small_shop
-from tests.test_cli import langgan
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == PNG_SIGNATURE
-    assert data[12:16] == b"IHDR"  # the first chunk holds the dimensions
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
+from tests.langgan_cli import langgan
+from tests.report_shop import JAKARTA, NOW, png_size, small_shop
 
 
 async def test_charts_are_real_pngs(store: str):

@@ -16,9 +16,10 @@ from tortoise.connection import connections
 from bot.web import SECRET_HEADER, TELEGRAM, build_app
 from crm_core.models import Conversation, Customer, Message
 from tests.fakes.telegram_api import FakeTelegram, message_update
-from tests.test_telegram_contract import BUDI
 
 SECRET = "s3cret-token_with-enough-entropy"
+
+BUDI = 5001  # a customer's Telegram chat
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ the real twilio library sending to a fake Twilio REST API on 127.0.0.1."""
 
 from __future__ import annotations
 
-import io
-import itertools
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,10 +23,8 @@ from crm_core.outreach.contact_policy import Candidate, Gate, Rules
 from crm_core.outreach.outbox import Queued, enqueue_many
 from message_templates import Texts
 from tests.conftest import PUBLIC_URL, START, Chat, Sleeps, add_sample_catalog, make_channel
-from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
-
-SITI = "+6281234567890"
-_sids = itertools.count(1)
+from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.whatsapp_posts import SITI, message, post, say, signature
 
 
 @pytest.fixture
@@ -36,42 +32,6 @@ async def client(channel: WhatsAppChannel) -> AsyncIterator[TestClient]:
     app = build_app(whatsapp=channel, channels={"whatsapp": {"enabled": True}})
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
         yield test_client
-
-
-def signature(path: str, form: dict[str, str]) -> str:
-    return RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, form)
-
-
-async def post(
-    client: TestClient,
-    form: dict[str, str],
-    *,
-    path: str = "/webhooks/whatsapp",
-    sign: str | bool | None = None,
-    body: bytes | None = None,
-) -> int:
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    if sign is not False:
-        headers["X-Twilio-Signature"] = sign if isinstance(sign, str) else signature(path, form)
-    data = body if body is not None else urlencode(form).encode()
-    response = await client.post(path, data=io.BytesIO(data), headers=headers)
-    client.last_text = await response.text()  # type: ignore[attr-defined]
-    return response.status
-
-
-def message(text: str = "", phone: str = SITI, **extra: str) -> dict[str, str]:
-    return {
-        "MessageSid": f"SM{next(_sids):032x}", "AccountSid": ACCOUNT_SID,
-        "From": f"whatsapp:{phone}", "To": SENDER, "Body": text, "NumMedia": "0",
-        "ProfileName": "Siti", "WaId": phone[1:],
-        **extra,
-    }  # fmt: skip
-
-
-async def say(client: TestClient, channel: WhatsAppChannel, text: str, phone: str = SITI) -> int:
-    status = await post(client, message(text, phone))
-    await channel.drain()
-    return status
 
 
 async def test_a_signed_conversation_places_and_confirms_an_order(
