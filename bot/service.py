@@ -126,9 +126,10 @@ async def run(
     settings: Settings,
     stop: asyncio.Event | None = None,
     clock: Callable[[], datetime] = wall_clock,
+    ready: asyncio.Event | None = None,
 ) -> None:
     """``langgan run``: every configured channel, the web server and the timed jobs (one
-    ticker on ``clock``), until stopped."""
+    ticker on ``clock``), until stopped. ``ready`` is set once all of them have started."""
     logs.quiet()
     engine = build_engine(settings)
     # Replies are held in the outbox as they are decided, and sent from it: a reply the
@@ -175,6 +176,8 @@ async def run(
             add_upkeep(ticker, settings)  # the daily backup, the message retention
             add_order_jobs(ticker, engine.texts, engine.shop, engine.rules)
             ticking = asyncio.create_task(ticker.run(stop))
+            if ready is not None:
+                ready.set()
             settle_memory()
             if telegram is None and whatsapp is None:
                 log.warning(

@@ -10,8 +10,9 @@ import re
 import signal
 import socket
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -104,12 +105,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
+async def within(waiting: Awaitable[None], seconds: float = 10.0) -> None:
+    """Wait for something that should come soon; a test that would hang fails instead."""
+    await asyncio.wait_for(waiting, seconds)
 
 
 def service_settings(tmp_path: Path, **extra: str) -> tuple[Settings, int]:
@@ -125,9 +123,10 @@ def service_settings(tmp_path: Path, **extra: str) -> tuple[Settings, int]:
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[None]:
     """``langgan run`` in this process, stopped as a signal would stop it."""
-    stop = asyncio.Event()
-    service = asyncio.create_task(run(settings, stop))
+    stop, ready = asyncio.Event(), asyncio.Event()
+    service = asyncio.create_task(run(settings, stop, ready=ready))
     try:
+        await within(ready.wait(), 30)  # its web server takes requests from now on
         yield
     finally:
         stop.set()
@@ -147,7 +146,7 @@ async def test_langgan_run_polls_telegram_and_serves_health(
     )
     async with running(settings):
         fake_telegram.queue_update(message_update(7, "/start"))
-        await wait_for(lambda: len(fake_telegram.to(7)) == 1)
+        await within(fake_telegram.until(lambda: len(fake_telegram.to(7)) == 1))
         assert "promo" in fake_telegram.to(7)[0].text
         async with (
             aiohttp.ClientSession() as http,
@@ -176,7 +175,7 @@ async def test_langgan_run_in_webhook_mode_registers_the_webhook(
         LANGGAN_PUBLIC_URL="https://toko.example",
     )
     async with running(settings):
-        await wait_for(lambda: "setWebhook" in fake_telegram.calls)
+        await within(fake_telegram.until(lambda: "setWebhook" in fake_telegram.calls))
         url = f"http://127.0.0.1:{port}/webhooks/telegram"
         async with aiohttp.ClientSession() as http:
             async with http.post(
@@ -196,16 +195,10 @@ async def test_langgan_run_with_no_channel_still_serves_health(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     settings, port = service_settings(tmp_path)
-    body = None
     async with running(settings):
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        body = await response.json()
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                body = await response.json()
         assert body == {
             "store": "ok",
             "channels": {"telegram": {"enabled": False}, "whatsapp": {"enabled": False}},
@@ -234,16 +227,9 @@ async def test_langgan_run_takes_whatsapp_and_answers_through_twilio(tmp_path: P
     try:
         async with running(settings), aiohttp.ClientSession() as http:
             url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
-            for _ in range(100):
-                try:
-                    async with http.post(
-                        url, data=form, headers={"X-Twilio-Signature": signed}
-                    ) as r:
-                        assert r.status == 200
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
-            await wait_for(lambda: len(fake.to("+6281234567890")) == 1)
+            async with http.post(url, data=form, headers={"X-Twilio-Signature": signed}) as r:
+                assert r.status == 200
+            await within(fake.until(lambda: len(fake.to("+6281234567890")) == 1))
             async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
                 assert (await r.json())["channels"]["whatsapp"] == {
                     "enabled": True,
@@ -296,9 +282,11 @@ async def test_langgan_run_delivers_an_agents_message_from_the_outbox(
     async with running(settings):
         for text in ("/start", "ya", "Budi", "Bandung", "lewati"):
             fake_telegram.queue_update(message_update(7, text))
-        await wait_for(lambda: len(fake_telegram.to(7)) >= 7)
+        await within(fake_telegram.until(lambda: len(fake_telegram.to(7)) >= 7))
         fake_telegram.queue_update(message_update(99, "/kirim budi: Kaos hitam L ada lagi!"))
-        await wait_for(lambda: any("Kaos hitam L" in s.text for s in fake_telegram.to(7)))
+        await within(
+            fake_telegram.until(lambda: any("Kaos hitam L" in s.text for s in fake_telegram.to(7)))
+        )
     assert "antrean" in fake_telegram.to(99)[0].text
 
 
@@ -427,6 +415,8 @@ def test_ctrl_c_in_a_real_terminal_ends_the_chat_cleanly(tmp_path: Path, typed: 
     assert langgan(tmp_path, "migrate").returncode == 0
     ended, status = 0, 0
     pid, fd = pty.fork()
+    exits: list[tuple[int, int]] = []
+    waiter = threading.Thread(target=lambda: exits.append(os.waitpid(pid, 0)), daemon=True)
     if pid == 0:  # the child: the langgan command, in the terminal
         os.chdir(tmp_path)
         os.execve(sys.executable, [sys.executable, "-m", "bot.cli", "chat"], env)
@@ -437,15 +427,19 @@ def test_ctrl_c_in_a_real_terminal_ends_the_chat_cleanly(tmp_path: Path, typed: 
             assert b"\r\n> " in _read_until(fd, b"\r\n> ", 60)
         os.write(fd, b"\x03")
         shown = _read_until(fd, b"\x00never", 20)  # until the terminal closes
-        deadline = time.monotonic() + 10  # the terminal closes a moment before the exit
-        while not ended and time.monotonic() < deadline:
-            ended, status = os.waitpid(pid, os.WNOHANG)
-            time.sleep(0.05)
+        # The terminal closes a moment before the exit: its end is waited for, 10 s at most.
+        waiter.start()
+        waiter.join(10)
+        if exits:
+            ended, status = exits[0]
     finally:
         os.close(fd)
         if not ended:  # still waiting at the keyboard: the hang this test is about
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            if waiter.is_alive():
+                waiter.join()
+            else:
+                os.waitpid(pid, 0)
     assert ended == pid, f"the chat did not end on Ctrl-C; the terminal showed {shown!r}"
     assert os.WIFEXITED(status)  # it ended by itself, not by a signal
     assert os.WEXITSTATUS(status) in (0, 130)

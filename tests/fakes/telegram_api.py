@@ -121,8 +121,12 @@ class FakeTelegram:
 
     async def wait_sent(self, count: int) -> None:
         """Until ``count`` messages in all have arrived."""
+        await self.until(lambda: len(self.sent) >= count)
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Until ``condition`` holds, asked again after each request this server answers."""
         async with self._arrived:
-            await self._arrived.wait_for(lambda: len(self.sent) >= count)
+            await self._arrived.wait_for(condition)
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]
@@ -148,6 +152,8 @@ class FakeTelegram:
                 return web.Response(status=499)  # the sender is gone: it never arrived
         handler = getattr(self, f"_{method.lower()}", None)
         result = await handler(params) if handler else True
+        async with self._arrived:
+            self._arrived.notify_all()
         return web.json_response({"ok": True, "result": result})
 
     async def _getme(self, params: dict[str, Any]) -> dict[str, Any]:

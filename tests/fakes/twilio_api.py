@@ -7,6 +7,7 @@ a message resource, and can answer the next sends with an error: a 429, a 500, o
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import time
@@ -43,6 +44,7 @@ class FakeTwilio:
     url: str = ""
     # When a request arrived, by this clock: a test sets the one its sender paces by.
     clock: Callable[[], float] = time.monotonic
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     _sids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
     _runner: web.AppRunner | None = None
 
@@ -55,6 +57,11 @@ class FakeTwilio:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Until ``condition`` holds, asked again after each message this server takes."""
+        async with self._arrived:
+            await self._arrived.wait_for(condition)
 
     def fail_next(self, status: int, *, code: int | None = None, times: int = 1) -> None:
         body = {"status": status, "message": f"fake failure {status}", "code": code}
@@ -91,6 +98,8 @@ class FakeTwilio:
                 sid=sid,
             )
         )
+        async with self._arrived:
+            self._arrived.notify_all()
         return web.json_response(
             {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"),
              "body": form.get("Body"), "account_sid": request.match_info["account"]},
