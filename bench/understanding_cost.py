@@ -54,7 +54,11 @@ async def drive(catalog: Path, customers: int) -> dict[str, float]:
     from bench.scratch import DATA_KEY
     from bot.conversation import Engine
     from bot.inbound import Inbound
-    from crm_core.sales.catalog_import import import_products
+
+    try:
+        from crm_core.sales.catalog_import import import_products
+    except ImportError:  # the older tree, before crm_core's sub-packages
+        from crm_core.catalog_import import import_products  # type: ignore[no-redef]
     from crm_core.store import open_store
     from message_templates import Texts
 
@@ -62,14 +66,16 @@ async def drive(catalog: Path, customers: int) -> dict[str, float]:
     # The engine's own reading and routing of a message (inside its transaction, without
     # the store's statements around it): where understanding happens, in either tree.
     dispatch: list[float] = []
-    inner = Engine._dispatch
+    # Named _take_turn since; _dispatch in the older tree.
+    step = "_take_turn" if hasattr(Engine, "_take_turn") else "_dispatch"
+    inner = getattr(Engine, step)
 
     async def timed(self, turn):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
         await inner(self, turn)
         dispatch.append(time.perf_counter() - start)
 
-    Engine._dispatch = timed  # type: ignore[method-assign]
+    setattr(Engine, step, timed)
     with tempfile.TemporaryDirectory() as folder:
         async with open_store(f"sqlite://{folder}/bench.db", DATA_KEY):
             await import_products(catalog, START)

@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure()
     try:
         settings = Settings.load()
-        return asyncio.run(dispatch(args, settings))
+        return asyncio.run(route(args, settings))
     except LangganError as exc:
         # The message may hold [brackets] (a campaign's name): never read it as markup.
         errors.print(f"[red]langgan:[/] {escape(in_words(exc))}", highlight=False, soft_wrap=True)
@@ -97,17 +97,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+async def route(args: argparse.Namespace, settings: Settings) -> int:
     from crm_core.store import load_keys, migrate, open_store, redact
 
     if args.command == "keygen":
         return cli_keys.keygen()
     if cli_shop.handles(args):
-        return cli_shop.dispatch(args, settings)
+        return cli_shop.route(args, settings)
     if cli_backup.handles(args):
         # Outside the ORM: a backup reads the store as it is, a restore replaces it whole.
         # Neither makes a key: a restore needs the one the backup was made with.
-        return await cli_backup.dispatch(args, cli_keys.with_data_key(settings, make=False))
+        return await cli_backup.route(args, cli_keys.with_data_key(settings, make=False))
     settings = cli_keys.with_data_key(settings)
     if args.command == "migrate":
         async with open_store(settings.db_url, settings.data_key, bring_up_to_date=False):
@@ -140,13 +140,13 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "sweep":
             return await _sweep(settings, args.now, dry_run=args.dry_run)
         if cli_sheets.handles(args):
-            return await cli_sheets.dispatch(args, settings)
+            return await cli_sheets.route(args, settings)
         if args.command in ("agent", "audit"):
-            return await cli_staff.dispatch(args, settings.locale, settings.tz)
+            return await cli_staff.route(args, settings.locale, settings.tz)
         if args.command in ("report", "segments"):
-            return await cli_report.dispatch(args, settings.tz, language=settings.locale)
+            return await cli_report.route(args, settings.tz, language=settings.locale)
         if cli_privacy.handles(args):
-            return await cli_privacy.dispatch(args, settings.tz)
+            return await cli_privacy.route(args, settings.tz)
     raise AssertionError(f"unhandled command {args}")
 
 

@@ -39,7 +39,7 @@ def handles(args: argparse.Namespace) -> bool:
     return args.command in ("backup", "restore")
 
 
-async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+async def route(args: argparse.Namespace, settings: Settings) -> int:
     db_url = settings.db_url
     if args.command == "backup":
         header = await make_backup(db_url, args.file, datetime.now(UTC))

@@ -49,7 +49,7 @@ def handles(args: argparse.Namespace) -> bool:
     )
 
 
-async def dispatch(args: argparse.Namespace, tz: Any) -> int:
+async def route(args: argparse.Namespace, tz: Any) -> int:
     now = datetime.now(UTC)
     customer = await resolve(args.customer)
     if args.command == "consent":

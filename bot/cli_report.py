@@ -53,7 +53,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(in_words(exc)) from None
 
 
-async def dispatch(
+async def route(
     args: argparse.Namespace, tz: ZoneInfo, now: datetime | None = None, *, language: str = "id"
 ) -> int:
     """``language`` is the shop's (LANGGAN_LOCALE): the charts, months, genders and

@@ -59,7 +59,7 @@ def handles(args: argparse.Namespace) -> bool:
     )
 
 
-async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+async def route(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "import":
         return await _import(args.kind, args.file, args.report, settings)
     return await _export(args.kind, args.file, settings)

@@ -34,7 +34,7 @@ def handles(args: argparse.Namespace) -> bool:
     return args.command == "shop"
 
 
-def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+def route(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(settings.shop_file)
     if args.shop_command == "init":
         if path.exists():

@@ -44,7 +44,7 @@ def add_parsers(commands: Any) -> None:
     audit.add_argument("--limit", type=int, default=100)
 
 
-async def dispatch(args: argparse.Namespace, locale: str, tz: Any) -> int:
+async def route(args: argparse.Namespace, locale: str, tz: Any) -> int:
     now = datetime.now(UTC)
     if args.command == "agent" and args.agent_command == "add":
         agent = await add_agent(

@@ -16,11 +16,11 @@ from crm_core.outreach.contact_policy import MARKETING, Gate, Rules
 from crm_core.outreach.message_log import log_sent, record_send
 from crm_core.outreach.outbox import (
     UNKNOWN,
-    claim_next,
     defer,
     finish,
     retry_later,
     take_back_lost,
+    take_next,
 )
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Dispatcher:
             await job(now)
         await take_back_lost(now)
         tried = 0
-        while tried < self.batch and (row := await claim_next(now)) is not None:
+        while tried < self.batch and (row := await take_next(now)) is not None:
             tried += 1
             sender = self.senders.get(row.channel)
             verdict = await self.gate.at_send(row, now)

@@ -23,7 +23,7 @@ from crm_core.models import (
     Ticket,
 )
 from crm_core.outreach.contact_policy import Service
-from crm_core.outreach.outbox import HOST, claim_next, enqueue, finish, take_back_lost
+from crm_core.outreach.outbox import HOST, enqueue, finish, take_back_lost, take_next
 from crm_core.staff.agents import add_agent
 from tests.conftest import START, Chat
 
@@ -80,17 +80,17 @@ async def test_reply_needs_a_recent_message_or_an_open_ticket(engine: Engine):
 
 async def test_a_reclaimed_outbox_row_is_ended_by_its_new_owner_only(engine: Engine):
     await enqueue("telegram", "1", "halo", START, service=Service.ANSWER)
-    first = await claim_next(START)
+    first = await take_next(START)
     assert first is not None
     # Its owner ran on another machine: after five minutes it is presumed lost.
     await OutboxMessage.filter(id=first.id).update(claimed_by="another-machine:4242:0")
     later = START + timedelta(minutes=6)
     assert await take_back_lost(later) == 1
-    second = await claim_next(later)
+    second = await take_next(later)
     assert second is not None and second.attempts == first.attempts + 1
     assert not await finish(first, "sent", later)
     assert await finish(second, "sent", later)
-    assert await claim_next(later) is None
+    assert await take_next(later) is None
 
 
 async def test_a_stop_after_a_message_was_queued_cancels_it(
@@ -122,7 +122,7 @@ async def test_an_offer_cut_off_by_a_crash_waits_for_a_person_in_tasks(
     budi = await customer(engine, "1001", "Budi")
     ani = await agent(engine)
     await ani.send("/kirim budi: promo kaos 20%")
-    taken = await claim_next(ani.now)  # a dispatcher takes it, and dies mid-send
+    taken = await take_next(ani.now)  # a dispatcher takes it, and dies mid-send
     assert taken is not None
     await OutboxMessage.filter(id=taken.id).update(claimed_by=f"{HOST}:{dead_pid()}:0")
     ani.now += timedelta(seconds=1)  # on this machine: known lost at once

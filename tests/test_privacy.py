@@ -72,7 +72,7 @@ async def budi(chat: Chat) -> Customer:
 async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     args = build_parser().parse_args(argv)
     assert cli_privacy.handles(args)
-    assert await cli_privacy.dispatch(args, JAKARTA) == 0
+    assert await cli_privacy.route(args, JAKARTA) == 0
     return capsys.readouterr().out
 
 
@@ -151,7 +151,7 @@ async def test_export_to_a_missing_folder_says_so_and_exports_nothing(
         ["export", "customer", str(budi.id), "--output", str(tmp_path / "no" / "x.json")]
     )
     with pytest.raises(InputError, match="There is no folder"):
-        await cli_privacy.dispatch(args, JAKARTA)
+        await cli_privacy.route(args, JAKARTA)
     assert not await AuditEvent.filter(action="customer.export").exists()
 
 
@@ -352,14 +352,14 @@ async def test_the_audit_lists_who_looked_filtered_by_agent_customer_action_and_
     await ani.send(f"/pelanggan {budi.id}")
     await customer_data(budi, ani.now)
     argv = ["audit", "--customer", f"#{budi.id}", "--action", "customer.", "--from", "2026-11-02"]
-    assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
+    assert await cli_staff.route(build_parser().parse_args(argv), "id", JAKARTA) == 0
     out = capsys.readouterr().out
     assert "customer.view" in out and "customer.export" in out and "note.add" not in out
     argv = ["audit", "--agent", "Ani", "--action", "customer.export"]
-    assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
+    assert await cli_staff.route(build_parser().parse_args(argv), "id", JAKARTA) == 0
     assert "Tidak ada yang cocok di log audit" in capsys.readouterr().out
     argv = ["audit", "--customer", f"#{budi.id}", "--to", "2026-11-01"]
-    assert await cli_staff.dispatch(build_parser().parse_args(argv), "id", JAKARTA) == 0
+    assert await cli_staff.route(build_parser().parse_args(argv), "id", JAKARTA) == 0
     assert "Tidak ada yang cocok di log audit" in capsys.readouterr().out
 
 

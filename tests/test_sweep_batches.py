@@ -15,7 +15,7 @@ import scheduler.sweep as sweep_module
 from bot.dispatcher import Dispatcher
 from crm_core.models import Contact, Conversation, Customer, Message, Order, OutboxMessage
 from crm_core.outreach.contact_policy import Rules, Service
-from crm_core.outreach.outbox import claim_next, enqueue, finish
+from crm_core.outreach.outbox import enqueue, finish, take_next
 from crm_core.privacy.erasure import erase_customer
 from message_templates import Texts
 from scheduler.campaigns import Campaign
@@ -223,7 +223,7 @@ async def test_a_campaign_message_cut_off_mid_send_is_never_sent_again_by_itself
     await customer_who_ordered(1)
     await sweep(NOW, NURTURE, RULES, texts)
     # A dispatcher on another machine takes the message and dies during its send.
-    taken = await claim_next(NOW)
+    taken = await take_next(NOW)
     assert taken is not None and taken.status == "sending"
     await OutboxMessage.filter(id=taken.id).update(claimed_by=ELSEWHERE)
     # A minute later another dispatcher leaves it alone: the first may still be sending.
@@ -251,7 +251,7 @@ async def test_a_service_message_cut_off_mid_send_goes_again(
     back and sent, once."""
     await customer_who_ordered(1)
     await enqueue("telegram", "1001", "Pesanan Anda sudah dikirim", NOW, service=Service.ANSWER)
-    taken = await claim_next(NOW)
+    taken = await take_next(NOW)
     assert taken is not None
     await OutboxMessage.filter(id=taken.id).update(claimed_by=ELSEWHERE)
     later = NOW + timedelta(minutes=1)

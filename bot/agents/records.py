@@ -7,7 +7,7 @@ from bot.agents.commands import Usage, command, customer_and_text
 from bot.agents.conversations import end
 from bot.agents.turn import AgentTurn
 from crm_core.customers.lookup import resolve
-from crm_core.staff.actions import add_note, add_tag, claim, remove_tag, set_blacklisted
+from crm_core.staff.actions import add_note, add_tag, assign, remove_tag, set_blacklisted
 from crm_core.staff.tickets import open_tickets
 
 
@@ -62,7 +62,7 @@ async def take(turn: AgentTurn, args: str) -> None:
     if not args:
         raise Usage
     customer = await resolve(args)
-    before = await claim(turn.agent, customer, turn.now)
+    before = await assign(turn.agent, customer, turn.now)
     turn.say("agent_done", action="claim", customer=customer, before=before)
 
 

@@ -160,7 +160,7 @@ class Engine:
         turn.shop = self.shop
         turn.reader = self.understanding(catalog).read
         turn.message_id = logged.id
-        await self._dispatch(turn)
+        await self._take_turn(turn)
         _remember_choices(turn)
 
         turn.customer.last_inbound_at = now
@@ -241,7 +241,7 @@ class Engine:
             phone=inbound.verified_phone if inbound.verified_phone == inbound.sender else None,
         )
 
-    async def _dispatch(self, turn: Turn) -> None:
+    async def _take_turn(self, turn: Turn) -> None:
         inbound = turn.inbound
         if inbound.kind == "contact":
             await self._contact(turn)

@@ -146,7 +146,7 @@ async def enqueue_many(batch: Sequence[Queued], now: datetime) -> None:
     )
 
 
-async def claim_next(now: datetime) -> OutboxMessage | None:
+async def take_next(now: datetime) -> OutboxMessage | None:
     """The next due message, now owned by this caller alone: taken by one conditional
     update, so two dispatchers (in two processes) never take the same one. Taken one at
     a time, just before its send, so a claim is never older than one send; ``attempts``
@@ -174,7 +174,7 @@ async def claim_next(now: datetime) -> OutboxMessage | None:
 async def take_for(address: tuple[str, str], now: datetime) -> list[OutboxMessage]:
     """Every due message for one chat, claimed and marked sent as it is handed over:
     ``langgan chat`` shows the messages for the person at its keyboard this way. Each
-    row is taken by the same conditional update as ``claim_next``, so a dispatcher
+    row is taken by the same conditional update as ``take_next``, so a dispatcher
     running beside it never sends one of them too."""
     channel, wanted = address
     taken = []

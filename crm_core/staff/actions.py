@@ -70,7 +70,7 @@ async def set_blacklisted(
     await audit(agent, action, now, customer_id=customer.id, reason=reason[:500])
 
 
-async def claim(agent: Agent, customer: Customer, now: datetime) -> Agent | None:
+async def assign(agent: Agent, customer: Customer, now: datetime) -> Agent | None:
     """Assign the customer to ``agent``; returns who had them before, if anyone else."""
     before = (
         await Agent.filter(id=customer.assigned_agent_id).first()
