@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser
-from bot.cli_report import dispatch
+from bot.cli_report import route
 from bot.report_charts import charts
 from crm_core.insight.analytics import build_report
 from crm_core.insight.periods import parse_period
@@ -44,7 +44,7 @@ def listing(folder: Path) -> list[str]:
 
 
 async def report(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    await dispatch(build_parser().parse_args(["report", *args]), JAKARTA, NOW)
+    await route(build_parser().parse_args(["report", *args]), JAKARTA, NOW)
     return capsys.readouterr().out
 
 
@@ -84,7 +84,7 @@ async def test_months_and_genders_are_named_in_the_shops_language(
     """The owner read months as 2026-12-01 and genders as f and m."""
     await small_shop()
     args = build_parser().parse_args(["report", "--from", "2026-11-01", "--to", "2026-12-01"])
-    await dispatch(args, JAKARTA, NOW, language=language)
+    await route(args, JAKARTA, NOW, language=language)
     table = capsys.readouterr().out
 
     def at(key: str) -> int:  # where a section starts, in the report's language
@@ -109,7 +109,7 @@ async def test_segments_and_the_export_show_the_same_local_day(
         await Customer.create(name=name, orders_count=1, total_spent=spent, first_order_at=at,
                               last_order_at=at, created_at=at, updated_at=at)  # fmt: skip
 
-    await dispatch(build_parser().parse_args(["segments", "new"]), JAKARTA, NOW)
+    await route(build_parser().parse_args(["segments", "new"]), JAKARTA, NOW)
     listed = re.findall(r"#\d+ (\w+) .*?(\d{4}-\d{2}-\d{2})", capsys.readouterr().out)
     await export_customers(tmp_path / "pelanggan.csv", JAKARTA, language="en")
     with (tmp_path / "pelanggan.csv").open(encoding="utf-8-sig", newline="") as sheet:
