@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from bot.cli_language import say
+from bot.cli.language import say
 from bot.conversation import Engine
 from bot.inbound import Inbound, Reply
 from bot.numbered_choices import numbered

@@ -17,7 +17,7 @@ from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.conversation import Engine
 from crm_core.customers.lookup import resolve, search
 from crm_core.errors import SettingsError

@@ -113,8 +113,8 @@ def test_every_line_the_command_prints_has_words_in_both_languages():
 
 
 def test_the_commands_help_is_in_indonesian_for_an_indonesian_shop():
-    from bot.cli import build_parser
-    from bot.cli_language import _parsers, help_texts, speak
+    from bot.cli.language import _parsers, help_texts, speak
+    from bot.cli.main import build_parser
 
     words = help_texts("id")
     parser = build_parser()

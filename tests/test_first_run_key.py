@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.cli import main
+from bot.cli.main import main
 from crm_core.models import Product
 from crm_core.privacy import key_file
 from crm_core.privacy.sealing import key_id

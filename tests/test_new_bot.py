@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import _sweep
+from bot.cli.main import _sweep
 from bot.dispatcher import Dispatcher
 from bot.telegram.aiogram_driver import AiogramDriver
 from bot.telegram.ptb_driver import PtbDriver

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from tortoise import Tortoise
 
-from bot import cli_privacy
-from bot.cli import build_parser
+from bot.cli import privacy as cli_privacy
+from bot.cli.main import build_parser
+from bot.cli.routing import Needs
 from bot.conversation import Engine
 from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError, NotFound
@@ -71,7 +72,7 @@ async def budi(chat: Chat) -> Customer:
 
 async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     args = build_parser().parse_args(argv)
-    assert cli_privacy.handles(args)
+    assert args.run.__module__ == "bot.cli.privacy" and args.needs is Needs.STORE
     assert await cli_privacy.route(args, JAKARTA) == 0
     return capsys.readouterr().out
 
@@ -347,7 +348,7 @@ async def test_an_agent_records_consent_given_on_the_phone_and_reads_the_history
 async def test_the_audit_lists_who_looked_filtered_by_agent_customer_action_and_date(
     budi: Customer, ani: Chat, capsys: pytest.CaptureFixture[str]
 ):
-    from bot import cli_staff
+    from bot.cli import staff as cli_staff
 
     await ani.send(f"/pelanggan {budi.id}")
     await customer_data(budi, ani.now)

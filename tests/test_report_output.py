@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser
-from bot.cli_report import route
+from bot.cli.main import build_parser
+from bot.cli.report import route
 from bot.report_charts import charts
 from crm_core.insight.analytics import build_report
 from crm_core.insight.periods import parse_period

@@ -13,13 +13,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli_groups import subcommands
-from bot.cli_language import say
+from bot.cli.groups import subcommands
+from bot.cli.language import say
+from bot.cli.routing import Needs, runs
 from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError
 from crm_core.privacy.consent import consent_history, consent_state
 from crm_core.privacy.data_export import customer_data
 from crm_core.privacy.erasure import erase_customer
+from crm_core.settings import Settings
 
 console = Console(soft_wrap=True)
 
@@ -27,6 +29,7 @@ console = Console(soft_wrap=True)
 def add_parsers(commands: Any) -> None:
     consent = commands.add_parser("consent", help="a customer's consent: state and history")
     consent.add_argument("customer", help="the customer's id (#12), phone or name")
+    runs(consent, _route, Needs.STORE)
 
     export = subcommands(commands, "export", "write the shop's data to files")
     one = export.add_parser(
@@ -35,18 +38,18 @@ def add_parsers(commands: Any) -> None:
     one.add_argument("customer", help="the customer's id (#12), phone or name")
     one.add_argument("--format", choices=("json",), default="json")
     one.add_argument("--output", type=Path, help="the file to write (default: print it)")
+    runs(one, _route, Needs.STORE)
 
     erase = commands.add_parser(
         "erase", help="erase one person's data for good (their right to erasure)"
     )
     erase.add_argument("customer", help="the customer's id (#12), phone or name")
     erase.add_argument("--reason", required=True, help="why, for the audit log")
+    runs(erase, _route, Needs.STORE)
 
 
-def handles(args: argparse.Namespace) -> bool:
-    return args.command in ("consent", "erase") or (
-        args.command == "export" and getattr(args, "export_command", None) == "customer"
-    )
+async def _route(args: argparse.Namespace, settings: Settings) -> int:
+    return await route(args, settings.tz)
 
 
 async def route(args: argparse.Namespace, tz: Any) -> int:

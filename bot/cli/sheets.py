@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bot.cli_groups import subcommands
-from bot.cli_language import in_words, say
+from bot.cli.groups import subcommands
+from bot.cli.language import in_words, say
+from bot.cli.routing import Needs, runs
 from crm_core.settings import Settings
 from crm_core.sheets.columns import header
 from crm_core.sheets.export import ExtraColumn
@@ -46,17 +47,13 @@ def add_parsers(commands: Any) -> None:
         "--report", type=Path, help="where to write the rows that were not loaded "
         "(default: FILE.errors.csv next to the file)",
     )  # fmt: skip
+    runs(importer, route, Needs.STORE)
     export = subcommands(commands, "export", "write the shop's data to files")
     for kind in KINDS:
         exporter = export.add_parser(kind, help=f"write the {kind} to a spreadsheet")
         exporter.add_argument("file", type=Path, help="a .xlsx or .csv file (by its extension)")
         exporter.set_defaults(kind=kind)
-
-
-def handles(args: argparse.Namespace) -> bool:
-    return args.command == "import" or (
-        args.command == "export" and getattr(args, "export_command", None) in KINDS
-    )
+        runs(exporter, route, Needs.STORE)
 
 
 async def route(args: argparse.Namespace, settings: Settings) -> int:

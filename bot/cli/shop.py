@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli_language import say
+from bot.cli.language import say
+from bot.cli.routing import Needs, runs
 from bot.service import check_shop_answers
 from bot.understanding import load_lexicon
 from crm_core.errors import InputError
@@ -28,10 +29,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     shop_commands = shop.add_subparsers(dest="shop_command", required=True)
     shop_commands.add_parser("init", help="write a sample shop.toml to edit")
     shop_commands.add_parser("check", help="check shop.toml and list what it answers")
+    runs(shop, _route, Needs.NOTHING)
 
 
-def handles(args: argparse.Namespace) -> bool:
-    return args.command == "shop"
+async def _route(args: argparse.Namespace, settings: Settings) -> int:
+    return route(args, settings)
 
 
 def route(args: argparse.Namespace, settings: Settings) -> int:

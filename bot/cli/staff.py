@@ -9,11 +9,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli_language import in_words, say
+from bot.cli.language import in_words, say
+from bot.cli.routing import Needs, runs
 from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError
 from crm_core.insight.periods import parse_day
 from crm_core.models import Agent, AuditEvent
+from crm_core.settings import Settings
 from crm_core.staff.agents import add_agent, find_agent_by_reference, remove_agent
 
 console = Console()
@@ -42,6 +44,12 @@ def add_parsers(commands: Any) -> None:
         "--action", help="only these actions: customer.view, or a prefix such as customer."
     )
     audit.add_argument("--limit", type=int, default=100)
+    runs(agent, _route, Needs.STORE)
+    runs(audit, _route, Needs.STORE)
+
+
+async def _route(args: argparse.Namespace, settings: Settings) -> int:
+    return await route(args, settings.locale, settings.tz)
 
 
 async def route(args: argparse.Namespace, locale: str, tz: Any) -> int:

@@ -10,7 +10,8 @@ from typing import Any
 
 from rich.console import Console
 
-from bot.cli_language import say
+from bot.cli.language import say
+from bot.cli.routing import Needs, auto_migrate, runs
 from crm_core.settings import Settings
 
 console = Console()
@@ -23,18 +24,24 @@ ROTATION = (
 
 
 def add_parsers(commands: Any) -> None:
-    commands.add_parser(
+    new_key = commands.add_parser(
         "keygen", help="print a new data key for LANGGAN_DATA_KEY (changes nothing)"
     )
-    commands.add_parser(
+    runs(new_key, _keygen, Needs.NOTHING)
+    rotation = commands.add_parser(
         "rotate-key",
         help="seal every row again with the first key of LANGGAN_DATA_KEY (NEW,OLD)",
         description=ROTATION + " It may be cut off and run again: it carries on.",
     )
+    runs(rotation, _rotate, Needs.KEY)
 
 
-def handles(args: argparse.Namespace) -> bool:
-    return args.command in ("keygen", "rotate-key")
+async def _keygen(args: argparse.Namespace, settings: Settings) -> int:
+    return keygen()
+
+
+async def _rotate(args: argparse.Namespace, settings: Settings) -> int:
+    return await rotate(settings, auto_migrate(settings))
 
 
 def with_data_key(settings: Settings, *, make: bool = True) -> Settings:

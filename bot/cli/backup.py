@@ -10,7 +10,8 @@ from typing import Any
 
 from rich.console import Console
 
-from bot.cli_language import say
+from bot.cli.language import say
+from bot.cli.routing import Needs, runs
 from crm_core.backups.snapshot import known_migrations, make_backup, restore_backup
 from crm_core.settings import Settings
 from crm_core.store import redact
@@ -33,10 +34,10 @@ def add_parsers(commands: Any) -> None:
     restore.add_argument(
         "--force", action="store_true", help="replace everything in a store that is not empty"
     )
-
-
-def handles(args: argparse.Namespace) -> bool:
-    return args.command in ("backup", "restore")
+    # Outside the ORM: a backup reads the store as it is, a restore replaces it whole.
+    # Neither makes a key: a restore needs the one the backup was made with.
+    runs(backup, route, Needs.BACKUP_KEY)
+    runs(restore, route, Needs.BACKUP_KEY)
 
 
 async def route(args: argparse.Namespace, settings: Settings) -> int:

@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli_language import in_words
+from bot.cli.language import in_words
+from bot.cli.routing import Needs, runs
 from crm_core.errors import InputError
 from crm_core.insight.analytics import Report, Sales, build_report
 from crm_core.insight.periods import DEFAULT_DAYS, between, last_days, parse_day
 from crm_core.insight.segments import SEGMENTS, members, segment_sizes
 from crm_core.sales.money import rupiah
+from crm_core.settings import Settings
 from message_templates import Texts
 from message_templates.error_texts import phrase
 
@@ -44,6 +46,12 @@ def add_parsers(commands: Any) -> None:
     segments = commands.add_parser("segments", help="customers per segment, or one segment's")
     segments.add_argument("segment", nargs="?", help=f"one of {', '.join(SEGMENTS)}")
     segments.add_argument("--page", type=int, default=1)
+    runs(report, _route, Needs.STORE)
+    runs(segments, _route, Needs.STORE)
+
+
+async def _route(args: argparse.Namespace, settings: Settings) -> int:
+    return await route(args, settings.tz, language=settings.locale)
 
 
 def _day(text: str) -> date:

@@ -20,17 +20,16 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from bot import (
-    cli_backup,
-    cli_keys,
-    cli_privacy,
-    cli_report,
-    cli_sheets,
-    cli_shop,
-    cli_staff,
-    logs,
-)
-from bot.cli_language import in_words, language, say, speak
+from bot import logs
+from bot.cli import backup as cli_backup
+from bot.cli import keys as cli_keys
+from bot.cli import privacy as cli_privacy
+from bot.cli import report as cli_report
+from bot.cli import sheets as cli_sheets
+from bot.cli import shop as cli_shop
+from bot.cli import staff as cli_staff
+from bot.cli.language import in_words, language, say, speak
+from bot.cli.routing import Needs, auto_migrate, runs
 from crm_core.errors import LangganError
 from crm_core.settings import Settings
 
@@ -44,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("run", help="the service: channels, web server and scheduler")
+    service = commands.add_parser("run", help="the service: channels, web server and scheduler")
+    runs(service, _run, Needs.KEY)
     chat = commands.add_parser("chat", help="chat with the engine in this terminal")
     chat.add_argument(
         "--as",
@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PHONE_OR_NAME",
         help="who you are: a phone number, an agent's name, or any name (default: demo)",
     )
-    commands.add_parser("migrate", help="bring the database schema up to date")
+    runs(chat, _chat, Needs.STORE)
+    migration = commands.add_parser("migrate", help="bring the database schema up to date")
+    runs(migration, _migrate, Needs.KEY)
 
     products = commands.add_parser("products", help="the catalog")
     product_commands = products.add_subparsers(dest="products_command", required=True)
@@ -62,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     source = product_import.add_mutually_exclusive_group(required=True)
     source.add_argument("file", nargs="?", type=Path, help="the CSV file")
     source.add_argument("--sample", action="store_true", help="load the sample catalog")
-    product_commands.add_parser("list", help="show the catalog")
+    runs(product_import, _import_products, Needs.STORE)
+    runs(product_commands.add_parser("list", help="show the catalog"), _list_products, Needs.STORE)
     cli_staff.add_parsers(commands)
     cli_report.add_parsers(commands)
     cli_privacy.add_parsers(commands)
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--dry-run", action="store_true", help="say who would get what; send nothing"
     )
+    runs(sweep, _sweep_command, Needs.STORE)
     return parser
 
 
@@ -98,56 +102,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def route(args: argparse.Namespace, settings: Settings) -> int:
-    from crm_core.store import load_keys, migrate, open_store, redact
+    """Make ready what the command needs (see ``routing.Needs``), then run it."""
+    from crm_core.store import open_store  # the ORM loads only for commands that use it
 
-    if args.command == "keygen":
-        return cli_keys.keygen()
-    if cli_shop.handles(args):
-        return cli_shop.route(args, settings)
-    if cli_backup.handles(args):
-        # Outside the ORM: a backup reads the store as it is, a restore replaces it whole.
-        # Neither makes a key: a restore needs the one the backup was made with.
-        return await cli_backup.route(args, cli_keys.with_data_key(settings, make=False))
+    needs: Needs = args.needs
+    if needs is Needs.NOTHING:
+        return await args.run(args, settings)
+    if needs is Needs.BACKUP_KEY:
+        return await args.run(args, cli_keys.with_data_key(settings, make=False))
     settings = cli_keys.with_data_key(settings)
-    if args.command == "migrate":
-        async with open_store(settings.db_url, settings.data_key, bring_up_to_date=False):
-            applied = await migrate(settings.db_url)
-            await load_keys(settings.db_url, seal=True)
-        console.print(
-            say("migrated", applied=", ".join(applied)) if applied else say("up_to_date"),
-            f"({redact(settings.db_url)})",
-        )
-        return 0
-    if args.command == "rotate-key":
-        return await cli_keys.rotate(settings, _auto_migrate(settings))
-    if args.command == "run":
-        from bot.service import run
-
-        await run(settings)
-        return 0
+    if needs is Needs.KEY:
+        return await args.run(args, settings)
     async with open_store(
         settings.db_url,
         settings.data_key,
-        bring_up_to_date=_auto_migrate(settings),
+        bring_up_to_date=auto_migrate(settings),
         require_current=True,
     ):
-        if args.command == "chat":
-            return await _chat(settings, args.as_who)
-        if args.command == "products" and args.products_command == "import":
-            return await _import_products(args.file, sample=args.sample)
-        if args.command == "products" and args.products_command == "list":
-            return await _list_products()
-        if args.command == "sweep":
-            return await _sweep(settings, args.now, dry_run=args.dry_run)
-        if cli_sheets.handles(args):
-            return await cli_sheets.route(args, settings)
-        if args.command in ("agent", "audit"):
-            return await cli_staff.route(args, settings.locale, settings.tz)
-        if args.command in ("report", "segments"):
-            return await cli_report.route(args, settings.tz, language=settings.locale)
-        if cli_privacy.handles(args):
-            return await cli_privacy.route(args, settings.tz)
-    raise AssertionError(f"unhandled command {args}")
+        return await args.run(args, settings)
+
+
+async def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from crm_core.store import load_keys, migrate, open_store, redact
+
+    async with open_store(settings.db_url, settings.data_key, bring_up_to_date=False):
+        applied = await migrate(settings.db_url)
+        await load_keys(settings.db_url, seal=True)
+    console.print(
+        say("migrated", applied=", ".join(applied)) if applied else say("up_to_date"),
+        f"({redact(settings.db_url)})",
+    )
+    return 0
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import run
+
+    await run(settings)
+    return 0
 
 
 def _moment(text: str) -> datetime:
@@ -156,6 +148,10 @@ def _moment(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _sweep_command(args: argparse.Namespace, settings: Settings) -> int:
+    return await _sweep(settings, args.now, dry_run=args.dry_run)
 
 
 async def _sweep(settings: Settings, now: datetime | None, *, dry_run: bool) -> int:
@@ -239,13 +235,8 @@ async def _send_queued(
     return ended
 
 
-def _auto_migrate(settings: Settings) -> bool:
-    # An embedded SQLite store is brought up to date by itself; a shared PostgreSQL is
-    # migrated on purpose with `langgan migrate`, once, not by every instance that starts.
-    return settings.db_url.startswith("sqlite")
-
-
-async def _chat(settings: Settings, as_who: str | None) -> int:
+async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    as_who: str | None = args.as_who
     from bot.service import build_engine
     from bot.terminal_chat import chat, identity, styled
     from crm_core.models import Product
@@ -296,9 +287,11 @@ def _settle(line: asyncio.Future[str], text: str | None, exc: BaseException | No
         line.set_result(text or "")
 
 
-async def _import_products(path: Path | None, *, sample: bool) -> int:
+async def _import_products(args: argparse.Namespace, settings: Settings) -> int:
     from crm_core.sales.catalog_import import import_products
 
+    path: Path | None = args.file
+    sample: bool = args.sample
     if sample:
         with resources.as_file(resources.files("bot") / "samples" / "catalog.csv") as sample_path:
             report = await import_products(sample_path, datetime.now(UTC))
@@ -315,7 +308,7 @@ async def _import_products(path: Path | None, *, sample: bool) -> int:
     return 1 if report.errors and not (report.created or report.updated) else 0
 
 
-async def _list_products() -> int:
+async def _list_products(args: argparse.Namespace, settings: Settings) -> int:
     from crm_core.models import Product
     from crm_core.sales.money import rupiah
 
@@ -334,7 +327,3 @@ async def _list_products() -> int:
         )
     console.print(table)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
