@@ -3,7 +3,6 @@ async functions taking ``now``, so tests can stand anywhere in time."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -21,8 +20,6 @@ from crm_core.staff.reminders import due_reminders
 from crm_core.staff.tickets import close_quiet, who_to_tell
 from message_templates import Texts
 from scheduler.ticker import Every, Ticker
-
-log = logging.getLogger(__name__)
 
 
 async def release_due_reminders(texts: Texts, now: datetime) -> int:

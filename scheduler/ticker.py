@@ -39,6 +39,10 @@ class Every:
     def after(self, ran: datetime) -> datetime:
         return ran + self.period
 
+    @property
+    def longest_wait(self) -> timedelta:
+        return self.period
+
 
 @dataclass(frozen=True)
 class DailyAt:
@@ -55,6 +59,10 @@ class DailyAt:
 
     def after(self, ran: datetime) -> datetime:
         return self.first(ran + timedelta(seconds=1))
+
+    @property
+    def longest_wait(self) -> timedelta:
+        return timedelta(days=1, hours=1)  # a day, and an hour of daylight saving
 
 
 @dataclass
@@ -79,7 +87,9 @@ class Ticker:
         now = self.clock()
         started = []
         for timed in self._timed:
-            if timed.due is None:
+            if timed.due is None or timed.due - now > timed.when.longest_wait:
+                # First seen, or the clock was set back (NTP, a resumed machine): due
+                # again from now, not once the clock has caught up with the old time.
                 timed.due = timed.when.first(now)
             if timed.running is not None or now < timed.due:
                 continue
@@ -102,12 +112,21 @@ class Ticker:
         finally:
             timed.running = None
 
-    async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
-        """Tick every ``every`` seconds until ``stop``; then wait for the jobs running."""
+    async def run(self, stop: asyncio.Event, every: float = 1.0, patience: float = 30.0) -> None:
+        """Tick every ``every`` seconds until ``stop``; then let the jobs running end, for
+        ``patience`` seconds at most (a stop must not wait out a long backup): those cut
+        off leave their work to the next start, as after a crash."""
         while not stop.is_set():
             self.start_due()
             try:
                 await asyncio.wait_for(stop.wait(), every)
             except TimeoutError:
                 pass
-        await asyncio.gather(*(t.running for t in self._timed if t.running is not None))
+        running = [t.running for t in self._timed if t.running is not None]
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=patience)
+        for task in late:
+            log.warning("%s cut off by the stop", task.get_name())
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)

@@ -126,7 +126,13 @@ async def running(settings: Settings) -> AsyncIterator[None]:
     stop, ready = asyncio.Event(), asyncio.Event()
     service = asyncio.create_task(run(settings, stop, ready=ready))
     try:
-        await within(ready.wait(), 30)  # its web server takes requests from now on
+        # Its web server takes requests from now on (or it failed, and says why).
+        started = asyncio.ensure_future(ready.wait())
+        await asyncio.wait([service, started], timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        started.cancel()
+        if service.done():
+            service.result()
+        assert ready.is_set(), "langgan run did not start within 30 s"
         yield
     finally:
         stop.set()

@@ -108,8 +108,39 @@ async def test_run_ticks_until_stopped_and_waits_for_the_jobs_running():
 
     async def last_job(now: datetime) -> None:
         stop.set()  # asked to stop while this job still runs
+        for _ in range(5):  # and it goes on a while (the loop runs others meanwhile)
+            await asyncio.sleep(0)
         ended.append(now)
 
     ticker.add("retention", Every(timedelta(hours=6)), last_job)
     await asyncio.wait_for(ticker.run(stop, every=60), timeout=10)
     assert ended == [clock.now]
+
+
+async def test_a_stop_does_not_wait_out_a_job_for_ever(caplog: pytest.LogCaptureFixture):
+    clock = Clock(datetime(2026, 11, 2, 3, 0, tzinfo=UTC))
+    ticker = Ticker(clock)
+    stop = asyncio.Event()
+    never = asyncio.Event()
+
+    async def stuck_backup(now: datetime) -> None:
+        stop.set()
+        await never.wait()
+
+    ticker.add("backup", Every(timedelta(days=1)), stuck_backup)
+    with caplog.at_level(logging.WARNING):
+        await asyncio.wait_for(ticker.run(stop, every=60, patience=0), timeout=10)
+    assert "backup cut off by the stop" in caplog.text
+
+
+async def test_jobs_go_on_when_the_clock_is_set_back():
+    clock = Clock(datetime(2026, 11, 2, 3, 0, tzinfo=UTC))
+    ticker = Ticker(clock)
+    runs: list[tuple[str, datetime]] = []
+    ticker.add("outbox dispatch", Every(timedelta(seconds=1)), recorder(runs, "outbox"))
+    assert await ticker.tick() == ["outbox dispatch"]
+    clock.now -= timedelta(hours=1)  # NTP, or a machine resumed
+    assert await ticker.tick() == ["outbox dispatch"]
+    clock.now += timedelta(seconds=1)
+    assert await ticker.tick() == ["outbox dispatch"]
+    assert len(runs) == 3

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
@@ -97,7 +98,8 @@ class Engine:
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         inbound = storable(inbound)
-        catalog = await self.catalog.get(inbound.received_at)
+        # Seconds that always move on: a message's own time may come from another clock.
+        catalog = await self.catalog.get(time.monotonic())
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with in_transaction():

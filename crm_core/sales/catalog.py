@@ -110,18 +110,16 @@ class CatalogCache:
 
     Another process (``langgan products import``) may change the products, so the cache
     asks the store for a cheap fingerprint (count and newest change) at most every
-    ``check_every`` seconds of the messages' own time (``now``, when the message came)
-    instead of reading the catalog on every message. A ``now`` that far before the last
-    check (a test going back in time) checks again too."""
+    ``check_every`` seconds instead of reading the catalog on every message. ``now`` is
+    a monotonic clock's reading, in seconds, given by the caller."""
 
     check_every: float = 5.0
     _catalog: Catalog = field(default_factory=Catalog)
     _fingerprint: tuple[int, datetime | None] | None = None
-    _checked_at: datetime | None = None
+    _checked_at: float = float("-inf")
 
-    async def get(self, now: datetime) -> Catalog:
-        since = None if self._checked_at is None else (now - self._checked_at).total_seconds()
-        if since is None or abs(since) >= self.check_every:
+    async def get(self, now: float) -> Catalog:
+        if now - self._checked_at >= self.check_every:
             self._checked_at = now
             # Active products' count and newest change: an edit, a new product, and a
             # product switched off or deleted all change it.
@@ -138,7 +136,7 @@ class CatalogCache:
         return self._catalog
 
     def invalidate(self) -> None:
-        self._checked_at = None
+        self._checked_at = float("-inf")
 
 
 @dataclass(frozen=True)
