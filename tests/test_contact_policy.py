@@ -147,3 +147,18 @@ async def test_the_gates_permit_names_the_customers_chat_and_waits_out_quiet_hou
     assert permit.not_before == datetime(2026, 11, 3, 8, 0, tzinfo=JAKARTA)
     again = await gate.permit(budi.id, chat, "Dewi", "agent", night + timedelta(minutes=1))
     assert isinstance(again, Refusal) and (again.reason, again.by) == ("cooldown", "Ani")
+
+
+async def test_a_copy_of_a_permit_for_another_chat_is_refused(budi: Customer):
+    import dataclasses
+
+    from crm_core.outreach.outbox import enqueue_permitted
+
+    chat = await Conversation.get(customer_id=budi.id)
+    permit = await Gate(Rules()).permit(budi.id, chat, "Ani", "agent", START)
+    assert isinstance(permit, Permit)
+    elsewhere = dataclasses.replace(permit, address="9999")  # someone else's chat
+    with pytest.raises(TypeError, match="Permit"):
+        await enqueue_permitted(elsewhere, "promo", START, dedupe_key="promo")
+    await enqueue_permitted(permit, "promo", START, dedupe_key="promo")
+    assert [row.address for row in await OutboxMessage.all()] == ["1001"]

@@ -19,6 +19,7 @@ and never pass through a claim."""
 from __future__ import annotations
 
 import enum
+import weakref
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,7 +63,9 @@ MARKETING = "marketing"  # the outbox's kind for a message sent on a Permit
 _MADE_HERE = object()
 
 
-@dataclass(frozen=True)
+# Compared by identity: a copy (dataclasses.replace with another address, say) is not
+# one the gate gave, and ``given`` says so.
+@dataclass(frozen=True, eq=False)
 class Permit:
     """The gate's yes to one message the shop starts: the customer is claimed (their
     cooldown started, the contact counted), the chat it goes to, and from when (quiet
@@ -82,6 +85,31 @@ class Permit:
             raise TypeError(
                 "a Permit is given only by the gate (crm_core.outreach.contact_policy.Gate)"
             )
+
+
+def _give(
+    customer_id: int,
+    channel: str,
+    address: str,
+    not_before: datetime | None,
+    content_sid: str | None = None,
+    content_variables: dict[str, str] | None = None,
+) -> Permit:
+    """A permit, as only the gate gives one (and ``given`` knows it by)."""
+    permit = Permit(
+        customer_id, channel, address, not_before, content_sid, content_variables,
+        made_by=_MADE_HERE,
+    )  # fmt: skip
+    _GIVEN.add(permit)
+    return permit
+
+
+def given(permit: object) -> bool:
+    """Whether ``permit`` is one the gate gave, as it gave it."""
+    return isinstance(permit, Permit) and permit in _GIVEN and permit.made_by is _MADE_HERE
+
+
+_GIVEN: weakref.WeakSet[Permit] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -181,9 +209,7 @@ class Gate:
         )
         if refusal is not None:
             return refusal
-        return Permit(
-            customer_id, chat.channel, chat.address, self.quiet_until(now), made_by=_MADE_HERE
-        )
+        return _give(customer_id, chat.channel, chat.address, self.quiet_until(now))
 
     async def permit_many(
         self, candidates: Sequence[Candidate], by: str, kind: str, now: datetime
@@ -198,9 +224,9 @@ class Gate:
             if refusal is not None:
                 decided[c.customer_id] = refusal
             elif c.customer_id not in decided:
-                decided[c.customer_id] = Permit(
+                decided[c.customer_id] = _give(
                     c.customer_id, c.channel, c.address, until, c.content_sid,
-                    c.content_variables, made_by=_MADE_HERE,
+                    c.content_variables,
                 )  # fmt: skip
         return decided
 

@@ -27,7 +27,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from crm_core.models import Message, OutboxMessage
-from crm_core.outreach.contact_policy import MARKETING, Permit, Service
+from crm_core.outreach.contact_policy import MARKETING, Permit, Service, given
 from crm_core.outreach.message_log import log_sent, outbound_message, record_send
 
 MAX_ATTEMPTS = 6
@@ -78,8 +78,8 @@ async def enqueue_permitted(
 
 
 def _check(permit: Permit) -> None:
-    if not isinstance(permit, Permit):
-        raise TypeError("a message the shop starts needs the gate's Permit")
+    if not given(permit):
+        raise TypeError("a message the shop starts needs the gate's Permit, as it gave it")
 
 
 async def _add(
