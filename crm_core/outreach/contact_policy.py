@@ -251,17 +251,20 @@ class Gate:
         customer = await Customer.filter(id=row.customer_id).first()
         if customer is None:
             return AtSend(cancel="the customer is gone")
-        if customer.erased_at is not None:
-            return AtSend(cancel="the customer's data was erased since it was queued")
-        if row.kind != MARKETING:
+        if customer.erased_at is not None:  # for every message, a service one too
+            return AtSend(cancel=SINCE_QUEUED["erased"])
+        if row.kind != MARKETING or (no := _their_no(customer)) is None:
             return None
-        if customer.blacklisted:
-            return AtSend(cancel="blacklisted since it was queued")
-        if customer.opted_out_at is not None:
-            return AtSend(cancel="the customer said STOP since it was queued")
-        if not customer.consent_marketing:
-            return AtSend(cancel="the customer's consent was withdrawn since it was queued")
-        return None
+        return AtSend(cancel=SINCE_QUEUED[no.reason])
+
+
+# The customer's no (``_their_no``), said of a message queued before it.
+SINCE_QUEUED = {
+    "blacklisted": "blacklisted since it was queued",
+    "opted_out": "the customer said STOP since it was queued",
+    "no_consent": "the customer's consent was withdrawn since it was queued",
+    "erased": "the customer's data was erased since it was queued",
+}
 
 
 def _within(last: datetime | None, now: datetime, window: timedelta) -> bool:
