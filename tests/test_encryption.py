@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+from tortoise.models import Model
 
 from bot.cli.main import main
 from bot.conversation import Engine
@@ -33,7 +34,7 @@ from crm_core.models import (
     OutboxMessage,
     Reminder,
 )
-from crm_core.models.sealed import SealedText
+from crm_core.models.sealed import Sealable, SealedText
 from crm_core.outreach.contact_policy import Service
 from crm_core.outreach.outbox import enqueue
 from crm_core.privacy import sealed_rows
@@ -151,6 +152,39 @@ async def test_filtering_on_a_sealed_column_fails_loudly_instead_of_finding_noth
 ):
     with pytest.raises(TypeError, match="sealed and cannot be compared in SQL"):
         await Customer.filter(phone="+6281234567890").first()
+
+
+async def test_text_that_looks_sealed_is_kept_and_read_back_as_the_customer_wrote_it(
+    store: str, engine: Engine, tmp_path: Path
+):
+    """A sealed value is ``KID:gA...``. A customer who writes that shape (by chance or to
+    see what breaks), with the shop's own key id even, is answered as usual, and their
+    words are sealed and read back like any others, in the log, the chat and a note."""
+    lookalike = f"{key_id(DATA_KEY)}:gAAAAABhalo kak, ini alamat saya"
+    chat = Chat(engine)
+    await chat.onboard(name="Budi")
+    await chat.send("pesan")
+    await chat.send(lookalike)
+    assert "gangguan" not in chat.text, chat.text  # not the apology for a failed turn
+    assert lookalike in [m.body for m in await Message.filter(direction="in")]
+    budi = await Customer.get(name="Budi")
+    note = await Note.create(customer=budi, author="Ani", body=lookalike, created_at=START)
+    assert (await Note.get(id=note.id)).body == lookalike
+    await Conversation.filter(customer_id=budi.id).first()  # the chat's state still opens
+    stored = await everything_as_stored(store, tmp_path / "langgan.db")
+    assert b"ini alamat saya" not in stored  # sealed, like any other text
+
+
+def test_every_model_with_a_sealed_column_keeps_python_text_as_it_is():
+    """A model made in Python must not take its own text for sealed values (Sealable)."""
+    from crm_core import models
+
+    with_sealed = [
+        m for m in vars(models).values()
+        if isinstance(m, type) and issubclass(m, Model) and not m._meta.abstract
+        and any(isinstance(f, SealedText) for f in m._meta.fields_map.values())
+    ]  # fmt: skip
+    assert with_sealed and all(issubclass(m, Sealable) for m in with_sealed)
 
 
 async def test_a_bulk_update_of_the_phone_keeps_its_index(sqlite_store: str):

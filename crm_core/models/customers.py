@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedText
+from crm_core.models.sealed import BlindIndexed, IndexedManager, Sealable, SealedText
 from crm_core.privacy.sealing import email_index, phone_index, phone_tail_index
 
 
@@ -143,7 +143,7 @@ class ConsentEvent(Model):
         indexes = (("customer_id", "at"),)
 
 
-class Note(Model):
+class Note(Sealable):
     id = fields.IntField(primary_key=True)
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name="notes", on_delete=fields.CASCADE

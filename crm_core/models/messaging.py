@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from tortoise import fields
-from tortoise.models import Model
 
 from crm_core.models.customers import Customer
-from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedJSON, SealedText
+from crm_core.models.sealed import BlindIndexed, IndexedManager, Sealable, SealedJSON, SealedText
 from crm_core.privacy.sealing import chat_index
 
 
-class Message(Model):
+class Message(Sealable):
     """Every message in and out, on every channel.
 
     ``external_id`` is the channel's id: for incoming messages the update's id (Telegram

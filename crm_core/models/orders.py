@@ -7,12 +7,12 @@ from tortoise.models import Model
 
 from crm_core.models.catalog import Product
 from crm_core.models.customers import Customer
-from crm_core.models.sealed import SealedText
+from crm_core.models.sealed import Sealable, SealedText
 
 ORDER_STATUSES = ("baru", "dibayar", "dikirim", "selesai", "batal")
 
 
-class Order(Model):
+class Order(Sealable):
     id = fields.IntField(primary_key=True)
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name="orders", on_delete=fields.RESTRICT

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from tortoise import fields
-from tortoise.models import Model
 
 from crm_core.models.customers import Customer
-from crm_core.models.sealed import SealedText
+from crm_core.models.sealed import Sealable, SealedText
 from crm_core.models.staff import Agent
 
 
-class Contact(Model):
+class Contact(Sealable):
     """Every proactive message a customer was sent or is about to be: who decided it
     (an agent's name, a campaign), why, and when. The cooldown is read from here and
     from the customer's ``last_contacted_at``."""
@@ -29,7 +28,7 @@ class Contact(Model):
         indexes = (("customer_id", "at"),)
 
 
-class OutboxMessage(Model):
+class OutboxMessage(Sealable):
     """A message waiting to go out to a chat, sent by the dispatcher with retries. A
     crash between deciding and sending loses nothing: the row is still here."""
 
@@ -71,7 +70,7 @@ class OutboxMessage(Model):
         table = "outbox"
 
 
-class Ticket(Model):
+class Ticket(Sealable):
     """A customer who asked for a person or complained, waiting for the shop's team."""
 
     id = fields.IntField(primary_key=True)

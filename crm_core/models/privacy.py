@@ -6,7 +6,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from crm_core.models.sealed import SealedText
+from crm_core.models.sealed import Sealable, SealedText
 
 
 class ErasedIdentity(Model):
@@ -23,7 +23,7 @@ class ErasedIdentity(Model):
         table = "erased_identity"
 
 
-class StoreSecret(Model):
+class StoreSecret(Sealable):
     """Random keys made once per store (the erasure hash key, the blind index key), kept
     sealed with the data key: a copy of the store alone, or of a backup, does not let
     anyone hash a phone list and compare it with what the store holds."""

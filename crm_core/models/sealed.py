@@ -3,6 +3,7 @@ Python (see ``crm_core.privacy.sealing``)."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -12,7 +13,15 @@ from tortoise.manager import Manager
 from tortoise.models import Model
 from tortoise.queryset import QuerySet, UpdateQuery
 
-from crm_core.privacy.sealing import is_sealed, keyring
+from crm_core.privacy.sealing import keyring
+
+# Set while a model is made in Python (``Customer(name=...)``): its values are already
+# Python's, plain text, and only values read from the store are opened. Without it, text
+# a customer typed that happens to look sealed ("deadbeef:gA...") was taken for a sealed
+# value and could not be kept, or was kept unsealed and could not be read back.
+_made_in_python: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "langgan_made_in_python", default=False
+)
 
 
 class SealedText(fields.TextField):
@@ -32,13 +41,14 @@ class SealedText(fields.TextField):
                 f"{instance.__name__}.{self.model_field_name} is sealed and cannot be "
                 "compared in SQL: look it up through its blind index"
             )
-        text = str(value)
-        # A value already sealed (copied between rows as it is) is not sealed twice.
-        return text if is_sealed(text) else keyring().seal(text)
+        # Always sealed: Python only ever holds the plain text, whatever it looks like.
+        return keyring().seal(str(value))
 
     def to_python_value(self, value: Any) -> str | None:
         if value is None:
             return None
+        if _made_in_python.get():
+            return str(value)
         return keyring().open(str(value))
 
 
@@ -59,7 +69,22 @@ class SealedJSON(SealedText):
         return json.loads(text) if text else None
 
 
-class BlindIndexed(Model):
+class Sealable(Model):
+    """A model with sealed columns: a record made in Python keeps the text it is given
+    (see ``_made_in_python``); one read from the store has its values opened."""
+
+    class Meta:
+        abstract = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        made = _made_in_python.set(True)
+        try:
+            super().__init__(**kwargs)
+        finally:
+            _made_in_python.reset(made)
+
+
+class BlindIndexed(Sealable):
     """A model with blind indexes: save() brings them in line with the sealed values
     first (and writes them with any field it writes)."""
 

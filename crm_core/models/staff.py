@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from crm_core.models.customers import Customer
-from crm_core.models.sealed import BlindIndexed, IndexedManager, SealedJSON, SealedText
+from crm_core.models.sealed import BlindIndexed, IndexedManager, Sealable, SealedJSON, SealedText
 from crm_core.privacy.sealing import phone_index
 
 ROLES = ("admin", "agent")
@@ -50,7 +50,7 @@ class Agent(BlindIndexed):
         return self.role == "admin"
 
 
-class AuditEvent(Model):
+class AuditEvent(Sealable):
     """Who did what to whom, and when. Rows are only ever added."""
 
     id = fields.BigIntField(primary_key=True)
@@ -80,7 +80,7 @@ class CustomerTag(Model):
         unique_together = (("customer_id", "name"),)
 
 
-class Reminder(Model):
+class Reminder(Sealable):
     """An agent's note to self about a customer, delivered to their chat when due."""
 
     id = fields.IntField(primary_key=True)
