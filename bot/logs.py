@@ -20,6 +20,10 @@ QUIET = {
     # Says at INFO each time a job runs ("Running job ...", "executed successfully"):
     # every second for the outbox, every minute for the order jobs. Failures still show.
     "apscheduler": logging.WARNING,
+    # aiogram says at INFO that each update "is handled", with its duration: a line for
+    # every message a customer writes, and 2% of the service's time under load. A
+    # failure is still logged, by aiogram at ERROR and by the engine.
+    "aiogram.event": logging.WARNING,
     # python-telegram-bot logs its API URLs, token included, at DEBUG.
     "telegram.ext.ExtBot": logging.INFO,
     "telegram.Bot": logging.INFO,
