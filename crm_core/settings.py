@@ -1,4 +1,6 @@
-"""Settings from the environment and a ``.env`` file in the working directory."""
+"""The shop's settings, from the environment and a ``.env`` file in the working directory:
+the store, time zone, language, contact policy, backups. The channels' credentials are
+read by the channels' layer (``bot.settings``), never here."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -48,19 +51,6 @@ class Settings:
     public_url: str | None = None
     templates_dir: str | None = None
     shop_file: str = "shop.toml"  # the shop's facts and answers; none is fine
-    telegram_bot_token: str | None = field(default=None, repr=False)
-    telegram_driver: str = "aiogram"
-    telegram_api_url: str = "https://api.telegram.org"
-    telegram_mode: str = "polling"
-    telegram_webhook_secret: str | None = None
-    twilio_account_sid: str | None = None
-    twilio_auth_token: str | None = field(default=None, repr=False)
-    twilio_whatsapp_from: str | None = None
-    twilio_api_url: str = "https://api.twilio.com"
-    whatsapp_rate: float = 80.0  # messages a second from one sender: Twilio's default
-    # Messages a second from the bot, all chats together: Telegram's published limit for
-    # a bot; a shop with paid broadcasts may raise it.
-    telegram_rate: float = 30.0
     contact_cooldown: timedelta = timedelta(hours=72)
     weekly_cap: int = 2
     quiet_hours: tuple[time, time] = (time(21, 0), time(8, 0))
@@ -75,20 +65,8 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def telegram_enabled(self) -> bool:
-        return bool(self.telegram_bot_token)
-
-    @property
-    def whatsapp_enabled(self) -> bool:
-        return bool(
-            self.twilio_account_sid and self.twilio_auth_token and self.twilio_whatsapp_from
-        )
-
     @classmethod
-    def load(
-        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = None
-    ) -> Settings:
+    def load(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> Self:
         """Read the settings; the process environment wins over ``.env``."""
         env: dict[str, str] = {}
         dotenv_path = env_file if env_file is not None else Path.cwd() / ".env"
@@ -98,25 +76,11 @@ class Settings:
         return cls.from_mapping(env)
 
     @classmethod
-    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+    def from_mapping(cls, env: Mapping[str, str]) -> Self:
         def get(name: str, default: str | None = None) -> str | None:
             value = env.get(name, "").strip()
             return value or default
 
-        rate_text = get("TWILIO_WHATSAPP_RATE", "80") or "80"
-        try:
-            whatsapp_rate = float(rate_text)
-        except ValueError:
-            whatsapp_rate = 0.0
-        if not 0 < whatsapp_rate <= 1000:
-            raise SettingsError("whatsapp_rate", value=rate_text)
-        telegram_text = get("TELEGRAM_RATE", "30") or "30"
-        try:
-            telegram_rate = float(telegram_text)
-        except ValueError:
-            telegram_rate = 0.0
-        if not 0 < telegram_rate <= 10_000:
-            raise SettingsError("telegram_rate", value=telegram_text)
         cooldown = parse_duration(
             "LANGGAN_CONTACT_COOLDOWN", get("LANGGAN_CONTACT_COOLDOWN", "72h") or "72h"
         )
@@ -145,17 +109,6 @@ class Settings:
             public_url=get("LANGGAN_PUBLIC_URL"),
             templates_dir=get("LANGGAN_TEMPLATES_DIR"),
             shop_file=get("LANGGAN_SHOP_FILE", cls.shop_file) or cls.shop_file,
-            telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
-            telegram_driver=(get("TELEGRAM_DRIVER", "aiogram") or "aiogram").lower(),
-            telegram_api_url=(get("TELEGRAM_API_URL", cls.telegram_api_url) or "").rstrip("/"),
-            telegram_mode=(get("TELEGRAM_MODE", "polling") or "polling").lower(),
-            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
-            twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
-            twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
-            twilio_whatsapp_from=get("TWILIO_WHATSAPP_FROM"),
-            twilio_api_url=(get("TWILIO_API_URL", cls.twilio_api_url) or "").rstrip("/"),
-            whatsapp_rate=whatsapp_rate,
-            telegram_rate=telegram_rate,
             contact_cooldown=cooldown,
             weekly_cap=int(cap_text),
             quiet_hours=quiet,
@@ -175,18 +128,3 @@ class Settings:
             raise SettingsError("timezone_unknown", value=self.timezone) from None
         if self.locale not in LANGUAGES:
             raise SettingsError("locale_unknown", value=self.locale)
-        if self.telegram_driver not in ("aiogram", "ptb"):
-            raise SettingsError("telegram_driver", value=self.telegram_driver)
-        if self.telegram_mode not in ("polling", "webhook"):
-            raise SettingsError("telegram_mode", value=self.telegram_mode)
-        if self.whatsapp_enabled:
-            sender = self.twilio_whatsapp_from or ""
-            if not sender.startswith("whatsapp:+"):
-                raise SettingsError("whatsapp_from", value=sender)
-            if not self.public_url:
-                raise SettingsError("whatsapp_public_url")
-        if self.telegram_enabled and self.telegram_mode == "webhook":
-            if not self.telegram_webhook_secret:
-                raise SettingsError("telegram_webhook_secret")
-            if not self.public_url:
-                raise SettingsError("telegram_public_url")

@@ -255,7 +255,7 @@ async def driver(
     await add_sample_catalog()
     engine = Engine(Texts(), catalog=CatalogCache(check_every=0))
     cls = AiogramDriver if request.param == "aiogram" else PtbDriver
-    drv = cls(engine, TOKEN, fake_telegram.url, sleep=sleeps, clock=sleeps.clock)
+    drv = cls(TOKEN, fake_telegram.url, sleep=sleeps, clock=sleeps.clock).receive_with(engine)
     yield drv
     await drv.close()
 
@@ -278,7 +278,7 @@ def make_channel(
         ACCOUNT_SID, AUTH_TOKEN, SENDER, fake.url, rate=rate, sleep=sleeps, clock=sleeps.clock,
         status_callback=f"{PUBLIC_URL}/webhooks/whatsapp/status",
     )  # fmt: skip
-    return WhatsAppChannel(engine, sender, AUTH_TOKEN, PUBLIC_URL)
+    return WhatsAppChannel(sender, AUTH_TOKEN, PUBLIC_URL).receive_with(engine)
 
 
 @pytest.fixture

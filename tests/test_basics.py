@@ -10,11 +10,11 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
+from bot.settings import Settings
 from crm_core.customers.phones import normalize_phone
 from crm_core.errors import InputError, SettingsError, StoreError
 from crm_core.models import Conversation, Customer, Order
 from crm_core.sales.money import rupiah
-from crm_core.settings import Settings
 from crm_core.store import open_store, pending_migrations, tortoise_config
 from tests.data_key import DATA_KEY
 
@@ -50,7 +50,7 @@ def test_rupiah_as_shoppers_write_it():
 
 def test_settings_defaults():
     s = Settings.from_mapping({})
-    assert (s.db_url, s.timezone, s.locale, s.http_port, s.telegram_driver, s.telegram_mode) == (
+    assert (s.db_url, s.timezone, s.locale, s.http_port, s.telegram.driver, s.telegram.mode) == (
         "sqlite://langgan.db",
         "Asia/Jakarta",
         "id",
@@ -58,7 +58,7 @@ def test_settings_defaults():
         "aiogram",
         "polling",
     )
-    assert not s.telegram_enabled
+    assert not s.telegram.enabled
 
 
 @pytest.mark.parametrize(

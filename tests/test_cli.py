@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 
 from bot.service import run
-from crm_core.settings import Settings
+from bot.settings import Settings
 from tests.data_key import DATA_KEY
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
 from tests.langgan_cli import langgan

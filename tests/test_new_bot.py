@@ -16,10 +16,10 @@ import pytest
 
 from bot.cli.main import _sweep
 from bot.dispatcher import Dispatcher
+from bot.settings import Settings
 from bot.telegram.aiogram_driver import AiogramDriver
 from bot.telegram.ptb_driver import PtbDriver
 from crm_core.models import Message, Order, OutboxMessage, Ticket
-from crm_core.settings import Settings
 from crm_core.staff.agents import add_agent
 from tests.conftest import START, Sleeps
 from tests.fakes.telegram_api import (

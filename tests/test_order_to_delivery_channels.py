@@ -131,7 +131,7 @@ async def whatsapp(
         ACCOUNT_SID, AUTH_TOKEN, SENDER, fake_twilio.url, rate=1000,
         sleep=sleeps, clock=sleeps.clock, status_callback=f"{PUBLIC_URL}/webhooks/whatsapp/status",
     )  # fmt: skip
-    channel = WhatsAppChannel(shop_engine(), sender, AUTH_TOKEN, PUBLIC_URL)
+    channel = WhatsAppChannel(sender, AUTH_TOKEN, PUBLIC_URL).receive_with(shop_engine())
     yield channel
     await channel.close()
 

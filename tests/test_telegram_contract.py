@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from bot.telegram.aiogram_driver import AiogramDriver
+from bot.telegram.ptb_driver import PtbDriver
 from crm_core.models import Customer, CustomerMerge, Message, Order, OutboxMessage
 from tests.conftest import START, Sleeps
-from tests.fakes.telegram_api import FakeTelegram, handled, message_update
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, handled, message_update
 
 BUDI = 5001
 
@@ -225,6 +227,26 @@ async def test_group_chats_are_ignored(driver: Any, fake_telegram: FakeTelegram)
     update["message"]["chat"] = {"id": -100, "type": "group", "title": "Arisan"}
     await handled(driver, update)
     assert fake_telegram.sent == [] and await Message.all().count() == 0
+
+
+@pytest.mark.parametrize("library", ["aiogram", "ptb"])
+async def test_a_channel_made_to_send_needs_no_engine_and_refuses_updates(
+    library: str, fake_telegram: FakeTelegram, sleeps: Sleeps
+):
+    """What ``langgan sweep`` builds: the outbox's message goes out, and an update given
+    to it is refused out loud, not dropped."""
+    cls = AiogramDriver if library == "aiogram" else PtbDriver
+    channel = cls(TOKEN, fake_telegram.url, sleep=sleeps, clock=sleeps.clock)
+    try:
+        delivery = await channel.send_text(str(BUDI), "Halo Budi, *promo* hari ini", START)
+        assert delivery.status == "sent"
+        assert [s.text for s in fake_telegram.to(BUDI)] == ["Halo Budi, <b>promo</b> hari ini"]
+        with pytest.raises(RuntimeError, match="only sends"):
+            await channel.feed(message_update(BUDI, "halo"))
+        with pytest.raises(RuntimeError, match="only sends"):
+            await channel.start_polling()
+    finally:
+        await channel.close()
 
 
 async def test_polling_picks_up_updates_once(driver: Any, fake_telegram: FakeTelegram):

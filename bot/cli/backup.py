@@ -12,8 +12,8 @@ from rich.console import Console
 
 from bot.cli.language import say
 from bot.cli.routing import Needs, runs
+from bot.settings import Settings
 from crm_core.backups.snapshot import known_migrations, make_backup, restore_backup
-from crm_core.settings import Settings
 from crm_core.store import redact
 
 console = Console(soft_wrap=True)

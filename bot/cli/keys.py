@@ -12,7 +12,7 @@ from rich.console import Console
 
 from bot.cli.language import say
 from bot.cli.routing import Needs, auto_migrate, runs
-from crm_core.settings import Settings
+from bot.settings import Settings
 
 console = Console()
 errors = Console(stderr=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -30,8 +30,11 @@ from bot.cli import shop as cli_shop
 from bot.cli import staff as cli_staff
 from bot.cli.language import in_words, language, say, speak
 from bot.cli.routing import Needs, auto_migrate, runs
+from bot.settings import Settings
 from crm_core.errors import LangganError
-from crm_core.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Langgan
 
 console = Console()
 errors = Console(stderr=True)
@@ -155,18 +158,18 @@ async def _sweep_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _sweep(settings: Settings, now: datetime | None, *, dry_run: bool) -> int:
-    from bot.service import build_engine
-    from scheduler.campaigns import load_campaigns
+    from bot.bootstrap import assemble
     from scheduler.sweep import sweep
 
-    engine = build_engine(settings)
-    campaigns = load_campaigns(settings.campaigns_file, engine.texts)
     moment = now or datetime.now(UTC)
-    outcomes = await sweep(moment, campaigns, engine.rules, engine.texts, dry_run=dry_run)
+    # The sweep stands at its moment: what it queues is sent as of then, too.
+    langgan = assemble(settings, clock=lambda: moment)
+    outcomes = await sweep(moment, langgan.campaigns, langgan.rules, langgan.texts,
+                           dry_run=dry_run)  # fmt: skip
     ended: dict[str, tuple[str, str | None, datetime]] = {}
     if not dry_run and any(o.status in ("queued", "waiting") for o in outcomes):
         # What this sweep queued, and what an earlier one queued but never sent.
-        ended = await _send_queued(settings, engine, moment, [o.key for o in outcomes if o.key])
+        ended = await _send_queued(langgan, [o.key for o in outcomes if o.key])
     lang = language()
     table = Table(*say("sweep_columns").split("|"))
     for o in outcomes:
@@ -201,31 +204,24 @@ def _send_ended(
 
 
 async def _send_queued(
-    settings: Settings, engine: Any, moment: datetime, keys: list[str]
+    langgan: Langgan, keys: list[str]
 ) -> dict[str, tuple[str, str | None, datetime]]:
-    """Send what waits in the outbox through the configured channels, as of the sweep's
-    moment, and say how each of the sweep's messages (by key) stands after: its status,
-    error and next try. A running `langgan run` may be sending from the same outbox at
-    once: each message is still claimed by exactly one of them."""
-    from bot.dispatcher import Dispatcher
-    from bot.service import build_telegram, build_whatsapp
+    """Send what waits in the outbox through the configured channels (made to send: no
+    engine behind them), as of the sweep's moment, and say how each of the sweep's
+    messages (by key) stands after: its status, error and next try. A running `langgan
+    run` may be sending from the same outbox at once: each message is still claimed by
+    exactly one of them."""
     from crm_core.models import OutboxMessage
 
-    senders: dict[str, Any] = {}
-    if settings.telegram_enabled:
-        senders["telegram"] = build_telegram(settings, engine)
-    if settings.whatsapp_enabled:
-        senders["whatsapp"] = build_whatsapp(settings, engine)
-    if not senders:  # they wait, as queued, for a `langgan run` with a channel
+    if not langgan.channels:  # they wait, as queued, for a `langgan run` with a channel
         console.print(say("no_channel"))
         return {}
     try:
-        dispatcher = Dispatcher(senders, clock=lambda: moment, rules=engine.rules)
+        dispatcher = langgan.dispatcher(with_jobs=False)
         while await dispatcher.run_once():
             pass
     finally:
-        for sender in senders.values():
-            await sender.close()
+        await langgan.close()
     ended: dict[str, tuple[str, str | None, datetime]] = {}
     for start in range(0, len(keys), 500):  # a big sweep's keys, a page at a time
         rows = await OutboxMessage.filter(dedupe_key__in=keys[start : start + 500]).values_list(
@@ -237,11 +233,11 @@ async def _send_queued(
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     as_who: str | None = args.as_who
-    from bot.service import build_engine
+    from bot.bootstrap import assemble
     from bot.terminal_chat import chat, identity, styled
     from crm_core.models import Product
 
-    engine = build_engine(settings)
+    engine = assemble(settings).engine
     if not await Product.filter(active=True).exists():
         console.print(f"[yellow]{say('chat_no_catalog')}[/]\n")
 

@@ -16,12 +16,12 @@ from rich.table import Table
 from bot.cli.groups import subcommands
 from bot.cli.language import say
 from bot.cli.routing import Needs, runs
+from bot.settings import Settings
 from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError
 from crm_core.privacy.consent import consent_history, consent_state
 from crm_core.privacy.data_export import customer_data
 from crm_core.privacy.erasure import erase_customer
-from crm_core.settings import Settings
 
 console = Console(soft_wrap=True)
 

@@ -20,12 +20,12 @@ from rich.table import Table
 
 from bot.cli.language import in_words
 from bot.cli.routing import Needs, runs
+from bot.settings import Settings
 from crm_core.errors import InputError
 from crm_core.insight.analytics import Report, Sales, build_report
 from crm_core.insight.periods import DEFAULT_DAYS, between, last_days, parse_day
 from crm_core.insight.segments import SEGMENTS, members, segment_sizes
 from crm_core.sales.money import rupiah
-from crm_core.settings import Settings
 from message_templates import Texts
 from message_templates.error_texts import phrase
 

@@ -8,7 +8,7 @@ import argparse
 import enum
 from collections.abc import Awaitable, Callable
 
-from crm_core.settings import Settings
+from bot.settings import Settings
 
 Run = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 

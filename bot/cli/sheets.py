@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.cli.groups import subcommands
 from bot.cli.language import in_words, say
 from bot.cli.routing import Needs, runs
-from crm_core.settings import Settings
+from bot.settings import Settings
 from crm_core.sheets.columns import header
 from crm_core.sheets.export import ExtraColumn
 from crm_core.sheets.tally import ImportSummary, default_report_path, write_report

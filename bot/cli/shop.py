@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.bootstrap import check_shop_answers
 from bot.cli.language import say
 from bot.cli.routing import Needs, runs
-from bot.service import check_shop_answers
+from bot.settings import Settings
 from bot.understanding import load_lexicon
 from crm_core.errors import InputError
-from crm_core.settings import Settings
 from crm_core.shop import load_shop_file
 from message_templates import Texts
 

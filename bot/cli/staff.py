@@ -11,11 +11,11 @@ from rich.table import Table
 
 from bot.cli.language import in_words, say
 from bot.cli.routing import Needs, runs
+from bot.settings import Settings
 from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError
 from crm_core.insight.periods import parse_day
 from crm_core.models import Agent, AuditEvent
-from crm_core.settings import Settings
 from crm_core.staff.agents import add_agent, find_agent_by_reference, remove_agent
 
 console = Console()

@@ -112,7 +112,6 @@ class AiogramDriver(TelegramChannel):
 
     def __init__(
         self,
-        engine: Engine,
         token: str,
         api_url: str,
         *,
@@ -120,12 +119,14 @@ class AiogramDriver(TelegramChannel):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(engine, token, rate=rate, sleep=sleep, clock=clock)
+        super().__init__(token, rate=rate, sleep=sleep, clock=clock)
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token, session=session)
         self.dispatcher = Dispatcher()
-        self.dispatcher.include_router(build_router(engine, self.outgoing))
         self._polling: asyncio.Task[None] | None = None
+
+    def _receive(self, engine: Engine) -> None:
+        self.dispatcher.include_router(build_router(engine, self.outgoing))
 
     def _message(self, chat_id: int, html: str, keys: Reply | None) -> Awaitable[Message]:
         markup = keyboard(keys) if keys is not None else None
@@ -157,6 +158,7 @@ class AiogramDriver(TelegramChannel):
         return None
 
     async def feed(self, update: dict[str, Any]) -> None:
+        self._check_receiving()
         check_raw_ids(update)
         try:
             parsed = Update.model_validate(update, context={"bot": self.bot})
@@ -166,6 +168,7 @@ class AiogramDriver(TelegramChannel):
         await self.dispatcher.feed_update(self.bot, parsed)
 
     async def start_polling(self) -> None:
+        self._check_receiving()
         await self.bot.delete_webhook(drop_pending_updates=False)
         self._polling = asyncio.create_task(
             # One update after another, in Telegram's order: aiogram's default of a task

@@ -3,7 +3,10 @@ replies of each turn leave through its send queue (per chat in order, within Tel
 rates), a message the shop starts goes out from the outbox, and every send ends as a
 ``Delivery``. A driver (``aiogram_driver``, ``ptb_driver``) says only what its library
 does differently: how it reads an update, sends a message or a photo, starts, stops,
-and names what went wrong."""
+and names what went wrong.
+
+A channel is made to send (``langgan sweep`` needs no more, and no engine); given an
+engine with ``receive_with``, it also takes updates, by webhook or by polling."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from bot.conversation import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
@@ -34,7 +37,6 @@ class TelegramChannel(ABC):
 
     def __init__(
         self,
-        engine: Engine,
         token: str,
         *,
         rate: float = 30.0,
@@ -43,12 +45,34 @@ class TelegramChannel(ABC):
     ) -> None:
         """``sleep`` and ``clock`` pace the sends (rate limits, flood control's waits):
         a test gives its own, and nothing waits."""
-        self.engine = engine
+        self._engine: Engine | None = None
         self.bot_id = bot_id(token)
         self.limits = telegram_limits(rate, clock, sleep)
         self.outgoing = SendQueue(self._send_reply, limits=self.limits, sleep=sleep)
 
+    @property
+    def engine(self) -> Engine:
+        self._check_receiving()
+        assert self._engine is not None
+        return self._engine
+
+    def _check_receiving(self) -> None:
+        """Updates need the engine: a channel made only to send refuses them."""
+        if self._engine is None:
+            raise RuntimeError("this Telegram channel only sends: receive_with(engine) first")
+
+    def receive_with(self, engine: Engine) -> Self:
+        """Take updates too: each through ``engine``, its replies out through this
+        channel's send queue."""
+        self._engine = engine
+        self._receive(engine)
+        return self
+
     # -- what each library does its own way --
+
+    @abstractmethod
+    def _receive(self, engine: Engine) -> None:
+        """Hand the library's message updates to ``engine`` (see ``receive_with``)."""
 
     async def _start(self) -> None:
         """Ready the library before its first request (most need nothing)."""

@@ -105,7 +105,6 @@ class PtbDriver(TelegramChannel):
 
     def __init__(
         self,
-        engine: Engine,
         token: str,
         api_url: str,
         *,
@@ -113,7 +112,7 @@ class PtbDriver(TelegramChannel):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(engine, token, rate=rate, sleep=sleep, clock=clock)
+        super().__init__(token, rate=rate, sleep=sleep, clock=clock)
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(token)
@@ -121,11 +120,13 @@ class PtbDriver(TelegramChannel):
             .base_file_url(f"{api_url}/file/bot")
             .build()
         )
-        for handler in build_handlers(engine, self.outgoing):
-            self.application.add_handler(handler)
         self._started = False
         self._starting = asyncio.Lock()
         self._polling = False
+
+    def _receive(self, engine: Engine) -> None:
+        for handler in build_handlers(engine, self.outgoing):
+            self.application.add_handler(handler)
 
     async def _start(self) -> None:
         # Once, however many webhooks arrive together before it has: python-telegram-bot
@@ -163,6 +164,7 @@ class PtbDriver(TelegramChannel):
         return None
 
     async def feed(self, update: dict[str, Any]) -> None:
+        self._check_receiving()
         await self._start()
         try:
             parsed = Update.de_json(update, self.application.bot)
@@ -173,6 +175,7 @@ class PtbDriver(TelegramChannel):
         await self.application.process_update(parsed)
 
     async def start_polling(self) -> None:
+        self._check_receiving()
         await self._start()
         assert self.application.updater is not None
         await self.application.updater.start_polling(timeout=10, allowed_updates=["message"])

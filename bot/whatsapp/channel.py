@@ -1,11 +1,15 @@
 """The WhatsApp channel: incoming webhook forms through the engine, replies and
-shop-started messages out through Twilio, inside WhatsApp's 24-hour rule."""
+shop-started messages out through Twilio, inside WhatsApp's 24-hour rule.
+
+Made to send (the outbox's messages need no engine); given an engine with
+``receive_with``, it also takes the webhook's messages."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from typing import Self
 
 from twilio.request_validator import RequestValidator
 
@@ -28,16 +32,25 @@ log = logging.getLogger(__name__)
 class WhatsAppChannel:
     name = "whatsapp"
 
-    def __init__(
-        self, engine: Engine, sender: TwilioSender, auth_token: str, public_url: str
-    ) -> None:
-        self.engine = engine
+    def __init__(self, sender: TwilioSender, auth_token: str, public_url: str) -> None:
+        self._engine: Engine | None = None
         self.sender = sender
         self.validator = RequestValidator(auth_token)
         self.public_url = public_url.rstrip("/")
         self.link_key = link_key(auth_token)
         # Twilio's pace is the sender's own (TWILIO_WHATSAPP_RATE); no second limit here.
         self.outgoing = SendQueue(self._send_reply)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("this WhatsApp channel only sends: receive_with(engine) first")
+        return self._engine
+
+    def receive_with(self, engine: Engine) -> Self:
+        """Take the webhook's messages too, each through ``engine``."""
+        self._engine = engine
+        return self
 
     def signed(self, path_and_query: str, form: Mapping[str, str], signature: str) -> bool:
         """Twilio signs the full public URL it called plus the form; behind a proxy the
