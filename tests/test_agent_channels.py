@@ -11,8 +11,8 @@ import pytest
 from bot.agents.commands import COMMANDS
 from crm_core.models import AuditEvent, OutboxMessage
 from crm_core.staff.agents import add_agent
-from tests.conftest import START
 from tests.fakes.telegram_api import FakeTelegram, handled, message_update
+from tests.support.chat import START
 
 BUDI, ANI = 5001, 9001
 
@@ -76,7 +76,7 @@ async def whatsapp_client(channel: Any) -> AsyncIterator[Any]:
 
 
 async def test_every_command_over_whatsapp(whatsapp_client: Any, channel: Any, fake_twilio: Any):
-    from tests.whatsapp_posts import say
+    from tests.support.whatsapp_posts import say
 
     await add_agent("Ani", START, phone="+6281377778888", role="admin")
     agent = "+6281377778888"

@@ -7,7 +7,7 @@ import pytest
 from bot.conversation import Engine
 from crm_core.models import AuditEvent, Customer, Order, OrderStatusChange, OutboxMessage
 from crm_core.staff.agents import add_agent
-from tests.conftest import START, Chat
+from tests.support.chat import START, Chat
 
 
 @pytest.fixture

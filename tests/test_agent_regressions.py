@@ -25,7 +25,7 @@ from crm_core.models import (
 from crm_core.outreach.contact_policy import Service
 from crm_core.outreach.outbox import HOST, enqueue, finish, take_back_lost, take_next
 from crm_core.staff.agents import add_agent
-from tests.conftest import START, Chat
+from tests.support.chat import START, Chat
 
 
 async def agent(engine: Engine, name: str = "Ani", telegram_id: int = 9001, **kw: Any) -> Chat:

@@ -16,9 +16,9 @@ from crm_core.insight.analytics import Report, build_report
 from crm_core.insight.periods import Period
 from crm_core.models import Message
 from crm_core.staff.agents import add_agent
-from tests.conftest import START, Chat
 from tests.fakes.telegram_api import FakeTelegram, handled, message_update
-from tests.report_shop import png_size, small_shop
+from tests.support.chat import START, Chat
+from tests.support.report_shop import png_size, small_shop
 
 ANI_AGENT, CUSTOMER = 9001, 5001
 # Telegram dates the test messages about 21 September 2026 (1_790_000_000 s).

@@ -8,7 +8,7 @@ from bot.agents.commands import COMMANDS
 from bot.conversation import Engine
 from crm_core.models import AuditEvent, Customer, CustomerTag, Note
 from crm_core.staff.agents import add_agent, remove_agent
-from tests.conftest import START, Chat
+from tests.support.chat import START, Chat
 
 ANI_TELEGRAM = 9001
 

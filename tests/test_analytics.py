@@ -13,8 +13,8 @@ from crm_core.insight.analytics import Sales, Source, build_report
 from crm_core.insight.periods import parse_period
 from crm_core.insight.segments import churn_risk, in_segment, members, segment_of, segment_sizes
 from crm_core.models import Customer, Order
-from tests.conftest import Chat
-from tests.report_shop import JAKARTA, NOW, customer, local, order, small_shop, utc
+from tests.support.chat import Chat
+from tests.support.report_shop import JAKARTA, NOW, customer, local, order, small_shop, utc
 
 
 async def test_the_report_of_a_month_matches_the_hand_count(store: str):

@@ -26,9 +26,10 @@ from crm_core.privacy.erasure import erase_customer
 from crm_core.privacy.retention import PURGED, purge_old_messages
 from crm_core.privacy.sealing import WrongKey, key_id
 from crm_core.settings import Settings
-from tests.conftest import POSTGRES_URL, START, Chat
-from tests.data_key import DATA_KEY
-from tests.langgan_cli import langgan
+from tests.support.chat import START, Chat
+from tests.support.data_key import DATA_KEY
+from tests.support.langgan_cli import langgan
+from tests.support.stores import POSTGRES_URL
 
 # The newest migration: what a backup of a store brought up to date says it holds.
 LATEST = max(p.stem for p in Path(migrations.__file__).parent.glob("0*.py"))

@@ -9,7 +9,7 @@ import pytest
 
 from bot.conversation.flows import build_flows
 from crm_core.models import Conversation, Customer, Message, Order, OrderItem, Product
-from tests.conftest import Chat
+from tests.support.chat import Chat
 
 ODD_TEXTS = [
     "",
@@ -171,7 +171,7 @@ async def test_update_profile_changes_address_phone_city_and_name(chat: Chat):
 
 
 async def test_a_typed_number_of_another_customer_is_used_for_delivery_only(chat: Chat):
-    from tests.conftest import START
+    from tests.support.chat import START
 
     siti = await Customer.create(
         name="Siti", phone="+6281299998888", created_at=START, updated_at=START

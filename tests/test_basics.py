@@ -16,7 +16,7 @@ from crm_core.models import Conversation, Customer, Order
 from crm_core.sales.money import rupiah
 from crm_core.settings import Settings
 from crm_core.store import open_store, pending_migrations, tortoise_config
-from tests.data_key import DATA_KEY
+from tests.support.data_key import DATA_KEY
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ async def test_cities_and_sources_typed_before_are_counted_as_one_after_migratin
 
     from crm_core.insight.analytics import build_report
     from crm_core.insight.periods import parse_period
-    from tests.conftest import NO_POSTGRES, POSTGRES_URL, admin, run_aside
+    from tests.support.stores import NO_POSTGRES, POSTGRES_URL, admin, run_aside
 
     before = "langgan.0009_orders_to_delivery"
     at = "'2026-11-01 03:00:00+00:00'"

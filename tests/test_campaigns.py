@@ -17,8 +17,8 @@ from crm_core.staff.agents import add_agent
 from message_templates import Texts
 from scheduler.campaigns import load_campaigns
 from scheduler.sweep import sweep
-from tests.conftest import Chat
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support.chat import Chat
 
 RULES = Rules()
 

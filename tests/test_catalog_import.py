@@ -9,7 +9,7 @@ import pytest
 from crm_core.errors import InputError
 from crm_core.models import Product
 from crm_core.sales.catalog_import import import_products, parse_price
-from tests.conftest import START
+from tests.support.chat import START
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ async def test_the_shops_own_words_stock_and_sold_out_options_load(store: str, t
     from bot.conversation import Engine
     from crm_core.sales.catalog import CatalogCache
     from message_templates import Texts
-    from tests.conftest import Chat
+    from tests.support.chat import Chat
 
     path = tmp_path / "katalog.csv"
     path.write_text(

@@ -22,9 +22,9 @@ import pytest
 
 from bot.service import run
 from crm_core.settings import Settings
-from tests.data_key import DATA_KEY
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
-from tests.langgan_cli import langgan
+from tests.support.data_key import DATA_KEY
+from tests.support.langgan_cli import langgan
 
 NEWCOMER_CHAT = (
     "\n".join(

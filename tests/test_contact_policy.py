@@ -22,7 +22,7 @@ from crm_core.outreach.contact_policy import (
 )
 from crm_core.settings import Settings
 from crm_core.staff.agents import add_agent
-from tests.conftest import START, Chat
+from tests.support.chat import START, Chat
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 QUIET = (time(21, 0), time(8, 0))

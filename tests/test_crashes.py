@@ -26,10 +26,10 @@ import pytest
 from crm_core.models import Conversation, Customer, Message, OutboxMessage
 from crm_core.privacy.sealing import chat_index
 from crm_core.store import open_store
-from tests.campaign_shop import NOW, due_customers, langgan_env, langgan_sweep, start_sweep
-from tests.conftest import truncate_all
-from tests.data_key import DATA_KEY
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
+from tests.support.campaign_shop import NOW, due_customers, langgan_env, langgan_sweep, start_sweep
+from tests.support.data_key import DATA_KEY
+from tests.support.stores import truncate_all
 
 DUE = 40
 KILLS = 10

@@ -16,8 +16,8 @@ from crm_core.privacy.erasure import erase_customer
 from crm_core.privacy.sealing import email_index, phone_index
 from crm_core.sheets.customers import import_customers
 from crm_core.sheets.tally import ImportSummary
-from tests.conftest import START, Chat
-from tests.shop_sheets import customers_cp1252_csv, customers_xlsx
+from tests.support.chat import START, Chat
+from tests.support.shop_sheets import customers_cp1252_csv, customers_xlsx
 
 
 def problems(summary: ImportSummary) -> list[tuple[int, str]]:

@@ -41,8 +41,8 @@ from crm_core.privacy.sealing import KeyMissing, Keyring, StoreKeys, WrongKey, k
 from crm_core.settings import Settings
 from crm_core.staff.agents import add_agent
 from crm_core.store import connection_name, open_store, tortoise_config
-from tests.conftest import START, Chat
-from tests.data_key import DATA_KEY
+from tests.support.chat import START, Chat
+from tests.support.data_key import DATA_KEY
 
 PHONE, PHONE_DIGITS = "0812-3456-7890", "81234567890"
 WA_PHONE = "+6281399998888"

@@ -19,8 +19,9 @@ from crm_core.models import Conversation, Customer, Order, OrderItem
 from crm_core.sales.catalog import CatalogCache
 from crm_core.store import open_store
 from message_templates import Texts
-from tests.conftest import Chat, add_sample_catalog
-from tests.data_key import DATA_KEY
+from tests.support.chat import Chat
+from tests.support.data_key import DATA_KEY
+from tests.support.sample_catalog import add_sample_catalog
 from tests.understanding.shop import corpus_catalog, corpus_understanding
 
 CATALOG = corpus_catalog()

@@ -10,8 +10,8 @@ from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
 from crm_core.models import Customer, OutboxMessage, Ticket
 from crm_core.staff.agents import add_agent
-from tests.conftest import START, Chat
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support.chat import START, Chat
 
 BUDI = 5001
 

@@ -21,7 +21,6 @@ from bot.telegram.ptb_driver import PtbDriver
 from crm_core.models import Message, Order, OutboxMessage, Ticket
 from crm_core.settings import Settings
 from crm_core.staff.agents import add_agent
-from tests.conftest import START, Sleeps
 from tests.fakes.telegram_api import (
     SECOND_BOT,
     SECOND_TOKEN,
@@ -31,7 +30,9 @@ from tests.fakes.telegram_api import (
     handled,
     message_update,
 )
-from tests.shop_catalog import add_catalog, shop_engine
+from tests.support.chat import START
+from tests.support.shop_catalog import add_catalog, shop_engine
+from tests.support.sleeps import Sleeps
 
 BUDI, ANI = 5001, 9001
 OLD, NEW = "123456", "654321"  # the two bots' ids: the numbers before their tokens' colons

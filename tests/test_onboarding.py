@@ -1,7 +1,7 @@
 """First contact: consent before anything but the chat id and first name is kept."""
 
 from crm_core.models import ConsentEvent, Customer, Message
-from tests.conftest import Chat
+from tests.support.chat import Chat
 
 
 async def test_first_message_asks_consent_and_keeps_only_chat_id_and_first_name(chat: Chat):

@@ -12,8 +12,9 @@ from crm_core.privacy.sealing import phone_index
 from crm_core.sales.catalog import CatalogItem, OrderLine
 from crm_core.sales.orders import Shipping, place_order
 from crm_core.sheets.orders import import_orders
-from tests.conftest import START, add_sample_catalog
-from tests.shop_sheets import orders_xlsx
+from tests.support.chat import START
+from tests.support.sample_catalog import add_sample_catalog
+from tests.support.shop_sheets import orders_xlsx
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

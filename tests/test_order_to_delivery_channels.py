@@ -19,11 +19,13 @@ from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
 from crm_core.models import Message, Order, Ticket
 from crm_core.staff.agents import add_agent
-from tests.conftest import PUBLIC_URL, START, Sleeps
 from tests.fakes.telegram_api import BOT_USER, TOKEN, FakeTelegram, handled, message_update
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
-from tests.shop_catalog import add_catalog, shop_engine
-from tests.whatsapp_posts import message, post
+from tests.support.chat import START
+from tests.support.shop_catalog import add_catalog, shop_engine
+from tests.support.sleeps import Sleeps
+from tests.support.whatsapp_channel import PUBLIC_URL
+from tests.support.whatsapp_posts import message, post
 
 BUDI, ANI = 5001, 9001
 

@@ -3,7 +3,7 @@
 import pytest
 
 from crm_core.models import Customer, Order, OrderItem, OrderStatusChange
-from tests.conftest import Chat
+from tests.support.chat import Chat
 
 
 async def test_free_text_order_goes_straight_to_confirmation_and_lands_whole(chat: Chat):
@@ -146,7 +146,7 @@ async def test_a_product_removed_mid_order_is_not_ordered(chat: Chat, engine):
 async def test_only_telegram_is_told_of_the_contact_button(engine):
     """WhatsApp and the terminal have no "share my number" button: the phone question
     there says to type it, and nothing more."""
-    from tests.conftest import Chat
+    from tests.support.chat import Chat
 
     for channel, sender, button in (
         ("telegram", "1001", True),

@@ -13,8 +13,9 @@ from bot.dispatcher import Dispatcher
 from crm_core.models import AuditEvent, Contact, Customer, Message, OutboxMessage
 from crm_core.outreach.contact_policy import Service
 from crm_core.staff.agents import add_agent
-from tests.conftest import START, Chat, Sleeps
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support.chat import START, Chat
+from tests.support.sleeps import Sleeps
 
 BUDI = 5001
 

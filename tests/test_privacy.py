@@ -40,7 +40,7 @@ from crm_core.privacy.erasure import (
     is_erased_telegram,
 )
 from crm_core.staff.agents import add_agent
-from tests.conftest import START, Chat
+from tests.support.chat import START, Chat
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 ANI, BOSS = 9001, 9002

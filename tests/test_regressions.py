@@ -9,7 +9,7 @@ import pytest
 from crm_core.customers.records import attach_phone
 from crm_core.models import ConsentEvent, Conversation, Customer, Order
 from crm_core.store import is_transient
-from tests.conftest import START, Chat
+from tests.support.chat import START, Chat
 
 
 async def test_an_order_is_never_placed_without_a_phone_for_the_courier(chat: Chat, engine):

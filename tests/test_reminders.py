@@ -16,8 +16,8 @@ from crm_core.models import Customer, Reminder
 from crm_core.staff.agents import add_agent
 from crm_core.staff.time_words import parse_when
 from message_templates import Texts
-from tests.conftest import START, Chat
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support.chat import START, Chat
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta

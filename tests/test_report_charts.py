@@ -17,7 +17,7 @@ from crm_core.insight.analytics import build_report
 from crm_core.insight.periods import parse_period
 from crm_core.sales.money import rupiah_short
 from message_templates import Texts
-from tests.report_shop import JAKARTA, NOW, small_shop
+from tests.support.report_shop import JAKARTA, NOW, small_shop
 
 NBSP = "\u00a0"  # Babel keeps "1,2 jt" on one line
 

@@ -20,8 +20,8 @@ from crm_core.models import Customer
 from crm_core.sheets.export import export_customers
 from message_templates import Texts
 from message_templates.error_texts import phrase
-from tests.langgan_cli import langgan
-from tests.report_shop import JAKARTA, NOW, png_size, small_shop
+from tests.support.langgan_cli import langgan
+from tests.support.report_shop import JAKARTA, NOW, png_size, small_shop
 
 
 async def test_charts_are_real_pngs(store: str):

@@ -8,8 +8,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from crm_core.insight.segments import SEGMENTS
-from tests.langgan_cli import langgan
-from tests.shop_sheets import customers_cp1252_csv, customers_xlsx, orders_xlsx
+from tests.support.langgan_cli import langgan
+from tests.support.shop_sheets import customers_cp1252_csv, customers_xlsx, orders_xlsx
 
 
 def report(path: Path) -> list[list[str]]:

@@ -29,8 +29,9 @@ from crm_core.sheets.customers import import_customers
 from crm_core.sheets.export import ExtraColumn, export_customers, export_orders
 from crm_core.sheets.orders import import_orders
 from crm_core.sheets.tally import ImportSummary
-from tests.conftest import START, add_sample_catalog
-from tests.shop_sheets import customers_xlsx, orders_xlsx
+from tests.support.chat import START
+from tests.support.sample_catalog import add_sample_catalog
+from tests.support.shop_sheets import customers_xlsx, orders_xlsx
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 RUPIAH = '"Rp"#,##0'

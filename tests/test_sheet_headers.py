@@ -18,7 +18,7 @@ from crm_core.sheets.customers import (
 )
 from crm_core.sheets.files import open_sheet
 from crm_core.sheets.orders import ORDER_ALIASES, ORDER_EXPORT_ONLY, import_orders, needs
-from tests.conftest import START
+from tests.support.chat import START
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

@@ -13,9 +13,9 @@ from crm_core.sales.catalog import CatalogCache
 from crm_core.sales.orders import change_status
 from crm_core.staff.agents import add_agent
 from message_templates import Texts
-from tests.conftest import START, Chat
-from tests.shop_catalog import add_catalog
-from tests.shop_catalog import shop_engine as new_shop_engine
+from tests.support.chat import START, Chat
+from tests.support.shop_catalog import add_catalog
+from tests.support.shop_catalog import shop_engine as new_shop_engine
 from tests.understanding.shop import sample_shop
 
 

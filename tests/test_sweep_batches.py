@@ -20,9 +20,10 @@ from crm_core.privacy.erasure import erase_customer
 from message_templates import Texts
 from scheduler.campaigns import Campaign
 from scheduler.sweep import sweep
-from tests.conftest import Sleeps, make_channel
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
+from tests.support.sleeps import Sleeps
+from tests.support.whatsapp_channel import make_channel
 
 NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta: not quiet hours
 ORDERED = NOW - timedelta(days=3, hours=1)

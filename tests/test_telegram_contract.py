@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from crm_core.models import Customer, CustomerMerge, Message, Order, OutboxMessage
-from tests.conftest import START, Sleeps
 from tests.fakes.telegram_api import FakeTelegram, handled, message_update
+from tests.support.chat import START
+from tests.support.sleeps import Sleeps
 
 BUDI = 5001
 

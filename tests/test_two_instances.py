@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from crm_core.models import Contact, Message, OutboxMessage
-from tests.campaign_shop import DUE, due_customers, langgan_sweep
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.support.campaign_shop import DUE, due_customers, langgan_sweep
 
 
 async def test_two_processes_sweeping_at_once_queue_each_message_once(

@@ -22,9 +22,12 @@ from crm_core.models import Conversation, Customer, Message, Order
 from crm_core.outreach.contact_policy import Candidate, Gate, Rules
 from crm_core.outreach.outbox import Queued, enqueue_many
 from message_templates import Texts
-from tests.conftest import PUBLIC_URL, START, Chat, Sleeps, add_sample_catalog, make_channel
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.whatsapp_posts import SITI, message, post, say, signature
+from tests.support.chat import START, Chat
+from tests.support.sample_catalog import add_sample_catalog
+from tests.support.sleeps import Sleeps
+from tests.support.whatsapp_channel import PUBLIC_URL, make_channel
+from tests.support.whatsapp_posts import SITI, message, post, say, signature
 
 
 @pytest.fixture

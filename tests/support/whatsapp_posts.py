@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from twilio.request_validator import RequestValidator
 
 from bot.whatsapp.channel import WhatsAppChannel
-from tests.conftest import PUBLIC_URL
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, SENDER
+from tests.support.whatsapp_channel import PUBLIC_URL
 
 SITI = "+6281234567890"
 

@@ -8,7 +8,7 @@ from bot.conversation import Engine
 from crm_core.models import Product
 from crm_core.sales.catalog import CatalogCache
 from message_templates import Texts
-from tests.conftest import START
+from tests.support.chat import START
 from tests.understanding.shop import sample_shop
 
 CATALOG = [

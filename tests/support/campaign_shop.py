@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crm_core.models import Conversation, Customer, Order
-from tests.data_key import DATA_KEY
+from tests.support.data_key import DATA_KEY
 
 NOW = datetime(2026, 11, 5, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta: not quiet hours
 DUE = 30

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.data_key import DATA_KEY
+from tests.support.data_key import DATA_KEY
 
 
 def langgan(
