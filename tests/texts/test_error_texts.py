@@ -14,7 +14,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from crm_core.errors import CatalogRowError, InputError
 from message_templates.error_texts import describe
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "crm_core", "scheduler", "message_templates")
 ERRORS = {
     "LangganError", "InputError", "SettingsError", "StoreError", "TemplateProblem",

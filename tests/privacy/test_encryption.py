@@ -209,7 +209,7 @@ async def test_without_the_key_nothing_opens_and_the_answer_says_how_to_make_one
             pass
     assert not (tmp_path / "a.db").exists()
     # From the command line: a store that exists (a new SQLite store gets a key made for
-    # it: tests/test_first_run_key.py).
+    # it: tests/privacy/test_first_run_key.py).
     path = tmp_path / "b.db"
     async with open_store(f"sqlite://{path}", DATA_KEY):
         pass
