@@ -6,9 +6,10 @@ import pytest
 
 from bot.agents.commands import COMMANDS
 from bot.conversation import Engine
-from crm_core.models import AuditEvent, Customer, CustomerTag, Note
+from crm_core.models import AuditEvent, Customer, CustomerTag, Note, OutboxMessage
 from crm_core.staff.agents import add_agent, remove_agent
 from tests.support.chat import START, Chat
+from tests.support.people import agent, customer
 
 ANI_TELEGRAM = 9001
 
@@ -240,3 +241,35 @@ async def test_the_card_names_gender_and_source_in_words_and_typed_cities_are_fo
     assert "Alamat: Jl. Darmo No. 12, Wonokromo, Surabaya" in ani.text
     assert 'Sumber: Instagram ("dr ig kak")' in ani.text
     assert "Jenis kelamin: Perempuan · Umur: 25-34" in ani.text
+
+
+async def test_a_phone_with_spaces_never_falls_on_a_short_customer_id(engine: Engine):
+    """ "/kirim 0812 3456 7890 Halo" went to customer #812."""
+    budi = await customer(engine, "1001", "Budi", phone="+6281234567890", phone_verified=True)
+    ani = await agent(engine)
+    await ani.send("/kirim 0812 3456 7890 Halo Budi")  # the whole phone, then the text
+    [row] = await OutboxMessage.all()
+    assert (row.customer_id, row.body) == (budi.id, "Halo Budi")
+
+
+async def test_a_longer_name_is_not_cut_to_a_shorter_one(engine: Engine):
+    """ "/catat Ani Wijaya paketnya..." filed the note on "Ani"."""
+    await customer(engine, "1001", "Ani")
+    wijaya = await customer(engine, "1002", "Ani Wijaya")
+    ani = await agent(engine, "Dewi")
+    await ani.send("/catat Ani Wijaya paketnya sudah sampai")  # the longest name first
+    assert "Ani Wijaya" in ani.text
+    await ani.send("/catat Ani Wijaya: paketnya sudah sampai, jam 10:00")
+    notes = [(n.customer_id, n.body) for n in await Note.all().order_by("id")]  # type: ignore[attr-defined]
+    assert notes == [
+        (wijaya.id, "paketnya sudah sampai"),
+        (wijaya.id, "paketnya sudah sampai, jam 10:00"),
+    ]
+
+
+@pytest.mark.parametrize("text", ["/kirim\n1: halo", "/ingatkan 1: besok 10:00 telepon"])
+async def test_line_breaks_and_clock_times_in_the_text(engine: Engine, text: str):
+    await customer(engine, "1001", "Budi")
+    ani = await agent(engine)
+    await ani.send(text)
+    assert "tidak dikenal" not in ani.text and not ani.text.startswith("Cara pakai")

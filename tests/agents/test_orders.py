@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.conversation import Engine
 from crm_core.models import AuditEvent, Customer, Order, OrderStatusChange, OutboxMessage
 from crm_core.staff.agents import add_agent
 from tests.support.chat import START, Chat
+from tests.support.people import agent
 
 
 @pytest.fixture
@@ -119,3 +122,25 @@ async def test_a_payment_is_marked_in_the_words_agents_use(ani: Chat, budi: Cust
     assert (await Order.get()).status == "dibayar"
     [told] = await OutboxMessage.filter(kind="service")
     assert "sudah kami terima" in told.body
+
+
+async def test_two_status_changes_at_once_only_one_wins(engine: Engine, chat: Chat):
+    await chat.onboard()
+    await chat.to_confirmation("tote bag 1")
+    await chat.send("ya")
+    ani = await agent(engine)
+    dewi = await agent(engine, "Dewi", 9002)
+    await asyncio.gather(*(Customer.filter(id=i).exists() for i in range(6)))
+    await asyncio.gather(ani.send("/status 1 batal"), dewi.send("/status 1 selesai"))
+    answers = [ani.text, dewi.text]
+    assert sum("sekarang" in a for a in answers) == 1
+    assert await OutboxMessage.all().count() == 1
+    order = await Order.get()
+    c = await Customer.get()
+    assert c.orders_count == (0 if order.status == "batal" else 1)
+
+
+async def test_an_order_number_too_big_for_the_store_is_answered_not_crashed(engine: Engine):
+    ani = await agent(engine)
+    await ani.send("/status 9999999999 dikirim")
+    assert "Tidak ada pesanan 9999999999" in ani.text

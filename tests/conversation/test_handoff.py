@@ -97,3 +97,17 @@ async def test_a_street_called_rusak_is_an_address_not_a_complaint(engine: Engin
     await budi.send("Jl. Jembatan Rusak No. 5, Bandung")
     assert await Ticket.all().count() == 0
     assert "Nomor HP penerima" in budi.text
+
+
+async def test_a_whatsapp_agent_gets_ticket_alerts_inside_their_window(
+    engine: Engine, channel: Any, fake_twilio: Any
+):
+    await add_agent("Sam", START, phone="+6281377778888")
+    sam = Chat(engine, channel="whatsapp", sender="+6281377778888", verified_phone="+6281377778888")
+    budi = Chat(engine, sender="1001", telegram_id=1001, display_name="Budi")
+    await budi.onboard(name="Budi")
+    sam.now = budi.now
+    await sam.send("/tugas")  # Sam writes to the bot: his window opens
+    await budi.send("admin")
+    await Dispatcher({"whatsapp": channel}, clock=lambda: budi.now).run_once()
+    assert any("Tiket #1" in (m.body or "") for m in fake_twilio.to("+6281377778888"))

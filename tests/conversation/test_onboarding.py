@@ -1,5 +1,7 @@
 """First contact: consent before anything but the chat id and first name is kept."""
 
+import pytest
+
 from crm_core.models import ConsentEvent, Customer, Message
 from tests.support.chat import Chat
 
@@ -109,3 +111,48 @@ async def test_a_known_person_in_a_new_chat_is_not_asked_again(chat: Chat, engin
     assert "tersimpan" not in other_channel.text and other_channel.choices[0] == "Pesan"
     assert await Customer.all().count() == 1
     assert await ConsentEvent.all().count() == 1
+
+
+@pytest.mark.parametrize("answer", ["Kak?", "min", "ya?", "ok?", "mau?", "pesan?", "dong"])
+async def test_a_question_or_a_filler_is_not_consent(chat: Chat, answer: str):
+    await chat.send("halo")
+    await chat.send(answer)
+    assert (await Customer.get()).consent_marketing is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "consent"),
+    [("iya boleh", True), ("2", False), ("ok ya", True),
+     ("iya kak", True), ("boleh dong", True), ("tidak mau", False), ("ga usah", False),
+     ("tidak, terima kasih", False), ("tidak 🙏", False), ("ngga", False)],
+)  # fmt: skip
+async def test_plain_answers_with_polite_words(chat: Chat, answer: str, consent: bool):
+    await chat.send("halo")
+    await chat.send(answer)
+    assert (await Customer.get()).consent_marketing is consent
+
+
+async def test_a_name_that_could_not_be_typed_back_is_not_offered(engine):
+    rose = Chat(engine, sender="2002", display_name="🌸🌸", telegram_id=2002)
+    await rose.send("halo")
+    await rose.send("ya")
+    assert rose.choices == ()
+
+
+async def test_a_city_that_grows_when_capitalised_is_kept_short(chat: Chat):
+    """ "ß" becomes "Ss": an 80-letter city grew to 81 and failed on every try."""
+    await chat.send("halo")
+    await chat.send("ya")
+    await chat.send("Budi")
+    await chat.send("ß" * 80)
+    assert "gangguan" not in chat.text
+    assert len((await Customer.get()).city or "") == 80
+
+
+async def test_an_order_typed_during_the_optional_questions_is_taken(chat: Chat):
+    await chat.onboard()
+    await chat.to_confirmation("tote bag 1")
+    await chat.send("ya")
+    assert "Jenis kelamin" in chat.text
+    await chat.send("kaos hitam L 2")
+    assert "Total: *Rp150.000*" in chat.text

@@ -2,7 +2,7 @@
 
 import pytest
 
-from crm_core.models import Customer, Order, OrderItem, OrderStatusChange
+from crm_core.models import Conversation, Customer, Order, OrderItem, OrderStatusChange
 from tests.support.chat import Chat
 
 
@@ -158,3 +158,26 @@ async def test_only_telegram_is_told_of_the_contact_button(engine):
         await chat.send("Jl. Darmo No. 12, Wonokromo")
         assert "Ketik nomornya (misalnya 0812-3456-7890)" in chat.text
         assert ("bagikan kontak" in chat.text) is button
+
+
+async def test_pesan_at_the_confirmation_orders_instead_of_starting_over(chat: Chat):
+    await chat.onboard()
+    await chat.to_confirmation("tote bag 1")
+    await chat.send("pesan")
+    assert await Order.all().count() == 1
+
+
+async def test_a_greeting_mid_order_keeps_the_order(chat: Chat):
+    await chat.onboard()
+    await chat.send("pesan")
+    await chat.send("kaos polos")
+    await chat.send("halo")
+    assert "pilih warnanya" in chat.text
+    assert (await Conversation.get()).data["line"]["product"] is not None
+
+
+async def test_menu_mid_order_says_the_order_was_dropped(chat: Chat):
+    await chat.onboard()
+    await chat.send("pesan")
+    await chat.send("menu")
+    assert chat.replies[0].text == "Dibatalkan."

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -10,11 +12,13 @@ import pytest
 
 from bot.conversation import Engine
 from bot.dispatcher import Dispatcher
-from crm_core.models import AuditEvent, Contact, Customer, Message, OutboxMessage
+from crm_core.models import AuditEvent, Contact, Customer, Message, OutboxMessage, Ticket
 from crm_core.outreach.contact_policy import Service
+from crm_core.outreach.outbox import HOST, enqueue, finish, take_back_lost, take_next
 from crm_core.staff.agents import add_agent
 from tests.fakes.telegram_api import FakeTelegram
 from tests.support.chat import START, Chat
+from tests.support.people import agent, customer
 from tests.support.sleeps import Sleeps
 
 BUDI = 5001
@@ -182,3 +186,83 @@ async def test_telegram_sends_keep_to_one_a_second_per_chat_and_thirty_overall(
     assert len(arrivals) == 43
     # 43 sends at 30 a second overall take at least 42/30 seconds.
     assert arrivals[-1][1] - arrivals[0][1] >= 42 / 30 * 0.95
+
+
+async def test_reply_needs_a_recent_message_or_an_open_ticket(engine: Engine):
+    budi = await customer(engine, "1001", "Budi")
+    ani = await agent(engine)
+    ani.now = START + timedelta(days=3)
+    await ani.send(f"/balas {budi.id}: PROMO 50%")
+    assert "pakai /kirim" in ani.text
+    await Ticket.create(customer=budi, reason="person", excerpt="admin", opened_at=START)
+    await ani.send(f"/balas {budi.id}: Maaf menunggu, ini jawabannya")
+    assert await OutboxMessage.filter(kind="service").count() == 1
+
+
+async def test_a_reclaimed_outbox_row_is_ended_by_its_new_owner_only(engine: Engine):
+    await enqueue("telegram", "1", "halo", START, service=Service.ANSWER)
+    first = await take_next(START)
+    assert first is not None
+    # Its owner ran on another machine: after five minutes it is presumed lost.
+    await OutboxMessage.filter(id=first.id).update(claimed_by="another-machine:4242:0")
+    later = START + timedelta(minutes=6)
+    assert await take_back_lost(later) == 1
+    second = await take_next(later)
+    assert second is not None and second.attempts == first.attempts + 1
+    assert not await finish(first, "sent", later)
+    assert await finish(second, "sent", later)
+    assert await take_next(later) is None
+
+
+async def test_a_stop_after_a_message_was_queued_cancels_it(
+    engine: Engine, driver: Any, fake_telegram: Any
+):
+    budi_chat = Chat(engine, sender="1001", telegram_id=1001, display_name="Budi")
+    await budi_chat.onboard(name="Budi")
+    ani = await agent(engine)
+    await ani.send("/kirim budi: promo")
+    await budi_chat.send("STOP")
+    await Dispatcher({"telegram": driver}, clock=lambda: ani.now).run_once()
+    row = await OutboxMessage.get()
+    assert row.status == "cancelled" and "STOP" in (row.error or "")
+    assert "promo" not in [s.text for s in fake_telegram.to(1001)]
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended."""
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(child.stdout)
+
+
+async def test_an_offer_cut_off_by_a_crash_waits_for_a_person_in_tasks(
+    engine: Engine, driver: Any, fake_telegram: Any
+):
+    """An offer whose send a crash cut off may have arrived: /tugas shows it, and it
+    goes again only when an agent says so, once."""
+    budi = await customer(engine, "1001", "Budi")
+    ani = await agent(engine)
+    await ani.send("/kirim budi: promo kaos 20%")
+    taken = await take_next(ani.now)  # a dispatcher takes it, and dies mid-send
+    assert taken is not None
+    await OutboxMessage.filter(id=taken.id).update(claimed_by=f"{HOST}:{dead_pid()}:0")
+    ani.now += timedelta(seconds=1)  # on this machine: known lost at once
+    await Dispatcher({"telegram": driver}, clock=lambda: ani.now).run_once()
+    assert "promo kaos 20%" not in [s.text for s in fake_telegram.to(1001)]
+    await ani.send("/tugas")
+    assert "tidak pasti terkirim" in ani.text
+    assert f"/kirimulang {taken.id} · #{budi.id} Budi" in ani.text
+    await ani.send("/kirimulang 999")
+    assert (
+        ani.text
+        == "Tidak bisa. Tidak ada promo #999 yang tidak pasti terkirim: lihat nomornya di /tugas."
+    )
+    await ani.send(f"/kirimulang {taken.id}")
+    assert f"Promo untuk #{budi.id} Budi dikirim lagi" in ani.text
+    await Dispatcher({"telegram": driver}, clock=lambda: ani.now).run_once()
+    await Dispatcher({"telegram": driver}, clock=lambda: ani.now).run_once()
+    assert [s.text for s in fake_telegram.to(1001)].count("promo kaos 20%") == 1
+    await ani.send("/tugas")
+    assert "kirimulang" not in ani.text
+    await ani.send(f"/kirimulang {taken.id}")  # already sent: nothing to resend
+    assert "Tidak ada promo" in ani.text

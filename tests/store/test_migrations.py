@@ -1,93 +1,19 @@
-"""Phones, money, settings and the schema's migrations."""
+"""The schema's migrations: they match the models, a store behind them is refused with
+what to do, and a store full of a shop's rows is brought up to date losing none."""
 
 from __future__ import annotations
 
 import sqlite3
 
 import pytest
-from tortoise import Tortoise
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from crm_core.customers.phones import normalize_phone
-from crm_core.errors import InputError, SettingsError, StoreError
+from crm_core.errors import StoreError
 from crm_core.models import Conversation, Customer, Order
-from crm_core.sales.money import rupiah
-from crm_core.settings import Settings
 from crm_core.store import open_store, pending_migrations, tortoise_config
 from tests.support.data_key import DATA_KEY
-
-
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "0812-3456-7890",
-        "+62 812 3456 7890",
-        "62812-3456-7890",
-        "whatsapp:+6281234567890",
-        "(0812) 3456 7890",
-    ],
-)
-def test_phones_are_stored_e164(typed: str):
-    assert normalize_phone(typed) == "+6281234567890"
-
-
-@pytest.mark.parametrize("typed", ["", "halo", "12", "0812", "+1 555", "9" * 40])
-def test_what_is_not_a_phone_is_refused(typed: str):
-    with pytest.raises(InputError):
-        normalize_phone(typed)
-
-
-def test_rupiah_as_shoppers_write_it():
-    assert [rupiah(x) for x in (150_000, 1_250_000, 0, 500)] == [
-        "Rp150.000",
-        "Rp1.250.000",
-        "Rp0",
-        "Rp500",
-    ]
-
-
-def test_settings_defaults():
-    s = Settings.from_mapping({})
-    assert (s.db_url, s.timezone, s.locale, s.http_port, s.telegram_driver, s.telegram_mode) == (
-        "sqlite://langgan.db",
-        "Asia/Jakarta",
-        "id",
-        8080,
-        "aiogram",
-        "polling",
-    )
-    assert not s.telegram_enabled
-
-
-@pytest.mark.parametrize(
-    ("env", "names"),
-    [
-        (
-            {
-                "TELEGRAM_BOT_TOKEN": "t",
-                "TELEGRAM_MODE": "webhook",
-                "LANGGAN_PUBLIC_URL": "https://x",
-            },
-            "TELEGRAM_WEBHOOK_SECRET",
-        ),
-        ({"TELEGRAM_DRIVER": "pyrogram"}, "TELEGRAM_DRIVER"),
-        ({"LANGGAN_TIMEZONE": "Mars/Olympus"}, "LANGGAN_TIMEZONE"),
-        ({"LANGGAN_LOCALE": "fr"}, "LANGGAN_LOCALE"),
-        ({"LANGGAN_HTTP_PORT": "eighty"}, "LANGGAN_HTTP_PORT"),
-    ],
-)
-def test_bad_settings_name_the_setting(env: dict[str, str], names: str):
-    with pytest.raises(SettingsError, match=names):
-        Settings.from_mapping(env)
-
-
-def test_dotenv_file_is_read_and_the_environment_wins(tmp_path):
-    env_file = tmp_path / ".env"
-    env_file.write_text("LANGGAN_LOCALE=en\nLANGGAN_HTTP_PORT=9000\n")
-    s = Settings.load({"LANGGAN_HTTP_PORT": "9100"}, env_file=env_file)
-    assert (s.locale, s.http_port) == ("en", 9100)
 
 
 async def test_the_migrations_match_the_models():
@@ -262,13 +188,3 @@ async def test_every_declared_index_exists_after_migrating_sqlite(tmp_path):
             wanted |= {i[0] for i in model._meta.indexes if isinstance(i, tuple)}
             missing = wanted - first_columns - {model._meta.db_pk_column}
             assert not missing, f"{table} lacks indexes on {sorted(missing)}"
-
-
-async def test_sqlite_commits_are_durable_and_readers_never_wait(tmp_path):
-    """WAL, and a commit synced to the disk before it returns: what the webhook has
-    acknowledged survives a power cut (README, "What a crash does")."""
-    async with open_store(f"sqlite://{tmp_path / 'shop.db'}", DATA_KEY):
-        connection = Tortoise.get_connection("sqlite")
-        [[mode]] = (await connection.execute_query("PRAGMA journal_mode"))[1]
-        [[synchronous]] = (await connection.execute_query("PRAGMA synchronous"))[1]
-    assert (mode, synchronous) == ("wal", 2)  # 2 is FULL
