@@ -2,7 +2,7 @@
 per package, median module and function length, the longest functions, and the import
 cycles between Langgan's own modules (an import inside a function counts: it hides a
 cycle, it does not remove it; one under ``if TYPE_CHECKING:`` never runs, and does not).
-``tests/test_design_rules.py`` holds the count of cycles at 0.
+``tests/design/test_design_rules.py`` holds the count of cycles at 0.
 
 Run:  python bench/code_shape.py [--longest 10]
 """
