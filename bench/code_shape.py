@@ -50,7 +50,17 @@ def imports(name: str, tree: ast.Module, known: set[str]) -> set[str]:
                 base = ".".join([*parent, base] if base else parent)
             wanted.add(base)
             wanted.update(f"{base}.{alias.name}" for alias in node.names)
-    return {w for w in wanted if w in known and w != name}
+    # Importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__`` first: a package that
+    # re-exports from its submodules is on the path of every import into it. The
+    # importer's own packages are running already, and add nothing.
+    own = _ancestors(name)
+    wanted |= {parent for w in wanted for parent in _ancestors(w)} - own
+    return {w for w in wanted if w in known and w != name and w not in own}
+
+
+def _ancestors(name: str) -> set[str]:
+    parts = name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))}
 
 
 def _run_code(tree: ast.AST) -> list[ast.AST]:
@@ -73,7 +83,8 @@ def _is_package(name: str, known: set[str]) -> bool:
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Groups of modules that import each other, round a circle (Tarjan's algorithm).
-    A package importing its own submodules (``__init__`` re-exporting) is no circle."""
+    A package importing its own submodules is no circle: a module's import of its own
+    packages is no edge (see ``imports``)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -81,16 +92,13 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     found: list[list[str]] = []
     counter = 0
 
-    def edges(node: str) -> set[str]:
-        return {n for n in graph[node] if not n.startswith(node + ".")}
-
     def visit(node: str) -> None:
         nonlocal counter
         index[node] = low[node] = counter
         counter += 1
         stack.append(node)
         on_stack.add(node)
-        for nxt in edges(node):
+        for nxt in graph[node]:
             if nxt not in index:
                 visit(nxt)
                 low[node] = min(low[node], low[nxt])

@@ -35,7 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.scratch import DATA_KEY, scratch_database
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.inbound import Inbound, Reply
 from crm_core.sales.catalog_import import import_products
 from crm_core.store import open_store

@@ -52,7 +52,7 @@ async def drive(catalog: Path, customers: int) -> dict[str, float]:
 
     from bench.inbound import START, script
     from bench.scratch import DATA_KEY
-    from bot.conversation import Engine
+    from bot.conversation.engine import Engine
     from bot.inbound import Inbound
 
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import ChannelSender, Dispatcher
 from bot.settings import Settings
 from bot.shop_jobs import add_order_jobs, release_due_reminders

@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.text import Text
 
 from bot.cli.language import say
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.inbound import Inbound, Reply
 from bot.numbered_choices import numbered
 from crm_core.customers.phones import try_normalize_phone

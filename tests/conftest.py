@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.telegram.aiogram_driver import AiogramDriver
 from bot.telegram.ptb_driver import PtbDriver
 from bot.whatsapp.channel import WhatsAppChannel

@@ -1,5 +1,5 @@
-"""The agents' commands: Indonesian names with English aliases, one registry, one
-dispatcher that turns domain errors into answers."""
+"""What every agent command shares: its entry in the table (``command_table``), and
+the guard that turns domain errors into answers."""
 
 from __future__ import annotations
 
@@ -26,61 +26,8 @@ class Command:
     reads_only: bool = False
 
 
-COMMANDS: dict[str, Command] = {}
-
-
-def command(
-    name: str, alias: str, *, admin_only: bool = False, reads_only: bool = False
-) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        entry = Command(name, alias, handler, admin_only, reads_only)
-        COMMANDS[name] = COMMANDS[alias] = entry
-        return handler
-
-    return register
-
-
 class Usage(Exception):
     """The command was given without what it needs: show how it is used."""
-
-
-def parse(text: str) -> tuple[str, str] | None:
-    """``/cari budi`` -> ("cari", "budi"); Telegram's ``/cari@toko_bot`` form too. A busy
-    agent's ``cari budi`` reads the same when its first word names a command; any other
-    text without the slash is no command (None)."""
-    stripped = text.strip()
-    slash = stripped.startswith("/")
-    if len(stripped) < 2 or (slash and stripped[1].isspace()):
-        return None
-    parts = stripped.removeprefix("/").split(maxsplit=1)
-    word = parts[0].split("@", 1)[0].casefold() if slash else parts[0].casefold().rstrip(":")
-    if not slash and word not in COMMANDS:
-        return None
-    return word, parts[1].strip() if len(parts) > 1 else ""
-
-
-def may_be_command(text: str) -> bool:
-    """Whether an agent could have meant ``text`` as a command: the one look-up of who
-    is writing is done for these alone, not for every customer's message."""
-    return text.lstrip().startswith("/") or parse(text) is not None
-
-
-def reads_only(text: str) -> bool:
-    """Whether ``text`` calls a command that only reads the store."""
-    parsed = parse(text)
-    entry = COMMANDS.get(parsed[0]) if parsed else None
-    return entry is not None and entry.reads_only
-
-
-async def run(turn: AgentTurn, word: str, args: str) -> None:
-    entry = COMMANDS.get(word)
-    if entry is None:
-        turn.say("agent_unknown", word=word)
-        return
-    if entry.admin_only and not turn.agent.is_admin:
-        turn.say("agent_admin_only", command=entry)
-        return
-    await guarded(turn, entry, entry.handler(turn, args))
 
 
 async def guarded(turn: AgentTurn, entry: Command, work: Awaitable[None]) -> None:

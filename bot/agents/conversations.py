@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.agents.commands import Usage, command
+from bot.agents.commands import Usage
 from bot.agents.outreach import MAX_TEXT, chat_of, target
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound
@@ -150,7 +150,6 @@ async def ticket_of(turn: AgentTurn, args: str) -> Ticket:
     return ticket
 
 
-@command("balas", "reply")
 async def reply(turn: AgentTurn, args: str) -> None:
     """``/balas CUSTOMER: message``; or, replying to a relayed message, ``/balas
     message``. Answering a customer who waits for a person takes their ticket."""
@@ -173,7 +172,6 @@ async def reply(turn: AgentTurn, args: str) -> None:
     turn.say("agent_sent", customer=customer, channel=chat.channel)
 
 
-@command("selesai", "done")
 async def end(turn: AgentTurn, args: str) -> None:
     """``/selesai 5``, ``/selesai budi``, or /selesai as a reply to a relayed message:
     the conversation ends, the customer is told the bot serves them again."""

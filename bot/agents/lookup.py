@@ -1,8 +1,8 @@
-"""Looking customers up: /bantuan, /cari, /pelanggan, /riwayat."""
+"""Looking customers up: /cari, /pelanggan, /riwayat."""
 
 from __future__ import annotations
 
-from bot.agents.commands import COMMANDS, Usage, command
+from bot.agents.commands import Usage
 from bot.agents.turn import AgentTurn
 from crm_core.customers.lookup import resolve, search
 from crm_core.errors import NotFound
@@ -11,15 +11,6 @@ from crm_core.staff.actions import card, history
 from crm_core.staff.audit import audit
 
 
-@command("bantuan", "help")
-async def show_help(turn: AgentTurn, args: str) -> None:
-    commands = {id(c): c for c in COMMANDS.values()}.values()
-    turn.say(
-        "agent_help", commands=[c for c in commands if turn.agent.is_admin or not c.admin_only]
-    )
-
-
-@command("cari", "find")
 async def find(turn: AgentTurn, args: str) -> None:
     words = args.split()
     page = 1
@@ -33,7 +24,6 @@ async def find(turn: AgentTurn, args: str) -> None:
     turn.say("agent_search", text=text, found=found)
 
 
-@command("pelanggan", "customer")
 async def show_card(turn: AgentTurn, args: str) -> None:
     if not args:
         raise Usage
@@ -41,7 +31,6 @@ async def show_card(turn: AgentTurn, args: str) -> None:
     turn.say("agent_card", card=await card(turn.agent, customer, turn.now, turn.rules.cooldown))
 
 
-@command("riwayat", "history")
 async def show_history(turn: AgentTurn, args: str) -> None:
     """``/riwayat budi``; ``/riwayat budi 2`` for the page before."""
     if not args:

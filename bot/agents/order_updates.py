@@ -4,7 +4,7 @@ shipping the team worked out), /resi (shipped, with the courier's tracking numbe
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command
+from bot.agents.commands import Usage
 from bot.agents.turn import AgentTurn
 from bot.conversation.payment import payment_due_text
 from crm_core.customers.records import reachable_chat
@@ -47,7 +47,6 @@ async def tell_customer(turn: AgentTurn, customer: Customer, text: str, key: str
     return True
 
 
-@command("status", "status")
 async def status(turn: AgentTurn, args: str) -> None:
     """``/status 12 dikirim`` (or ``lunas``, ``paid``, ``kirim``...)."""
     words = args.split()
@@ -56,7 +55,6 @@ async def status(turn: AgentTurn, args: str) -> None:
     await _move(turn, words[0], STATUS_WORDS.get(words[1].casefold(), words[1].casefold()))
 
 
-@command("lunas", "paid")
 async def paid(turn: AgentTurn, args: str) -> None:
     """``/lunas 12``: the payment is checked; the same as ``/status 12 dibayar``."""
     words = args.split()
@@ -78,7 +76,6 @@ async def _move(turn: AgentTurn, reference: str, new_status: str) -> None:
     turn.say("agent_status_changed", order=order, customer=customer, told=told)
 
 
-@command("resi", "ship")
 async def shipped(turn: AgentTurn, args: str) -> None:
     """``/resi 12 JNE JP1234567890``: the parcel left; the customer gets the number."""
     words = args.split()
@@ -96,7 +93,6 @@ async def shipped(turn: AgentTurn, args: str) -> None:
     turn.say("agent_status_changed", order=order, customer=customer, told=told)
 
 
-@command("ongkir", "shipping")
 async def shipping(turn: AgentTurn, args: str) -> None:
     """``/ongkir 12 15000`` (or ``15rb``): the shipping of an order placed while the
     team works it out; the customer gets the total and how to pay."""

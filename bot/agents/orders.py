@@ -3,7 +3,7 @@ orders on is in ``order_updates``)."""
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command, customer_and_text
+from bot.agents.commands import Usage, customer_and_text
 from bot.agents.order_updates import tell_customer
 from bot.agents.turn import AgentTurn
 from bot.conversation.payment import payment_due_text
@@ -15,7 +15,6 @@ from crm_core.sales.stock import reserve
 from crm_core.staff.audit import audit
 
 
-@command("order", "order")
 async def record_order(turn: AgentTurn, args: str) -> None:
     """``/order CUSTOMER: kaos hitam L 2, hijab mocca 1``: a phone or shop-counter order
     of one or several items, read as a customer's message is, delivered to the address

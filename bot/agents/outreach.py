@@ -5,7 +5,7 @@ the same transaction."""
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command, customer_and_text, split_reference
+from bot.agents.commands import Usage, customer_and_text, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.errors import InputError
 from crm_core.models import Conversation, Customer
@@ -64,12 +64,10 @@ async def _send(turn: AgentTurn, args: str, *, override: str | None) -> None:
     turn.say("agent_sent", customer=customer, channel=chat.channel, wait_until=wait_until)
 
 
-@command("kirim", "send")
 async def send(turn: AgentTurn, args: str) -> None:
     await _send(turn, args, override=None)
 
 
-@command("paksakirim", "forcesend", admin_only=True)
 async def force_send(turn: AgentTurn, args: str) -> None:
     """``/paksakirim CUSTOMER: reason | message``: past the cooldown, never past a no."""
     reference, rest = split_reference(args)

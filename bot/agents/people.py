@@ -3,7 +3,7 @@ the counter, /gabung merges the two records of one person (admins only)."""
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command
+from bot.agents.commands import Usage
 from bot.agents.turn import AgentTurn
 from bot.conversation.ordering import MAX_ADDRESS, clean_address
 from bot.conversation.steps import MAX_NAME, clean_city, clean_name
@@ -17,7 +17,6 @@ from crm_core.privacy.sealing import phone_index
 from crm_core.staff.audit import audit
 
 
-@command("baru", "new")
 async def new_customer(turn: AgentTurn, args: str) -> None:
     """``/baru NAMA, HP, KOTA, ALAMAT``: a customer the shop vouches for. Their phone
     counts as proven, so when they write from it on WhatsApp this record is theirs,
@@ -51,7 +50,6 @@ async def new_customer(turn: AgentTurn, args: str) -> None:
     turn.say("agent_customer_added", customer=customer)
 
 
-@command("gabung", "merge", admin_only=True)
 async def merge(turn: AgentTurn, args: str) -> None:
     """``/gabung 12 30``: one person with two records (they wrote from two numbers).
     The older record stays; orders, chats, notes, tags and consent move to it; its own

@@ -3,7 +3,7 @@ data request; /izin (/consent) shows or records consent."""
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command, split_reference
+from bot.agents.commands import Usage, split_reference
 from bot.agents.turn import AgentTurn
 from crm_core.customers.lookup import resolve
 from crm_core.customers.records import reachable_chat
@@ -13,7 +13,6 @@ from crm_core.privacy.consent import consent_history, record_agent_consent
 from crm_core.privacy.requests import approve
 
 
-@command("setujui", "approve")
 async def approve_request(turn: AgentTurn, args: str) -> None:
     number = args.strip().lstrip("#")
     if not number.isdecimal() or len(number) > 9:
@@ -37,7 +36,6 @@ async def approve_request(turn: AgentTurn, args: str) -> None:
     turn.say("agent_privacy_done", erasure=None, ticket=done.ticket, sent=chat is not None)
 
 
-@command("izin", "consent")
 async def consent(turn: AgentTurn, args: str) -> None:
     """``/izin CUSTOMER``: the consent history; ``/izin CUSTOMER: ya|tidak words``:
     record an answer the customer gave the agent."""

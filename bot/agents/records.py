@@ -3,7 +3,7 @@ and the team's tickets: /tiket."""
 
 from __future__ import annotations
 
-from bot.agents.commands import Usage, command, customer_and_text
+from bot.agents.commands import Usage, customer_and_text
 from bot.agents.conversations import end
 from bot.agents.turn import AgentTurn
 from crm_core.customers.lookup import resolve
@@ -11,7 +11,6 @@ from crm_core.staff.actions import add_note, add_tag, assign, remove_tag, set_bl
 from crm_core.staff.tickets import open_tickets
 
 
-@command("catat", "note")
 async def note(turn: AgentTurn, args: str) -> None:
     customer, text = await customer_and_text(args)
     if not text:
@@ -20,7 +19,6 @@ async def note(turn: AgentTurn, args: str) -> None:
     turn.say("agent_done", action="note", customer=customer)
 
 
-@command("tag", "tag")
 async def tag(turn: AgentTurn, args: str) -> None:
     """``/tag rina pelanggan setia``: the customer, then the tag (several words may be)."""
     customer, text = await customer_and_text(args)
@@ -30,7 +28,6 @@ async def tag(turn: AgentTurn, args: str) -> None:
     turn.say("agent_done", action="tag", customer=customer, tag=name)
 
 
-@command("untag", "untag")
 async def untag(turn: AgentTurn, args: str) -> None:
     customer, text = await customer_and_text(args)
     if not text:
@@ -39,7 +36,6 @@ async def untag(turn: AgentTurn, args: str) -> None:
     turn.say("agent_done", action="untag" if removed else "untag_none", customer=customer, tag=text)
 
 
-@command("blacklist", "blacklist")
 async def blacklist(turn: AgentTurn, args: str) -> None:
     customer, reason = await customer_and_text(args)
     if not reason:
@@ -48,7 +44,6 @@ async def blacklist(turn: AgentTurn, args: str) -> None:
     turn.say("agent_done", action="blacklist", customer=customer)
 
 
-@command("unblacklist", "unblacklist", admin_only=True)
 async def unblacklist(turn: AgentTurn, args: str) -> None:
     if not args:
         raise Usage
@@ -57,7 +52,6 @@ async def unblacklist(turn: AgentTurn, args: str) -> None:
     turn.say("agent_done", action="unblacklist", customer=customer)
 
 
-@command("klaim", "claim")
 async def take(turn: AgentTurn, args: str) -> None:
     if not args:
         raise Usage
@@ -66,7 +60,6 @@ async def take(turn: AgentTurn, args: str) -> None:
     turn.say("agent_done", action="claim", customer=customer, before=before)
 
 
-@command("tiket", "tickets")
 async def tickets(turn: AgentTurn, args: str) -> None:
     words = args.split()
     if not words:

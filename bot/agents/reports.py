@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.agents.commands import command
 from bot.agents.turn import AgentTurn
 from bot.inbound import Image
 from crm_core.errors import InputError
@@ -20,7 +19,6 @@ PICTURE_CHANNELS = ("telegram", "terminal")
 LINKED_PICTURE_CHANNELS = ("whatsapp",)
 
 
-@command("laporan", "report", reads_only=True)
 async def report(turn: AgentTurn, args: str) -> None:
     period = parse_period(args, turn.now, turn.texts.tz)
     built = await build_report(period, turn.now)
@@ -43,7 +41,6 @@ async def report(turn: AgentTurn, args: str) -> None:
     )
 
 
-@command("segmen", "segments", reads_only=True)
 async def segments(turn: AgentTurn, args: str) -> None:
     words = args.split()
     if not words:

@@ -5,20 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# Command modules register their commands on import.
-from bot.agents import (  # noqa: F401
-    conversations,
-    lookup,
-    order_updates,
-    orders,
-    outreach,
-    people,
-    privacy,
-    records,
-    reports,
-    tasks,
-)
-from bot.agents.commands import COMMANDS, guarded, parse, reads_only, run
+from bot.agents.command_table import COMMANDS, parse, reads_only, run
+from bot.agents.commands import guarded
 from bot.agents.conversations import answer_by_reply
 from bot.agents.turn import AgentTurn
 from bot.inbound import Inbound, Reply

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from tortoise.expressions import Q
 
-from bot.agents.commands import Usage, command, customer_and_text
+from bot.agents.commands import Usage, customer_and_text
 from bot.agents.turn import AgentTurn
 from crm_core.errors import InputError
 from crm_core.models import Agent, Customer, Order, OutboxMessage, Ticket
@@ -18,7 +18,6 @@ from crm_core.staff.tickets import DATA_REQUESTS, conversations
 from crm_core.staff.time_words import parse_when
 
 
-@command("ingatkan", "remind")
 async def remind(turn: AgentTurn, args: str) -> None:
     """``/ingatkan CUSTOMER: besok 10:00 tanya ukuran``."""
     customer, rest = await customer_and_text(args)
@@ -32,7 +31,6 @@ async def remind(turn: AgentTurn, args: str) -> None:
 LISTED = 15  # of each kind; the rest is counted
 
 
-@command("tugas", "tasks")
 async def tasks(turn: AgentTurn, args: str) -> None:
     """What waits for this agent: payments to check, shipping to work out, orders to
     ship, customers waiting for a person, and their reminders. Their own customers and
@@ -103,7 +101,6 @@ async def _theirs(turn: AgentTurn, customer_id: int | None) -> bool:
     return await Customer.filter(_theirs_q(turn, gone), id=customer_id).exists()
 
 
-@command("kirimulang", "resend")
 async def resend(turn: AgentTurn, args: str) -> None:
     """``/kirimulang 12``: an offer /tugas lists as cut off goes again, as an agent
     decided after checking it did not arrive (still not to a customer who said STOP
@@ -126,7 +123,6 @@ async def resend(turn: AgentTurn, args: str) -> None:
     turn.say("agent_done", action="resend", customer=customer)
 
 
-@command("notif", "notify")
 async def notify(turn: AgentTurn, args: str) -> None:
     """``/notif off``: no news of new orders, payments, cancels or tickets in this chat
     (/tugas still lists them, and a customer this agent talks to still reaches them);

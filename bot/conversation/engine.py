@@ -20,7 +20,7 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.agents.commands import may_be_command
+from bot.agents.command_table import may_be_command
 from bot.agents.run_command import handle_command, reads_only
 from bot.conversation import after_sale, handoff, menu, ordering, router
 from bot.conversation.flows import build_flows

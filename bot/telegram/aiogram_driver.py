@@ -28,7 +28,7 @@ from aiogram.types import (
     Update,
 )
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import Delivery
 from bot.inbound import Image, Reply
 from bot.send_queue import SendQueue

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Self
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Image, Reply, with_buttons
 from bot.rate_limits import telegram_limits

@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import Delivery
 from bot.inbound import Image, Reply
 from bot.send_queue import SendQueue

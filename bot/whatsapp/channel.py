@@ -13,7 +13,7 @@ from typing import Self
 
 from twilio.request_validator import RequestValidator
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import ApprovedTemplate, Delivery
 from bot.inbound import Reply, with_buttons
 from bot.numbered_choices import numbered

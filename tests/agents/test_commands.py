@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.agents.commands import COMMANDS
-from bot.conversation import Engine
+from bot.agents.command_table import COMMANDS
+from bot.conversation.engine import Engine
 from crm_core.models import AuditEvent, Customer, CustomerTag, Note, OutboxMessage
 from crm_core.staff.agents import add_agent, remove_agent
 from tests.support.chat import START, Chat

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.agents.commands import COMMANDS
+from bot.agents.command_table import COMMANDS
 from crm_core.models import AuditEvent, OutboxMessage
 from crm_core.staff.agents import add_agent
 from tests.fakes.telegram_api import FakeTelegram, handled, message_update

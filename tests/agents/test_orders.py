@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.models import AuditEvent, Customer, Order, OrderStatusChange, OutboxMessage
 from crm_core.staff.agents import add_agent
 from tests.support.chat import START, Chat

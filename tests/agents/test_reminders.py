@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import Dispatcher
 from bot.shop_jobs import release_due_reminders
 from crm_core.errors import InputError

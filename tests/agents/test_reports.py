@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.agents import reports
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.inbound import Reply
 from crm_core.insight.analytics import Report, build_report
 from crm_core.insight.periods import Period

@@ -306,7 +306,7 @@ async def test_the_handlers_mount_inside_a_bot_the_shop_already_runs(
     from telegram import Update
     from telegram.ext import ApplicationBuilder, CommandHandler
 
-    from bot.conversation import Engine
+    from bot.conversation.engine import Engine
     from bot.telegram.aiogram_driver import build_router
     from bot.telegram.ptb_driver import build_handlers
     from message_templates import Texts

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.conversation.flows import build_flows
 from crm_core.models import Conversation, Customer, Order, OrderItem
 from crm_core.sales.catalog import CatalogCache

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import Dispatcher
 from crm_core.models import Customer, OutboxMessage, Ticket
 from crm_core.staff.agents import add_agent

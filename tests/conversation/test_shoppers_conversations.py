@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.models import Conversation, Customer, Order, OrderItem, OutboxMessage, Product, Ticket
 from crm_core.sales.catalog import CatalogCache
 from crm_core.sales.orders import change_status

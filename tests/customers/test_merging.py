@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.customers.records import attach_phone
 from crm_core.models import ConsentEvent, Customer, CustomerTag, Reminder, Ticket
 from crm_core.staff.agents import add_agent

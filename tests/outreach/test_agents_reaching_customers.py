@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import Dispatcher
 from crm_core.models import AuditEvent, Contact, Customer, Message, OutboxMessage, Ticket
 from crm_core.outreach.contact_policy import Service

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.errors import SettingsError
 from crm_core.models import Conversation, Customer, OutboxMessage
 from crm_core.outreach.contact_policy import (

@@ -14,7 +14,7 @@ from tortoise import Tortoise
 from bot.cli import privacy as cli_privacy
 from bot.cli.main import build_parser
 from bot.cli.routing import Needs
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.customers.lookup import resolve
 from crm_core.errors import InputError, NotFound
 from crm_core.models import (

@@ -19,7 +19,7 @@ from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 from tortoise.models import Model
 
 from bot.cli.main import main
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.customers.lookup import resolve, search
 from crm_core.errors import SettingsError
 from crm_core.models import (

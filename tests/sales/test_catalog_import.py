@@ -100,7 +100,7 @@ async def test_a_missing_file_is_named(sqlite_store: str, tmp_path: Path):
 async def test_the_shops_own_words_stock_and_sold_out_options_load(store: str, tmp_path: Path):
     """A shop names what its customers call a product or a colour, how many are left,
     and which options are sold out; a bad stock or an unknown sold-out option is named."""
-    from bot.conversation import Engine
+    from bot.conversation.engine import Engine
     from crm_core.sales.catalog import CatalogCache
     from message_templates import Texts
     from tests.support.chat import Chat

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.models import (
     Agent,
     Conversation,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.dispatcher import Dispatcher
 from crm_core.errors import SettingsError
 from crm_core.models import Customer, CustomerTag, OutboxMessage

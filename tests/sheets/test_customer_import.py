@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.customers.records import snapshot
 from crm_core.errors import InputError
 from crm_core.models import ConsentEvent, Conversation, Customer, CustomerTag

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.inbound import Inbound, Reply
 
 START = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta, a Monday

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.models import Customer
 from crm_core.staff.agents import add_agent
 from tests.support.chat import START, Chat

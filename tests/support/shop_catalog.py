@@ -4,7 +4,7 @@ sample shop file's per-city shipping and payment answer."""
 
 from __future__ import annotations
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from crm_core.models import Product
 from crm_core.sales.catalog import CatalogCache
 from message_templates import Texts

@@ -3,7 +3,7 @@ shop's public URL."""
 
 from __future__ import annotations
 
-from bot.conversation import Engine
+from bot.conversation.engine import Engine
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.sender import TwilioSender
 from crm_core.sales.catalog import CatalogCache
