@@ -17,15 +17,15 @@ def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str 
     return value or default
 
 
-def _rate(env: Mapping[str, str], name: str, default: str, most: int, code: str) -> float:
+def _rate(env: Mapping[str, str], name: str, default: str, most: int) -> tuple[float, str]:
+    """Messages a second, and the text it was read from; 0 when it is not a number above
+    0 and at most ``most``."""
     text = _text(env, name, default) or default
     try:
         rate = float(text)
     except ValueError:
-        rate = 0.0
-    if not 0 < rate <= most:
-        raise SettingsError(code, value=text)
-    return rate
+        return 0.0, text
+    return (rate if 0 < rate <= most else 0.0), text
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,16 @@ class TelegramSettings:
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> TelegramSettings:
+        rate, text = _rate(env, "TELEGRAM_RATE", "30", 10_000)
+        if not rate:
+            raise SettingsError("telegram_rate", value=text)
         return cls(
             token=_text(env, "TELEGRAM_BOT_TOKEN"),
             driver=(_text(env, "TELEGRAM_DRIVER", "aiogram") or "aiogram").lower(),
             api_url=(_text(env, "TELEGRAM_API_URL", cls.api_url) or "").rstrip("/"),
             mode=(_text(env, "TELEGRAM_MODE", "polling") or "polling").lower(),
             webhook_secret=_text(env, "TELEGRAM_WEBHOOK_SECRET"),
-            rate=_rate(env, "TELEGRAM_RATE", "30", 10_000, "telegram_rate"),
+            rate=rate,
         )
 
     def check(self, public_url: str | None) -> None:
@@ -80,12 +83,15 @@ class WhatsAppSettings:
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> WhatsAppSettings:
+        rate, text = _rate(env, "TWILIO_WHATSAPP_RATE", "80", 1000)
+        if not rate:
+            raise SettingsError("whatsapp_rate", value=text)
         return cls(
             account_sid=_text(env, "TWILIO_ACCOUNT_SID"),
             auth_token=_text(env, "TWILIO_AUTH_TOKEN"),
             sender=_text(env, "TWILIO_WHATSAPP_FROM"),
             api_url=(_text(env, "TWILIO_API_URL", cls.api_url) or "").rstrip("/"),
-            rate=_rate(env, "TWILIO_WHATSAPP_RATE", "80", 1000, "whatsapp_rate"),
+            rate=rate,
         )
 
     def check(self, public_url: str | None) -> None:
