@@ -57,10 +57,14 @@ def test_bad_settings_name_the_setting(env: dict[str, str], names: str):
 
 
 def test_the_channels_credentials_are_the_channels_own_and_never_shown():
-    s = Settings.from_mapping({"TELEGRAM_BOT_TOKEN": "123:rahasia", "TWILIO_AUTH_TOKEN": "tok"})
+    s = Settings.from_mapping(
+        {"TELEGRAM_BOT_TOKEN": "123:rahasia", "TWILIO_AUTH_TOKEN": "sandi-twilio",
+         "TELEGRAM_WEBHOOK_SECRET": "kunci-webhook"}
+    )  # fmt: skip
     assert s.telegram.enabled and s.telegram.token == "123:rahasia"
     assert not s.whatsapp.enabled  # a token alone is not an account
-    assert "rahasia" not in repr(s) and "tok'" not in repr(s)
+    shown = repr(s)
+    assert "rahasia" not in shown and "sandi-twilio" not in shown and "kunci-webhook" not in shown
     shop_fields = {f.name for f in dataclasses.fields(ShopSettings)}
     assert not {f for f in shop_fields if f.startswith(("telegram", "twilio", "whatsapp"))}
 
