@@ -34,8 +34,9 @@ from crm_core.customers.records import (
     start_conversation,
 )
 from crm_core.models import Agent, Conversation
+from crm_core.models.sealed import seal_once
 from crm_core.outreach.contact_policy import Rules
-from crm_core.outreach.message_log import inbound_message, outbound_message
+from crm_core.outreach.message_log import log_incoming, log_reply
 from crm_core.outreach.outbox import hold_reply
 from crm_core.privacy.sealing import chat_index
 from crm_core.sales.catalog import Catalog, CatalogCache
@@ -131,20 +132,19 @@ class Engine:
                 return await self._agent_command(agent, inbound, catalog)
         conversation = await self._conversation(inbound)
         customer = conversation.customer
-        logged = inbound_message(
-            customer.id,
-            inbound.channel,
-            inbound.text,
-            now,
-            kind=inbound.kind,
-            external_id=inbound.external_id,
-            media_url=inbound.media_url,
-            media_type=inbound.media_type,
-        )
         try:
             # The log's unique (channel, direction, external_id) is the processed-update
             # key: a retried webhook or re-polled update stops here, and rolls back.
-            await logged.save()
+            message_id = await log_incoming(
+                customer.id,
+                inbound.channel,
+                inbound.text,
+                now,
+                kind=inbound.kind,
+                external_id=inbound.external_id,
+                media_url=inbound.media_url,
+                media_type=inbound.media_type,
+            )
         except IntegrityError:
             raise Duplicate from None
 
@@ -161,7 +161,7 @@ class Engine:
         turn.customer_before = snapshot(customer)
         turn.shop = self.shop
         turn.reader = self.understanding(catalog).read
-        turn.message_id = logged.id
+        turn.message_id = message_id
         await self._take_turn(turn)
         _remember_choices(turn)
 
@@ -177,18 +177,21 @@ class Engine:
     async def _keep_replies(
         self, inbound: Inbound, replies: list[Reply], customer_id: int | None
     ) -> list[Reply]:
-        """Log each reply (and hold it in the outbox, see ``hold_replies``)."""
+        """Log each reply (and hold it in the outbox, see ``hold_replies``). A reply's
+        words are sealed once for both rows, and the chat's address once for the turn."""
         kept = []
+        held = self.hold_replies is not None and inbound.channel in HELD
+        address = seal_once(inbound.sender) if held and replies else None
         for reply in replies:
-            logged = outbound_message(customer_id, inbound.channel, reply.text, inbound.received_at)
-            await logged.save()
-            reply = dataclasses.replace(reply, message_id=logged.id)
-            if self.hold_replies is not None and inbound.channel in HELD:
-                held = await hold_reply(
-                    inbound.channel, inbound.sender, reply.text, logged.id, self.hold_replies(),
+            body = seal_once(reply.text)
+            message_id = await log_reply(customer_id, inbound.channel, body, inbound.received_at)
+            reply = dataclasses.replace(reply, message_id=message_id)
+            if held and address is not None and self.hold_replies is not None:
+                outbox_id = await hold_reply(
+                    inbound.channel, address, body, message_id, self.hold_replies(),
                     customer_id=customer_id, keyboard=buttons(reply),
                 )  # fmt: skip
-                reply = dataclasses.replace(reply, outbox_id=held.id)
+                reply = dataclasses.replace(reply, outbox_id=outbox_id)
             kept.append(reply)
         return kept
 
@@ -198,11 +201,10 @@ class Engine:
         """An agent's command: logged like any message (and deduplicated the same way),
         but on no customer's record."""
         now = inbound.received_at
-        logged = inbound_message(
-            None, inbound.channel, inbound.text, now, external_id=inbound.external_id
-        )
         try:
-            await logged.save()
+            await log_incoming(
+                None, inbound.channel, inbound.text, now, external_id=inbound.external_id
+            )
         except IntegrityError:
             raise Duplicate from None
         await Agent.filter(id=agent.id).update(last_inbound_at=now)
@@ -307,7 +309,7 @@ class Engine:
                 )
                 if chat is not None:
                     language = chat.customer.language
-                message = inbound_message(
+                await log_incoming(
                     chat.customer.id if chat else None,
                     inbound.channel,
                     inbound.text,
@@ -315,7 +317,6 @@ class Engine:
                     kind=inbound.kind,
                     external_id=inbound.external_id,
                 )
-                await message.save()
         except IntegrityError:
             pass  # already in the log: this update was handled before
         except Exception as exc:

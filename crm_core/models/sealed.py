@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from tortoise import fields
@@ -22,6 +23,19 @@ from crm_core.privacy.sealing import keyring
 _made_in_python: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "langgan_made_in_python", default=False
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """Text already sealed, written as it is: one reply's words go into the message log
+    and the outbox, and are sealed once for both. Only ``seal_once`` makes one, so no
+    text from outside can pass for sealed."""
+
+    token: str
+
+
+def seal_once(text: str) -> Sealed:
+    return Sealed(keyring().seal(text))
 
 
 class SealedText(fields.TextField):
@@ -41,6 +55,8 @@ class SealedText(fields.TextField):
                 f"{instance.__name__}.{self.model_field_name} is sealed and cannot be "
                 "compared in SQL: look it up through its blind index"
             )
+        if isinstance(value, Sealed):
+            return value.token
         # Always sealed: Python only ever holds the plain text, whatever it looks like.
         return keyring().seal(str(value))
 

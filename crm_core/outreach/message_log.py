@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from crm_core.models import Message
+from crm_core.models.rows import insert
+from crm_core.models.sealed import Sealed
 
 MAX_BODY = 10_000
 
@@ -26,7 +28,7 @@ def well_formed(text: str) -> str:
     return text
 
 
-def inbound_message(
+async def log_incoming(
     customer_id: int | None,
     channel: str,
     body: str,
@@ -36,8 +38,11 @@ def inbound_message(
     external_id: str | None = None,
     media_url: str | None = None,
     media_type: str | None = None,
-) -> Message:
-    return Message(
+) -> int:
+    """Log a message just received; its id. A second delivery of the same update
+    (same channel and ``external_id``) raises Tortoise's ``IntegrityError``."""
+    return await insert(
+        Message,
         customer_id=customer_id,
         channel=channel,
         direction="in",
@@ -47,6 +52,22 @@ def inbound_message(
         media_url=media_url,
         media_type=media_type,
         status="received",
+        created_at=now,
+    )
+
+
+async def log_reply(
+    customer_id: int | None, channel: str, body: str | Sealed, now: datetime
+) -> int:
+    """Log a reply about to be sent (``queued``); its id."""
+    return await insert(
+        Message,
+        customer_id=customer_id,
+        channel=channel,
+        direction="out",
+        kind="text",
+        body=body,
+        status="queued",
         created_at=now,
     )
 

@@ -27,6 +27,8 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from crm_core.models import Message, OutboxMessage
+from crm_core.models.rows import insert
+from crm_core.models.sealed import Sealed
 from crm_core.outreach.contact_policy import MARKETING, Permit, Service, given
 from crm_core.outreach.message_log import log_sent, outbound_message, record_send
 
@@ -293,19 +295,20 @@ async def defer(row: OutboxMessage, until: datetime) -> None:
 
 async def hold_reply(
     channel: str,
-    address: str,
-    body: str,
+    address: str | Sealed,
+    body: str | Sealed,
     message_id: int,
     now: datetime,
     *,
     customer_id: int | None = None,
     keyboard: dict[str, object] | None = None,
-) -> OutboxMessage:
+) -> int:
     """A reply to a message just handled, kept inside the engine's transaction and
     claimed by this process from the start: its sender has it in memory and sends it at
     once, with no claim to take. Kept, so that a process that dies before sending it
-    leaves it to the next dispatcher (a reply is sent at least once)."""
-    return await OutboxMessage.create(
+    leaves it to the next dispatcher (a reply is sent at least once). Its id."""
+    return await insert(
+        OutboxMessage,
         channel=channel,
         address=address,
         customer_id=customer_id,
