@@ -1,11 +1,14 @@
-"""The store's commits: durable on SQLite before they return, and a deadlock or a
-serialization failure retried."""
+"""The store's commits: durable on SQLite before they return, never half a turn, and a
+deadlock or a serialization failure retried."""
 
 from __future__ import annotations
 
 from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
+from crm_core.models import Customer
 from crm_core.store import is_transient, open_store
+from tests.support.chat import START
 from tests.support.data_key import DATA_KEY
 
 
@@ -25,3 +28,20 @@ class _Deadlock(Exception):
 
 def test_deadlocks_and_serialization_failures_are_retried():
     assert is_transient(_Deadlock()) and not is_transient(ValueError("bug"))
+
+
+async def test_a_transaction_whose_commit_failed_is_undone_not_committed_with_the_next(
+    sqlite_store: str,
+):
+    """SQLite's transactions begin in one trip (``crm_core.sqlite_client``). A COMMIT
+    that failed (the disk full, say) leaves its transaction open: the next turn's BEGIN
+    must undo it, never commit half a turn along with its own."""
+    connection = Tortoise.get_connection("sqlite")
+    raw = connection._connection  # aiosqlite's, as a COMMIT that raised leaves it
+    await raw.execute("BEGIN")
+    await Customer.create(name="Setengah", created_at=START, updated_at=START)
+    assert raw.in_transaction
+    async with in_transaction():
+        await Customer.create(name="Utuh", created_at=START, updated_at=START)
+    assert [c.name for c in await Customer.all()] == ["Utuh"]
+    assert not raw.in_transaction

@@ -92,7 +92,7 @@ async def test_a_column_left_out_takes_its_default_and_a_wrong_one_is_named(stor
     assert (kept.kind, kept.external_id, kept.error) == ("text", None, None)
     with pytest.raises(TypeError, match="Message has no column colour"):
         await insert(Message, channel="telegram", colour="hitam")
-    with pytest.raises(TypeError, match="Message.direction needs a value"):
+    with pytest.raises(TypeError, match=r"Message\.direction needs a value"):
         await insert(Message, channel="telegram", body="x", status="queued", created_at=START)
 
 
