@@ -15,7 +15,7 @@ import logging
 import time
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -165,9 +165,9 @@ class Engine:
         await self._take_turn(turn)
         _remember_choices(turn)
 
-        turn.customer.last_inbound_at = now
-        turn.customer.updated_at = now
-        await save_changes(turn.customer, turn.customer_before)
+        if _moved_on(turn.customer.last_inbound_at, now):
+            turn.customer.last_inbound_at = now
+        await save_changes(turn.customer, turn.customer_before, now)
         turn.conversation.updated_at = turn.conversation.last_inbound_at = now
         await turn.conversation.save(
             update_fields=["customer_id", "state", "data", "last_inbound_at", "updated_at"]
@@ -323,6 +323,16 @@ class Engine:
             recorded = False
             _log_failure(inbound, exc)
         return [Reply(self.texts.render("error" if recorded else "error_not_recorded", language))]
+
+
+# A customer's last message is kept to the minute: a chat's messages a few seconds apart
+# write the customer's row once, not each time. The chat's own time, which WhatsApp's
+# 24-hour window is counted from, is written exact with every message.
+CUSTOMER_LAST_INBOUND = timedelta(minutes=1)
+
+
+def _moved_on(last: datetime | None, now: datetime) -> bool:
+    return last is None or not last <= now < last + CUSTOMER_LAST_INBOUND
 
 
 def _remember_choices(turn: Turn) -> None:

@@ -144,16 +144,18 @@ def snapshot(customer: Customer) -> dict[str, Any]:
     return {name: getattr(customer, name) for name in customer._meta.db_fields}
 
 
-async def save_changes(customer: Customer, before: dict[str, Any]) -> None:
-    """Write only the fields that changed since ``before``: a short UPDATE, and no
-    overwriting of what another chat of the same person changed meanwhile."""
+async def save_changes(customer: Customer, before: dict[str, Any], now: datetime) -> None:
+    """Write only the fields that changed since ``before`` (and ``updated_at``, then):
+    a short UPDATE, or none, and no overwriting of what another chat of the same person
+    changed meanwhile."""
     changed = [
         name
         for name, value in before.items()
         if name not in RUNNING_FIGURES and name != "id" and getattr(customer, name) != value
     ]
     if changed:
-        await customer.save(update_fields=changed)
+        customer.updated_at = now
+        await customer.save(update_fields={*changed, "updated_at"})
 
 
 @dataclass(frozen=True)

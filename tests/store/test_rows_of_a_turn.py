@@ -4,13 +4,16 @@ exactly as the models would have written them, sealed in the store, on both stor
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 import pytest
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError
 
 from bot.conversation.engine import Engine
 from bot.inbound import buttons
-from crm_core.models import Message, OutboxMessage
+from crm_core.models import Conversation, Customer, Message, OutboxMessage
 from crm_core.models.rows import insert
 from crm_core.models.sealed import seal_once
 from crm_core.privacy.sealing import is_sealed
@@ -107,3 +110,27 @@ async def test_one_sealing_serves_two_rows_and_still_cannot_be_searched_for(
     assert (await Message.get(id=row)).body == "Total Rp 150.000"
     with pytest.raises(TypeError, match="sealed and cannot be compared in SQL"):
         await Message.filter(body=body).first()
+
+
+async def test_a_chat_s_quick_messages_write_the_customer_once_a_minute(
+    store: str, holding_engine: Engine, caplog: pytest.LogCaptureFixture
+):
+    """Every message writes its chat (the exact time WhatsApp's 24-hour window is counted
+    from); the customer's own last-message time is kept to the minute, so messages a few
+    seconds apart leave the customer's row alone unless something of theirs changed."""
+    chat = Chat(holding_engine, sender="5550002")
+    await chat.onboard(name="Budi")
+    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
+    await chat.send("kak mau tanya")
+    await chat.send("yg item ada?")
+    writes = [r.getMessage() for r in caplog.records if r.getMessage().startswith("UPDATE")]
+    assert writes and not [w for w in writes if w.startswith('UPDATE "customer"')], writes
+    budi = await Customer.get(name="Budi")
+    assert (await Conversation.get(customer_id=budi.id)).last_inbound_at == chat.now
+    assert budi.last_inbound_at is not None
+    assert timedelta(0) < chat.now - budi.last_inbound_at < timedelta(minutes=1)
+
+    chat.now += timedelta(minutes=5)
+    await chat.send("halo?")
+    budi = await Customer.get(name="Budi")
+    assert budi.last_inbound_at == budi.updated_at == chat.now
