@@ -35,9 +35,9 @@ from crm_core.customers.records import (
 )
 from crm_core.models import Agent, Conversation
 from crm_core.models.sealed import seal_once
+from crm_core.outreach import outbox
 from crm_core.outreach.contact_policy import Rules
-from crm_core.outreach.message_log import log_incoming, log_reply
-from crm_core.outreach.outbox import hold_reply
+from crm_core.outreach.message_log import log_incoming, log_replies
 from crm_core.privacy.sealing import chat_index
 from crm_core.sales.catalog import Catalog, CatalogCache
 from crm_core.shop import ShopFile
@@ -177,23 +177,21 @@ class Engine:
     async def _keep_replies(
         self, inbound: Inbound, replies: list[Reply], customer_id: int | None
     ) -> list[Reply]:
-        """Log each reply (and hold it in the outbox, see ``hold_replies``). A reply's
-        words are sealed once for both rows, and the chat's address once for the turn."""
-        kept = []
-        held = self.hold_replies is not None and inbound.channel in HELD
-        address = seal_once(inbound.sender) if held and replies else None
-        for reply in replies:
-            body = seal_once(reply.text)
-            message_id = await log_reply(customer_id, inbound.channel, body, inbound.received_at)
-            reply = dataclasses.replace(reply, message_id=message_id)
-            if held and address is not None and self.hold_replies is not None:
-                outbox_id = await hold_reply(
-                    inbound.channel, address, body, message_id, self.hold_replies(),
-                    customer_id=customer_id, keyboard=buttons(reply),
-                )  # fmt: skip
-                reply = dataclasses.replace(reply, outbox_id=outbox_id)
-            kept.append(reply)
-        return kept
+        """Log the replies (and hold them in the outbox, see ``hold_replies``): one
+        statement for each, however many. A reply's words are sealed once for both
+        rows, and the chat's address once for the turn."""
+        if not replies:
+            return []
+        bodies = [seal_once(reply.text) for reply in replies]
+        logged = await log_replies(customer_id, inbound.channel, bodies, inbound.received_at)
+        kept = [dataclasses.replace(r, message_id=i) for r, i in zip(replies, logged, strict=True)]
+        if self.hold_replies is None or inbound.channel not in HELD:
+            return kept
+        held = await outbox.hold_replies(
+            inbound.channel, seal_once(inbound.sender), bodies, logged, self.hold_replies(),
+            customer_id=customer_id, keyboards=[buttons(reply) for reply in replies],
+        )  # fmt: skip
+        return [dataclasses.replace(r, outbox_id=i) for r, i in zip(kept, held, strict=True)]
 
     async def _agent_command(
         self, agent: Agent, inbound: Inbound, catalog: Catalog

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from crm_core.models import Message
-from crm_core.models.rows import insert
+from crm_core.models.rows import insert, insert_all
 from crm_core.models.sealed import Sealed
 
 MAX_BODY = 10_000
@@ -56,20 +57,18 @@ async def log_incoming(
     )
 
 
-async def log_reply(
-    customer_id: int | None, channel: str, body: str | Sealed, now: datetime
-) -> int:
-    """Log a reply about to be sent (``queued``); its id."""
-    return await insert(
-        Message,
-        customer_id=customer_id,
-        channel=channel,
-        direction="out",
-        kind="text",
-        body=body,
-        status="queued",
-        created_at=now,
-    )
+async def log_replies(
+    customer_id: int | None, channel: str, bodies: Sequence[str | Sealed], now: datetime
+) -> list[int]:
+    """Log a turn's replies, about to be sent (``queued``), in one statement; their ids."""
+    rows = [
+        {
+            "customer_id": customer_id, "channel": channel, "direction": "out",
+            "kind": "text", "body": body, "status": "queued", "created_at": now,
+        }
+        for body in bodies
+    ]  # fmt: skip
+    return await insert_all(Message, rows)
 
 
 def outbound_message(customer_id: int | None, channel: str, body: str, now: datetime) -> Message:

@@ -27,7 +27,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from crm_core.models import Message, OutboxMessage
-from crm_core.models.rows import insert
+from crm_core.models.rows import insert_all
 from crm_core.models.sealed import Sealed
 from crm_core.outreach.contact_policy import MARKETING, Permit, Service, given
 from crm_core.outreach.message_log import log_sent, outbound_message, record_send
@@ -293,35 +293,31 @@ async def defer(row: OutboxMessage, until: datetime) -> None:
     )
 
 
-async def hold_reply(
+async def hold_replies(
     channel: str,
     address: str | Sealed,
-    body: str | Sealed,
-    message_id: int,
+    bodies: Sequence[str | Sealed],
+    message_ids: Sequence[int],
     now: datetime,
     *,
     customer_id: int | None = None,
-    keyboard: dict[str, object] | None = None,
-) -> int:
-    """A reply to a message just handled, kept inside the engine's transaction and
-    claimed by this process from the start: its sender has it in memory and sends it at
-    once, with no claim to take. Kept, so that a process that dies before sending it
-    leaves it to the next dispatcher (a reply is sent at least once). Its id."""
-    return await insert(
-        OutboxMessage,
-        channel=channel,
-        address=address,
-        customer_id=customer_id,
-        kind=Service.REPLY.value,
-        body=body,
-        keyboard=keyboard,
-        status="sending",
-        attempts=1,
-        claimed_by=PROCESS,
-        next_attempt_at=now,
-        message_id=message_id,
-        created_at=now,
-    )
+    keyboards: Sequence[dict[str, object] | None],
+) -> list[int]:
+    """A turn's replies to a message just handled, kept inside the engine's transaction
+    (one statement) and claimed by this process from the start: its sender has them in
+    memory and sends them at once, with no claim to take. Kept, so that a process that
+    dies before sending them leaves them to the next dispatcher (a reply is sent at
+    least once). Their ids."""
+    rows = [
+        {
+            "channel": channel, "address": address, "customer_id": customer_id,
+            "kind": Service.REPLY.value, "body": body, "keyboard": keyboard,
+            "status": "sending", "attempts": 1, "claimed_by": PROCESS,
+            "next_attempt_at": now, "message_id": message_id, "created_at": now,
+        }
+        for body, message_id, keyboard in zip(bodies, message_ids, keyboards, strict=True)
+    ]  # fmt: skip
+    return await insert_all(OutboxMessage, rows)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from tortoise.exceptions import IntegrityError
 from bot.conversation.engine import Engine
 from bot.inbound import buttons
 from crm_core.models import Conversation, Customer, Message, OutboxMessage
-from crm_core.models.rows import insert
+from crm_core.models.rows import ROWS_AT_ONCE, insert, insert_all
 from crm_core.models.sealed import seal_once
+from crm_core.outreach.message_log import log_replies
 from crm_core.privacy.sealing import is_sealed
 from crm_core.sales.catalog import CatalogCache
 from message_templates import Texts
@@ -134,3 +135,20 @@ async def test_a_chat_s_quick_messages_write_the_customer_once_a_minute(
     await chat.send("halo?")
     budi = await Customer.get(name="Budi")
     assert budi.last_inbound_at == budi.updated_at == chat.now
+
+
+async def test_many_rows_in_one_statement_get_their_own_ids_in_order(store: str):
+    """A turn's replies are written in one statement each for the log and the outbox;
+    each must get its own row's id back, past one statement's worth too."""
+    count = ROWS_AT_ONCE * 2 + 3
+    await insert(Message, channel="telegram", direction="in", body="sela", status="received",
+                 created_at=START)  # fmt: skip
+    budi = await Customer.create(name="Budi", created_at=START, updated_at=START)
+    bodies = [f"balasan {i}" for i in range(count)]
+    given = [seal_once(b) for b in bodies[:2]] + bodies[2:]
+    ids = await log_replies(budi.id, "telegram", given, START)
+    assert len(set(ids)) == count and ids == sorted(ids)
+    by_id = {m.id: m for m in await Message.filter(direction="out")}
+    assert [by_id[i].body for i in ids] == bodies
+    assert {(m.status, m.customer_id) for m in by_id.values()} == {("queued", budi.id)}
+    assert await insert_all(Message, []) == []
