@@ -122,7 +122,7 @@ async def drive(
                     "telegram",
                     f"{who}-{i}",
                     text,
-                    f"u{next(ids)}",
+                    f"{who}-u{next(ids)}",
                     now,
                     display_name="Pelanggan",
                     telegram_id=None,
