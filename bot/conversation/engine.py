@@ -42,7 +42,7 @@ from crm_core.privacy.sealing import chat_index
 from crm_core.sales.catalog import Catalog, CatalogCache
 from crm_core.shop import ShopFile
 from crm_core.staff.agents import recognise as recognise_agent
-from crm_core.store import is_transient
+from crm_core.store import is_transient, short_statements
 from message_templates import Texts
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,9 @@ class Engine:
         catalog = await self.catalog.get(time.monotonic())
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with in_transaction():
-                    outcome = await self._handle(inbound, catalog)
+                with short_statements():
+                    async with in_transaction():
+                        outcome = await self._handle(inbound, catalog)
                 if isinstance(outcome, AfterCommit):
                     return await self._read_only_command(outcome.agent, outcome.inbound)
                 return outcome

@@ -31,6 +31,7 @@ from crm_core.models.rows import insert_all
 from crm_core.models.sealed import Sealed
 from crm_core.outreach.contact_policy import MARKETING, Permit, Service, given
 from crm_core.outreach.message_log import log_sent, outbound_message, record_send
+from crm_core.store import short_statements
 
 MAX_ATTEMPTS = 6
 TERMINAL = "terminal"  # a ``langgan chat`` keyboard: no dispatcher sends to it
@@ -340,6 +341,11 @@ async def record_ends(ends: Sequence[Ended], now: datetime) -> None:
     for their log rows, however many; a failure or a wait (rare) is written on its own.
     Only this process's claims are ended: one taken back meanwhile has a new owner."""
     mine = OutboxMessage.filter(status="sending", claimed_by=PROCESS)
+    with short_statements():
+        await _record_ends(mine, ends, now)
+
+
+async def _record_ends(mine: Any, ends: Sequence[Ended], now: datetime) -> None:
     async with in_transaction():
         sent = [e.outbox_id for e in ends if e.status == "sent" and e.outbox_id is not None]
         if sent:
