@@ -20,7 +20,8 @@ and one that finds the database locked is run again on the thread, where it wait
 the store's ``busy_timeout`` (5 s unless the store's URL sets it).
 
 Tortoise begins a transaction with a COMMIT and then a BEGIN, though it opens SQLite in
-autocommit mode, where nothing is open before that BEGIN; here it is the BEGIN alone.
+autocommit mode, where nothing is open before that BEGIN; here it is one BEGIN
+IMMEDIATE (see ``_Transaction.begin``).
 Tortoise names this module as a store's engine (``crm_core.store``)."""
 
 from __future__ import annotations
@@ -95,7 +96,12 @@ class _Transaction(SqliteTransactionWrapper):
                 # Only a COMMIT that failed leaves one open: its writes are a turn that
                 # did not finish, so they are undone, never committed with the next.
                 await self._connection.rollback()
-            await self._connection.execute("BEGIN")
+            # IMMEDIATE: the write lock is taken first, waited for if another process
+            # holds it. A transaction begun DEFERRED that had read and then wrote while
+            # another process held the lock failed at once, whatever the busy timeout
+            # (SQLite cannot let it wait without risking a deadlock): a customer who
+            # wrote while `langgan sweep` was writing got the apology.
+            await self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise TransactionManagementError(exc) from exc
 

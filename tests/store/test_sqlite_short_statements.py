@@ -1,0 +1,112 @@
+"""On SQLite a turn's statements run on the event loop's own thread, everything else on
+aiosqlite's, and another process's write lock is waited for off the loop
+(``crm_core.sqlite_client``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+
+from tortoise import Tortoise
+
+from bot.conversation.engine import Engine
+from crm_core.models import Customer, Message
+from crm_core.sales.catalog import CatalogCache
+from message_templates import Texts
+from tests.support.chat import Chat
+from tests.support.sample_catalog import add_sample_catalog
+
+
+async def _engine() -> Engine:
+    await add_sample_catalog()
+    return Engine(Texts(), catalog=CatalogCache(check_every=0))
+
+
+@contextlib.contextmanager
+def _threads_of_statements(seen: list[tuple[str, int]]) -> Iterator[None]:
+    """Each statement SQLite runs, with the thread it ran on."""
+    raw = Tortoise.get_connection("sqlite")._connection._conn
+
+    def trace(sql: str) -> None:
+        seen.append((sql, threading.get_ident()))
+
+    raw.set_trace_callback(trace)
+    try:
+        yield
+    finally:
+        raw.set_trace_callback(None)
+
+
+def _other_process() -> sqlite3.Connection:
+    """A second connection to the store's file, as `langgan sweep` would open."""
+    path = getattr(Tortoise.get_connection("sqlite"), "filename")  # noqa: B009 (SQLite's)
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+
+async def test_a_turn_runs_on_the_loop_and_a_long_read_on_sqlite_s_thread(sqlite_store: str):
+    engine = await _engine()
+    loop_thread = threading.get_ident()
+    seen: list[tuple[str, int]] = []
+    with _threads_of_statements(seen):
+        replies = await Chat(engine, display_name="Budi", telegram_id=1001).send("halo")
+    assert replies
+    # The catalog's check for changes comes before the turn (it reads no chat).
+    statements = [sql for sql, _ in seen]
+    begin, commit = statements.index("BEGIN IMMEDIATE"), statements.index("COMMIT")
+    turn = seen[begin : commit + 1]
+    assert any(sql.startswith('INSERT INTO "message"') for sql, _ in turn)
+    assert {thread for _, thread in turn} == {loop_thread}
+
+    seen.clear()
+    with _threads_of_statements(seen):
+        assert await Customer.all().count() == 1
+    assert seen and all(thread != loop_thread for _, thread in seen)
+
+
+async def _loop_keeps_serving(waiting: asyncio.Task[object]) -> int:
+    """Ticks of another coroutine while ``waiting`` is held up (the loop is free)."""
+    ticks = 0
+    while ticks < 10:
+        await asyncio.sleep(0.01)
+        assert not waiting.done(), "the turn went ahead while another process held the lock"
+        ticks += 1
+    return ticks
+
+
+async def test_another_process_s_write_lock_is_waited_for_off_the_loop(sqlite_store: str):
+    """A sweep holding the write lock: the turn waits for it on SQLite's thread, the
+    loop serves others meanwhile, and the customer is answered once the lock is free."""
+    engine = await _engine()
+    expected = await Chat(engine, sender="2002", telegram_id=2002).send("halo")
+    other = _other_process()
+    other.execute("BEGIN IMMEDIATE")
+    turn = asyncio.create_task(Chat(engine, sender="1001", telegram_id=1001).send("halo"))
+    assert await _loop_keeps_serving(turn) == 10
+    other.execute("COMMIT")
+    replies = await turn
+    assert [r.text for r in replies] == [r.text for r in expected]
+    assert await Message.filter(direction="in").count() == 2
+    other.close()
+
+
+async def test_a_turn_waits_for_what_another_process_writes_and_reads_it(sqlite_store: str):
+    """The other process writes and commits while the turn waits: the turn begins after
+    it, reads what it wrote, and is answered once. (A turn that read first and then met
+    the lock failed at once, whatever the busy timeout, and the customer was sent the
+    apology.)"""
+    engine = await _engine()
+    expected = await Chat(engine, sender="2002", telegram_id=2002).send("halo")
+    other = _other_process()
+    other.execute("BEGIN IMMEDIATE")
+    turn = asyncio.create_task(Chat(engine, sender="1001", telegram_id=1001).send("halo"))
+    await _loop_keeps_serving(turn)
+    other.execute("UPDATE customer SET name = 'Sari'")  # the first customer's
+    other.execute("COMMIT")
+    replies = await turn
+    assert [r.text for r in replies] == [r.text for r in expected]
+    assert await Message.filter(direction="in").count() == 2
+    assert sorted(str(c.name) for c in await Customer.all()) == ["None", "Sari"]
+    other.close()
