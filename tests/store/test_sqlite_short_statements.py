@@ -15,8 +15,10 @@ from tortoise import Tortoise
 from bot.conversation.engine import Engine
 from crm_core.models import Customer, Message
 from crm_core.sales.catalog import CatalogCache
+from crm_core.store import open_store, short_statements
 from message_templates import Texts
 from tests.support.chat import Chat
+from tests.support.data_key import DATA_KEY
 from tests.support.sample_catalog import add_sample_catalog
 
 
@@ -110,3 +112,14 @@ async def test_a_turn_waits_for_what_another_process_writes_and_reads_it(sqlite_
     assert await Message.filter(direction="in").count() == 2
     assert sorted(str(c.name) for c in await Customer.all()) == ["None", "Sari"]
     other.close()
+
+
+async def test_the_store_s_busy_timeout_is_how_long_a_write_waits_off_the_loop(tmp_path):
+    """``?busy_timeout=`` in the URL sets how long a statement waits for another
+    process's lock on SQLite's thread; on the loop's thread nothing ever waits."""
+    async with open_store(f"sqlite://{tmp_path / 'shop.db'}?busy_timeout=1234", DATA_KEY):
+        connection = Tortoise.get_connection("sqlite")
+        [[patience]] = (await connection.execute_query("PRAGMA busy_timeout"))[1]
+        with short_statements():
+            [[on_the_loop]] = (await connection.execute_query("PRAGMA busy_timeout"))[1]
+    assert (patience, on_the_loop) == (1234, 0)
