@@ -47,11 +47,12 @@ PATIENCE_MS = 5_000  # Python's own default wait for another process's write loc
 
 
 @contextlib.contextmanager
-def short_statements() -> Iterator[None]:
+def short_statements(short: bool = True) -> Iterator[None]:
     """The statements run in this block are few and short (a turn's, a batch of send
     results): on SQLite they run on the event loop's thread, without a trip to
-    aiosqlite's. Never for a query that may scan a large table: the loop waits for it."""
-    token = _SHORT.set(True)
+    aiosqlite's. Never for a query that may scan a large table: the loop waits for it.
+    ``short_statements(False)`` inside one: these may be long, back to the thread."""
+    token = _SHORT.set(short)
     try:
         yield
     finally:

@@ -130,7 +130,10 @@ class Engine:
             # one look-up, for those alone.
             agent = await recognise_agent(inbound.telegram_id, inbound.verified_phone)
             if agent is not None:
-                return await self._agent_command(agent, inbound, catalog)
+                # An agent's command may search or list the whole customer table: its
+                # statements go to SQLite's thread, and the loop serves others meanwhile.
+                with short_statements(False):
+                    return await self._agent_command(agent, inbound, catalog)
         conversation = await self._conversation(inbound)
         customer = conversation.customer
         try:

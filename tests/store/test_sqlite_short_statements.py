@@ -19,6 +19,7 @@ from crm_core.store import open_store, short_statements
 from message_templates import Texts
 from tests.support.chat import Chat
 from tests.support.data_key import DATA_KEY
+from tests.support.people import agent, customer
 from tests.support.sample_catalog import add_sample_catalog
 
 
@@ -66,6 +67,23 @@ async def test_a_turn_runs_on_the_loop_and_a_long_read_on_sqlite_s_thread(sqlite
     with _threads_of_statements(seen):
         assert await Customer.all().count() == 1
     assert seen and all(thread != loop_thread for _, thread in seen)
+
+
+async def test_an_agent_s_search_runs_on_sqlite_s_thread(sqlite_store: str):
+    """An agent's command may scan the whole customer table (/cari): its statements go
+    to aiosqlite's thread, so the loop serves customers meanwhile; the turn around it
+    (begin, the log, commit) stays on the loop's."""
+    engine = await _engine()
+    await customer(engine, "1001", "Budi Santoso")
+    ani = await agent(engine)
+    loop_thread = threading.get_ident()
+    seen: list[tuple[str, int]] = []
+    with _threads_of_statements(seen):
+        await ani.send("/cari budi")
+    assert "Budi Santoso" in ani.text
+    searched = [thread for sql, thread in seen if sql.startswith("SELECT") and '"customer"' in sql]
+    assert searched and loop_thread not in searched
+    assert {thread for sql, thread in seen if sql in ("BEGIN IMMEDIATE", "COMMIT")} == {loop_thread}
 
 
 async def _loop_keeps_serving(waiting: asyncio.Task[object]) -> int:
