@@ -26,11 +26,17 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from crm_core.models import Message, OutboxMessage
+from crm_core.models import OutboxMessage
 from crm_core.models.rows import insert_all
 from crm_core.models.sealed import Sealed
 from crm_core.outreach.contact_policy import MARKETING, Permit, Service, given
-from crm_core.outreach.message_log import log_sent, outbound_message, record_send
+from crm_core.outreach.message_log import (
+    SendEnd,
+    log_sent,
+    outbound_message,
+    record_send,
+    record_sends,
+)
 from crm_core.store import short_statements
 
 MAX_ATTEMPTS = 6
@@ -363,12 +369,8 @@ async def _record_ends(mine: Any, ends: Sequence[Ended], now: datetime) -> None:
                 await mine.filter(id=e.outbox_id).update(
                     status=e.status, claimed_by=None, error=error
                 )
-        logged = [
-            Message(id=e.message_id, status=e.log_status or e.status, external_id=e.provider_id,
-                    error_code=e.error_code, error=(e.error or "")[:500] or None)
+        await record_sends([
+            SendEnd(e.message_id, e.log_status or e.status, e.provider_id, e.error_code, e.error)
             for e in ends
             if e.message_id is not None and e.status != "pending"
-        ]  # fmt: skip
-        if logged:
-            fields = ["status", "external_id", "error_code", "error"]
-            await Message.bulk_update(logged, fields=fields, batch_size=100)
+        ])  # fmt: skip
