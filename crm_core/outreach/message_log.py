@@ -101,12 +101,7 @@ async def record_send(
     error: str | None = None,
 ) -> None:
     """What the provider said when the message was handed over."""
-    await Message.filter(id=message_id).update(
-        status=status,
-        external_id=provider_id,
-        error_code=error_code,
-        error=(error or "")[:500] or None,
-    )
+    await record_sends([SendEnd(message_id, status, provider_id, error_code, error)])
 
 
 @dataclass(frozen=True)

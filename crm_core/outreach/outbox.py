@@ -347,30 +347,27 @@ async def record_ends(ends: Sequence[Ended], now: datetime) -> None:
     for their log rows, however many; a failure or a wait (rare) is written on its own.
     Only this process's claims are ended: one taken back meanwhile has a new owner."""
     mine = OutboxMessage.filter(status="sending", claimed_by=PROCESS)
+    logged = [
+        SendEnd(e.message_id, e.log_status or e.status, e.provider_id, e.error_code, e.error)
+        for e in ends
+        if e.message_id is not None and e.status != "pending"
+    ]
     with short_statements():
-        await _record_ends(mine, ends, now)
-
-
-async def _record_ends(mine: Any, ends: Sequence[Ended], now: datetime) -> None:
-    async with in_transaction():
-        sent = [e.outbox_id for e in ends if e.status == "sent" and e.outbox_id is not None]
-        if sent:
-            await mine.filter(id__in=sent).update(status="sent", claimed_by=None, sent_at=now)
-        for e in ends:
-            if e.status == "sent" or e.outbox_id is None:
-                continue
-            error = (e.error or "")[:500] or None
-            if e.status == "pending":  # left to the dispatcher, from ``retry_at``
-                await mine.filter(id=e.outbox_id).update(
-                    status="pending", claimed_by=None, next_attempt_at=e.retry_at or now,
-                    error=error,
-                )  # fmt: skip
-            else:
-                await mine.filter(id=e.outbox_id).update(
-                    status=e.status, claimed_by=None, error=error
-                )
-        await record_sends([
-            SendEnd(e.message_id, e.log_status or e.status, e.provider_id, e.error_code, e.error)
-            for e in ends
-            if e.message_id is not None and e.status != "pending"
-        ])  # fmt: skip
+        async with in_transaction():
+            sent = [e.outbox_id for e in ends if e.status == "sent" and e.outbox_id is not None]
+            if sent:
+                await mine.filter(id__in=sent).update(status="sent", claimed_by=None, sent_at=now)
+            for e in ends:
+                if e.status == "sent" or e.outbox_id is None:
+                    continue
+                error = (e.error or "")[:500] or None
+                if e.status == "pending":  # left to the dispatcher, from ``retry_at``
+                    await mine.filter(id=e.outbox_id).update(
+                        status="pending", claimed_by=None, next_attempt_at=e.retry_at or now,
+                        error=error,
+                    )  # fmt: skip
+                else:
+                    await mine.filter(id=e.outbox_id).update(
+                        status=e.status, claimed_by=None, error=error
+                    )
+            await record_sends(logged)

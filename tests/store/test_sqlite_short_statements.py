@@ -101,15 +101,14 @@ async def test_another_process_s_write_lock_is_waited_for_off_the_loop(sqlite_st
     loop serves others meanwhile, and the customer is answered once the lock is free."""
     engine = await _engine()
     expected = await Chat(engine, sender="2002", telegram_id=2002).send("halo")
-    other = _other_process()
-    other.execute("BEGIN IMMEDIATE")
-    turn = asyncio.create_task(Chat(engine, sender="1001", telegram_id=1001).send("halo"))
-    assert await _loop_keeps_serving(turn) == 10
-    other.execute("COMMIT")
+    with contextlib.closing(_other_process()) as other:  # closing it frees the lock
+        other.execute("BEGIN IMMEDIATE")
+        turn = asyncio.create_task(Chat(engine, sender="1001", telegram_id=1001).send("halo"))
+        assert await _loop_keeps_serving(turn) == 10
+        other.execute("COMMIT")
     replies = await turn
     assert [r.text for r in replies] == [r.text for r in expected]
     assert await Message.filter(direction="in").count() == 2
-    other.close()
 
 
 async def test_a_turn_waits_for_what_another_process_writes_and_reads_it(sqlite_store: str):
@@ -119,17 +118,16 @@ async def test_a_turn_waits_for_what_another_process_writes_and_reads_it(sqlite_
     apology.)"""
     engine = await _engine()
     expected = await Chat(engine, sender="2002", telegram_id=2002).send("halo")
-    other = _other_process()
-    other.execute("BEGIN IMMEDIATE")
-    turn = asyncio.create_task(Chat(engine, sender="1001", telegram_id=1001).send("halo"))
-    await _loop_keeps_serving(turn)
-    other.execute("UPDATE customer SET name = 'Sari'")  # the first customer's
-    other.execute("COMMIT")
+    with contextlib.closing(_other_process()) as other:  # closing it frees the lock
+        other.execute("BEGIN IMMEDIATE")
+        turn = asyncio.create_task(Chat(engine, sender="1001", telegram_id=1001).send("halo"))
+        await _loop_keeps_serving(turn)
+        other.execute("UPDATE customer SET name = 'Sari'")  # the first customer's
+        other.execute("COMMIT")
     replies = await turn
     assert [r.text for r in replies] == [r.text for r in expected]
     assert await Message.filter(direction="in").count() == 2
     assert sorted(str(c.name) for c in await Customer.all()) == ["None", "Sari"]
-    other.close()
 
 
 async def test_the_store_s_busy_timeout_is_how_long_a_write_waits_off_the_loop(tmp_path):
