@@ -35,6 +35,7 @@ from crm_core.privacy.sealing import (
 
 # A message's turn and a batch of send results say their statements are short: on SQLite
 # they then run without a trip to aiosqlite's thread (see crm_core.sqlite_client).
+from crm_core.sqlite_client import durable as durable
 from crm_core.sqlite_client import short_statements as short_statements
 
 APP = "langgan"

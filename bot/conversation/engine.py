@@ -42,7 +42,7 @@ from crm_core.privacy.sealing import chat_index
 from crm_core.sales.catalog import Catalog, CatalogCache
 from crm_core.shop import ShopFile
 from crm_core.staff.agents import recognise as recognise_agent
-from crm_core.store import is_transient, short_statements
+from crm_core.store import durable, is_transient, short_statements
 from message_templates import Texts
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,9 @@ class Engine:
                 with short_statements():
                     async with in_transaction():
                         outcome = await self._handle(inbound, catalog)
+                # On the disk before the webhook is answered or a reply leaves; on
+                # SQLite one sync serves every turn committed meanwhile.
+                await durable()
                 if isinstance(outcome, AfterCommit):
                     return await self._read_only_command(outcome.agent, outcome.inbound)
                 return outcome

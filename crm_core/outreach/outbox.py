@@ -37,7 +37,7 @@ from crm_core.outreach.message_log import (
     record_send,
     record_sends,
 )
-from crm_core.store import short_statements
+from crm_core.store import durable, short_statements
 
 MAX_ATTEMPTS = 6
 TERMINAL = "terminal"  # a ``langgan chat`` keyboard: no dispatcher sends to it
@@ -371,3 +371,4 @@ async def record_ends(ends: Sequence[Ended], now: datetime) -> None:
                         status=e.status, claimed_by=None, error=error
                     )
             await record_sends(logged)
+    await durable()  # a batch is settled once its ends are on the disk
