@@ -54,10 +54,12 @@ def connection_name(db_url: str) -> str:
 SQLITE_PRAGMAS = {
     # Readers never wait for the writer, and a commit is one append to the log.
     "journal_mode": "WAL",
-    # A commit is on the disk before it returns: a message the webhook acknowledged
-    # (Telegram will not send it again) survives a power cut, not only a crash. It costs
-    # an fsync per commit (about 0.16 ms of waiting here, no CPU); NORMAL would skip it
-    # and could lose the last commits, acknowledged ones included, when the power goes.
+    # A commit is on the disk before anyone is told of it: a message the webhook
+    # acknowledged (Telegram will not send it again) survives a power cut, not only a
+    # crash. NORMAL would skip the sync and could lose the last commits, acknowledged
+    # ones included, when the power goes. A turn's commit shares its sync with the turns
+    # committed at the same moment, on a thread (``durable`` in crm_core.sqlite_client);
+    # every other commit syncs before it returns.
     "synchronous": "FULL",
     # A helper thread lets SQLite sort in parallel: a year's report groups a million
     # rows several times (4.9 s down to 4.4 s over a million orders, bench/report.py).
