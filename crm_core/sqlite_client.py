@@ -26,9 +26,10 @@ IMMEDIATE (see ``_Transaction.begin``).
 A short transaction's commit shares its sync to the disk with the others of its moment
 (group commit, ``_LogSync``): it commits without one of its own, and ``durable()``, which
 its caller awaits before telling anyone (the webhook's answer, the replies' send), waits
-for one sync of the write-ahead log, on a thread, that covers every commit before it.
-Under load one sync serves many messages, and the event loop never waits for the disk
-(it did, about a third of a message's time on this machine's disk, see the README).
+for one sync of the write-ahead log, on a thread, that covers every commit before it:
+the commits made while one sync runs share the next. The event loop no longer waits for
+the disk inside COMMIT (under load that was about a twelfth of its time; the README has
+the figures).
 Tortoise names this module as a store's engine (``crm_core.store``)."""
 
 from __future__ import annotations
