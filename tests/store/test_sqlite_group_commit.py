@@ -165,3 +165,29 @@ async def test_a_sync_that_fails_is_not_taken_for_done(
         await log_sync.wait_for(log_sync.commit())
     assert "could not write its last changes to the disk (OSError)" in str(failed.value)
     assert log_sync.synced == 0
+
+
+async def test_commits_the_loop_has_ready_next_share_the_sync_with_the_first(
+    sqlite_store: str, monkeypatch: pytest.MonkeyPatch
+):
+    """The webhooks read in the loop's next passes commit before the sync starts: one
+    sync covers them all, where starting at once would have taken one more for them."""
+    syncs: list[int] = []
+    real = sqlite_client._LogSync._sync
+
+    def counted(log_sync: sqlite_client._LogSync) -> None:
+        syncs.append(log_sync.committed)
+        real(log_sync)
+
+    monkeypatch.setattr(sqlite_client._LogSync, "_sync", counted)
+    log_sync = _log_sync()
+    assert log_sync is not None
+
+    async def commit_after(passes: int) -> None:
+        for _ in range(passes):
+            await asyncio.sleep(0)
+        await log_sync.wait_for(log_sync.commit())
+
+    await asyncio.gather(*(commit_after(passes) for passes in range(4)))
+    assert syncs == [4]
+    assert log_sync.synced == 4
