@@ -132,24 +132,29 @@ class _LogSync:
             while self._waiting:
                 await self._gather()
                 covered = self.committed  # every commit so far is in the log's file
-                failure: StoreError | None = None
                 try:
                     await asyncio.to_thread(self._sync)
-                except OSError as exc:
-                    failure = StoreError("store_not_synced", error=type(exc).__name__)
+                except Exception as exc:  # the disk's error, or no thread to run it on
+                    self._settle(covered, StoreError("store_not_synced", error=type(exc).__name__))
                 else:
                     self.synced = max(self.synced, covered)
-                done = [w for w in self._waiting if w[0] <= covered]
-                self._waiting = [w for w in self._waiting if w[0] > covered]
-                for _, future in done:
-                    if future.done():  # its waiter was cancelled
-                        continue
-                    if failure is None:
-                        future.set_result(None)
-                    else:
-                        future.set_exception(failure)
+                    self._settle(covered, None)
         finally:
             self._syncing = None
+            # Cancelled as the loop shuts down: nobody is left waiting for ever.
+            self._settle(self.committed, StoreError("store_not_synced", error="stopped"))
+
+    def _settle(self, covered: int, failure: StoreError | None) -> None:
+        """Tell the waiters for the commits up to ``covered`` how their sync went."""
+        done = [w for w in self._waiting if w[0] <= covered]
+        self._waiting = [w for w in self._waiting if w[0] > covered]
+        for _, future in done:
+            if future.done():  # its waiter was cancelled
+                continue
+            if failure is None:
+                future.set_result(None)
+            else:
+                future.set_exception(failure)
 
     async def _gather(self) -> None:
         """Let the turns the event loop has ready commit first, so that one sync covers

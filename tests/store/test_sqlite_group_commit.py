@@ -152,18 +152,22 @@ async def test_a_store_that_does_not_sync_its_commits_has_nothing_to_share(tmp_p
         assert replies and "Selamat datang" in replies[0].text
 
 
+@pytest.mark.parametrize(
+    ("error", "named"),
+    [(OSError(5, "Input/output error"), "OSError"), (RuntimeError("no thread"), "RuntimeError")],
+)
 async def test_a_sync_that_fails_is_not_taken_for_done(
-    sqlite_store: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: str, monkeypatch: pytest.MonkeyPatch, error: Exception, named: str
 ):
     def broken(log_sync: sqlite_client._LogSync) -> None:
-        raise OSError(5, "Input/output error")
+        raise error
 
     monkeypatch.setattr(sqlite_client._LogSync, "_sync", broken)
     log_sync = _log_sync()
     assert log_sync is not None
     with pytest.raises(StoreError) as failed:
-        await log_sync.wait_for(log_sync.commit())
-    assert "could not write its last changes to the disk (OSError)" in str(failed.value)
+        await asyncio.wait_for(log_sync.wait_for(log_sync.commit()), 10)
+    assert f"could not write its last changes to the disk ({named})" in str(failed.value)
     assert log_sync.synced == 0
 
 
