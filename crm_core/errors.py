@@ -66,6 +66,11 @@ class StoreError(LangganError):
     pass
 
 
+class StoreNotSynced(StoreError):
+    """Committed changes that could not be synced to the disk: the store cannot promise
+    them any more, and the service stops acknowledging messages."""
+
+
 class InputError(LangganError):
     pass
 

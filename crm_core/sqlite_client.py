@@ -44,15 +44,16 @@ from functools import partial
 from typing import Any
 
 import aiosqlite
-from tortoise.backends.base.client import TransactionContext
+from tortoise.backends.base.client import TransactionalDBClient, TransactionContext
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
-from crm_core.errors import StoreError
+from crm_core.errors import StoreNotSynced
 
 _SHORT: ContextVar[bool] = ContextVar("langgan_short_statements", default=False)
 PATIENCE_MS = 5_000  # Python's own default wait for another process's write lock
@@ -64,7 +65,6 @@ _SYNCED_EACH_COMMIT = {"full", "extra", "2", "3"}  # synchronous levels that syn
 # with 4, one for every four.
 GATHER = 4
 _sync_data = getattr(os, "fdatasync", os.fsync)  # as SQLite syncs: the data, not the times
-_FOLDERS_SYNC = hasattr(os, "O_DIRECTORY")  # a folder can be opened and synced (not Windows)
 
 
 @contextlib.contextmanager
@@ -102,17 +102,21 @@ class _LogSync:
     runs at a time, on a thread, and covers every commit before it. That is the sync
     ``FULL`` makes at each commit, made once for all the commits of its moment: what
     ``durable()`` has returned for survives a power cut as with ``FULL``. (A checkpoint
-    syncs the log before copying it into the database, and the database after; a log
-    that is gone was checkpointed and removed when the last connection closed.)"""
+    syncs the log before copying it into the database, and the database after; SQLite
+    syncs a new log's header and its folder even at NORMAL; the log is removed only
+    when the last connection closes.)
 
-    def __init__(self, database: str) -> None:
-        self.log = database + "-wal"
-        self.folder = os.path.dirname(os.path.abspath(database))
+    A sync that fails fails every later wait too: after a write error the kernel may
+    drop the failed pages, a later sync would succeed over the hole, and the commits it
+    covered would be lost with the power all the same."""
+
+    def __init__(self, log: str) -> None:
+        self.log = log  # the file SQLite writes, its name resolved as SQLite resolves it
         self.committed = 0  # short commits made, in order
         self.synced = 0  # the last of them known to be on the disk
+        self.failed: StoreNotSynced | None = None
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._syncing: asyncio.Task[None] | None = None
-        self._log_file: int | None = None  # the log's inode when last synced
 
     def commit(self) -> int:
         self.committed += 1
@@ -121,6 +125,8 @@ class _LogSync:
     async def wait_for(self, commit: int) -> None:
         if self.synced >= commit:
             return
+        if self.failed is not None:
+            raise self.failed
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((commit, future))
         if self._syncing is None:
@@ -135,16 +141,18 @@ class _LogSync:
                 try:
                     await asyncio.to_thread(self._sync)
                 except Exception as exc:  # the disk's error, or no thread to run it on
-                    self._settle(covered, StoreError("store_not_synced", error=type(exc).__name__))
+                    self.failed = StoreNotSynced("store_not_synced", error=type(exc).__name__)
+                    self._settle(self.committed, self.failed)
+                    return
                 else:
                     self.synced = max(self.synced, covered)
                     self._settle(covered, None)
         finally:
             self._syncing = None
             # Cancelled as the loop shuts down: nobody is left waiting for ever.
-            self._settle(self.committed, StoreError("store_not_synced", error="stopped"))
+            self._settle(self.committed, StoreNotSynced("store_not_synced", error="stopped"))
 
-    def _settle(self, covered: int, failure: StoreError | None) -> None:
+    def _settle(self, covered: int, failure: StoreNotSynced | None) -> None:
         """Tell the waiters for the commits up to ``covered`` how their sync went."""
         done = [w for w in self._waiting if w[0] <= covered]
         self._waiting = [w for w in self._waiting if w[0] > covered]
@@ -168,26 +176,13 @@ class _LogSync:
                 return
 
     def _sync(self) -> None:
-        """On a thread: the log's file to the disk, and its name, the first time."""
+        """On a thread: the log's file to the disk. It exists while this connection is
+        open; if it cannot be opened, that is a failure, never taken for done."""
+        log = os.open(self.log, os.O_RDWR)  # (Windows syncs only what it may write)
         try:
-            log = os.open(self.log, os.O_RDWR)  # (Windows syncs only what it may write)
-        except FileNotFoundError:
-            return  # checkpointed into the database, synced, and removed
-        try:
-            log_file = os.fstat(log).st_ino
             _sync_data(log)
         finally:
             os.close(log)
-        if log_file != self._log_file and _FOLDERS_SYNC:
-            # A new log file: its entry in the folder must reach the disk as well, or a
-            # power cut could lose the whole file (SQLite syncs the folder at its own
-            # first sync of a new log, which NORMAL leaves to the first checkpoint).
-            folder = os.open(self.folder, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
-            self._log_file = log_file
 
 
 def _locked(exc: sqlite3.OperationalError) -> bool:
@@ -239,9 +234,11 @@ class _Transaction(SqliteTransactionWrapper):
             # (SQLite cannot let it wait without risking a deadlock): a customer who
             # wrote while `langgan sweep` was writing got the apology.
             await self._connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
+        except BaseException as exc:  # cancelled while waiting, too: never left relaxed
             self._relax(False)
-            raise TransactionManagementError(exc) from exc
+            if isinstance(exc, sqlite3.OperationalError):
+                raise TransactionManagementError(exc) from exc
+            raise
         self._grouped = log_sync
 
     async def commit(self) -> None:
@@ -295,14 +292,40 @@ class LangganSqliteClient(SqliteClient):
         for pragma, value in self.pragmas.items():
             cursor = await self._connection.execute(f"PRAGMA {pragma}={value}")
             await cursor.close()
-        journal = str(self.pragmas.get("journal_mode", "")).lower()
-        synced = self.synchronous.lower() in _SYNCED_EACH_COMMIT
-        if journal == "wal" and synced and path != ":memory:":
-            self.log_sync = _LogSync(path)
+        self.log_sync = None
+        if self.synchronous.lower() in _SYNCED_EACH_COMMIT:
+            # What SQLite really runs, and the file it really writes: the mode asked for
+            # may not take (a memory database), and a database reached through a link
+            # has its log beside the file the link points to.
+            journal = self._connection._conn.execute("PRAGMA journal_mode").fetchone()[0]
+            database = self._connection._conn.execute("PRAGMA database_list").fetchone()[2]
+            if str(journal).lower() == "wal" and database:
+                self.log_sync = _LogSync(database + "-wal")
         await self._post_connect()
 
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(_Transaction(self), self._lock)
+        return _TransactionContext(_Transaction(self), self._lock)
+
+
+class _TransactionContext(SqliteTransactionContext):
+    """Tortoise's, with its lock let go when the transaction cannot begin (another
+    process kept the store busy past the busy timeout): Tortoise's kept it, and every
+    later statement of the service waited for ever."""
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection
 
 
 client_class = LangganSqliteClient

@@ -33,6 +33,7 @@ from crm_core.customers.records import (
     snapshot,
     start_conversation,
 )
+from crm_core.errors import StoreNotSynced
 from crm_core.models import Agent, Conversation
 from crm_core.models.sealed import seal_once
 from crm_core.outreach import outbox
@@ -114,6 +115,10 @@ class Engine:
                 return outcome
             except Duplicate:
                 return []
+            except StoreNotSynced:
+                # Committed, but the disk failed it: nothing is acknowledged (the webhook
+                # answers 500) and the held replies wait in the outbox for a restart.
+                raise
             except Exception as exc:
                 # A race (another instance creating the same customer, a deadlock with a
                 # merge, SQLite busy) rolled the transaction back whole: try again. Else

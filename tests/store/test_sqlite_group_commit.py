@@ -5,6 +5,7 @@ same moment, and the turn is answered only once that sync is done
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from tortoise import Tortoise
 
 from bot.conversation.engine import Engine
 from crm_core import sqlite_client
-from crm_core.errors import StoreError
+from crm_core.errors import StoreNotSynced
 from crm_core.models import Customer
 from crm_core.sales.catalog import CatalogCache
 from crm_core.store import open_store
@@ -139,7 +140,7 @@ async def test_everything_else_commits_with_the_store_s_own_sync(sqlite_store: s
         raw.set_trace_callback(None)
     assert levels == [1, 2]  # relaxed for the turn's commit alone, then FULL again
     assert _synchronous() == 2
-    # A write outside a turn (an agent's note, a sweep's claim) syncs its own commit.
+    # A write outside a turn (a sweep's claim, the dispatcher's) syncs its own commit.
     await Customer.filter(telegram_id=1001).update(occupation="pedagang")
     assert _synchronous() == 2
 
@@ -165,10 +166,55 @@ async def test_a_sync_that_fails_is_not_taken_for_done(
     monkeypatch.setattr(sqlite_client._LogSync, "_sync", broken)
     log_sync = _log_sync()
     assert log_sync is not None
-    with pytest.raises(StoreError) as failed:
+    with pytest.raises(StoreNotSynced) as failed:
         await asyncio.wait_for(log_sync.wait_for(log_sync.commit()), 10)
     assert f"could not write its last changes to the disk ({named})" in str(failed.value)
     assert log_sync.synced == 0
+    # For good: a later sync could succeed over pages the kernel dropped after the error.
+    monkeypatch.undo()
+    with pytest.raises(StoreNotSynced):
+        await asyncio.wait_for(log_sync.wait_for(log_sync.commit()), 10)
+
+
+async def test_a_turn_whose_sync_fails_is_not_acknowledged(
+    sqlite_store: str, monkeypatch: pytest.MonkeyPatch
+):
+    """The webhook answers 500 (Telegram sends it again), never the apology that says
+    the message was kept, while the disk refuses to keep anything."""
+    engine = await _engine()
+
+    def broken(log_sync: sqlite_client._LogSync) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sqlite_client._LogSync, "_sync", broken)
+    with pytest.raises(StoreNotSynced):
+        await Chat(engine, telegram_id=1001).send("halo")
+
+
+@pytest.mark.parametrize("linked", [False, True])
+async def test_the_sync_is_of_the_log_sqlite_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linked: bool
+):
+    """Through a link to the database too: SQLite writes its log beside the file the
+    link points to, and a sync of a log of the link's name would sync nothing."""
+    real = tmp_path / "data" / "langgan.db"
+    real.parent.mkdir()
+    path = real
+    if linked:
+        path = tmp_path / "langgan.db"
+        async with open_store(f"sqlite://{real}", DATA_KEY):
+            pass
+        path.symlink_to(real)
+    synced: list[int] = []
+
+    def sync_data(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+
+    monkeypatch.setattr(sqlite_client, "_sync_data", sync_data)
+    async with open_store(f"sqlite://{path}", DATA_KEY):
+        replies = await Chat(await _engine(), telegram_id=1001).send("halo")
+        assert replies and "Selamat datang" in replies[0].text
+        assert synced and set(synced) == {os.stat(f"{real}-wal").st_ino}
 
 
 async def test_commits_the_loop_has_ready_next_share_the_sync_with_the_first(

@@ -9,8 +9,12 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from tortoise import Tortoise
+from tortoise.exceptions import TransactionManagementError
+from tortoise.transactions import in_transaction
 
 from bot.conversation.engine import Engine
 from crm_core.models import Customer, Message
@@ -139,3 +143,24 @@ async def test_the_store_s_busy_timeout_is_how_long_a_write_waits_off_the_loop(t
         with short_statements():
             [[on_the_loop]] = (await connection.execute_query("PRAGMA busy_timeout"))[1]
     assert (patience, on_the_loop) == (1234, 0)
+
+
+async def test_a_transaction_that_cannot_begin_lets_the_store_go(tmp_path: Path):
+    """Another process kept the store past the busy timeout: that transaction fails, and
+    the service's next statements run (Tortoise kept its lock, and they waited for ever)."""
+    async with open_store(f"sqlite://{tmp_path / 'langgan.db'}?busy_timeout=200", DATA_KEY):
+        other = _other_process()
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(TransactionManagementError):
+                async with in_transaction():
+                    await Customer.all().count()
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert await asyncio.wait_for(Customer.all().count(), 5) == 0
+        # And a customer is answered, in a transaction of their own.
+        replies = await asyncio.wait_for(
+            Chat(await _engine(), display_name="Budi", telegram_id=1001).send("halo"), 5
+        )
+        assert replies and "Selamat datang" in replies[0].text
