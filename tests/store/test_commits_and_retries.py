@@ -1,5 +1,6 @@
-"""The store's commits: durable on SQLite before they return, never half a turn, and a
-deadlock or a serialization failure retried."""
+"""The store's commits: durable on SQLite before anyone is told of them (a turn's shares
+its sync, see test_sqlite_group_commit.py), never half a turn, and a deadlock or a
+serialization failure retried."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from tests.support.data_key import DATA_KEY
 
 
 async def test_sqlite_commits_are_durable_and_readers_never_wait(tmp_path):
-    """WAL, and a commit synced to the disk before it returns: what the webhook has
-    acknowledged survives a power cut (README, "What a crash does")."""
+    """WAL, and commits synced to the disk (FULL; a turn's before its webhook is
+    answered): what the webhook has acknowledged survives a power cut (README, "What a
+    crash does")."""
     async with open_store(f"sqlite://{tmp_path / 'shop.db'}", DATA_KEY):
         connection = Tortoise.get_connection("sqlite")
         [[mode]] = (await connection.execute_query("PRAGMA journal_mode"))[1]
