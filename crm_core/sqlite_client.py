@@ -125,8 +125,8 @@ class _LogSync:
     async def wait_for(self, commit: int) -> None:
         if self.synced >= commit:
             return
-        if self.failed is not None:
-            raise self.failed
+        if self.failed is not None:  # a new error each time: one raised again keeps
+            raise StoreNotSynced(self.failed.code, **self.failed.values)  # every traceback
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((commit, future))
         if self._syncing is None:
