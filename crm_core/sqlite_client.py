@@ -126,7 +126,8 @@ class _LogSync:
         if self.synced >= commit:
             return
         if self.failed is not None:  # a new error each time: one raised again keeps
-            raise StoreNotSynced(self.failed.code, **self.failed.values)  # every traceback
+            # every waiter's traceback
+            raise StoreNotSynced("store_not_synced", error=self.failed.values["error"])
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((commit, future))
         if self._syncing is None:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("bot", "crm_core", "scheduler", "message_templates")
 ERRORS = {
     "LangganError", "InputError", "SettingsError", "StoreError", "TemplateProblem",
-    "LexiconProblem", "KeyMissing", "WrongKey", "CellError",
+    "LexiconProblem", "KeyMissing", "WrongKey", "CellError", "StoreNotSynced",
 }  # fmt: skip
 CATALOGS = {
     lang: tomllib.loads((ROOT / "message_templates" / lang / "errors.toml").read_text("utf-8"))
