@@ -142,7 +142,7 @@ async def test_postgres_holds_the_phone_sealed_and_finds_it_by_its_index(postgre
     row = dict(rows[0])
     kid = Keyring.from_setting(DATA_KEY).primary
     for column in ("phone", "email", "address"):
-        assert row[column].startswith(f"{kid}:gA") and PHONE_DIGITS not in row[column]
+        assert row[column].startswith(f"{kid}:gcm.") and PHONE_DIGITS not in row[column]
     assert len(row["phone_index"]) == 64 and PHONE_DIGITS not in row["phone_index"]
     assert (await resolve(PHONE)).id == customer.id
 
@@ -154,13 +154,15 @@ async def test_filtering_on_a_sealed_column_fails_loudly_instead_of_finding_noth
         await Customer.filter(phone="+6281234567890").first()
 
 
+@pytest.mark.parametrize("shape", ["gAAAAAB", "gcm."], ids=["fernet", "gcm"])
 async def test_text_that_looks_sealed_is_kept_and_read_back_as_the_customer_wrote_it(
-    store: str, engine: Engine, tmp_path: Path
+    store: str, engine: Engine, tmp_path: Path, shape: str
 ):
-    """A sealed value is ``KID:gA...``. A customer who writes that shape (by chance or to
-    see what breaks), with the shop's own key id even, is answered as usual, and their
-    words are sealed and read back like any others, in the log, the chat and a note."""
-    lookalike = f"{key_id(DATA_KEY)}:gAAAAABhalo kak, ini alamat saya"
+    """A sealed value is ``KID:gcm....`` (``KID:gA...`` from older Langgan). A customer
+    who writes either shape (by chance or to see what breaks), with the shop's own key id
+    even, is answered as usual, and their words are sealed and read back like any others,
+    in the log, the chat and a note."""
+    lookalike = f"{key_id(DATA_KEY)}:{shape}halo kak, ini alamat saya"
     chat = Chat(engine)
     await chat.onboard(name="Budi")
     await chat.send("pesan")
@@ -479,8 +481,7 @@ async def test_a_rotation_never_puts_back_a_value_the_service_changed_meanwhile(
             return super().open(value)
 
     async with open_store(url, f"{OTHER_KEY},{DATA_KEY}"):
-        ring = ServiceWritesMeanwhile(both.keys)
-        ring._fernets.update(both._fernets)
+        ring = ServiceWritesMeanwhile.from_setting(f"{OTHER_KEY},{DATA_KEY}")
         result = await sealed_rows.reseal(
             connection_name(url), StoreKeys(ring, store_keys().index_key)
         )
@@ -493,3 +494,75 @@ async def test_a_rotation_never_puts_back_a_value_the_service_changed_meanwhile(
         assert await sealed_rows.sealed_with(store_keys()) == ring.primary
         assert (await Customer.get(id=1)).address == "Jl. Baru 99"
         assert (await resolve("+6281200000000")).id == 1
+
+
+# -- the sealed format -------------------------------------------------------------------
+
+
+def test_a_sealed_value_is_gcm_new_each_time_and_opens_only_as_it_was_made():
+    ring = Keyring.from_setting(f"{DATA_KEY},{OTHER_KEY}")
+    first, second = ring.seal("Jl. Kenanga 7"), ring.seal("Jl. Kenanga 7")
+    kid = key_id(DATA_KEY)
+    assert first.startswith(f"{kid}:gcm.") and first != second  # equal texts do not show
+    fresh = Keyring.from_setting(f"{DATA_KEY},{OTHER_KEY}")  # nothing remembered
+    assert fresh.open(first) == fresh.open(second) == "Jl. Kenanga 7"
+    token = first.split(":", 1)[1]
+    flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    for changed in (
+        f"{kid}:{flipped}",  # one character of the sealed text changed
+        f"{key_id(OTHER_KEY)}:{token}",  # moved behind the other key's id
+        f"{kid}:gcm.AAAA",  # too short to hold a nonce and a tag
+        f"{kid}:gcm.not base64!",
+    ):
+        with pytest.raises(WrongKey, match="changed outside Langgan"):
+            fresh.open(changed)
+
+
+def as_older_langgan_sealed_it(path: Path, key: str) -> int:
+    """Every sealed value in the file made again as a Fernet token, the format Langgan
+    sealed with before GCM; how many."""
+    ring, fernet = Keyring.from_setting(key), Fernet(key.encode())
+    tables = {"customer": "id", "message": "id", "conversation": "id", "store_secret": "name"}
+    count = 0
+    with sqlite3.connect(path) as db:
+        for table, pk in tables.items():
+            columns = [c[1] for c in db.execute(f"PRAGMA table_info({table})")]
+            for row in db.execute(f"SELECT * FROM {table}").fetchall():
+                for column, value in zip(columns, row, strict=True):
+                    if isinstance(value, str) and ":gcm." in value[:13]:
+                        old = f"{key_id(key)}:{fernet.encrypt(ring.open(value).encode()).decode()}"
+                        db.execute(
+                            f"UPDATE {table} SET {column} = ? WHERE {pk} = ?",
+                            (old, row[columns.index(pk)]),
+                        )
+                        count += 1
+    return count
+
+
+async def test_a_store_sealed_by_older_langgan_opens_and_is_sealed_with_gcm_as_it_is_written(
+    tmp_path: Path,
+):
+    path = tmp_path / "shop.db"
+    url = f"sqlite://{path}"
+    before = await fill(url, DATA_KEY)
+    assert as_older_langgan_sealed_it(path, DATA_KEY) >= 12 * 5  # phone, email, address...
+    kid = key_id(DATA_KEY)
+    async with open_store(url, DATA_KEY):
+        assert await holdings() == before
+        customer = await Customer.get(id=1)
+        customer.address = "Jl. Baru 99"
+        await customer.save()
+    with sqlite3.connect(path) as db:
+        rows = dict(db.execute("SELECT id, address FROM customer WHERE id IN (1, 2)").fetchall())
+    assert rows[1].startswith(f"{kid}:gcm.") and rows[2].startswith(f"{kid}:gA")
+    # A rotation seals the older values, under the new key, with GCM.
+    now = {**before, 1: (*before[1][:2], "Jl. Baru 99", *before[1][3:])}
+    async with open_store(url, f"{OTHER_KEY},{DATA_KEY}"):
+        await sealed_rows.reseal(connection_name(url), store_keys())
+        assert await holdings() == now
+    with sqlite3.connect(path) as db:
+        values = [
+            r[0]
+            for r in db.execute("SELECT phone FROM customer UNION ALL SELECT body FROM message")
+        ]
+    assert values and all(v.startswith(f"{key_id(OTHER_KEY)}:gcm.") for v in values)
