@@ -310,7 +310,7 @@ async def _reachable_chats(customer_ids: list[int]) -> dict[int, Conversation]:
         .order_by("last_inbound_at", "id")
     )
     for chat in found:
-        chats[chat.customer_id] = chat  # type: ignore[attr-defined]  # the latest wins
+        chats[chat.customer_id] = chat  # the latest wins
     return chats
 
 

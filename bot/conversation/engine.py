@@ -30,6 +30,7 @@ from bot.understanding import Lexicon, Understanding, load_lexicon
 from crm_core.customers.records import (
     find_conversation,
     save_changes,
+    save_chat,
     snapshot,
     start_conversation,
 )
@@ -180,10 +181,7 @@ class Engine:
         if _moved_on(turn.customer.last_inbound_at, now):
             turn.customer.last_inbound_at = now
         await save_changes(turn.customer, turn.customer_before, now)
-        turn.conversation.updated_at = turn.conversation.last_inbound_at = now
-        await turn.conversation.save(
-            update_fields=["customer_id", "state", "data", "last_inbound_at", "updated_at"]
-        )
+        await save_chat(turn.conversation, now)
         return await self._keep_replies(inbound, turn.replies, turn.customer.id)
 
     async def _keep_replies(

@@ -23,6 +23,7 @@ from crm_core.models import (
     Order,
     Reminder,
     Ticket,
+    rows,
 )
 from crm_core.outreach.message_log import storable
 from crm_core.privacy.sealing import chat_index, phone_index
@@ -68,6 +69,18 @@ def _chat_query(dialect: str) -> str:
         f"SELECT {chat}, {customer} FROM conversation v JOIN customer c ON c.id = v.customer_id "
         f"WHERE {where} LIMIT 1{lock}"
     )
+
+
+async def save_chat(conversation: Conversation, now: datetime) -> None:
+    """The chat after a message: whose it is, its step and what it holds, and the time
+    it wrote (WhatsApp's 24-hour window counts from it). One prepared UPDATE, as
+    ``find_conversation`` is one query: every message ends here."""
+    conversation.updated_at = conversation.last_inbound_at = now
+    await rows.update(
+        Conversation, conversation.id,
+        customer_id=conversation.customer_id, state=conversation.state,
+        data=conversation.data, last_inbound_at=now, updated_at=now,
+    )  # fmt: skip
 
 
 async def _fetch_one(connection: Any, sql: str, *values: Any) -> dict[str, Any] | None:

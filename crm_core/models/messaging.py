@@ -66,6 +66,7 @@ class Conversation(BlindIndexed):
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
         "langgan.Customer", related_name="conversations", on_delete=fields.CASCADE
     )
+    customer_id: int  # the key column Tortoise makes for ``customer``
     state = fields.CharField(max_length=32, default="new")
     data: dict[str, Any] = SealedJSON(default=dict)  # type: ignore[assignment]
     # The customer's last message in this chat: WhatsApp allows free text only within 24
