@@ -96,8 +96,17 @@ async def next_number(series: str) -> str:
     one update of the series' row (see ``InvoiceSeries``). The first order of a new
     series creates the row; two at once meet its primary key, and the loser's whole
     transaction is tried again."""
-    if await InvoiceSeries.filter(series=series).update(issued=F("issued") + 1):
-        issued = (await InvoiceSeries.get(series=series)).issued
+    # One statement for the usual case: the update returns the number it gave (SQLite
+    # 3.35+ and PostgreSQL). execute_query_dict, as Tortoise's execute_query keeps no
+    # rows of an UPDATE on PostgreSQL.
+    db = InvoiceSeries._meta.db
+    mark = "$1" if db.capabilities.dialect == "postgres" else "?"
+    rows = await db.execute_query_dict(
+        f"UPDATE invoice_series SET issued = issued + 1 WHERE series = {mark} RETURNING issued",
+        [series],
+    )
+    if rows:
+        issued = int(rows[0]["issued"])
     else:
         issued = (await InvoiceSeries.create(series=series, issued=1)).issued
     return f"{series}{issued:04d}"

@@ -303,6 +303,21 @@ async def test_two_agents_answering_at_once_leave_one_handler(shop_engine: Engin
     assert len(taken) == 1
 
 
+async def test_invoice_numbers_follow_on_in_each_series(store: str):
+    from crm_core.models import InvoiceSeries
+    from crm_core.sales.orders import next_number
+
+    assert [await next_number("INV-2026-") for _ in range(3)] == [
+        "INV-2026-0001",
+        "INV-2026-0002",
+        "INV-2026-0003",
+    ]
+    assert await next_number("INV-2027-") == "INV-2027-0001"
+    assert await next_number("INV-2026-") == "INV-2026-0004"
+    issued = {s.series: s.issued for s in await InvoiceSeries.all()}
+    assert issued == {"INV-2026-": 4, "INV-2027-": 1}
+
+
 async def test_muted_agents_get_no_notices_but_tasks_list_the_work(shop_engine: Engine, siti: Chat):
     ani = agent_chat(shop_engine, ANI, siti)
     await ani.send("/notif off")
@@ -481,6 +496,87 @@ async def test_two_customers_racing_for_the_last_of_a_colour_get_one_order(
         told.count("sudah kami terima") == 1
         and told.count("Topi Baseball Merah baru saja habis") == 1
     )
+
+
+async def test_a_colour_short_leaves_its_counted_product_as_it_was(shop_engine: Engine, siti: Chat):
+    from crm_core.models import OptionStock
+
+    await Product.filter(name="Topi Baseball").update(stock=5)
+    topi = await Product.get(name="Topi Baseball")
+    await OptionStock.create(product=topi, option="Merah", stock=1)
+    await siti.to_confirmation("topi merah 2", phone="0812-3456-7890")
+    await siti.send("ya")
+    assert "Topi Baseball Merah baru saja habis" in siti.text
+    assert "sudah kami terima" not in siti.text and await Order.all().count() == 0
+    assert (await Product.get(name="Topi Baseball")).stock == 5
+    assert (await OptionStock.get()).stock == 1
+
+
+async def test_two_lines_of_one_product_take_from_its_count_together(
+    shop_engine: Engine, siti: Chat
+):
+    from crm_core.models import OptionStock
+
+    await Product.filter(name="Topi Baseball").update(stock=3)
+    await siti.to_confirmation("topi merah 2 sama topi hitam 2", phone="0812-3456-7890")
+    await siti.send("ya")
+    assert "Topi Baseball baru saja habis" in siti.text and await Order.all().count() == 0
+    assert (await Product.get(name="Topi Baseball")).stock == 3
+
+    # Enough for both: both taken, and a colour counted only on the Kaos: its product moves
+    # with its count, so every instance's catalog reads it again.
+    await Product.filter(name="Topi Baseball").update(stock=4)
+    kaos = await Product.get(name="Kaos Polos")
+    await OptionStock.create(product=kaos, option="Putih", stock=3)
+    await siti.send("menu")
+    siti.now += timedelta(minutes=5)
+    await siti.send("topi merah 2, topi hitam 2, kaos polos putih M 1, kaos polos putih L 1")
+    await siti.send("ya")
+    assert "sudah kami terima" in siti.text and await Order.all().count() == 1
+    assert (await Product.get(name="Topi Baseball")).stock == 0
+    kaos = await Product.get(name="Kaos Polos")
+    assert (kaos.stock, kaos.updated_at) == (None, siti.now)
+    assert (await OptionStock.get(option="Putih")).stock == 1
+
+
+async def test_an_order_that_finds_the_last_one_gone_gives_back_what_it_took(store: str):
+    """Two orders at once: the second reads enough of both products, takes the Kaos and,
+    on PostgreSQL, waits for the first's Topi, then finds none left; on SQLite it waits
+    for the first's transaction and reads none left. Either way nothing of it stays."""
+    import asyncio
+
+    from tortoise.transactions import in_transaction
+
+    from crm_core.sales.catalog import CatalogItem, OrderLine
+    from crm_core.sales.stock import reserve
+
+    await add_catalog()
+    await Product.filter(name="Kaos Polos").update(stock=5)
+    await Product.filter(name="Topi Baseball").update(stock=1)
+
+    async def line(name: str, colour: str, quantity: int) -> OrderLine:
+        p = await Product.get(name=name)
+        item = CatalogItem(p.id, p.name, p.price, tuple(p.colours), tuple(p.sizes))
+        return OrderLine(item, colour, "L" if p.sizes else None, quantity)
+
+    kaos, topi = await line("Kaos Polos", "Hitam", 2), await line("Topi Baseball", "Merah", 1)
+    first_took = asyncio.Event()
+
+    async def first() -> list[str]:
+        async with in_transaction():
+            short = await reserve([topi], START)
+            first_took.set()
+            await asyncio.sleep(0.2)  # the second reads meanwhile
+            return short
+
+    async def second() -> list[str]:
+        await first_took.wait()
+        async with in_transaction():
+            return await reserve([kaos, topi], START)
+
+    assert await asyncio.gather(first(), second()) == [[], ["Topi Baseball"]]
+    assert (await Product.get(name="Kaos Polos")).stock == 5
+    assert (await Product.get(name="Topi Baseball")).stock == 0
 
 
 # What a review of the first version found, each kept from coming back.
