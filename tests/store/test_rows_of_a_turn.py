@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from bot.conversation.engine import Engine
 from bot.inbound import buttons
 from crm_core.models import Conversation, Customer, Message, OutboxMessage
-from crm_core.models.rows import ROWS_AT_ONCE, insert, insert_all
+from crm_core.models.rows import ROWS_AT_ONCE, insert, insert_all, update
 from crm_core.models.sealed import seal_once
 from crm_core.outreach.message_log import log_replies
 from crm_core.privacy.sealing import is_sealed
@@ -135,6 +135,31 @@ async def test_a_chat_s_quick_messages_write_the_customer_once_a_minute(
     await chat.send("halo?")
     budi = await Customer.get(name="Budi")
     assert budi.last_inbound_at == budi.updated_at == chat.now
+
+
+async def test_a_chat_is_written_by_one_update_sealed_and_an_indexed_field_is_refused(
+    store: str,
+):
+    budi = await Customer.create(name="Budi", created_at=START, updated_at=START)
+    chat = await Conversation.create(
+        channel="whatsapp", address="+6281234567890", customer=budi,
+        created_at=START, updated_at=START,
+    )  # fmt: skip
+    later = START + timedelta(minutes=3)
+    cart = {"cart": [{"product": "Kaos Polos", "colour": "hitam", "size": "L", "qty": 2}]}
+    assert await update(Conversation, chat.id, state="ordering", data=cart, updated_at=later) == 1
+    kept = await Conversation.get(id=chat.id)
+    assert (kept.state, kept.data, kept.updated_at, kept.address) == (
+        "ordering", cart, later, "+6281234567890",
+    )  # fmt: skip
+    [row] = await stored(store, "conversation", "data")
+    assert is_sealed(str(row["data"])) and "Kaos" not in str(row["data"])
+    assert await update(Conversation, chat.id + 1, state="done") == 0  # no such chat
+    with pytest.raises(TypeError, match=r"Conversation\.address has a blind index"):
+        await update(Conversation, chat.id, address="+6289999999999")
+    with pytest.raises(TypeError, match="Conversation cannot update colour"):
+        await update(Conversation, chat.id, colour="hitam")
+    assert (await Conversation.get(id=chat.id)).address == "+6281234567890"
 
 
 async def test_many_rows_in_one_statement_get_their_own_ids_in_order(store: str):
