@@ -38,7 +38,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from functools import partial
 from typing import Any
@@ -49,6 +49,7 @@ from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
+    translate_exceptions,
 )
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
@@ -255,6 +256,55 @@ class _Transaction(SqliteTransactionWrapper):
             await super().rollback()
         finally:
             self._relax(False)
+
+    # A short transaction's statements go straight to sqlite3's connection. Tortoise's
+    # way there (its wrapper's lock, aiosqlite's coroutine, and for an INSERT a second
+    # statement to read the new row's id) cost about three times the statement itself:
+    # 4.2 µs an INSERT against 0.9 µs, a turn making a dozen of them. What is logged, the
+    # errors raised and the figures returned are Tortoise's. One that finds the database
+    # locked (it cannot, inside BEGIN IMMEDIATE, but it would wait) takes Tortoise's way.
+
+    @translate_exceptions
+    async def execute_insert(self, query: str, values: list[Any]) -> int:
+        cursor = self._short(query, values)
+        if cursor is None:
+            return await super().execute_insert(query, values)
+        return int(cursor.lastrowid or 0)
+
+    @translate_exceptions
+    async def execute_query(
+        self, query: str, values: list[Any] | None = None
+    ) -> tuple[int, Sequence[dict[str, Any]]]:
+        query = query.replace("\x00", "'||CHAR(0)||'")  # as Tortoise does
+        connection = self._connection._conn
+        start = connection.total_changes
+        cursor = self._short(query, values)
+        if cursor is None:
+            return await super().execute_query(query, values)
+        rows = cursor.fetchall()
+        return (connection.total_changes - start) or len(rows), rows
+
+    @translate_exceptions
+    async def execute_query_dict(
+        self, query: str, values: list[Any] | None = None
+    ) -> list[dict[str, Any]]:
+        query = query.replace("\x00", "'||CHAR(0)||'")
+        cursor = self._short(query, values)
+        if cursor is None:
+            return await super().execute_query_dict(query, values)
+        return list(map(dict, cursor.fetchall()))
+
+    def _short(self, query: str, values: list[Any] | None) -> sqlite3.Cursor | None:
+        """The statement run here and now, in a short transaction; ``None``: not here."""
+        if not _SHORT.get():
+            return None
+        self.log.debug("%s: %s", query, values)
+        try:
+            return self._connection._conn.execute(query, values or [])
+        except sqlite3.OperationalError as exc:
+            if _locked(exc):  # it did nothing: Tortoise's way waits for the other process
+                return None
+            raise
 
     def _relax(self, relaxed: bool) -> None:
         """``synchronous=NORMAL`` for a transaction whose commit shares a sync, and the

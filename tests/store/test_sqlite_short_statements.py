@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from tortoise import Tortoise
-from tortoise.exceptions import TransactionManagementError
+from tortoise.exceptions import IntegrityError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
 from bot.conversation.engine import Engine
@@ -21,7 +22,7 @@ from crm_core.models import Customer, Message
 from crm_core.sales.catalog import CatalogCache
 from crm_core.store import open_store, short_statements
 from message_templates import Texts
-from tests.support.chat import Chat
+from tests.support.chat import START, Chat
 from tests.support.data_key import DATA_KEY
 from tests.support.people import agent, customer
 from tests.support.sample_catalog import add_sample_catalog
@@ -164,3 +165,43 @@ async def test_a_transaction_that_cannot_begin_lets_the_store_go(tmp_path: Path)
             Chat(await _engine(), display_name="Budi", telegram_id=1001).send("halo"), 5
         )
         assert replies and "Selamat datang" in replies[0].text
+
+
+async def _what_a_transaction_sees(short: bool) -> list[object]:
+    """The same statements through Tortoise in a transaction, short or not: what each
+    gave back, and the error a duplicate key raised."""
+    seen: list[object] = []
+    with short_statements(short):
+        async with in_transaction() as db:
+            insert = "INSERT INTO probe (body, n) VALUES (?, ?)"
+            first = await db.execute_insert(insert, ["a", 1])
+            seen.append(await db.execute_insert(insert, ["b", 2]) - first)
+            seen.append(await db.execute_query("UPDATE probe SET n = n + 1"))
+            count, rows = await db.execute_query("SELECT body, n FROM probe ORDER BY id")
+            seen.append((count, [tuple(row) for row in rows]))
+            seen.append(await db.execute_query_dict("SELECT n FROM probe WHERE n > ?", [2]))
+            budi = await Customer.create(name="Budi", created_at=START, updated_at=START)
+            seen.append((await Customer.get(id=budi.id)).name)
+            with pytest.raises(IntegrityError):
+                await db.execute_insert("INSERT INTO probe (id, body) VALUES (?, ?)", [first, "c"])
+    return seen
+
+
+async def test_a_short_transaction_s_statements_give_what_tortoise_s_give(
+    sqlite_store: str, caplog: pytest.LogCaptureFixture
+):
+    """A short transaction's statements go straight to sqlite3, around Tortoise's way
+    there: the ids, counts, rows and errors are the same, and each is logged as before."""
+    connection = Tortoise.get_connection("sqlite")
+    await connection.execute_script("CREATE TABLE probe (id INTEGER PRIMARY KEY, body, n)")
+    caplog.set_level(logging.DEBUG, logger="tortoise.db_client")
+    through_tortoise = await _what_a_transaction_sees(short=False)
+    logged = [r.getMessage() for r in caplog.records if "probe" in r.getMessage()]
+    await connection.execute_script("DELETE FROM probe; DELETE FROM customer")
+    caplog.clear()
+    direct = await _what_a_transaction_sees(short=True)
+    expected = [1, (2, []), (2, [("a", 2), ("b", 3)]), [{"n": 3}], "Budi"]
+    assert direct == through_tortoise == expected
+    assert (
+        logged and [r.getMessage() for r in caplog.records if "probe" in r.getMessage()] == logged
+    )
