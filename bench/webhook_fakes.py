@@ -25,7 +25,9 @@ AUTH_TOKEN = "twilio-auth-token-for-the-bench"
 SENDER = "whatsapp:+6281100001111"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Toko", "username": "toko_bot"}
 
-# aiogram posts a send without files as an urlencoded form, with a file as multipart.
+# Langgan's aiogram driver posts a send without files as JSON (bot/telegram/json_session.py),
+# aiogram itself (the bare bot) as an urlencoded form, and a file as multipart.
+_CHAT_JSON = re.compile(rb'"chat_id": ?(-?\d+)')
 _CHAT_FORM = re.compile(rb"(?:^|&)chat_id=(-?\d+)")
 _CHAT_PART = re.compile(rb'name="chat_id"\r\n(?:[^\r\n]+\r\n)*\r\n(-?\d+)')
 _TO_FORM = re.compile(rb"(?:^|&)To=([^&]*)")
@@ -106,7 +108,7 @@ class FakeApis:
             # setWebhook, deleteWebhook, getMe: nothing the benchmark counts.
             result: object = BOT_USER if method == "getMe" else True
             return web.json_response({"ok": True, "result": result})
-        found = _CHAT_FORM.search(body) or _CHAT_PART.search(body)
+        found = _CHAT_JSON.search(body) or _CHAT_FORM.search(body) or _CHAT_PART.search(body)
         if found is None:
             return web.json_response(
                 {"ok": False, "error_code": 400, "description": "chat_id missing"}, status=400

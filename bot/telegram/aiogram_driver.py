@@ -4,12 +4,12 @@ Telegram channel (``bot.telegram.channel``) on aiogram, for polling and webhooks
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -44,6 +44,7 @@ from bot.telegram.common import (
     send_images,
     to_html,
 )
+from bot.telegram.json_session import JsonSession
 
 # aiogram reads every answer through ``Response[method.__returning__]``, built anew per
 # call; pydantic keeps a parametrised model only in a weak cache, so after each full
@@ -57,9 +58,20 @@ RESPONSE_TYPES = tuple(
 
 
 def keyboard(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
-    rows = [[KeyboardButton(text=choice)] for choice in reply.choices]
-    if reply.contact_button:
-        rows.insert(0, [KeyboardButton(text=reply.contact_button, request_contact=True)])
+    return _keyboard(reply.choices, reply.contact_button)
+
+
+@functools.lru_cache(maxsize=512)
+def _keyboard(
+    choices: tuple[str, ...], contact_button: str | None
+) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """Made once for each set of buttons: most replies carry one of a few (the menu, a
+    step's choices), and building aiogram's models for each reply was 2% of the live
+    service's event loop (py-spy). Nothing changes them once made (sending only reads
+    them), so one serves every send."""
+    rows = [[KeyboardButton(text=choice)] for choice in choices]
+    if contact_button:
+        rows.insert(0, [KeyboardButton(text=contact_button, request_contact=True)])
     if not rows:
         return ReplyKeyboardRemove()
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, one_time_keyboard=True)
@@ -120,7 +132,7 @@ class AiogramDriver(TelegramChannel):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(token, rate=rate, sleep=sleep, clock=clock)
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+        session = JsonSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token, session=session)
         self.dispatcher = Dispatcher()
         self._polling: asyncio.Task[None] | None = None
