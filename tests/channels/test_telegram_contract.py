@@ -368,3 +368,32 @@ async def test_an_agent_works_from_telegram(driver: Any, fake_telegram: FakeTele
     assert "Budi, Bandung" in answers[0] and "tersimpan" in answers[1]
     await say(driver, "/cari budi")  # the customer typing the same learns nothing
     assert "Budi, Bandung" not in fake_telegram.to(BUDI)[-1].text
+
+
+async def test_a_send_that_never_left_is_told_from_one_whose_outcome_is_unknown():
+    """aiogram's driver: nothing listening at the Bot API's address means the message
+    never left (sent again freely); a connection taken and never answered may have
+    delivered it (a campaign's is then marked unknown, never sent twice)."""
+    taken: list[asyncio.StreamWriter] = []
+    silent = await asyncio.start_server(lambda _, writer: taken.append(writer), "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    closed = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    closed_port = closed.sockets[0].getsockname()[1]
+    closed.close()
+    await closed.wait_closed()
+    outcomes = []
+    for url in (f"http://127.0.0.1:{closed_port}", f"http://127.0.0.1:{port}"):
+        drv = AiogramDriver(TOKEN, url)
+        drv.bot.session.timeout = 0.3
+        try:
+            outcomes.append(await drv.send_text(str(BUDI), "Halo kak", START))
+        finally:
+            await drv.close()
+    for writer in taken:
+        writer.close()
+    silent.close()
+    await silent.wait_closed()
+    never_left, unknown = outcomes
+    assert (never_left.status, never_left.maybe_sent) == ("retry", False)
+    assert (unknown.status, unknown.maybe_sent) == ("retry", True)
+    assert unknown.error == "TelegramNetworkError"
