@@ -275,6 +275,8 @@ class _Transaction(SqliteTransactionWrapper):
     async def execute_query(
         self, query: str, values: list[Any] | None = None
     ) -> tuple[int, Sequence[dict[str, Any]]]:
+        if not _SHORT.get():
+            return await super().execute_query(query, values)
         query = query.replace("\x00", "'||CHAR(0)||'")  # as Tortoise does
         connection = self._connection._conn
         start = connection.total_changes
@@ -296,7 +298,9 @@ class _Transaction(SqliteTransactionWrapper):
 
     def _short(self, query: str, values: list[Any] | None) -> sqlite3.Cursor | None:
         """The statement run here and now, in a short transaction; ``None``: not here."""
-        if not _SHORT.get():
+        if not _SHORT.get() or self._lock.locked():
+            # (Locked: another task of this transaction has a statement on aiosqlite's
+            # thread; Tortoise's way waits for it, and the connection is never shared.)
             return None
         self.log.debug("%s: %s", query, values)
         try:

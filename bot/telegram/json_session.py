@@ -34,7 +34,9 @@ class JsonSession(AiohttpSession):
         body: dict[str, Any] = {}
         for key, value in method.model_dump(warnings=False).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-            if prepared:  # as aiogram's form: an empty or false field is left out
+            # As aiogram's form: only a missing or empty field is left out. (A false, a
+            # zero or an empty list is sent: ``allowed_updates=[]`` means something.)
+            if prepared is not None and prepared != "":
                 body[key] = prepared
         if files:
             return await super().make_request(bot, method, timeout)

@@ -60,12 +60,12 @@ async def reserve(lines: Iterable[OrderLine], now: datetime) -> list[str]:
     at = Product._meta.fields_map["updated_at"].to_db_value(now, Product)
     taken = []
     for key, quantity in wanted:
-        row_id = counted[key][0]
         if key[1] is None:
             # updated_at moves with the count, so every instance's catalog cache reloads.
-            sql, values = _take_product(mark), [quantity, at, row_id]
+            sql, values = _take_product(mark), [quantity, at, key[0]]
         else:
-            sql, values = _take_option(mark), [quantity, row_id]
+            # By its product and name, not the row read: an import may make the row anew.
+            sql, values = _take_option(mark), [quantity, key[0], key[1]]
         done, _ = await db.execute_query(sql, values)
         if done:
             taken.append((key, quantity))
@@ -78,7 +78,7 @@ async def reserve(lines: Iterable[OrderLine], now: datetime) -> list[str]:
                     stock=F("stock") + quantity, updated_at=now
                 )
             else:
-                await OptionStock.filter(id=counted[(product_id, option)][0]).update(
+                await OptionStock.filter(product_id=product_id, option=option).update(
                     stock=F("stock") + quantity
                 )
         return short
@@ -121,7 +121,8 @@ def _take_product(mark: str) -> str:
 @functools.cache
 def _take_option(mark: str) -> str:
     return (
-        f"UPDATE option_stock SET stock = stock - {mark}1 WHERE id = {mark}2 AND stock >= {mark}1"
+        f"UPDATE option_stock SET stock = stock - {mark}1"
+        f' WHERE product_id = {mark}2 AND "option" = {mark}3 AND stock >= {mark}1'
     )
 
 

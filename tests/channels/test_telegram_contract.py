@@ -9,8 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiogram import Bot
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
 
 from bot.telegram.aiogram_driver import AiogramDriver
+from bot.telegram.json_session import JsonSession
 from bot.telegram.ptb_driver import PtbDriver
 from crm_core.models import Customer, CustomerMerge, Message, Order, OutboxMessage
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, handled, message_update
@@ -397,3 +401,34 @@ async def test_a_send_that_never_left_is_told_from_one_whose_outcome_is_unknown(
     assert (never_left.status, never_left.maybe_sent) == ("retry", False)
     assert (unknown.status, unknown.maybe_sent) == ("retry", True)
     assert unknown.error == "TelegramNetworkError"
+
+
+async def test_a_request_posted_as_json_keeps_every_field_aiogram_s_form_would():
+    """Langgan's aiogram session posts JSON: a false, a zero or an empty list is still
+    sent (``allowed_updates=[]`` means "the usual kinds", left out "as before"), and only
+    a missing field is left out."""
+    bodies: list[tuple[str, dict[str, Any]]] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        bodies.append((request.content_type, await request.json()))
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    api = TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")
+    bot = Bot(TOKEN, session=JsonSession(api=api))
+    try:
+        await bot.set_webhook("https://toko.example/telegram", allowed_updates=[],
+                              drop_pending_updates=False, max_connections=0)  # fmt: skip
+    finally:
+        await bot.session.close()
+        await runner.cleanup()
+    assert bodies == [("application/json", {
+        "url": "https://toko.example/telegram", "allowed_updates": [],
+        "drop_pending_updates": False, "max_connections": 0,
+    })]  # fmt: skip
