@@ -56,7 +56,8 @@ def _update_statement(model: type[Model], dialect: str, names: tuple[str, ...]) 
     meta = model._meta
     unknown = set(names) - meta.fields_db_projection.keys()
     if unknown or meta.pk_attr in names:
-        raise TypeError(f"{model.__name__} cannot update {', '.join(sorted(unknown or names))}")
+        named = unknown or {meta.pk_attr}  # the unknown ones, or the primary key
+        raise TypeError(f"{model.__name__} cannot update {', '.join(sorted(named))}")
     indexed = set(names) & getattr(model, "INDEXED_BY", {}).keys()
     if indexed:  # its blind index would be left behind: the model's save keeps it
         raise TypeError(f"{model.__name__}.{', '.join(sorted(indexed))} has a blind index")

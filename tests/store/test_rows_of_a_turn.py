@@ -159,6 +159,8 @@ async def test_a_chat_is_written_by_one_update_sealed_and_an_indexed_field_is_re
         await update(Conversation, chat.id, address="+6289999999999")
     with pytest.raises(TypeError, match="Conversation cannot update colour"):
         await update(Conversation, chat.id, colour="hitam")
+    with pytest.raises(TypeError, match=r"Conversation cannot update id$"):
+        await update(Conversation, chat.id, state="done", id=chat.id + 1)
     assert (await Conversation.get(id=chat.id)).address == "+6281234567890"
 
 
