@@ -49,9 +49,9 @@ async def reserve(lines: Iterable[OrderLine], now: datetime) -> list[str]:
     mark = "$" if db.capabilities.dialect == "postgres" else "?"
     ids = [product_id for product_id, _ in products]
     _, rows = await db.execute_query(_counted_query(mark, len(ids), bool(options)), ids)
-    counted = {(row[0], row[1]): (row[2], row[3]) for row in rows}  # key: (row id, left)
-    wanted = [(key, n) for key, n in chain(products.items(), options.items()) if key in counted]
-    short = [names[key] for key, quantity in wanted if counted[key][1] < quantity]
+    left = {(row[0], row[1]): row[2] for row in rows}  # what is counted: how many are left
+    wanted = [(key, n) for key, n in chain(products.items(), options.items()) if key in left]
+    short = [names[key] for key, quantity in wanted if left[key] < quantity]
     if short or not wanted:
         return short
     # Enough when read. On PostgreSQL another order may take some before these updates
@@ -99,12 +99,12 @@ def _marks(mark: str, count: int, first: int = 1) -> str:
 @functools.cache
 def _counted_query(mark: str, count: int, with_options: bool) -> str:
     """What is counted of ``count`` products (and of their options): rows of product
-    id, option (NULL for the product's own count), the row's id and how many are left."""
+    id, option (NULL for the product's own count) and how many are left."""
     ids = _marks(mark, count)
-    sql = f"SELECT id, NULL, id, stock FROM product WHERE id IN ({ids}) AND stock IS NOT NULL"
+    sql = f"SELECT id, NULL, stock FROM product WHERE id IN ({ids}) AND stock IS NOT NULL"
     if with_options:
         sql += (
-            f' UNION ALL SELECT product_id, "option", id, stock FROM option_stock'
+            f' UNION ALL SELECT product_id, "option", stock FROM option_stock'
             f" WHERE product_id IN ({ids})"
         )
     return sql

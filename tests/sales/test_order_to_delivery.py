@@ -7,23 +7,29 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from bot.conversation.engine import Engine
 from crm_core.models import (
     Agent,
     Conversation,
     Customer,
+    InvoiceSeries,
     Message,
+    OptionStock,
     Order,
     OutboxMessage,
     Product,
     Ticket,
 )
-from crm_core.sales.catalog import CatalogCache
+from crm_core.sales.catalog import CatalogCache, CatalogItem, OrderLine
+from crm_core.sales.orders import next_number
+from crm_core.sales.stock import reserve
 from crm_core.shop import OrderRules, ShippingRule
 from crm_core.staff.agents import add_agent
 from message_templates import Texts
@@ -304,9 +310,6 @@ async def test_two_agents_answering_at_once_leave_one_handler(shop_engine: Engin
 
 
 async def test_invoice_numbers_follow_on_in_each_series(store: str):
-    from crm_core.models import InvoiceSeries
-    from crm_core.sales.orders import next_number
-
     assert [await next_number("INV-2026-") for _ in range(3)] == [
         "INV-2026-0001",
         "INV-2026-0002",
@@ -477,10 +480,6 @@ async def test_a_counted_colour_is_reserved_shown_sold_out_and_released(store: s
 async def test_two_customers_racing_for_the_last_of_a_colour_get_one_order(
     shop_engine: Engine, siti: Chat
 ):
-    import asyncio
-
-    from crm_core.models import OptionStock
-
     topi = await Product.get(name="Topi Baseball")
     await OptionStock.create(product=topi, option="Merah", stock=1)
     rina = Chat(shop_engine, sender="3003", telegram_id=3003, display_name="Rina")
@@ -499,8 +498,6 @@ async def test_two_customers_racing_for_the_last_of_a_colour_get_one_order(
 
 
 async def test_a_colour_short_leaves_its_counted_product_as_it_was(shop_engine: Engine, siti: Chat):
-    from crm_core.models import OptionStock
-
     await Product.filter(name="Topi Baseball").update(stock=5)
     topi = await Product.get(name="Topi Baseball")
     await OptionStock.create(product=topi, option="Merah", stock=1)
@@ -515,8 +512,6 @@ async def test_a_colour_short_leaves_its_counted_product_as_it_was(shop_engine: 
 async def test_two_lines_of_one_product_take_from_its_count_together(
     shop_engine: Engine, siti: Chat
 ):
-    from crm_core.models import OptionStock
-
     await Product.filter(name="Topi Baseball").update(stock=3)
     await siti.to_confirmation("topi merah 2 sama topi hitam 2", phone="0812-3456-7890")
     await siti.send("ya")
@@ -543,13 +538,6 @@ async def test_an_order_that_finds_the_last_one_gone_gives_back_what_it_took(sto
     """Two orders at once: the second reads enough of both products, takes the Kaos and,
     on PostgreSQL, waits for the first's Topi, then finds none left; on SQLite it waits
     for the first's transaction and reads none left. Either way nothing of it stays."""
-    import asyncio
-
-    from tortoise.transactions import in_transaction
-
-    from crm_core.sales.catalog import CatalogItem, OrderLine
-    from crm_core.sales.stock import reserve
-
     await add_catalog()
     await Product.filter(name="Kaos Polos").update(stock=5)
     await Product.filter(name="Topi Baseball").update(stock=1)
