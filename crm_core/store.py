@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import connections
 from tortoise.context import TortoiseContext
@@ -83,15 +84,6 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
     if name == "sqlite":
         connection = expand_db_url(db_url)
         connection["engine"] = "crm_core.sqlite_client"  # Tortoise's, one trip shorter
-    if name == "postgres":
-        # PostgreSQL plans a prepared statement once for all values after five runs. For
-        # an import's look-up of a thousand phones that generic plan scans the whole
-        # customer table, and every batch got slower as the table grew (a 100,000-row
-        # import: 0.1 s a batch at first, 3.8 s at the end). Planning each run for its
-        # own values costs a fraction of a millisecond.
-        connection = expand_db_url(db_url)
-        settings = connection["credentials"].setdefault("server_settings", {})
-        settings["plan_cache_mode"] = "force_custom_plan"
     return {
         "connections": {name: connection},
         "apps": {
@@ -241,6 +233,20 @@ async def updated_ids(update: UpdateQuery) -> set[int]:
         sql = f'{sql} RETURNING "id"'
     _, rows = await update._db.execute_query(sql, values)
     return {int(row["id"]) for row in rows}
+
+
+async def plan_for_own_values(db: BaseDBAsyncClient) -> None:
+    """Have PostgreSQL plan each statement of ``db``'s transaction for its own values.
+
+    After five runs PostgreSQL may plan a prepared statement once for all values. For an
+    import's look-up of a thousand phones that plan, made while the table was small,
+    scans the whole customer table, and each batch got slower as the table grew (a
+    100,000-row import: 0.1 s a batch at first, 3.8 s at the end). A bulk transaction
+    asks for this; the live path does not: its statements find rows by key, where the
+    plan kept is the right one, and planning each again cost PostgreSQL about a third of
+    its CPU a message (bench/webhook.py)."""
+    if db.capabilities.dialect == "postgres":
+        await db.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def is_transient(exc: BaseException) -> bool:

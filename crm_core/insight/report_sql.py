@@ -8,8 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from crm_core.models import Customer
+from crm_core.store import plan_for_own_values
 
 
 class Sql:
@@ -54,7 +56,14 @@ class Sql:
         return f"date({column}, ({shift}) || ' seconds')"
 
     async def rows(self, statement: str) -> list[dict[str, Any]]:
-        _, found = await self.connection.execute_query(statement, self.params)
+        if not self.postgres:
+            _, found = await self.connection.execute_query(statement, self.params)
+            return [dict(row) for row in found]
+        # The same statement reads a month one time and the whole history the next: a
+        # plan kept from earlier runs could walk an index over every order.
+        async with in_transaction(self.connection.connection_name) as db:
+            await plan_for_own_values(db)
+            _, found = await db.execute_query(statement, self.params)
         return [dict(row) for row in found]
 
 

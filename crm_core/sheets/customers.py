@@ -31,6 +31,7 @@ from crm_core.sheets.columns import aliases, keys, known
 from crm_core.sheets.files import open_sheet
 from crm_core.sheets.tally import ImportSummary, Progress, as_problem, no_progress
 from crm_core.staff.actions import clean_tag
+from crm_core.store import plan_for_own_values
 
 BATCH = 1000
 # Every header a column goes by, in data/sheet_columns.toml: the export's own in both
@@ -159,7 +160,8 @@ async def _load(
         return
     tally = ImportSummary()
     try:
-        async with in_transaction():
+        async with in_transaction() as db:
+            await plan_for_own_values(db)
             await _load_batch(rows, now, language, wording, tally)
     except BaseORMException as exc:
         summary.refused((row.row for row in rows), exc)

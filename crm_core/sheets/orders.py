@@ -33,6 +33,7 @@ from crm_core.sheets.columns import aliases, known
 from crm_core.sheets.customers import EXPORT_ONLY, PARSERS, PROFILE, PROFILE_ALIASES
 from crm_core.sheets.files import open_sheet
 from crm_core.sheets.tally import ImportSummary, Progress, as_problem, no_progress
+from crm_core.store import plan_for_own_values
 
 ORDERS_PER_BATCH = 200
 SHIPPING = ("ship_name", "ship_phone", "ship_address", "ship_city")
@@ -240,7 +241,8 @@ async def _load(
         return
     tally = ImportSummary()
     try:
-        async with in_transaction():
+        async with in_transaction() as db:
+            await plan_for_own_values(db)
             await _load_batch(ready, now, language, catalog, tally)
     except BaseORMException as exc:
         summary.refused((item.row for order in ready for item in order.rows), exc)
