@@ -84,6 +84,9 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
     if name == "sqlite":
         connection = expand_db_url(db_url)
         connection["engine"] = "crm_core.sqlite_client"  # Tortoise's, one trip shorter
+    if name == "postgres":
+        connection = expand_db_url(db_url)
+        connection["credentials"]["reset"] = _nothing_to_reset
     return {
         "connections": {name: connection},
         "apps": {
@@ -96,6 +99,17 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def _nothing_to_reset(connection: object) -> None:
+    """What a PostgreSQL connection needs undone before the pool lends it again: nothing.
+
+    asyncpg's pool first rolls back a transaction left open, then by default sends a
+    query that unlocks advisory locks, closes cursors, stops listening and resets every
+    setting: a round trip for each transaction and each statement outside one, two or
+    more a message on the live path. Langgan leaves none of those on a session: it takes
+    no advisory locks, opens no cursors, listens to nothing, and its one setting is
+    ``SET LOCAL``, which ends with its transaction (tests/store/test_postgres_plans.py)."""
 
 
 TORTOISE_ORM = tortoise_config(os.environ.get("LANGGAN_DB_URL") or DEFAULT_DB_URL)

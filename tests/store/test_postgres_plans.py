@@ -14,7 +14,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from crm_core.insight.report_sql import Sql
-from crm_core.models import Customer
+from crm_core.models import Customer, InvoiceSeries
 from crm_core.sheets import customers as customer_sheets
 from crm_core.sheets import orders as order_sheets
 from crm_core.sheets.customers import import_customers
@@ -75,3 +75,20 @@ async def test_every_batch_of_an_import_plans_its_look_ups_for_its_own_rows(
 async def test_a_report_s_statements_are_planned_for_the_period_asked(postgres_store: str):
     assert await Sql().rows(MODE) == [{"mode": "force_custom_plan"}]
     assert await mode_now() == "auto"
+
+
+async def test_a_transaction_left_open_is_rolled_back_before_its_connection_serves_again(
+    postgres_store: str,
+):
+    # The pool's reset sends nothing (a round trip a transaction saved); what must still
+    # happen on release is asyncpg's own rollback of a transaction someone left open.
+    pool = Customer._meta.db._pool
+    async with pool.acquire() as connection:
+        await connection.execute("BEGIN")
+        await connection.execute("INSERT INTO invoice_series (series, issued) VALUES ('X', 7)")
+    async with pool.acquire() as connection:
+        assert not connection.is_in_transaction()
+    assert not await InvoiceSeries.exists()
+    async with in_transaction():
+        await InvoiceSeries.create(series="X", issued=1)  # nothing held its row
+    assert (await InvoiceSeries.get(series="X")).issued == 1
