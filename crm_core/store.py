@@ -106,8 +106,8 @@ async def _nothing_to_reset(connection: object) -> None:
 
     asyncpg's pool first rolls back a transaction left open, then by default sends a
     query that unlocks advisory locks, closes cursors, stops listening and resets every
-    setting: a round trip for each transaction and each statement outside one, two or
-    more a message on the live path. Langgan leaves none of those on a session: it takes
+    setting: a round trip for each transaction and each statement outside one, a
+    message's turn included. Langgan leaves none of those on a session: it takes
     no advisory locks, opens no cursors, listens to nothing, and its one setting is
     ``SET LOCAL``, which ends with its transaction (tests/store/test_postgres_plans.py)."""
 
