@@ -10,6 +10,7 @@ by the engine), and the next dispatcher sends it (see crm_core.outreach.outbox).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -58,6 +59,11 @@ class SendQueue:
         self._unsettled = 0  # replies put and not yet written down
         self._settled = asyncio.Event()
         self._settled.set()
+        # Ends are written in the order they came: counting both says which are down.
+        self._ends_gathered = 0
+        self._ends_written = 0
+        self._wrote = asyncio.Condition()
+        self._hurry = asyncio.Event()  # someone waits: write without gathering more
 
     def put(self, chat: str, replies: list[Reply]) -> None:
         """Queue a turn's replies to one chat, after the ones already waiting for it."""
@@ -77,6 +83,18 @@ class SendQueue:
     async def drain(self) -> None:
         """Until every reply put so far is sent (or given up on) and written down."""
         await self._settled.wait()
+
+    async def ends_written(self) -> bool:
+        """Until every send that has ended so far is written down, at once rather than
+        with the next batch; False when none was waiting. A delivery status may name a
+        message whose send has ended here and is not yet in the store."""
+        target = self._ends_gathered
+        if self._ends_written >= target:
+            return False
+        self._hurry.set()
+        async with self._wrote:
+            await self._wrote.wait_for(lambda: self._ends_written >= target)
+        return True
 
     async def close(self, patience: float = 30.0) -> None:
         """Once every reply is sent and recorded, or after ``patience`` seconds (the
@@ -100,6 +118,7 @@ class SendQueue:
                     log.error("reply not sent: %s", type(exc).__name__)
                     ended = self._later(item.reply, type(exc).__name__)
                 self._ended.append(ended)
+                self._ends_gathered += 1
                 if self._writer is None:
                     self._writer = asyncio.create_task(self._write())
         finally:
@@ -135,7 +154,10 @@ class SendQueue:
         """Write the ends gathered so far, a batch at a time, until none is left."""
         try:
             while self._ended:
-                await asyncio.sleep(self.batch_every)  # let a batch gather
+                if not self._hurry.is_set():
+                    with contextlib.suppress(TimeoutError):  # let a batch gather
+                        await asyncio.wait_for(self._hurry.wait(), self.batch_every)
+                self._hurry.clear()
                 batch, self._ended = self._ended[:BATCH], self._ended[BATCH:]
                 try:
                     await record_ends(batch, self.clock())
@@ -145,6 +167,9 @@ class SendQueue:
                     await asyncio.sleep(1.0)
                     continue
                 self._unsettled -= len(batch)
+                self._ends_written += len(batch)
+                async with self._wrote:
+                    self._wrote.notify_all()
         finally:
             self._writer = None
             if self._unsettled == 0:

@@ -6,6 +6,7 @@ Made to send (the outbox's messages need no engine); given an engine with
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -27,6 +28,7 @@ from crm_core.outreach.message_log import record_status
 from crm_core.privacy.sealing import chat_index, phone_index
 
 log = logging.getLogger(__name__)
+STATUS_PATIENCE = 10.0  # seconds a status callback waits for its send to be written
 
 
 class WhatsAppChannel:
@@ -134,6 +136,16 @@ class WhatsAppChannel:
         status = form.get("MessageStatus", "").strip().lower()
         code = error_code(form)
         if sid is None or not status:
+            return False
+        if await record_status(CHANNEL, sid, status, code, outside_window=OUTSIDE_WINDOW):
+            return True
+        # Twilio may tell of a message before this process has written down that it sent
+        # it (sends' ends are written a batch at a time): once they are, look again.
+        try:
+            async with asyncio.timeout(STATUS_PATIENCE):
+                if not await self.outgoing.ends_written():
+                    return False
+        except TimeoutError:  # the store is away; its own errors are logged
             return False
         return await record_status(CHANNEL, sid, status, code, outside_window=OUTSIDE_WINDOW)
 

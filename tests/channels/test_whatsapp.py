@@ -3,6 +3,7 @@ the real twilio library sending to a fake Twilio REST API on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,7 +15,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from tortoise.transactions import in_transaction
 from twilio.request_validator import RequestValidator
 
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Delivery, Dispatcher
+from bot.inbound import Reply
 from bot.report_links import CHART_NAMES, ChartLink, chart_url
 from bot.web import build_app
 from bot.whatsapp.channel import WhatsAppChannel
@@ -403,6 +405,38 @@ async def test_fields_twilio_never_sends_get_400_and_write_nothing(
     assert fake_twilio.sent == []
     assert await Message.all().count() == 0 and await Customer.all().count() == 0
     await still_answered(client, channel, fake_twilio)
+
+
+async def test_a_status_that_comes_before_its_send_is_written_down_still_lands(
+    client: TestClient, channel: WhatsAppChannel, fake_twilio: FakeTwilio
+):
+    # A send's end (its Twilio id) is written with the next batch: here an hour away.
+    channel.outgoing.batch_every = 3600
+    sent, send = asyncio.Event(), channel.outgoing.send
+
+    async def telling(chat: str, reply: Reply) -> Delivery:
+        delivery = await send(chat, reply)
+        sent.set()
+        return delivery
+
+    channel.outgoing.send = telling
+    assert await post(client, message("halo")) == 200
+    await asyncio.wait_for(sent.wait(), 5)  # Twilio has taken the first reply
+    sid = fake_twilio.to(SITI)[0].sid
+    assert not await Message.exists(direction="out", external_id=sid)  # not written down yet
+
+    failed = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30008"}
+    async with asyncio.timeout(5):
+        answer = await post(client, failed, path="/webhooks/whatsapp/status")
+    channel.outgoing.batch_every = 0.02  # the rest as usual
+    await channel.outgoing.ends_written()  # (the hour's wait is not sat out if it failed)
+    assert answer == 204
+    logged = await Message.get(direction="out", external_id=sid)
+    assert (logged.status, logged.error_code) == ("undelivered", "30008")
+    await channel.drain()
+    assert (
+        await Message.get(direction="out", external_id=sid)
+    ).status == "undelivered"  # never moves back
 
 
 @pytest.mark.parametrize(
